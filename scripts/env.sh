@@ -1,0 +1,14 @@
+# shellcheck shell=bash
+# Sourced by every script: one toolchain (Debian's Rust 1.96, see docs/toolchain.md) and one
+# persistent target directory outside the checkout, so a fresh clone reuses compiled crates.
+export VERITY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="/usr/bin:/usr/local/bin:$PATH"
+export CARGO=/usr/bin/cargo
+export RUSTC=/usr/bin/rustc
+export RUSTDOC=/usr/bin/rustdoc
+unset RUSTUP_TOOLCHAIN
+export CARGO_TARGET_DIR="${VERITY_TARGET_DIR:-$HOME/.cache/verity/target}"
+export VERITY_NODE_BIN="$CARGO_TARGET_DIR/release/verity-node"
+# Wasm builds compile `core`/`alloc` only once, in setup.sh; never rebuild std here.
+export WASM_BUILD_WORKSPACE_HINT="$VERITY_ROOT"
+mkdir -p "$CARGO_TARGET_DIR"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Idempotent machine setup for Verity: Debian's Rust 1.96 with its library sources, the wasm
+# linker, a `wasm32v1-none` sysroot built from those sources, protoc and clang for the node's
+# native dependencies, Python packages for model generation. Fast (a few checks) when all is
+# already in place. The recipe and its reasons are in docs/toolchain.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+log() { echo "[setup] $*" >&2; }
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+# 1. Debian packages.
+APT_PKGS=(rustc-web cargo-web rust-web-src lld-19 clang libclang-dev protobuf-compiler pkg-config
+	python3 curl jq)
+missing=()
+for p in "${APT_PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	log "installing Debian packages: ${missing[*]}"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+RUST_VERSION="$(/usr/bin/rustc --version)"
+case "$RUST_VERSION" in
+	"rustc 1.96"*) ;;
+	*) log "expected Debian rustc 1.96 at /usr/bin/rustc, found: $RUST_VERSION"; exit 1 ;;
+esac
+
+# 2. rustc looks for `rust-lld` when linking wasm.
+if [ "$(readlink -f /usr/local/bin/rust-lld 2>/dev/null)" != "$(readlink -f /usr/lib/llvm-19/bin/lld)" ]; then
+	log "linking rust-lld to LLVM 19's lld"
+	$SUDO ln -sf /usr/lib/llvm-19/bin/lld /usr/local/bin/rust-lld
+fi
+
+# 3. The wasm32v1-none sysroot (what rustup's rust-std component would be), built once from
+# Debian's library sources with embedded bitcode (the runtime blob is linked with LTO).
+SYSROOT_LIB="/usr/lib/rustlib/wasm32v1-none/lib"
+STAMP="$SYSROOT_LIB/.verity-stamp"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$RUST_VERSION" ]; then
+	log "building core/alloc for wasm32v1-none ($RUST_VERSION)"
+	work="$(mktemp -d)"
+	mkdir -p "$work/src"
+	cat >"$work/Cargo.toml" <<'TOML'
+[package]
+name = "sysroot-seed"
+version = "0.0.0"
+edition = "2021"
+[lib]
+path = "src/lib.rs"
+[profile.release]
+panic = "abort"
+TOML
+	printf '#![no_std]\nextern crate alloc;\n' >"$work/src/lib.rs"
+	(cd "$work" && RUSTFLAGS="-Cembed-bitcode=yes" RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$work/target" \
+		/usr/bin/cargo build -q --release --target wasm32v1-none -Zbuild-std=core,alloc)
+	$SUDO mkdir -p "$SYSROOT_LIB"
+	$SUDO rm -f "$SYSROOT_LIB"/lib{core,alloc,compiler_builtins}-*.rlib
+	$SUDO cp "$work"/target/wasm32v1-none/release/deps/lib{core,alloc,compiler_builtins}-*.rlib "$SYSROOT_LIB/"
+	rm -rf "$work"
+	# Stale runtime wasm builds would link against the old rlibs (E0463): drop them.
+	rm -rf "$CARGO_TARGET_DIR"/*/wbuild/*/target
+	echo "$RUST_VERSION" | $SUDO tee "$STAMP" >/dev/null
+fi
+
+# 4. Python packages for model generation and conformance (issue: engine).
+if [ -f "$VERITY_ROOT/scripts/requirements.txt" ]; then
+	if ! python3 -c "import onnx" 2>/dev/null; then
+		log "installing Python packages"
+		python3 -m pip install -q -r "$VERITY_ROOT/scripts/requirements.txt"
+	fi
+fi
+log "ok ($RUST_VERSION, target dir $CARGO_TARGET_DIR)"
