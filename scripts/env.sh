@@ -9,6 +9,8 @@ export RUSTDOC=/usr/bin/rustdoc
 unset RUSTUP_TOOLCHAIN
 export CARGO_TARGET_DIR="${VERITY_TARGET_DIR:-$HOME/.cache/verity/target}"
 export VERITY_NODE_BIN="$CARGO_TARGET_DIR/release/verity-node"
-# Wasm builds compile `core`/`alloc` only once, in setup.sh; never rebuild std here.
-export WASM_BUILD_WORKSPACE_HINT="$VERITY_ROOT"
 mkdir -p "$CARGO_TARGET_DIR"
+# The target directory is outside the checkout, so the runtime's wasm builder cannot find the
+# workspace's Cargo.lock by walking up from it; without this hint it would resolve fresh,
+# unpinned versions for the wasm build.
+export WASM_BUILD_WORKSPACE_HINT="$VERITY_ROOT"

@@ -25,18 +25,19 @@
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 pub mod apis;
+pub use apis::RuntimeApi;
 pub mod configs;
 pub mod genesis_config_presets;
 
 extern crate alloc;
+
+use alloc::vec::Vec;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
 	traits::{BlakeTwo256, IdentifyAccount, Verify},
 	MultiAddress, MultiSignature,
 };
-#[cfg(feature = "std")]
-use sp_version::NativeVersion;
 use sp_version::{runtime_version, RuntimeVersion};
 
 pub use frame_system::Call as SystemCall;
@@ -110,12 +111,6 @@ pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNIT;
 pub const TOKEN_SYMBOL: &str = "VRT";
 pub const TOKEN_DECIMALS: u8 = 12;
 pub const SS58_PREFIX: u16 = 42;
-
-/// The version information used to identify this runtime when compiled natively.
-#[cfg(feature = "std")]
-pub fn native_version() -> NativeVersion {
-	NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
 
 /// Signature scheme of transactions (sr25519, ed25519 or ecdsa).
 pub type Signature = MultiSignature;

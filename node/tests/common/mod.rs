@@ -1,0 +1,352 @@
+//! Harness for end-to-end tests: spawns the real `verity-node` binary on loopback with free
+//! ports and its own base path, talks to it over JSON-RPC, and kills it when dropped.
+#![allow(dead_code)]
+
+use codec::{Decode, Encode};
+use jsonrpsee::{
+	core::{client::ClientT, params::ArrayParams},
+	http_client::{HttpClient, HttpClientBuilder},
+	rpc_params,
+};
+use serde_json::Value;
+use sp_core::{crypto::Pair as _, sr25519, H256};
+use std::{
+	fs,
+	net::TcpListener,
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+use verity_runtime::{
+	AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall, RuntimeEvent, SignedPayload,
+	TxExtension, UncheckedExtrinsic,
+};
+
+/// Path of the binary Cargo built for this test run.
+pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_verity-node");
+
+/// A free TCP port on 127.0.0.1 (bound then released; the node binds it right after).
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A scratch directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+	pub fn new(name: &str) -> Self {
+		let nanos = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.unwrap()
+			.subsec_nanos();
+		let dir = std::env::temp_dir().join(format!("verity-e2e-{}-{name}-{nanos}", std::process::id()));
+		fs::create_dir_all(&dir).unwrap();
+		Self(dir)
+	}
+}
+
+impl Drop for TempDir {
+	fn drop(&mut self) {
+		let _ = fs::remove_dir_all(&self.0);
+	}
+}
+
+/// A running node.
+pub struct Node {
+	pub name: String,
+	child: Option<Child>,
+	pub rpc_port: u16,
+	pub p2p_port: u16,
+	pub base_path: PathBuf,
+	pub log_path: PathBuf,
+	args: Vec<String>,
+	client: HttpClient,
+}
+
+impl Node {
+	/// Starts `verity-node` with `args` plus base path, ports and quiet logging.
+	pub fn spawn(name: &str, base_path: &Path, args: &[&str]) -> Node {
+		let rpc_port = free_port();
+		let p2p_port = free_port();
+		let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+		let client = HttpClientBuilder::default()
+			.request_timeout(Duration::from_secs(20))
+			.build(format!("http://127.0.0.1:{rpc_port}"))
+			.unwrap();
+		let mut node = Node {
+			name: name.to_string(),
+			child: None,
+			rpc_port,
+			p2p_port,
+			base_path: base_path.to_path_buf(),
+			log_path: base_path.join(format!("{name}.log")),
+			args,
+			client,
+		};
+		node.start();
+		node
+	}
+
+	fn start(&mut self) {
+		fs::create_dir_all(&self.base_path).unwrap();
+		let log = fs::OpenOptions::new().create(true).append(true).open(&self.log_path).unwrap();
+		let child = Command::new(NODE_BIN)
+			.args(&self.args)
+			.arg("--base-path")
+			.arg(&self.base_path)
+			.arg("--rpc-port")
+			.arg(self.rpc_port.to_string())
+			.arg("--port")
+			.arg(self.p2p_port.to_string())
+			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--listen-addr"])
+			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port))
+			.args(["--rpc-methods", "unsafe", "--rpc-cors", "all"])
+			.stdout(Stdio::null())
+			.stderr(log)
+			.spawn()
+			.unwrap_or_else(|e| panic!("spawn {NODE_BIN}: {e}"));
+		self.child = Some(child);
+	}
+
+	/// Kills the process (SIGKILL: an abrupt stop, as a crashed validator).
+	pub fn stop(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	/// Starts the process again with the same base path, ports and arguments.
+	pub fn restart(&mut self) {
+		self.stop();
+		self.start();
+	}
+
+	pub fn is_running(&mut self) -> bool {
+		matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+	}
+
+	/// The tail of this node's log, for failure messages.
+	pub fn log_tail(&self) -> String {
+		let log = fs::read_to_string(&self.log_path).unwrap_or_default();
+		let lines: Vec<&str> = log.lines().collect();
+		lines[lines.len().saturating_sub(40)..].join("\n")
+	}
+
+	pub async fn rpc(&self, method: &str, params: ArrayParams) -> Result<Value, String> {
+		self.client.request::<Value, _>(method, params).await.map_err(|e| e.to_string())
+	}
+
+	/// Waits until the node answers RPC.
+	pub async fn wait_ready(&mut self, timeout: Duration) {
+		let deadline = Instant::now() + timeout;
+		loop {
+			if self.rpc("system_health", rpc_params![]).await.is_ok() {
+				return;
+			}
+			assert!(self.is_running(), "{} exited during start:\n{}", self.name, self.log_tail());
+			assert!(Instant::now() < deadline, "{} not ready:\n{}", self.name, self.log_tail());
+			tokio::time::sleep(Duration::from_millis(250)).await;
+		}
+	}
+
+	pub async fn peer_id(&self) -> String {
+		self.rpc("system_localPeerId", rpc_params![]).await.unwrap().as_str().unwrap().to_string()
+	}
+
+	/// The multiaddress other nodes use to reach this one.
+	pub async fn multiaddr(&self) -> String {
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", self.p2p_port, self.peer_id().await)
+	}
+
+	pub async fn best_number(&self) -> u32 {
+		let header = self.rpc("chain_getHeader", rpc_params![]).await.unwrap();
+		hex_number(&header["number"])
+	}
+
+	pub async fn finalized_hash(&self) -> H256 {
+		let hash = self.rpc("chain_getFinalizedHead", rpc_params![]).await.unwrap();
+		parse_h256(&hash)
+	}
+
+	pub async fn finalized_number(&self) -> u32 {
+		let hash = self.finalized_hash().await;
+		self.number_of(hash).await
+	}
+
+	pub async fn number_of(&self, hash: H256) -> u32 {
+		let header = self.rpc("chain_getHeader", rpc_params![hash]).await.unwrap();
+		hex_number(&header["number"])
+	}
+
+	pub async fn block_hash(&self, number: u32) -> Option<H256> {
+		let v = self.rpc("chain_getBlockHash", rpc_params![number]).await.unwrap();
+		(!v.is_null()).then(|| parse_h256(&v))
+	}
+
+	/// Waits until the finalized head reaches `target`; returns the number reached.
+	pub async fn wait_finalized(&mut self, target: u32, timeout: Duration) -> u32 {
+		let deadline = Instant::now() + timeout;
+		loop {
+			if let Ok(hash) = self.rpc("chain_getFinalizedHead", rpc_params![]).await {
+				let n = self.number_of(parse_h256(&hash)).await;
+				if n >= target {
+					return n;
+				}
+			}
+			assert!(self.is_running(), "{} exited:\n{}", self.name, self.log_tail());
+			assert!(
+				Instant::now() < deadline,
+				"{}: finalized head did not reach #{target} in {timeout:?}:\n{}",
+				self.name,
+				self.log_tail()
+			);
+			tokio::time::sleep(Duration::from_millis(500)).await;
+		}
+	}
+
+	/// Reads and decodes a storage value at `at` (best block when `None`).
+	pub async fn storage<T: Decode>(&self, key: &[u8], at: Option<H256>) -> Option<T> {
+		let key = format!("0x{}", hex(key));
+		let v = match at {
+			Some(at) => self.rpc("state_getStorage", rpc_params![key, at]).await.unwrap(),
+			None => self.rpc("state_getStorage", rpc_params![key]).await.unwrap(),
+		};
+		let bytes = unhex(v.as_str()?);
+		Some(T::decode(&mut &bytes[..]).expect("storage decodes"))
+	}
+
+	pub async fn account(
+		&self,
+		who: &AccountId,
+		at: Option<H256>,
+	) -> frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>> {
+		let key = frame_system::Account::<Runtime>::hashed_key_for(who);
+		self.storage(&key, at).await.unwrap_or_default()
+	}
+
+	pub async fn events(&self, at: H256) -> Vec<RuntimeEvent> {
+		let key = frame_system::Events::<Runtime>::hashed_key().to_vec();
+		let records: Vec<frame_system::EventRecord<RuntimeEvent, H256>> =
+			self.storage(&key, Some(at)).await.unwrap_or_default();
+		records.into_iter().map(|r| r.event).collect()
+	}
+
+	/// Signs `call` as `signer` (immortal era, no tip) against this node's chain.
+	pub async fn sign(&self, signer: &sr25519::Pair, call: RuntimeCall) -> UncheckedExtrinsic {
+		let who: AccountId = signer.public().into();
+		let nonce: Nonce = serde_json::from_value(
+			self.rpc("system_accountNextIndex", rpc_params![who.to_string()]).await.unwrap(),
+		)
+		.unwrap();
+		let version = self.rpc("state_getRuntimeVersion", rpc_params![]).await.unwrap();
+		let spec_version = version["specVersion"].as_u64().unwrap() as u32;
+		let tx_version = version["transactionVersion"].as_u64().unwrap() as u32;
+		let genesis = self.block_hash(0).await.unwrap();
+
+		let tx_ext: TxExtension = (
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(sp_runtime::generic::Era::Immortal),
+			frame_system::CheckNonce::<Runtime>::from(nonce),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
+			frame_system::WeightReclaim::<Runtime>::new(),
+		);
+		let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), (), None, ());
+		let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
+		let signature = payload.using_encoded(|p| signer.sign(p));
+		UncheckedExtrinsic::new_signed(call, who.into(), signature.into(), tx_ext)
+	}
+
+	/// Submits an extrinsic; returns its hash.
+	pub async fn submit(&self, xt: &UncheckedExtrinsic) -> Result<H256, String> {
+		let hex_xt = format!("0x{}", hex(&xt.encode()));
+		let v = self.rpc("author_submitExtrinsic", rpc_params![hex_xt]).await?;
+		Ok(parse_h256(&v))
+	}
+
+	/// Waits for a block (from `from` on) that includes `xt`; returns its hash and number.
+	pub async fn wait_included(
+		&mut self,
+		xt: &UncheckedExtrinsic,
+		from: u32,
+		timeout: Duration,
+	) -> (H256, u32) {
+		let wanted = format!("0x{}", hex(&xt.encode()));
+		let deadline = Instant::now() + timeout;
+		let mut next = from;
+		loop {
+			while let Some(hash) = self.block_hash(next).await {
+				let block = self.rpc("chain_getBlock", rpc_params![hash]).await.unwrap();
+				let included = block["block"]["extrinsics"]
+					.as_array()
+					.unwrap()
+					.iter()
+					.any(|x| x.as_str() == Some(wanted.as_str()));
+				if included {
+					return (hash, next);
+				}
+				next += 1;
+			}
+			assert!(Instant::now() < deadline, "{}: extrinsic not included:\n{}", self.name, self.log_tail());
+			tokio::time::sleep(Duration::from_millis(500)).await;
+		}
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		self.stop();
+	}
+}
+
+/// A transfer call of `value` to `dest`.
+pub fn transfer(dest: &AccountId, value: Balance) -> RuntimeCall {
+	RuntimeCall::Balances(BalancesCall::transfer_keep_alive { dest: dest.clone().into(), value })
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn unhex(s: &str) -> Vec<u8> {
+	let s = s.trim_start_matches("0x");
+	(0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+pub fn parse_h256(v: &Value) -> H256 {
+	H256::from_slice(&unhex(v.as_str().expect("hash is a string")))
+}
+
+fn hex_number(v: &Value) -> u32 {
+	u32::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+/// Runs the binary to completion with `args`; returns (exit code, stderr).
+pub fn run_to_exit(args: &[&str], timeout: Duration) -> (Option<i32>, String) {
+	let dir = TempDir::new("run");
+	let err_path = dir.0.join("stderr");
+	let mut child = Command::new(NODE_BIN)
+		.args(args)
+		.stdout(Stdio::null())
+		.stderr(fs::File::create(&err_path).unwrap())
+		.spawn()
+		.unwrap();
+	let deadline = Instant::now() + timeout;
+	let status = loop {
+		if let Some(status) = child.try_wait().unwrap() {
+			break status;
+		}
+		if Instant::now() > deadline {
+			let _ = child.kill();
+			let _ = child.wait();
+			panic!("verity-node {args:?} did not exit within {timeout:?}");
+		}
+		std::thread::sleep(Duration::from_millis(100));
+	};
+	(status.code(), fs::read_to_string(&err_path).unwrap())
+}
