@@ -120,7 +120,18 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			runner.run_node_until_exit(|config| async move {
+			let explicit_rpc_port = cli.run.rpc_params.rpc_port.is_some();
+			runner.run_node_until_exit(|mut config| async move {
+				// Upstream quietly moves the RPC server to a random port when the requested one
+				// is taken. An operator who named a port must learn that it is busy instead of
+				// running on a port nobody knows about, so only the default port may move.
+				crate::preflight::check_listen_addresses(&config, explicit_rpc_port)
+					.map_err(sc_cli::Error::Input)?;
+				if explicit_rpc_port {
+					for endpoint in config.rpc.addr.iter_mut().flatten() {
+						endpoint.retry_random_port = false;
+					}
+				}
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<

@@ -96,8 +96,6 @@ impl Node {
 			.arg(&self.base_path)
 			.arg("--rpc-port")
 			.arg(self.rpc_port.to_string())
-			.arg("--port")
-			.arg(self.p2p_port.to_string())
 			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--listen-addr"])
 			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port))
 			.args(["--rpc-methods", "unsafe", "--rpc-cors", "all"])
@@ -184,6 +182,23 @@ impl Node {
 		(!v.is_null()).then(|| parse_h256(&v))
 	}
 
+	/// The Aura slot of block `number`, from its pre-runtime digest.
+	pub async fn aura_slot(&self, number: u32) -> u64 {
+		let hash = self.block_hash(number).await.expect("block exists");
+		let header = self.rpc("chain_getHeader", rpc_params![hash]).await.unwrap();
+		header["digest"]["logs"]
+			.as_array()
+			.expect("digest logs")
+			.iter()
+			.find_map(|log| {
+				let bytes = unhex(log.as_str()?);
+				let item = sp_runtime::generic::DigestItem::decode(&mut &bytes[..]).ok()?;
+				let (engine, data) = item.as_pre_runtime()?;
+				(engine == *b"aura").then(|| u64::decode(&mut &data[..]).ok()).flatten()
+			})
+			.expect("every block has an Aura pre-digest")
+	}
+
 	/// Waits until the finalized head reaches `target`; returns the number reached.
 	pub async fn wait_finalized(&mut self, target: u32, timeout: Duration) -> u32 {
 		let deadline = Instant::now() + timeout;
@@ -226,7 +241,8 @@ impl Node {
 	}
 
 	pub async fn events(&self, at: H256) -> Vec<RuntimeEvent> {
-		let key = frame_system::Events::<Runtime>::hashed_key().to_vec();
+		// `frame_system::Events` is private to its crate; its key is the plain storage prefix.
+		let key = frame_support::storage::storage_prefix(b"System", b"Events").to_vec();
 		let records: Vec<frame_system::EventRecord<RuntimeEvent, H256>> =
 			self.storage(&key, Some(at)).await.unwrap_or_default();
 		records.into_iter().map(|r| r.event).collect()
