@@ -13,7 +13,7 @@ if [ "${1:-}" = "--exit-after-finalized" ]; then EXIT_AFTER="${2:?number}"; shif
 
 "$VERITY_ROOT/scripts/setup.sh"
 echo "[run] building verity-node (release; target dir $CARGO_TARGET_DIR)" >&2
-cargo build --release --locked -p verity-node
+verity_build
 
 RPC_PORT="${VERITY_RPC_PORT:-9944}"
 LOG="${VERITY_LOG:-$(mktemp -t verity-dev-XXXX.log)}"

@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 start=$(date +%s)
 echo "[test] building (target dir $CARGO_TARGET_DIR)" >&2
-cargo build --release --locked --workspace --all-targets
+verity_build
 echo "[test] build took $(( $(date +%s) - start ))s" >&2
 
 cargo test --release --locked --workspace "$@"

@@ -20,7 +20,7 @@ if [ ! -x "$VERITY_ROOT/zombienet/node_modules/.bin/zombienet" ]; then
 	(cd "$VERITY_ROOT/zombienet" && npm ci --no-audit --no-fund --silent)
 fi
 
-cargo build --release --locked -p verity-node
+verity_build
 BIN_DIR="$(mktemp -d)"
 ln -s "$VERITY_NODE_BIN" "$BIN_DIR/verity-node"
 export PATH="$BIN_DIR:$PATH"
