@@ -12,7 +12,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # 1. Debian packages.
 APT_PKGS=(rustc-web cargo-web rust-web-src lld-19 clang libclang-dev protobuf-compiler pkg-config
-	python3 curl jq)
+	python3 python3-venv python3-pip curl jq)
 missing=()
 for p in "${APT_PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -65,11 +65,16 @@ TOML
 	echo "$RUST_VERSION" | $SUDO tee "$STAMP" >/dev/null
 fi
 
-# 4. Python packages for model generation and conformance (issue: engine).
-if [ -f "$VERITY_ROOT/scripts/requirements.txt" ]; then
-	if ! python3 -c "import onnx" 2>/dev/null; then
-		log "installing Python packages"
-		python3 -m pip install -q -r "$VERITY_ROOT/scripts/requirements.txt"
-	fi
+# 4. Python packages for model generation, conformance data and benchmarks (issue: engine), in
+# a venv of their own: Debian's python3 is externally managed (PEP 668). Reinstalled only when
+# requirements.txt changes (its hash is the stamp).
+REQS="$VERITY_ROOT/scripts/requirements.txt"
+VENV="$(dirname "$(dirname "$VERITY_PYTHON")")"
+PY_STAMP="$VENV/.verity-stamp"
+if [ -f "$REQS" ] && [ "$(cat "$PY_STAMP" 2>/dev/null)" != "$(sha256sum <"$REQS")" ]; then
+	log "installing Python packages into $VENV"
+	[ -x "$VERITY_PYTHON" ] || /usr/bin/python3 -m venv "$VENV"
+	"$VERITY_PYTHON" -m pip install -q --disable-pip-version-check -r "$REQS"
+	sha256sum <"$REQS" >"$PY_STAMP"
 fi
 log "ok ($RUST_VERSION, target dir $CARGO_TARGET_DIR)"

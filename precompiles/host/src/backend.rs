@@ -1,0 +1,209 @@
+//! The node side: the externalities extension, its backend, and the on-disk model store.
+
+use crate::HostError;
+use std::{
+	fs,
+	io::{self, Write},
+	path::{Path, PathBuf},
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		Arc,
+	},
+};
+use verity_engine::{
+	agrees_all, decode_tensors, encode_tensors,
+	engine::{Engine, EngineError},
+	model_hash, AcceptanceRule, ModelHash,
+};
+
+const LOG_TARGET: &str = "verity::inference";
+
+sp_externalities::decl_extension! {
+	/// The node's inference engine and model store, for the inference host functions.
+	pub struct InferenceExt(Arc<HostBackend>);
+}
+
+impl InferenceExt {
+	pub fn new(backend: Arc<HostBackend>) -> Self {
+		Self(backend)
+	}
+}
+
+/// Why the model store refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+	#[error("model is {size} bytes, the store accepts at most {max}")]
+	TooLarge { size: u64, max: u64 },
+	#[error("stored model 0x{0} does not match its hash; it was removed")]
+	Corrupt(String),
+	#[error("model store I/O error: {0}")]
+	Io(#[from] io::Error),
+}
+
+/// A content-addressed directory of model files, each named by the hex of its blake2-256.
+///
+/// Writes go to a temporary file in the same directory and are renamed into place, so a crash
+/// never leaves a partial file under a model's name; reads re-hash the bytes, so a file
+/// corrupted on disk is detected (and removed, so it can be fetched again) instead of served.
+pub struct ModelStore {
+	dir: PathBuf,
+	max_bytes: u64,
+	tmp_counter: AtomicU64,
+}
+
+impl ModelStore {
+	/// Open (creating if needed) a store in `dir` accepting models up to `max_bytes`.
+	pub fn open(dir: impl Into<PathBuf>, max_bytes: u64) -> io::Result<Self> {
+		let dir = dir.into();
+		fs::create_dir_all(&dir)?;
+		Ok(Self { dir, max_bytes, tmp_counter: AtomicU64::new(0) })
+	}
+
+	pub fn dir(&self) -> &Path {
+		&self.dir
+	}
+
+	fn path(&self, hash: &ModelHash) -> PathBuf {
+		self.dir.join(format!("{}.onnx", hex::encode(hash)))
+	}
+
+	pub fn contains(&self, hash: &ModelHash) -> bool {
+		self.path(hash).is_file()
+	}
+
+	/// Store `bytes` under their hash; returns the hash. Idempotent.
+	pub fn put(&self, bytes: &[u8]) -> Result<ModelHash, StoreError> {
+		if bytes.len() as u64 > self.max_bytes {
+			return Err(StoreError::TooLarge { size: bytes.len() as u64, max: self.max_bytes });
+		}
+		let hash = model_hash(bytes);
+		if self.contains(&hash) {
+			return Ok(hash);
+		}
+		let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
+		let tmp = self.dir.join(format!(".tmp-{}-{}-{n}", hex::encode(hash), std::process::id()));
+		let result = (|| {
+			let mut f = fs::File::create(&tmp)?;
+			f.write_all(bytes)?;
+			f.sync_all()?;
+			fs::rename(&tmp, self.path(&hash))
+		})();
+		if let Err(e) = result {
+			let _ = fs::remove_file(&tmp);
+			return Err(e.into());
+		}
+		Ok(hash)
+	}
+
+	/// The model's bytes, verified against `hash`; `None` if absent.
+	pub fn get(&self, hash: &ModelHash) -> Result<Option<Vec<u8>>, StoreError> {
+		let path = self.path(hash);
+		let size = match fs::metadata(&path) {
+			Ok(m) => m.len(),
+			Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+			Err(e) => return Err(e.into()),
+		};
+		if size > self.max_bytes {
+			return Err(StoreError::TooLarge { size, max: self.max_bytes });
+		}
+		let bytes = match fs::read(&path) {
+			Ok(b) => b,
+			Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+			Err(e) => return Err(e.into()),
+		};
+		if &model_hash(&bytes) != hash {
+			let _ = fs::remove_file(&path);
+			return Err(StoreError::Corrupt(hex::encode(hash)));
+		}
+		Ok(Some(bytes))
+	}
+
+	/// Remove a model; absent is not an error.
+	pub fn remove(&self, hash: &ModelHash) -> io::Result<()> {
+		match fs::remove_file(self.path(hash)) {
+			Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+			_ => Ok(()),
+		}
+	}
+}
+
+/// What the host functions call: the engine plus the store it loads models from.
+pub struct HostBackend {
+	engine: Arc<Engine>,
+	store: ModelStore,
+}
+
+impl HostBackend {
+	pub fn new(engine: Arc<Engine>, store: ModelStore) -> Self {
+		Self { engine, store }
+	}
+
+	pub fn engine(&self) -> &Arc<Engine> {
+		&self.engine
+	}
+
+	pub fn store(&self) -> &ModelStore {
+		&self.store
+	}
+
+	/// Load `hash` from the store into the engine unless it is cached.
+	pub fn ensure_loaded(&self, hash: &ModelHash) -> Result<(), HostError> {
+		if self.engine.is_loaded(hash) {
+			return Ok(());
+		}
+		let bytes = match self.store.get(hash) {
+			Ok(Some(b)) => b,
+			Ok(None) => return Err(HostError::ModelNotFound),
+			Err(e) => {
+				log::warn!(target: LOG_TARGET, "model 0x{}: {e}", hex::encode(hash));
+				return Err(match e {
+					StoreError::Io(_) => HostError::ModelNotFound,
+					_ => HostError::InvalidModel,
+				});
+			},
+		};
+		self.engine.load(&bytes, hash).map(|_| ()).map_err(|e| {
+			log::warn!(target: LOG_TARGET, "model 0x{} rejected: {e}", hex::encode(hash));
+			HostError::InvalidModel
+		})
+	}
+
+	/// Run a model on canonical input bytes; returns canonical output bytes.
+	pub fn run(&self, hash: &ModelHash, input: &[u8]) -> Result<Vec<u8>, HostError> {
+		let inputs = decode_tensors(input).map_err(|_| HostError::InvalidInput)?;
+		self.ensure_loaded(hash)?;
+		let outputs = self.engine.run(hash, &inputs).map_err(|e| {
+			log::debug!(target: LOG_TARGET, "run of 0x{} failed: {e}", hex::encode(hash));
+			match e {
+				EngineError::InputCount { .. } |
+				EngineError::InputSpec { .. } |
+				EngineError::BatchTooLarge { .. } => HostError::InvalidInput,
+				EngineError::Timeout(_) => HostError::Timeout,
+				EngineError::Busy(_) => HostError::Busy,
+				// Evicted between `ensure_loaded` and `run` by a concurrent load.
+				EngineError::NotLoaded(_) => HostError::Busy,
+				_ => HostError::ExecutionFailed,
+			}
+		})?;
+		Ok(encode_tensors(&outputs))
+	}
+
+	/// Re-run and compare with `claimed` under `rule`.
+	pub fn verify(
+		&self,
+		hash: &ModelHash,
+		input: &[u8],
+		claimed: &[u8],
+		rule: &AcceptanceRule,
+	) -> Result<bool, HostError> {
+		let claimed = decode_tensors(claimed).map_err(|_| HostError::InvalidOutput)?;
+		let ours = self.run(hash, input)?;
+		// Our own encoding always decodes; treat the impossible as an execution failure.
+		let ours = decode_tensors(&ours).map_err(|_| HostError::ExecutionFailed)?;
+		Ok(agrees_all(rule, &ours, &claimed))
+	}
+
+	pub fn model_available(&self, hash: &ModelHash) -> bool {
+		self.engine.is_loaded(hash) || self.store.contains(hash)
+	}
+}

@@ -1,0 +1,295 @@
+//! # verity-host
+//!
+//! Host functions that give runtime code (off-chain workers, and later contract precompiles)
+//! access to the node's native inference engine.
+//!
+//! ## Interface
+//! [`inference`] is a `#[runtime_interface]`. Each function exchanges only primitives and byte
+//! slices with the host and returns a `u64` *status* ([`Status`]): the high byte is an error code
+//! ([`HostError::code`]), the low 32 bits a value (an output length, or a boolean). Outputs are
+//! written into a buffer the caller provides (the allocating return strategies are deprecated
+//! in sp-runtime-interface 37). Decoding a status is total: an unknown code becomes
+//! [`HostError::Unknown`], so a newer node can never make an older runtime panic.
+//!
+//! Use the wrappers [`run`], [`verify`] and [`model_available`], which allocate the buffer and
+//! decode the status into a `Result`.
+//!
+//! **Stability**: a host function, once shipped, is supported forever. Never change one in
+//! place: add `#[version(2)]` with the new signature and keep version 1 working.
+//!
+//! ## Host side
+//! On the node, the functions are backed by the [`InferenceExt`] externalities extension, which
+//! holds a [`HostBackend`]: an `Arc<Engine>` (plan cache) and a content-addressed on-disk
+//! [`ModelStore`]. Register it for off-chain workers (their custom extensions) and wherever
+//! else runtime code may call it. Where it is not registered every function returns
+//! [`HostError::Unavailable`]; nothing panics. Export [`HostFunctions`] to the executor.
+//!
+//! ## Determinism
+//! `run` returns whatever the local CPU's kernels produce: do not use it in block execution
+//! unless the model's acceptance rule is `Exact` on an integer model. `verify` applies the
+//! model's acceptance rule, which is what consensus code should compare with.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode};
+use scale_info::TypeInfo;
+use sp_runtime_interface::{
+	pass_by::{PassFatPointerAndRead, PassFatPointerAndWrite, PassPointerAndRead},
+	runtime_interface,
+};
+use verity_engine::{AcceptanceRule, ModelHash};
+
+#[cfg(feature = "std")]
+mod backend;
+#[cfg(feature = "std")]
+pub use backend::{HostBackend, InferenceExt, ModelStore, StoreError};
+
+/// Why an inference host call failed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum HostError {
+	/// The node did not register the inference extension for this context.
+	Unavailable,
+	/// The model is neither loaded nor in the node's model store.
+	ModelNotFound,
+	/// The stored model failed validation (corrupt, unsupported, over limits).
+	InvalidModel,
+	/// The input is not canonical tensors, or does not match the model's input spec.
+	InvalidInput,
+	/// The engine failed while running the model.
+	ExecutionFailed,
+	/// The run exceeded the node's wall-time limit.
+	Timeout,
+	/// The node is running as many inferences as it allows; retry later.
+	Busy,
+	/// The encoded output needs `needed` bytes, more than the buffer offered.
+	OutputTooLarge { needed: u32 },
+	/// The claimed output given to `verify` is not canonical tensors.
+	InvalidOutput,
+	/// The acceptance rule given to `verify` does not decode.
+	InvalidRule,
+	/// A code this runtime does not know (from a newer node).
+	Unknown(u8),
+}
+
+impl HostError {
+	/// The status code of this error (never 0, which means success).
+	pub fn code(&self) -> u8 {
+		match self {
+			HostError::Unavailable => 1,
+			HostError::ModelNotFound => 2,
+			HostError::InvalidModel => 3,
+			HostError::InvalidInput => 4,
+			HostError::ExecutionFailed => 5,
+			HostError::Timeout => 6,
+			HostError::Busy => 7,
+			HostError::OutputTooLarge { .. } => 8,
+			HostError::InvalidOutput => 9,
+			HostError::InvalidRule => 10,
+			HostError::Unknown(c) => *c,
+		}
+	}
+}
+
+/// The `u64` every inference host function returns: `code << 32 | value`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Status(pub u64);
+
+impl Status {
+	pub fn ok(value: u32) -> Self {
+		Self(u64::from(value))
+	}
+
+	pub fn err(e: HostError) -> Self {
+		let value = match e {
+			HostError::OutputTooLarge { needed } => needed,
+			_ => 0,
+		};
+		Self((u64::from(e.code()) << 32) | u64::from(value))
+	}
+
+	pub fn from_result(r: Result<u32, HostError>) -> Self {
+		match r {
+			Ok(v) => Self::ok(v),
+			Err(e) => Self::err(e),
+		}
+	}
+
+	/// Decode; total over all `u64`.
+	pub fn into_result(self) -> Result<u32, HostError> {
+		let code = (self.0 >> 32) as u8;
+		let value = self.0 as u32;
+		Err(match code {
+			0 => return Ok(value),
+			1 => HostError::Unavailable,
+			2 => HostError::ModelNotFound,
+			3 => HostError::InvalidModel,
+			4 => HostError::InvalidInput,
+			5 => HostError::ExecutionFailed,
+			6 => HostError::Timeout,
+			7 => HostError::Busy,
+			8 => HostError::OutputTooLarge { needed: value },
+			9 => HostError::InvalidOutput,
+			10 => HostError::InvalidRule,
+			c => HostError::Unknown(c),
+		})
+	}
+}
+
+/// Inference host functions. Version 1 of each; see the crate docs on versioning.
+#[runtime_interface]
+pub trait Inference {
+	/// Run `model` on `input` (canonical SCALE tensor list), writing the canonical output list
+	/// into the start of `output`. Status value: the number of bytes written.
+	fn run(
+		&mut self,
+		model: PassPointerAndRead<&[u8; 32], 32>,
+		input: PassFatPointerAndRead<&[u8]>,
+		output: PassFatPointerAndWrite<&mut [u8]>,
+	) -> u64 {
+		native::run(&mut **self, model, input, output).0
+	}
+
+	/// Run `model` on `input` and compare the result with `claimed` (canonical tensor list)
+	/// under `rule` (SCALE-encoded [`AcceptanceRule`]). Status value: 1 agree, 0 disagree.
+	fn verify(
+		&mut self,
+		model: PassPointerAndRead<&[u8; 32], 32>,
+		input: PassFatPointerAndRead<&[u8]>,
+		claimed: PassFatPointerAndRead<&[u8]>,
+		rule: PassFatPointerAndRead<&[u8]>,
+	) -> u64 {
+		native::verify(&mut **self, model, input, claimed, rule).0
+	}
+
+	/// Whether the node can run `model` (loaded, or in its model store). Status value: 1 or 0.
+	fn model_available(&mut self, model: PassPointerAndRead<&[u8; 32], 32>) -> u64 {
+		native::model_available(&mut **self, model).0
+	}
+}
+
+/// The host functions to hand to the node's executor.
+#[cfg(feature = "std")]
+pub type HostFunctions = inference::HostFunctions;
+
+/// Native implementations, kept out of the macro so that they can be tested directly and so
+/// that a build without `std` (but also without the `substrate_runtime` cfg) still compiles.
+#[cfg(feature = "std")]
+mod native {
+	use super::*;
+	use sp_externalities::{Externalities, ExternalitiesExt};
+
+	fn backend(mut ext: &mut dyn Externalities) -> Option<std::sync::Arc<HostBackend>> {
+		ext.extension::<InferenceExt>().map(|e| e.0.clone())
+	}
+
+	pub fn run(
+		ext: &mut dyn Externalities,
+		model: &[u8; 32],
+		input: &[u8],
+		output: &mut [u8],
+	) -> Status {
+		Status::from_result((|| {
+			let b = backend(ext).ok_or(HostError::Unavailable)?;
+			let out = b.run(model, input)?;
+			let needed = u32::try_from(out.len()).unwrap_or(u32::MAX);
+			let dst = output.get_mut(..out.len()).ok_or(HostError::OutputTooLarge { needed })?;
+			dst.copy_from_slice(&out);
+			Ok(needed)
+		})())
+	}
+
+	pub fn verify(
+		ext: &mut dyn Externalities,
+		model: &[u8; 32],
+		input: &[u8],
+		claimed: &[u8],
+		rule: &[u8],
+	) -> Status {
+		Status::from_result((|| {
+			let b = backend(ext).ok_or(HostError::Unavailable)?;
+			let rule = AcceptanceRule::decode(&mut &*rule).map_err(|_| HostError::InvalidRule)?;
+			b.verify(model, input, claimed, &rule).map(u32::from)
+		})())
+	}
+
+	pub fn model_available(ext: &mut dyn Externalities, model: &[u8; 32]) -> Status {
+		Status::from_result(
+			backend(ext).ok_or(HostError::Unavailable).map(|b| u32::from(b.model_available(model))),
+		)
+	}
+}
+
+#[cfg(all(not(feature = "std"), not(substrate_runtime)))]
+mod native {
+	//! Native side compiled without `std` (a no_std check without the `substrate_runtime` cfg):
+	//! there is no engine to call.
+	use super::*;
+
+	pub fn run<E: ?Sized>(_: &mut E, _: &[u8; 32], _: &[u8], _: &mut [u8]) -> Status {
+		Status::err(HostError::Unavailable)
+	}
+	pub fn verify<E: ?Sized>(_: &mut E, _: &[u8; 32], _: &[u8], _: &[u8], _: &[u8]) -> Status {
+		Status::err(HostError::Unavailable)
+	}
+	pub fn model_available<E: ?Sized>(_: &mut E, _: &[u8; 32]) -> Status {
+		Status::err(HostError::Unavailable)
+	}
+}
+
+/// Default output buffer for [`run`]: the chain's maximum output size (64 KiB).
+pub const DEFAULT_MAX_OUTPUT: u32 = 64 * 1024;
+
+/// Run `model` on canonical `input`; returns the canonical output list. `max_output` bounds
+/// the buffer the runtime allocates for the result.
+pub fn run(model: &ModelHash, input: &[u8], max_output: u32) -> Result<Vec<u8>, HostError> {
+	let mut buf = alloc::vec![0u8; max_output as usize];
+	let len = Status(inference::run(model, input, &mut buf)).into_result()?;
+	buf.truncate(len as usize);
+	Ok(buf)
+}
+
+/// Re-run `model` on `input` and say whether `claimed` agrees under `rule`.
+pub fn verify(
+	model: &ModelHash,
+	input: &[u8],
+	claimed: &[u8],
+	rule: &AcceptanceRule,
+) -> Result<bool, HostError> {
+	Status(inference::verify(model, input, claimed, &rule.encode()))
+		.into_result()
+		.map(|v| v == 1)
+}
+
+/// Whether the node can run `model` right now.
+pub fn model_available(model: &ModelHash) -> Result<bool, HostError> {
+	Status(inference::model_available(model)).into_result().map(|v| v == 1)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn status_roundtrip_is_total() {
+		for e in [
+			HostError::Unavailable,
+			HostError::ModelNotFound,
+			HostError::InvalidModel,
+			HostError::InvalidInput,
+			HostError::ExecutionFailed,
+			HostError::Timeout,
+			HostError::Busy,
+			HostError::OutputTooLarge { needed: 70_000 },
+			HostError::InvalidOutput,
+			HostError::InvalidRule,
+			HostError::Unknown(200),
+		] {
+			assert_eq!(Status::err(e).into_result(), Err(e));
+		}
+		assert_eq!(Status::ok(42).into_result(), Ok(42));
+		assert_eq!(Status(u64::MAX).into_result(), Err(HostError::Unknown(255)));
+	}
+}

@@ -1,0 +1,126 @@
+//! The host functions through `sp_io::TestExternalities`, with and without the extension.
+
+use std::sync::Arc;
+use verity_engine::{
+	commitment, decode_tensors, encode_tensors,
+	engine::{Engine, Limits},
+	model_hash, testing, AcceptanceRule, Tensor,
+};
+use verity_host::{
+	inference, model_available, run, verify, HostBackend, HostError, InferenceExt, ModelStore,
+	DEFAULT_MAX_OUTPUT,
+};
+
+fn ext_with_backend(dir: &std::path::Path) -> (sp_io::TestExternalities, Arc<HostBackend>) {
+	let store = ModelStore::open(dir, 8 << 20).unwrap();
+	let backend = Arc::new(HostBackend::new(Arc::new(Engine::new(Limits::default())), store));
+	let mut ext = sp_io::TestExternalities::default();
+	ext.register_extension(InferenceExt::new(backend.clone()));
+	(ext, backend)
+}
+
+fn input() -> Vec<u8> {
+	encode_tensors(&[Tensor::from_f32(vec![2, 4], &[0.5, -1.0, 2.0, 0.0, 1.0, 1.0, 1.0, 1.0])
+		.unwrap()])
+}
+
+#[test]
+fn run_verify_and_availability_with_extension() {
+	let dir = tempfile::tempdir().unwrap();
+	let (mut ext, backend) = ext_with_backend(dir.path());
+	let model = testing::tiny_classifier();
+	let h = backend.store().put(&model).unwrap();
+	assert_eq!(h, model_hash(&model));
+	let unknown = [7u8; 32];
+
+	ext.execute_with(|| {
+		assert_eq!(model_available(&h), Ok(true));
+		assert_eq!(model_available(&unknown), Ok(false));
+
+		let out = run(&h, &input(), DEFAULT_MAX_OUTPUT).unwrap();
+		let tensors = decode_tensors(&out).unwrap();
+		assert_eq!(tensors[0].shape(), &[2, 3]);
+		let sum: f32 = tensors[0].to_f32_vec().unwrap()[..3].iter().sum();
+		assert!((sum - 1.0).abs() < 1e-5);
+
+		// verify: the same output agrees exactly; a perturbed one only within tolerance.
+		assert_eq!(verify(&h, &input(), &out, &AcceptanceRule::Exact), Ok(true));
+		let mut vals = tensors[0].to_f32_vec().unwrap();
+		vals[0] += 1e-4;
+		let perturbed = encode_tensors(&[Tensor::from_f32(vec![2, 3], &vals).unwrap()]);
+		assert_ne!(commitment(&tensors), commitment(&decode_tensors(&perturbed).unwrap()));
+		assert_eq!(verify(&h, &input(), &perturbed, &AcceptanceRule::Exact), Ok(false));
+		let loose = AcceptanceRule::Tolerance { abs: 1_000_000, rel: 0 }; // 1e-3
+		assert_eq!(verify(&h, &input(), &perturbed, &loose), Ok(true));
+		assert_eq!(verify(&h, &input(), &perturbed, &AcceptanceRule::ArgMax), Ok(true));
+
+		// errors are statuses, not panics
+		assert_eq!(run(&unknown, &input(), DEFAULT_MAX_OUTPUT), Err(HostError::ModelNotFound));
+		assert_eq!(run(&h, b"garbage", DEFAULT_MAX_OUTPUT), Err(HostError::InvalidInput));
+		let wrong_shape = encode_tensors(&[Tensor::from_f32(vec![1, 3], &[0.0; 3]).unwrap()]);
+		assert_eq!(run(&h, &wrong_shape, DEFAULT_MAX_OUTPUT), Err(HostError::InvalidInput));
+		assert_eq!(
+			run(&h, &input(), 8),
+			Err(HostError::OutputTooLarge { needed: out.len() as u32 })
+		);
+		assert_eq!(
+			verify(&h, &input(), b"\x01\xff", &AcceptanceRule::Exact),
+			Err(HostError::InvalidOutput)
+		);
+		let status = inference::verify(&h, &input(), &out, &[9u8]);
+		assert_eq!(verity_host::Status(status).into_result(), Err(HostError::InvalidRule));
+	});
+	assert!(backend.engine().is_loaded(&h));
+}
+
+#[test]
+fn invalid_stored_model_is_reported() {
+	let dir = tempfile::tempdir().unwrap();
+	let (mut ext, backend) = ext_with_backend(dir.path());
+	let junk = b"definitely not onnx".to_vec();
+	let h = backend.store().put(&junk).unwrap();
+	ext.execute_with(|| {
+		assert_eq!(model_available(&h), Ok(true));
+		assert_eq!(run(&h, &input(), DEFAULT_MAX_OUTPUT), Err(HostError::InvalidModel));
+	});
+}
+
+#[test]
+fn without_extension_everything_is_unavailable() {
+	let mut ext = sp_io::TestExternalities::default();
+	let h = [1u8; 32];
+	ext.execute_with(|| {
+		assert_eq!(model_available(&h), Err(HostError::Unavailable));
+		assert_eq!(run(&h, &input(), DEFAULT_MAX_OUTPUT), Err(HostError::Unavailable));
+		assert_eq!(verify(&h, &input(), &[], &AcceptanceRule::Exact), Err(HostError::Unavailable));
+	});
+}
+
+#[test]
+fn store_is_content_addressed_and_verifies_reads() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = ModelStore::open(dir.path(), 1024).unwrap();
+	let h = store.put(b"abc").unwrap();
+	assert_eq!(store.put(b"abc").unwrap(), h);
+	assert_eq!(store.get(&h).unwrap().as_deref(), Some(&b"abc"[..]));
+	assert!(store.get(&[0u8; 32]).unwrap().is_none());
+	assert!(matches!(
+		store.put(&[0u8; 2048]),
+		Err(verity_host::StoreError::TooLarge { size: 2048, max: 1024 })
+	));
+	// no temporary files left behind
+	let names: Vec<_> = std::fs::read_dir(dir.path())
+		.unwrap()
+		.map(|e| e.unwrap().file_name().into_string().unwrap())
+		.collect();
+	assert_eq!(names, vec![format!("{}.onnx", hex_of(&h))]);
+	// corrupt on disk: detected and removed
+	std::fs::write(dir.path().join(format!("{}.onnx", hex_of(&h))), b"abd").unwrap();
+	assert!(matches!(store.get(&h), Err(verity_host::StoreError::Corrupt(_))));
+	assert!(!store.contains(&h));
+	store.remove(&h).unwrap();
+}
+
+fn hex_of(h: &[u8; 32]) -> String {
+	h.iter().map(|b| format!("{b:02x}")).collect()
+}
