@@ -1,0 +1,747 @@
+//! # Model registry (pallet-models)
+//!
+//! ## Overview
+//!
+//! Registers ONNX models by content hash with everything needed to run and judge them, keeps
+//! small models' bytes on chain, and activates a model only once enough attesters (validators'
+//! off-chain workers) have loaded it and reproduced its reference output.
+//!
+//! ## Terms
+//!
+//! - *Model id*: `blake2_256` of the ONNX bytes, given by the owner as `hash`. For on-chain
+//!   models the pallet checks it when the last chunk arrives; for URI models the nodes check it
+//!   when they fetch the file, and attesters only attest a model whose bytes matched.
+//! - *Spec* ([`types::ModelSpec`]): name, tensor specs, opset, engine version, price per call,
+//!   acceptance rule, byte size, availability, reference input and expected output commitment.
+//! - *Deposit*: held from the owner under [`HoldReason::ModelDeposit`]. The *record deposit*
+//!   (`DepositBase + DepositPerByte * encoded spec`) is held until the record is reaped; the
+//!   *bytes deposit* (`DepositPerByte * byte_size`, on-chain models only) is taken in full at
+//!   registration (so uploading chunks never needs another hold) and released as soon as the
+//!   chunks are deleted: on retirement or rejection.
+//!
+//! ## Life cycle
+//!
+//! `register_model` → `Pending` → (on-chain: every chunk uploaded and the assembled bytes match
+//! the hash) → `attest` × `RequiredAttestations` with the expected commitment → `Active`.
+//! One attestation with a different commitment → `Rejected` (the rule of the issue: attesters
+//! are the trusted validator set, and a model whose reference vector does not reproduce on one
+//! honest machine is not safe to judge disputes with). The owner or `ForceOrigin` can `retire`
+//! a `Pending` or `Active` model. `Rejected` and `Retired` records stay for `ReapDelay` blocks so
+//! running requests and disputes can still read the spec, then anyone can `reap` them, which
+//! releases the rest of the deposit to the owner. No penalty is taken on rejection: the deposit
+//! is returned in full (bytes deposit at once, record deposit on reap).
+//!
+//! A byte mismatch after the last chunk is not an error: the chunks are deleted, an event is
+//! emitted and the owner may upload again (the model stays `Pending`).
+//!
+//! ## Invariants (checked by `do_try_state`)
+//!
+//! - For every owner, the balance held for `ModelDeposit` equals the sum of the record and
+//!   bytes deposits of their models.
+//! - Every model's stored chunks have indices below its chunk count; their number equals
+//!   `chunks_received`; only `Pending`/`Active` on-chain models hold chunks; `bytes_verified`
+//!   implies all chunks are present.
+//! - Attestations exist only for `Pending` models and number fewer than `RequiredAttestations`.
+//!
+//! ## Complexity
+//!
+//! Every call is bounded by `Config` constants: `upload_chunk` that completes a model reads and
+//! hashes at most `MaxModelSize` bytes (charged in advance, refunded when smaller); `retire`
+//! and a rejecting `attest` delete at most `MaxModelSize / ChunkSize` (rounded up) chunks.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::unwrap_used,
+		clippy::expect_used,
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects
+	)
+)]
+
+extern crate alloc;
+
+pub mod traits;
+pub mod types;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use pallet::*;
+pub use traits::ModelRegistry;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use codec::Encode;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			tokens::Precision,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_core::H256;
+	use sp_runtime::{
+		traits::{Saturating, Zero},
+		SaturatedConversion,
+	};
+
+	/// The balance type of the currency.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	/// The spec type with this runtime's bounds.
+	pub type ModelSpecOf<T> = ModelSpec<BalanceOf<T>, <T as Config>::MaxReferenceInput>;
+	/// The record type with this runtime's bounds.
+	pub type ModelInfoOf<T> = ModelInfo<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::MaxReferenceInput,
+	>;
+	/// One chunk of model bytes.
+	pub type ChunkOf<T> = BoundedVec<u8, <T as Config>::ChunkSize>;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency deposits are held in.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Who may attest a model's determinism certificate (validators' workers); yields the
+		/// attester's account. Each account attests a model at most once.
+		type AttestOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
+
+		/// Who besides the owner may retire a model (governance, root).
+		type ForceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Matching attestations needed to activate a model. Must be at least 1.
+		#[pallet::constant]
+		type RequiredAttestations: Get<u32>;
+
+		/// Deposit held per model record regardless of its size.
+		#[pallet::constant]
+		type DepositBase: Get<BalanceOf<Self>>;
+
+		/// Deposit held per stored byte (encoded spec and on-chain model bytes).
+		#[pallet::constant]
+		type DepositPerByte: Get<BalanceOf<Self>>;
+
+		/// Largest model that can be stored on chain, in bytes. At least `ChunkSize`.
+		#[pallet::constant]
+		type MaxModelSize: Get<u32>;
+
+		/// Size of every chunk but the last, in bytes. Non-zero and at most `MaxModelSize`.
+		#[pallet::constant]
+		type ChunkSize: Get<u32>;
+
+		/// Largest reference input, in bytes.
+		#[pallet::constant]
+		type MaxReferenceInput: Get<u32>;
+
+		/// Blocks a rejected or retired model's record is kept before it can be reaped. Should
+		/// exceed the longest request life (challenge window + dispute) so that running
+		/// requests can still read the spec.
+		#[pallet::constant]
+		type ReapDelay: Get<BlockNumberFor<Self>>;
+
+		/// Weights of the calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Reasons this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// Storage deposit of a registered model.
+		ModelDeposit,
+	}
+
+	/// Registered models by id.
+	#[pallet::storage]
+	pub type Models<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, ModelInfoOf<T>>;
+
+	/// Uploaded chunks of on-chain models, by model id and chunk index.
+	#[pallet::storage]
+	pub type Chunks<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, ModelId, Twox64Concat, u32, ChunkOf<T>>;
+
+	/// Attesters that reproduced the reference output of a pending model.
+	#[pallet::storage]
+	pub type Attestations<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		ModelId,
+		BoundedVec<T::AccountId, T::RequiredAttestations>,
+		ValueQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A model was registered and is pending; `deposit` is held from the owner.
+		ModelRegistered { model: ModelId, owner: T::AccountId, deposit: BalanceOf<T> },
+		/// A chunk of an on-chain model was stored.
+		ChunkUploaded { model: ModelId, index: u32 },
+		/// All chunks are present and their concatenation hashes to the model id.
+		ModelBytesVerified { model: ModelId },
+		/// All chunks were present but hashed to `actual`: the chunks were deleted and may be
+		/// uploaded again.
+		ModelBytesMismatch { model: ModelId, actual: H256 },
+		/// An attester reproduced the reference output; `count` matching attestations so far.
+		Attested { model: ModelId, attester: T::AccountId, count: u32 },
+		/// The model has its determinism certificate and accepts requests.
+		ModelActivated { model: ModelId },
+		/// An attester's output commitment differed from the expected one: the model is
+		/// rejected, its chunks deleted and its bytes deposit released.
+		ModelRejected { model: ModelId, attester: T::AccountId, commitment: H256 },
+		/// The model was retired and accepts no new requests; its chunks were deleted and its
+		/// bytes deposit released.
+		ModelRetired { model: ModelId },
+		/// A rejected or retired model's record was removed and `released` returned to `owner`.
+		ModelReaped { model: ModelId, owner: T::AccountId, released: BalanceOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// A model with this hash is already registered.
+		ModelAlreadyRegistered,
+		/// No model with this hash is registered.
+		ModelNotFound,
+		/// The model name is empty.
+		EmptyName,
+		/// The model declares no input or no output tensor.
+		NoTensors,
+		/// A tensor shape has the symbolic batch dimension somewhere other than first.
+		InvalidTensorShape,
+		/// `TopK(0)` is not a rule.
+		InvalidAcceptanceRule,
+		/// `Uris` availability with an empty list.
+		NoUris,
+		/// The declared byte size is zero.
+		EmptyModel,
+		/// An on-chain model exceeds `MaxModelSize`.
+		ModelTooLarge,
+		/// Only the owner may do this.
+		NotOwner,
+		/// The model is not `Pending`.
+		ModelNotPending,
+		/// The model's bytes are served from URIs, not uploaded on chain.
+		NotOnChain,
+		/// The chunk index is not below the model's chunk count.
+		ChunkIndexOutOfRange,
+		/// The chunk does not have the expected length (`ChunkSize`, or the rest for the last).
+		WrongChunkLength,
+		/// This chunk is already stored.
+		ChunkAlreadyUploaded,
+		/// The on-chain bytes are not all uploaded and verified yet.
+		BytesNotVerified,
+		/// This attester already attested this model.
+		AlreadyAttested,
+		/// The model is already retired.
+		ModelRetired,
+		/// The model was rejected.
+		ModelRejected,
+		/// The model is neither rejected nor retired.
+		ModelNotFinal,
+		/// `ReapDelay` has not passed since the model was rejected or retired.
+		ReapDelayNotElapsed,
+	}
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Models registered `Active` at genesis: `(owner, id, spec, bytes)`. For an `OnChain`
+		/// spec `bytes` must be given (it is hashed, checked against `id` and stored as
+		/// chunks); for a `Uris` spec only the hash is needed. Deposits are held from the owner,
+		/// so the owner must be endowed by the balances genesis.
+		#[allow(clippy::type_complexity)]
+		pub models: Vec<(T::AccountId, ModelId, ModelSpecOf<T>, Option<Vec<u8>>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (owner, id, spec, bytes) in &self.models {
+				if let Err(e) = Pallet::<T>::do_genesis_model(owner, *id, spec, bytes.as_deref()) {
+					panic!("pallet-models genesis: model {id:?}: {e:?}");
+				}
+			}
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::RequiredAttestations::get() >= 1, "RequiredAttestations must be >= 1");
+			assert!(T::ChunkSize::get() > 0, "ChunkSize must be > 0");
+			assert!(
+				T::ChunkSize::get() <= T::MaxModelSize::get(),
+				"ChunkSize must not exceed MaxModelSize"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Register a model whose ONNX bytes hash (`blake2_256`) to `hash`. Holds the deposit
+		/// (record + bytes for on-chain models) from the caller, who becomes the owner.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_model(spec.reference_input.len() as u32))]
+		pub fn register_model(
+			origin: OriginFor<T>,
+			hash: ModelId,
+			spec: ModelSpecOf<T>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			Self::validate_spec(&spec)?;
+			ensure!(!Models::<T>::contains_key(hash), Error::<T>::ModelAlreadyRegistered);
+			let info = Self::new_info(owner.clone(), spec);
+			let deposit = info.record_deposit.saturating_add(info.bytes_deposit);
+			T::Currency::hold(&HoldReason::ModelDeposit.into(), &owner, deposit)?;
+			Models::<T>::insert(hash, info);
+			Self::deposit_event(Event::ModelRegistered { model: hash, owner, deposit });
+			Ok(())
+		}
+
+		/// Upload chunk `index` of an on-chain model (owner only, any order). Every chunk is
+		/// `ChunkSize` bytes but the last, which holds the rest. When the last missing chunk
+		/// arrives the bytes are assembled and checked against the hash; on mismatch the chunks
+		/// are deleted (the call still succeeds, see `ModelBytesMismatch`).
+		#[pallet::call_index(1)]
+		#[pallet::weight(
+			T::WeightInfo::upload_chunk(bytes.len() as u32)
+				.max(T::WeightInfo::upload_chunk_and_verify(T::MaxModelSize::get()))
+		)]
+		pub fn upload_chunk(
+			origin: OriginFor<T>,
+			hash: ModelId,
+			index: u32,
+			bytes: ChunkOf<T>,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let mut info = Models::<T>::get(hash).ok_or(Error::<T>::ModelNotFound)?;
+			ensure!(info.owner == who, Error::<T>::NotOwner);
+			ensure!(info.status == ModelStatus::Pending, Error::<T>::ModelNotPending);
+			ensure!(info.spec.availability == Availability::OnChain, Error::<T>::NotOnChain);
+			ensure!(index < info.chunk_count, Error::<T>::ChunkIndexOutOfRange);
+			ensure!(
+				bytes.len() as u64 == Self::chunk_len(info.spec.byte_size, index),
+				Error::<T>::WrongChunkLength
+			);
+			ensure!(!Chunks::<T>::contains_key(hash, index), Error::<T>::ChunkAlreadyUploaded);
+
+			let len = bytes.len() as u32;
+			Chunks::<T>::insert(hash, index, bytes);
+			info.chunks_received = info.chunks_received.saturating_add(1);
+			Self::deposit_event(Event::ChunkUploaded { model: hash, index });
+
+			if info.chunks_received < info.chunk_count {
+				Models::<T>::insert(hash, info);
+				return Ok(Some(T::WeightInfo::upload_chunk(len)).into());
+			}
+			let actual = Self::assembled_hash(hash, info.chunk_count);
+			if actual == hash {
+				info.bytes_verified = true;
+				Self::deposit_event(Event::ModelBytesVerified { model: hash });
+			} else {
+				Self::clear_chunks(hash, info.chunk_count);
+				info.chunks_received = 0;
+				Self::deposit_event(Event::ModelBytesMismatch { model: hash, actual });
+			}
+			let size = info.spec.byte_size.saturated_into::<u32>();
+			Models::<T>::insert(hash, info);
+			Ok(Some(T::WeightInfo::upload_chunk_and_verify(size)).into())
+		}
+
+		/// Attest that the caller's worker loaded the model and that running it on the
+		/// reference input produced an output committing to `output_commitment`. A match counts
+		/// towards activation; a mismatch rejects the model.
+		#[pallet::call_index(2)]
+		#[pallet::weight(
+			T::WeightInfo::attest().max(T::WeightInfo::attest_and_reject(Pallet::<T>::max_chunks()))
+		)]
+		pub fn attest(
+			origin: OriginFor<T>,
+			hash: ModelId,
+			output_commitment: H256,
+		) -> DispatchResultWithPostInfo {
+			let attester = T::AttestOrigin::ensure_origin(origin)?;
+			let mut info = Models::<T>::get(hash).ok_or(Error::<T>::ModelNotFound)?;
+			ensure!(info.status == ModelStatus::Pending, Error::<T>::ModelNotPending);
+			ensure!(info.bytes_verified, Error::<T>::BytesNotVerified);
+			let mut attesters = Attestations::<T>::get(hash);
+			ensure!(!attesters.contains(&attester), Error::<T>::AlreadyAttested);
+
+			let now = frame_system::Pallet::<T>::block_number();
+			if output_commitment != info.spec.expected_output {
+				let chunks = info.chunk_count;
+				Self::drop_bytes(hash, &mut info);
+				info.status = ModelStatus::Rejected { at: now };
+				Attestations::<T>::remove(hash);
+				Models::<T>::insert(hash, info);
+				Self::deposit_event(Event::ModelRejected {
+					model: hash,
+					attester,
+					commitment: output_commitment,
+				});
+				return Ok(Some(T::WeightInfo::attest_and_reject(chunks)).into());
+			}
+
+			let count = (attesters.len() as u32).saturating_add(1);
+			if count >= T::RequiredAttestations::get() {
+				info.status = ModelStatus::Active { since: now };
+				Attestations::<T>::remove(hash);
+				Models::<T>::insert(hash, info);
+				Self::deposit_event(Event::Attested { model: hash, attester, count });
+				Self::deposit_event(Event::ModelActivated { model: hash });
+			} else {
+				// Cannot fail: fewer than `RequiredAttestations` are stored (checked above).
+				attesters
+					.try_push(attester.clone())
+					.map_err(|_| DispatchError::Other("attestations full"))?;
+				Attestations::<T>::insert(hash, attesters);
+				Self::deposit_event(Event::Attested { model: hash, attester, count });
+			}
+			Ok(Some(T::WeightInfo::attest()).into())
+		}
+
+		/// Retire a pending or active model (owner or `ForceOrigin`): it accepts no new
+		/// requests, its chunks are deleted and its bytes deposit is released.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::retire(Pallet::<T>::max_chunks()))]
+		pub fn retire(origin: OriginFor<T>, hash: ModelId) -> DispatchResultWithPostInfo {
+			let maybe_who = match T::ForceOrigin::try_origin(origin) {
+				Ok(_) => None,
+				Err(origin) => Some(ensure_signed(origin)?),
+			};
+			let mut info = Models::<T>::get(hash).ok_or(Error::<T>::ModelNotFound)?;
+			if let Some(who) = maybe_who {
+				ensure!(info.owner == who, Error::<T>::NotOwner);
+			}
+			match info.status {
+				ModelStatus::Retired { .. } => return Err(Error::<T>::ModelRetired.into()),
+				ModelStatus::Rejected { .. } => return Err(Error::<T>::ModelRejected.into()),
+				ModelStatus::Pending | ModelStatus::Active { .. } => {},
+			}
+			let chunks = info.chunk_count;
+			Self::drop_bytes(hash, &mut info);
+			Attestations::<T>::remove(hash);
+			info.status = ModelStatus::Retired { at: frame_system::Pallet::<T>::block_number() };
+			Models::<T>::insert(hash, info);
+			Self::deposit_event(Event::ModelRetired { model: hash });
+			Ok(Some(T::WeightInfo::retire(chunks)).into())
+		}
+
+		/// Remove a rejected or retired model's record once `ReapDelay` has passed, returning
+		/// the rest of the deposit to the owner. Anyone may call it. The hash can then be
+		/// registered again.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::reap())]
+		pub fn reap(origin: OriginFor<T>, hash: ModelId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let info = Models::<T>::get(hash).ok_or(Error::<T>::ModelNotFound)?;
+			let since = match info.status {
+				ModelStatus::Rejected { at } | ModelStatus::Retired { at } => at,
+				_ => return Err(Error::<T>::ModelNotFinal.into()),
+			};
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now >= since.saturating_add(T::ReapDelay::get()), Error::<T>::ReapDelayNotElapsed);
+			// Chunks and the bytes deposit are already gone for final models; release both
+			// deposits anyway so nothing can stay held if that ever changes.
+			let deposit = info.record_deposit.saturating_add(info.bytes_deposit);
+			let released = T::Currency::release(
+				&HoldReason::ModelDeposit.into(),
+				&info.owner,
+				deposit,
+				Precision::BestEffort,
+			)?;
+			Models::<T>::remove(hash);
+			Self::deposit_event(Event::ModelReaped { model: hash, owner: info.owner, released });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Most chunks a model can have: `ceil(MaxModelSize / ChunkSize)`.
+		pub fn max_chunks() -> u32 {
+			Self::chunk_count_of(T::MaxModelSize::get() as u64)
+		}
+
+		/// Number of chunks of a model of `size` bytes.
+		pub fn chunk_count_of(size: u64) -> u32 {
+			let chunk = (T::ChunkSize::get() as u64).max(1);
+			size.div_ceil(chunk).saturated_into()
+		}
+
+		/// Expected length of chunk `index` of a model of `size` bytes (0 when out of range).
+		pub fn chunk_len(size: u64, index: u32) -> u64 {
+			let chunk = T::ChunkSize::get() as u64;
+			let start = (index as u64).saturating_mul(chunk);
+			size.saturating_sub(start).min(chunk)
+		}
+
+		/// Deposit for `bytes` stored bytes, without the base.
+		pub fn byte_deposit(bytes: u64) -> BalanceOf<T> {
+			T::DepositPerByte::get().saturating_mul(bytes.saturated_into())
+		}
+
+		fn validate_spec(spec: &ModelSpecOf<T>) -> DispatchResult {
+			ensure!(!spec.name.is_empty(), Error::<T>::EmptyName);
+			ensure!(!spec.inputs.is_empty() && !spec.outputs.is_empty(), Error::<T>::NoTensors);
+			ensure!(
+				spec.inputs.iter().chain(spec.outputs.iter()).all(TensorSpec::is_well_formed),
+				Error::<T>::InvalidTensorShape
+			);
+			ensure!(spec.acceptance != AcceptanceRule::TopK(0), Error::<T>::InvalidAcceptanceRule);
+			ensure!(spec.byte_size > 0, Error::<T>::EmptyModel);
+			match &spec.availability {
+				Availability::OnChain => ensure!(
+					spec.byte_size <= T::MaxModelSize::get() as u64,
+					Error::<T>::ModelTooLarge
+				),
+				Availability::Uris(uris) => ensure!(!uris.is_empty(), Error::<T>::NoUris),
+			}
+			Ok(())
+		}
+
+		fn new_info(owner: T::AccountId, spec: ModelSpecOf<T>) -> ModelInfoOf<T> {
+			let on_chain = spec.availability == Availability::OnChain;
+			let record_deposit = T::DepositBase::get()
+				.saturating_add(Self::byte_deposit(spec.encoded_size() as u64));
+			let (bytes_deposit, chunk_count) = if on_chain {
+				(Self::byte_deposit(spec.byte_size), Self::chunk_count_of(spec.byte_size))
+			} else {
+				(Zero::zero(), 0)
+			};
+			ModelInfo {
+				owner,
+				spec,
+				status: ModelStatus::Pending,
+				record_deposit,
+				bytes_deposit,
+				chunk_count,
+				chunks_received: 0,
+				bytes_verified: !on_chain,
+			}
+		}
+
+		/// `blake2_256` of the concatenated chunks `0..count`. A missing chunk (impossible when
+		/// `chunks_received == chunk_count`) makes the hash differ, so the bytes are rejected.
+		fn assembled_hash(hash: ModelId, count: u32) -> H256 {
+			let mut bytes = Vec::new();
+			for i in 0..count {
+				match Chunks::<T>::get(hash, i) {
+					Some(c) => bytes.extend_from_slice(&c),
+					None => {
+						frame_support::defensive!("chunk missing although all were counted");
+						return H256::zero();
+					},
+				}
+			}
+			H256(sp_io::hashing::blake2_256(&bytes))
+		}
+
+		fn clear_chunks(hash: ModelId, count: u32) {
+			// At most `count` entries exist (indices are checked on upload).
+			let _ = Chunks::<T>::clear_prefix(hash, count.saturating_add(1), None);
+		}
+
+		/// Delete the chunks and release the bytes deposit (retirement, rejection).
+		fn drop_bytes(hash: ModelId, info: &mut ModelInfoOf<T>) {
+			Self::clear_chunks(hash, info.chunk_count);
+			info.chunks_received = 0;
+			if !info.bytes_deposit.is_zero() {
+				let released = T::Currency::release(
+					&HoldReason::ModelDeposit.into(),
+					&info.owner,
+					info.bytes_deposit,
+					Precision::BestEffort,
+				)
+				.unwrap_or_default();
+				if released != info.bytes_deposit {
+					frame_support::defensive!("bytes deposit not fully held");
+				}
+				info.bytes_deposit = Zero::zero();
+			}
+		}
+
+		/// Register an `Active` model at genesis (deposit held, bytes checked and stored).
+		pub(crate) fn do_genesis_model(
+			owner: &T::AccountId,
+			id: ModelId,
+			spec: &ModelSpecOf<T>,
+			bytes: Option<&[u8]>,
+		) -> DispatchResult {
+			Self::validate_spec(spec)?;
+			ensure!(!Models::<T>::contains_key(id), Error::<T>::ModelAlreadyRegistered);
+			let mut info = Self::new_info(owner.clone(), spec.clone());
+			if spec.availability == Availability::OnChain {
+				let bytes = bytes.ok_or(Error::<T>::BytesNotVerified)?;
+				ensure!(bytes.len() as u64 == spec.byte_size, Error::<T>::WrongChunkLength);
+				ensure!(
+					H256(sp_io::hashing::blake2_256(bytes)) == id,
+					Error::<T>::BytesNotVerified
+				);
+				for (i, chunk) in bytes.chunks(T::ChunkSize::get() as usize).enumerate() {
+					let chunk = ChunkOf::<T>::try_from(chunk.to_vec())
+						.map_err(|_| Error::<T>::WrongChunkLength)?;
+					Chunks::<T>::insert(id, i as u32, chunk);
+				}
+				info.chunks_received = info.chunk_count;
+				info.bytes_verified = true;
+			}
+			let deposit = info.record_deposit.saturating_add(info.bytes_deposit);
+			T::Currency::hold(&HoldReason::ModelDeposit.into(), owner, deposit)?;
+			info.status = ModelStatus::Active { since: frame_system::Pallet::<T>::block_number() };
+			Models::<T>::insert(id, info);
+			Ok(())
+		}
+
+		/// Insert an `Active` URI model owned by `owner` without deposit checks, for other
+		/// pallets' benchmarks (their `BenchmarkHelper` calls it). The deposit is minted and
+		/// held so the invariants still hold.
+		#[cfg(feature = "runtime-benchmarks")]
+		pub fn insert_active_model_for_benchmarks(owner: &T::AccountId, id: ModelId) {
+			use frame_support::traits::fungible::Mutate as _;
+			let spec = ModelSpec {
+				name: BoundedVec::truncate_from(b"bench".to_vec()),
+				inputs: BoundedVec::truncate_from(alloc::vec![TensorSpec {
+					dtype: DType::F32,
+					dims: BoundedVec::truncate_from(alloc::vec![Dim::Batch, Dim::Fixed(4)]),
+				}]),
+				outputs: BoundedVec::truncate_from(alloc::vec![TensorSpec {
+					dtype: DType::F32,
+					dims: BoundedVec::truncate_from(alloc::vec![Dim::Batch, Dim::Fixed(4)]),
+				}]),
+				opset: 17,
+				engine_version: 1,
+				price_per_call: Zero::zero(),
+				acceptance: AcceptanceRule::Exact,
+				byte_size: 1,
+				availability: Availability::Uris(BoundedVec::truncate_from(alloc::vec![
+					BoundedVec::truncate_from(b"https://bench".to_vec())
+				])),
+				reference_input: BoundedVec::default(),
+				expected_output: H256::zero(),
+			};
+			let mut info = Self::new_info(owner.clone(), spec);
+			let deposit = info.record_deposit;
+			let _ = T::Currency::mint_into(
+				owner,
+				deposit.saturating_add(T::Currency::minimum_balance()),
+			);
+			let _ = T::Currency::hold(&HoldReason::ModelDeposit.into(), owner, deposit);
+			info.status = ModelStatus::Active { since: frame_system::Pallet::<T>::block_number() };
+			Models::<T>::insert(id, info);
+		}
+
+		/// Check every invariant of the pallet (see the crate docs).
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::check_deposits()?;
+			Self::check_chunks()?;
+			Self::check_attestations()
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		fn check_deposits() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::btree_map::BTreeMap;
+			let mut per_owner: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			for (_, info) in Models::<T>::iter() {
+				let e = per_owner.entry(info.owner.clone()).or_default();
+				*e = e.saturating_add(info.record_deposit).saturating_add(info.bytes_deposit);
+			}
+			for (owner, sum) in per_owner {
+				let held = T::Currency::balance_on_hold(&HoldReason::ModelDeposit.into(), &owner);
+				ensure!(held == sum, "held model deposit differs from recorded deposits");
+			}
+			Ok(())
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		fn check_chunks() -> Result<(), sp_runtime::TryRuntimeError> {
+			for (id, info) in Models::<T>::iter() {
+				let mut stored = 0u32;
+				for index in Chunks::<T>::iter_key_prefix(id) {
+					ensure!(index < info.chunk_count, "chunk index out of bounds");
+					stored = stored.saturating_add(1);
+				}
+				ensure!(stored == info.chunks_received, "chunk count differs from stored chunks");
+				ensure!(info.chunks_received <= info.chunk_count, "more chunks than expected");
+				ensure!(info.chunk_count <= Self::max_chunks(), "chunk count above the maximum");
+				if info.spec.availability == Availability::OnChain {
+					ensure!(
+						!info.bytes_verified || info.status.is_final() ||
+							info.chunks_received == info.chunk_count,
+						"verified model with missing chunks"
+					);
+				} else {
+					ensure!(info.chunk_count == 0, "URI model with chunks");
+				}
+				if info.status.is_final() {
+					ensure!(stored == 0, "final model still stores chunks");
+					ensure!(info.bytes_deposit.is_zero(), "final model still holds bytes deposit");
+				}
+			}
+			for (id, _) in Chunks::<T>::iter_keys() {
+				ensure!(Models::<T>::contains_key(id), "chunk of an unknown model");
+			}
+			Ok(())
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		fn check_attestations() -> Result<(), sp_runtime::TryRuntimeError> {
+			for (id, attesters) in Attestations::<T>::iter() {
+				let info = Models::<T>::get(id).ok_or("attestations of an unknown model")?;
+				ensure!(info.status == ModelStatus::Pending, "attestations of a non-pending model");
+				ensure!(
+					(attesters.len() as u32) < T::RequiredAttestations::get(),
+					"attestations should have activated the model"
+				);
+			}
+			Ok(())
+		}
+	}
+
+	impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+		fn model(model: &ModelId) -> Option<ModelView<T::AccountId, BalanceOf<T>>> {
+			Models::<T>::get(model).map(|m| ModelView {
+				active: matches!(m.status, ModelStatus::Active { .. }),
+				owner: m.owner,
+				inputs: m.spec.inputs,
+				outputs: m.spec.outputs,
+				opset: m.spec.opset,
+				engine_version: m.spec.engine_version,
+				price_per_call: m.spec.price_per_call,
+				acceptance: m.spec.acceptance,
+				byte_size: m.spec.byte_size,
+			})
+		}
+	}
+}

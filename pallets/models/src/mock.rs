@@ -1,0 +1,144 @@
+//! Test runtime for pallet-models.
+
+use crate::{self as pallet_models, *};
+use frame_support::{
+	derive_impl,
+	traits::{ConstU32, ConstU64},
+};
+use frame_system::{EnsureRoot, EnsureSignedBy};
+use sp_core::H256;
+use sp_runtime::BuildStorage;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u64;
+
+pub const OWNER: AccountId = 1;
+pub const OTHER: AccountId = 2;
+pub const ATTESTER_1: AccountId = 10;
+pub const ATTESTER_2: AccountId = 11;
+pub const ATTESTER_3: AccountId = 12;
+pub const POOR: AccountId = 99;
+
+/// Small sizes so tests exercise multi-chunk models quickly.
+pub const CHUNK: u32 = 16;
+pub const MAX_MODEL: u32 = 64;
+pub const BASE_DEPOSIT: Balance = 100;
+pub const PER_BYTE: Balance = 1;
+pub const REQUIRED: u32 = 2;
+pub const REAP_DELAY: u64 = 5;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type ModelsPallet = pallet_models;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+pub struct AttesterSet;
+impl frame_support::traits::SortedMembers<AccountId> for AttesterSet {
+	fn sorted_members() -> Vec<AccountId> {
+		vec![ATTESTER_1, ATTESTER_2, ATTESTER_3]
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn add(_: &AccountId) {}
+}
+
+impl Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type AttestOrigin = EnsureSignedBy<AttesterSet, AccountId>;
+	type ForceOrigin = EnsureRoot<AccountId>;
+	type RequiredAttestations = ConstU32<REQUIRED>;
+	type DepositBase = ConstU64<BASE_DEPOSIT>;
+	type DepositPerByte = ConstU64<PER_BYTE>;
+	type MaxModelSize = ConstU32<MAX_MODEL>;
+	type ChunkSize = ConstU32<CHUNK>;
+	type MaxReferenceInput = ConstU32<32>;
+	type ReapDelay = ConstU64<REAP_DELAY>;
+	type WeightInfo = ();
+}
+
+pub struct ExtBuilder {
+	genesis_models: Vec<(AccountId, H256, ModelSpecOf<Test>, Option<Vec<u8>>)>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { genesis_models: vec![] }
+	}
+}
+
+impl ExtBuilder {
+	pub fn with_genesis_model(
+		mut self,
+		owner: AccountId,
+		id: H256,
+		spec: ModelSpecOf<Test>,
+		bytes: Option<Vec<u8>>,
+	) -> Self {
+		self.genesis_models.push((owner, id, spec, bytes));
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: vec![(OWNER, 1_000_000), (OTHER, 1_000_000), (POOR, 10)],
+			..Default::default()
+		}
+		.assimilate_storage(&mut t)
+		.unwrap();
+		pallet_models::GenesisConfig::<Test> { models: self.genesis_models }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(t);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Run `test`, then check every invariant of the pallet.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			ModelsPallet::do_try_state().expect("try_state invariants hold");
+		})
+	}
+}
+
+pub fn events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::ModelsPallet(e) = r.event { Some(e) } else { None })
+		.collect()
+}

@@ -1,0 +1,511 @@
+//! Unit tests of pallet-models: every call, every error path, genesis and the registry trait.
+
+use crate::{mock::*, traits::ModelRegistry, *};
+use codec::Encode;
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};
+use sp_core::H256;
+use sp_runtime::{DispatchError, TokenError};
+
+const EXPECTED: H256 = H256([7u8; 32]);
+const WRONG: H256 = H256([8u8; 32]);
+
+fn model_bytes(len: usize, seed: u8) -> Vec<u8> {
+	(0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+}
+
+fn hash_of(bytes: &[u8]) -> H256 {
+	H256(sp_io::hashing::blake2_256(bytes))
+}
+
+fn tensor() -> TensorSpec {
+	TensorSpec { dtype: DType::F32, dims: BoundedVec::truncate_from(vec![Dim::Batch, Dim::Fixed(4)]) }
+}
+
+fn spec(byte_size: u64, availability: Availability) -> ModelSpecOf<Test> {
+	ModelSpec {
+		name: BoundedVec::truncate_from(b"demo".to_vec()),
+		inputs: BoundedVec::truncate_from(vec![tensor()]),
+		outputs: BoundedVec::truncate_from(vec![tensor()]),
+		opset: 17,
+		engine_version: 1,
+		price_per_call: 5,
+		acceptance: AcceptanceRule::Tolerance { abs: 1_000, rel: 10 },
+		byte_size,
+		availability,
+		reference_input: BoundedVec::truncate_from(vec![1, 2, 3, 4]),
+		expected_output: EXPECTED,
+	}
+}
+
+fn uris() -> Availability {
+	Availability::Uris(BoundedVec::truncate_from(vec![BoundedVec::truncate_from(
+		b"https://models.example/m.onnx".to_vec(),
+	)]))
+}
+
+fn held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::ModelDeposit.into(), &who)
+}
+
+fn record_deposit(s: &ModelSpecOf<Test>) -> Balance {
+	BASE_DEPOSIT + PER_BYTE * s.encoded_size() as u64
+}
+
+/// Registers an on-chain model of `len` bytes; returns its id and bytes.
+fn register_on_chain(len: usize) -> (H256, Vec<u8>) {
+	let bytes = model_bytes(len, 3);
+	let id = hash_of(&bytes);
+	assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, spec(len as u64, Availability::OnChain)));
+	(id, bytes)
+}
+
+fn upload_all(id: H256, bytes: &[u8]) {
+	for (i, c) in bytes.chunks(CHUNK as usize).enumerate().rev() {
+		assert_ok!(ModelsPallet::upload_chunk(
+			RuntimeOrigin::signed(OWNER),
+			id,
+			i as u32,
+			BoundedVec::truncate_from(c.to_vec())
+		));
+	}
+}
+
+fn register_uri_model() -> H256 {
+	let id = H256([42u8; 32]);
+	assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, spec(1_000_000, uris())));
+	id
+}
+
+fn status(id: H256) -> ModelStatus<u64> {
+	crate::Models::<Test>::get(id).unwrap().status
+}
+
+// ---- register_model ----
+
+#[test]
+fn register_model_works_on_chain() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, _) = register_on_chain(40);
+		let s = spec(40, Availability::OnChain);
+		let deposit = record_deposit(&s) + 40 * PER_BYTE;
+		assert_eq!(held(OWNER), deposit);
+		let info = crate::Models::<Test>::get(id).unwrap();
+		assert_eq!(info.chunk_count, 3);
+		assert!(!info.bytes_verified);
+		assert_eq!(info.status, ModelStatus::Pending);
+		System::assert_last_event(Event::ModelRegistered { model: id, owner: OWNER, deposit }.into());
+		assert!(!<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
+	});
+}
+
+#[test]
+fn register_model_works_with_uris() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = register_uri_model();
+		let info = crate::Models::<Test>::get(id).unwrap();
+		assert_eq!(info.chunk_count, 0);
+		assert!(info.bytes_verified);
+		assert_eq!(info.bytes_deposit, 0);
+		assert_eq!(held(OWNER), record_deposit(&spec(1_000_000, uris())));
+	});
+}
+
+#[test]
+fn register_model_fails_on_duplicate() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, _) = register_on_chain(40);
+		assert_noop!(
+			ModelsPallet::register_model(RuntimeOrigin::signed(OTHER), id, spec(40, Availability::OnChain)),
+			Error::<Test>::ModelAlreadyRegistered
+		);
+	});
+}
+
+#[test]
+fn register_model_fails_on_invalid_specs() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = H256([1u8; 32]);
+		let reg = |s: ModelSpecOf<Test>| ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, s);
+		let mut s = spec(10, Availability::OnChain);
+		s.name = BoundedVec::default();
+		assert_noop!(reg(s), Error::<Test>::EmptyName);
+		let mut s = spec(10, Availability::OnChain);
+		s.outputs = BoundedVec::default();
+		assert_noop!(reg(s), Error::<Test>::NoTensors);
+		let mut s = spec(10, Availability::OnChain);
+		s.inputs = BoundedVec::truncate_from(vec![TensorSpec {
+			dtype: DType::I8,
+			dims: BoundedVec::truncate_from(vec![Dim::Fixed(1), Dim::Batch]),
+		}]);
+		assert_noop!(reg(s), Error::<Test>::InvalidTensorShape);
+		let mut s = spec(10, Availability::OnChain);
+		s.acceptance = AcceptanceRule::TopK(0);
+		assert_noop!(reg(s), Error::<Test>::InvalidAcceptanceRule);
+		assert_noop!(reg(spec(0, Availability::OnChain)), Error::<Test>::EmptyModel);
+		assert_noop!(
+			reg(spec(MAX_MODEL as u64 + 1, Availability::OnChain)),
+			Error::<Test>::ModelTooLarge
+		);
+		assert_noop!(
+			reg(spec(10, Availability::Uris(BoundedVec::default()))),
+			Error::<Test>::NoUris
+		);
+		// URI models may exceed the on-chain maximum.
+		assert_ok!(reg(spec(MAX_MODEL as u64 * 1000, uris())));
+	});
+}
+
+#[test]
+fn register_model_fails_without_funds() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			ModelsPallet::register_model(RuntimeOrigin::signed(POOR), H256([1u8; 32]), spec(10, uris())),
+			TokenError::FundsUnavailable
+		);
+	});
+}
+
+#[test]
+fn register_model_fails_unsigned() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			ModelsPallet::register_model(RuntimeOrigin::none(), H256([1u8; 32]), spec(10, uris())),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+// ---- upload_chunk ----
+
+#[test]
+fn upload_chunk_works_in_any_order_and_verifies() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, bytes) = register_on_chain(40);
+		let chunks: Vec<_> = bytes.chunks(CHUNK as usize).collect();
+		for i in [2usize, 0] {
+			assert_ok!(ModelsPallet::upload_chunk(
+				RuntimeOrigin::signed(OWNER),
+				id,
+				i as u32,
+				BoundedVec::truncate_from(chunks[i].to_vec())
+			));
+			System::assert_last_event(Event::ChunkUploaded { model: id, index: i as u32 }.into());
+		}
+		assert!(!crate::Models::<Test>::get(id).unwrap().bytes_verified);
+		assert_ok!(ModelsPallet::upload_chunk(
+			RuntimeOrigin::signed(OWNER),
+			id,
+			1,
+			BoundedVec::truncate_from(chunks[1].to_vec())
+		));
+		System::assert_last_event(Event::ModelBytesVerified { model: id }.into());
+		let info = crate::Models::<Test>::get(id).unwrap();
+		assert!(info.bytes_verified);
+		assert_eq!(info.chunks_received, 3);
+		assert_eq!(status(id), ModelStatus::Pending);
+	});
+}
+
+#[test]
+fn upload_chunk_exact_multiple_of_chunk_size() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, bytes) = register_on_chain(MAX_MODEL as usize);
+		assert_eq!(crate::Models::<Test>::get(id).unwrap().chunk_count, MAX_MODEL / CHUNK);
+		upload_all(id, &bytes);
+		assert!(crate::Models::<Test>::get(id).unwrap().bytes_verified);
+	});
+}
+
+#[test]
+fn upload_chunk_mismatch_clears_chunks_and_allows_retry() {
+	ExtBuilder::default().build_and_execute(|| {
+		let bytes = model_bytes(20, 3);
+		let id = hash_of(&bytes);
+		assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, spec(20, Availability::OnChain)));
+		let mut bad = bytes.clone();
+		bad[0] ^= 1;
+		upload_all(id, &bad);
+		let info = crate::Models::<Test>::get(id).unwrap();
+		assert_eq!(info.chunks_received, 0);
+		assert!(!info.bytes_verified);
+		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 0);
+		assert!(events().contains(&Event::ModelBytesMismatch { model: id, actual: hash_of(&bad) }));
+		// The owner uploads the right bytes.
+		upload_all(id, &bytes);
+		assert!(crate::Models::<Test>::get(id).unwrap().bytes_verified);
+	});
+}
+
+#[test]
+fn upload_chunk_fails_on_bad_input() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, bytes) = register_on_chain(40);
+		let up = |who, index, b: &[u8]| {
+			ModelsPallet::upload_chunk(RuntimeOrigin::signed(who), id, index, BoundedVec::truncate_from(b.to_vec()))
+		};
+		assert_noop!(
+			ModelsPallet::upload_chunk(RuntimeOrigin::signed(OWNER), H256::zero(), 0, BoundedVec::default()),
+			Error::<Test>::ModelNotFound
+		);
+		assert_noop!(up(OTHER, 0, &bytes[..16]), Error::<Test>::NotOwner);
+		assert_noop!(up(OWNER, 3, &bytes[..8]), Error::<Test>::ChunkIndexOutOfRange);
+		assert_noop!(up(OWNER, 0, &bytes[..15]), Error::<Test>::WrongChunkLength);
+		assert_noop!(up(OWNER, 2, &bytes[32..39]), Error::<Test>::WrongChunkLength);
+		assert_ok!(up(OWNER, 0, &bytes[..16]));
+		assert_noop!(up(OWNER, 0, &bytes[..16]), Error::<Test>::ChunkAlreadyUploaded);
+		let uri = register_uri_model();
+		assert_noop!(
+			ModelsPallet::upload_chunk(RuntimeOrigin::signed(OWNER), uri, 0, BoundedVec::default()),
+			Error::<Test>::NotOnChain
+		);
+		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
+		assert_noop!(up(OWNER, 1, &bytes[16..32]), Error::<Test>::ModelNotPending);
+	});
+}
+
+// ---- attest ----
+
+fn verified_model() -> H256 {
+	let (id, bytes) = register_on_chain(40);
+	upload_all(id, &bytes);
+	id
+}
+
+#[test]
+fn attest_activates_after_required_matches() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = verified_model();
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED));
+		System::assert_last_event(Event::Attested { model: id, attester: ATTESTER_1, count: 1 }.into());
+		assert_eq!(status(id), ModelStatus::Pending);
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, EXPECTED));
+		System::assert_last_event(Event::ModelActivated { model: id }.into());
+		assert_eq!(status(id), ModelStatus::Active { since: 1 });
+		assert!(Attestations::<Test>::get(id).is_empty());
+		assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
+		assert_eq!(<ModelsPallet as ModelRegistry<_, _>>::owner(&id), Some(OWNER));
+		assert_eq!(<ModelsPallet as ModelRegistry<_, _>>::price(&id), Some(5));
+		assert_eq!(
+			<ModelsPallet as ModelRegistry<_, _>>::acceptance_rule(&id),
+			Some(AcceptanceRule::Tolerance { abs: 1_000, rel: 10 })
+		);
+		// Chunks stay for nodes to fetch.
+		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 3);
+	});
+}
+
+#[test]
+fn attest_mismatch_rejects_and_releases_bytes_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = verified_model();
+		let s = spec(40, Availability::OnChain);
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, WRONG));
+		System::assert_last_event(
+			Event::ModelRejected { model: id, attester: ATTESTER_2, commitment: WRONG }.into(),
+		);
+		assert_eq!(status(id), ModelStatus::Rejected { at: 1 });
+		assert_eq!(held(OWNER), record_deposit(&s));
+		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 0);
+		assert!(Attestations::<Test>::get(id).is_empty());
+		assert!(!<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
+	});
+}
+
+#[test]
+fn attest_fails_on_bad_state() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), H256::zero(), EXPECTED),
+			Error::<Test>::ModelNotFound
+		);
+		let (id, bytes) = register_on_chain(40);
+		assert_noop!(
+			ModelsPallet::attest(RuntimeOrigin::signed(OTHER), id, EXPECTED),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED),
+			Error::<Test>::BytesNotVerified
+		);
+		upload_all(id, &bytes);
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED));
+		assert_noop!(
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED),
+			Error::<Test>::AlreadyAttested
+		);
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, EXPECTED));
+		assert_noop!(
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, EXPECTED),
+			Error::<Test>::ModelNotPending
+		);
+	});
+}
+
+#[test]
+fn attest_works_for_uri_models_without_upload() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = register_uri_model();
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, EXPECTED));
+		assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
+	});
+}
+
+// ---- retire ----
+
+#[test]
+fn retire_works_by_owner_and_releases_chunk_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = verified_model();
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, EXPECTED));
+		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
+		System::assert_last_event(Event::ModelRetired { model: id }.into());
+		assert_eq!(status(id), ModelStatus::Retired { at: 1 });
+		assert!(!<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
+		assert_eq!(held(OWNER), record_deposit(&spec(40, Availability::OnChain)));
+		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 0);
+		// The spec is still readable by running requests.
+		assert!(<ModelsPallet as ModelRegistry<_, _>>::model(&id).is_some());
+	});
+}
+
+#[test]
+fn retire_works_by_root_on_pending_model() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, bytes) = register_on_chain(40);
+		assert_ok!(ModelsPallet::upload_chunk(
+			RuntimeOrigin::signed(OWNER),
+			id,
+			0,
+			BoundedVec::truncate_from(bytes[..16].to_vec())
+		));
+		let uri = register_uri_model();
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, EXPECTED));
+		assert_ok!(ModelsPallet::retire(RuntimeOrigin::root(), id));
+		assert_ok!(ModelsPallet::retire(RuntimeOrigin::root(), uri));
+		assert!(Attestations::<Test>::get(uri).is_empty());
+		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 0);
+	});
+}
+
+#[test]
+fn retire_fails_on_bad_state() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(ModelsPallet::retire(RuntimeOrigin::root(), H256::zero()), Error::<Test>::ModelNotFound);
+		let id = verified_model();
+		assert_noop!(ModelsPallet::retire(RuntimeOrigin::signed(OTHER), id), Error::<Test>::NotOwner);
+		assert_noop!(ModelsPallet::retire(RuntimeOrigin::none(), id), DispatchError::BadOrigin);
+		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
+		assert_noop!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id), Error::<Test>::ModelRetired);
+		let uri = register_uri_model();
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, WRONG));
+		assert_noop!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), uri), Error::<Test>::ModelRejected);
+	});
+}
+
+// ---- reap ----
+
+#[test]
+fn reap_works_after_delay_and_releases_everything() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = verified_model();
+		let uri = register_uri_model();
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, WRONG));
+		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
+		System::set_block_number(1 + REAP_DELAY);
+		let rd = record_deposit(&spec(40, Availability::OnChain));
+		assert_ok!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id));
+		System::assert_last_event(Event::ModelReaped { model: id, owner: OWNER, released: rd }.into());
+		assert_ok!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), uri));
+		assert_eq!(held(OWNER), 0);
+		assert!(crate::Models::<Test>::get(id).is_none());
+		// The hash can be registered again.
+		assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, spec(40, Availability::OnChain)));
+	});
+}
+
+#[test]
+fn reap_fails_on_bad_state() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), H256::zero()), Error::<Test>::ModelNotFound);
+		let id = verified_model();
+		assert_noop!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id), Error::<Test>::ModelNotFinal);
+		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
+		System::set_block_number(REAP_DELAY);
+		assert_noop!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id), Error::<Test>::ReapDelayNotElapsed);
+		assert_noop!(ModelsPallet::reap(RuntimeOrigin::none(), id), DispatchError::BadOrigin);
+	});
+}
+
+// ---- genesis, registry, invariants ----
+
+#[test]
+fn genesis_registers_active_models() {
+	let bytes = model_bytes(40, 9);
+	let id = hash_of(&bytes);
+	let uri_id = H256([5u8; 32]);
+	ExtBuilder::default()
+		.with_genesis_model(OWNER, id, spec(40, Availability::OnChain), Some(bytes.clone()))
+		.with_genesis_model(OTHER, uri_id, spec(1 << 30, uris()), None)
+		.build_and_execute(|| {
+			assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
+			assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&uri_id));
+			assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 3);
+			assert_eq!(
+				held(OWNER),
+				record_deposit(&spec(40, Availability::OnChain)) + 40 * PER_BYTE
+			);
+		});
+}
+
+#[test]
+#[should_panic(expected = "pallet-models genesis")]
+fn genesis_rejects_wrong_bytes() {
+	ExtBuilder::default()
+		.with_genesis_model(OWNER, H256([1u8; 32]), spec(40, Availability::OnChain), Some(model_bytes(40, 1)))
+		.build();
+}
+
+#[test]
+fn registry_unknown_model_and_unit_impl() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert!(!<ModelsPallet as ModelRegistry<_, _>>::is_active(&H256::zero()));
+		assert_eq!(<ModelsPallet as ModelRegistry<_, _>>::owner(&H256::zero()), None);
+		assert!(!<() as ModelRegistry<AccountId, Balance>>::is_active(&H256::zero()));
+	});
+}
+
+#[test]
+fn mock_registry_works() {
+	use crate::traits::mock::MockModelRegistry;
+	let id = H256([3u8; 32]);
+	MockModelRegistry::insert_simple::<AccountId, Balance>(id, OWNER, 9);
+	assert!(<MockModelRegistry as ModelRegistry<AccountId, Balance>>::is_active(&id));
+	assert_eq!(<MockModelRegistry as ModelRegistry<AccountId, Balance>>::price(&id), Some(9));
+	MockModelRegistry::set_active::<AccountId, Balance>(id, false);
+	assert!(!<MockModelRegistry as ModelRegistry<AccountId, Balance>>::is_active(&id));
+	MockModelRegistry::remove(&id);
+	assert!(<MockModelRegistry as ModelRegistry<AccountId, Balance>>::model(&id).is_none());
+}
+
+#[test]
+fn try_state_detects_broken_deposit() {
+	ExtBuilder::default().build().execute_with(|| {
+		let _ = register_uri_model();
+		assert_ok!(ModelsPallet::do_try_state());
+		use frame_support::traits::fungible::MutateHold;
+		assert_ok!(Balances::hold(&HoldReason::ModelDeposit.into(), &OWNER, 1));
+		assert!(ModelsPallet::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn integrity_test_passes() {
+	use frame_support::traits::Hooks;
+	<ModelsPallet as Hooks<u64>>::integrity_test();
+	assert_eq!(ModelsPallet::max_chunks(), MAX_MODEL / CHUNK);
+	assert_eq!(ModelsPallet::chunk_len(40, 2), 8);
+	assert_eq!(ModelsPallet::chunk_len(40, 3), 0);
+}

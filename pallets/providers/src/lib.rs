@@ -1,0 +1,1199 @@
+//! # Providers (pallet-providers)
+//!
+//! ## Overview
+//!
+//! Inference providers put stake at risk before they are trusted with requests. A provider
+//! registers with a self-bond, a commission, the models it serves and an executor key; any
+//! token holder may delegate to it. Rewards are split commission-first, then pro rata to all
+//! active stake; slashes hit the self-bond and every delegation, including stake still
+//! unbonding, by the same fraction. Selection of executors is stake-weighted and deterministic
+//! from a seed the caller passes.
+//!
+//! ## Terms and accounting
+//!
+//! - *Pool*: every provider has an *active pool* ([`types::Pool`]) of points backed by a
+//!   balance. A staker (the provider itself or a delegator) owns points in it, recorded in its
+//!   [`types::StakeLedger`]. A slash lowers the pool's balance only, so each staker's value
+//!   (`points * balance / total points`) drops by the same fraction without touching any
+//!   ledger: slashing is O(1) in the number of delegators.
+//! - *Unbonding buckets*: unbonded stake moves into a per-provider pool keyed by *era*
+//!   (`ceil((now + UnbondingPeriod) / span)`, `span = ceil(UnbondingPeriod / UnbondingBuckets)`)
+//!   and becomes withdrawable at block `era * span >= now + UnbondingPeriod`. A slash at `now`
+//!   hits the active pool and each bucket with `era * span > now`: at most
+//!   `UnbondingBuckets + 2` buckets, a `Config` constant, never the number of delegators.
+//! - *Rewards*: a reward-per-point accumulator (`FixedU128`, floor-rounded) per provider;
+//!   each ledger keeps the accumulator value at its last settlement. Paying a reward is O(1).
+//!   Unbonding stake earns nothing.
+//! - *Funds*: all stake is held under [`HoldReason::Stake`] on the pallet account (transferred
+//!   there from the staker), so a slash moves or burns one held amount. Unclaimed rewards are
+//!   free balance of the same account. The pallet account is endowed with the existential
+//!   deposit at genesis so holds and transfers into it never hit the existential deposit.
+//!
+//! ## Rounding (who absorbs dust)
+//!
+//! - Joining a pool issues points rounded down; leaving burns points rounded up: rounding
+//!   always favours the stakers who stay.
+//! - Whoever redeems a pool's last points takes its whole balance: no dust stays in a pool.
+//! - A slash takes `fraction.mul_floor(balance)` from each pool: stakers never lose more than
+//!   the exact fraction; summed over pools the slashed amount equals what is moved or burned,
+//!   exactly. Slashes compose multiplicatively, so their order changes the result by at most
+//!   one unit per pool per slash (rounding), never more.
+//! - Reward dust (`rest - floor(rest / points) * points`) goes to the provider with its
+//!   commission; per-ledger floor rounding leaves at most one unit per settlement in the
+//!   pallet account.
+//!
+//! ## Safety of unbonding
+//!
+//! `UnbondingPeriod` must exceed `ChallengeWindow + DisputePeriod` (asserted in
+//! `integrity_test`), so stake cannot leave before any result it backed can be challenged and
+//! judged.
+//!
+//! ## Invariants (checked by `do_try_state`)
+//!
+//! - The balance held for `Stake` on the pallet account equals the sum of all active pools and
+//!   unbonding buckets.
+//! - Points add up: the ledgers' points equal each active pool's points, and their unlocking
+//!   chunks equal each bucket's points; a pool without points has no balance.
+//! - The pallet account's free balance covers the existential deposit plus every unclaimed
+//!   reward and commission.
+//! - The model index lists exactly the non-leaving providers under each model they serve;
+//!   executor keys map back to their providers.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::unwrap_used,
+		clippy::expect_used,
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects
+	)
+)]
+
+extern crate alloc;
+
+pub mod traits;
+pub mod types;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use pallet::*;
+pub use traits::{ExecutorSelection, Rewards, Slash};
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use codec::Encode;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Preservation, Restriction},
+		},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use pallet_models::{ModelId, ModelRegistry};
+	use sp_core::H256;
+	use sp_runtime::{
+		traits::{AccountIdConversion, Bounded, Saturating, Zero},
+		FixedPointNumber, FixedU128, Perbill, SaturatedConversion,
+	};
+
+	/// The balance type of the currency.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	/// A provider record with this runtime's bounds.
+	pub type ProviderInfoOf<T> = ProviderInfo<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		<T as Config>::MaxModelsPerProvider,
+	>;
+	/// A stake ledger with this runtime's bounds.
+	pub type StakeLedgerOf<T> = StakeLedger<BalanceOf<T>, <T as Config>::MaxUnlockingChunks>;
+	/// The models a provider serves.
+	pub type ModelsOf<T> = BoundedVec<ModelId, <T as Config>::MaxModelsPerProvider>;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The staking currency.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Where models are looked up (served models must be registered and active).
+		type Models: ModelRegistry<Self::AccountId, BalanceOf<Self>>;
+
+		/// Id of the account holding all stake and unclaimed rewards.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// Smallest self-bond a provider registers with and keeps while registered.
+		#[pallet::constant]
+		type MinSelfBond: Get<BalanceOf<Self>>;
+
+		/// Smallest delegation (and smallest remainder after a partial undelegation). At
+		/// least the existential deposit, so every position is worth keeping.
+		#[pallet::constant]
+		type MinDelegation: Get<BalanceOf<Self>>;
+
+		/// Smallest active stake (self-bond + delegations) for a provider to be selected.
+		/// Non-zero.
+		#[pallet::constant]
+		type MinStake: Get<BalanceOf<Self>>;
+
+		/// Most models one provider serves.
+		#[pallet::constant]
+		type MaxModelsPerProvider: Get<u32>;
+
+		/// Most providers indexed under one model (bounds selection).
+		#[pallet::constant]
+		type MaxProvidersPerModel: Get<u32>;
+
+		/// Most distinct unbonding buckets one ledger can wait on.
+		#[pallet::constant]
+		type MaxUnlockingChunks: Get<u32>;
+
+		/// Blocks unbonded stake stays slashable. Must exceed `ChallengeWindow + DisputePeriod`.
+		#[pallet::constant]
+		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Number of unbonding buckets per unbonding period (granularity of unlock times and
+		/// bound on the work of a slash). Non-zero.
+		#[pallet::constant]
+		type UnbondingBuckets: Get<u32>;
+
+		/// Blocks a result can be challenged (pallet-inference's window).
+		#[pallet::constant]
+		type ChallengeWindow: Get<BlockNumberFor<Self>>;
+
+		/// Blocks a dispute can take to reach a verdict (pallet-disputes' commit + reveal).
+		#[pallet::constant]
+		type DisputePeriod: Get<BlockNumberFor<Self>>;
+
+		/// Weights of the calls and trait functions.
+		type WeightInfo: WeightInfo;
+
+		/// Makes models active for benchmarks (e.g. with
+		/// `pallet_models::Pallet::insert_active_model_for_benchmarks`).
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Benchmark setup the pallet cannot do generically.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub trait BenchmarkHelper<AccountId> {
+		/// Make `model` registered and active in `Config::Models`.
+		fn activate_model(owner: &AccountId, model: ModelId);
+	}
+
+	/// Reasons this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// Stake of providers and delegators, held on the pallet account.
+		Stake,
+	}
+
+	/// Registered providers.
+	#[pallet::storage]
+	pub type Providers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ProviderInfoOf<T>>;
+
+	/// Stake ledgers by provider and staker.
+	#[pallet::storage]
+	pub type Stakes<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		T::AccountId,
+		StakeLedgerOf<T>,
+	>;
+
+	/// Unbonding buckets by provider and era.
+	#[pallet::storage]
+	pub type UnbondingPools<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		u32,
+		Pool<BalanceOf<T>>,
+	>;
+
+	/// Non-leaving providers serving each model (the selection index).
+	#[pallet::storage]
+	pub type ModelProviders<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		ModelId,
+		BoundedVec<T::AccountId, T::MaxProvidersPerModel>,
+		ValueQuery,
+	>;
+
+	/// Provider of each executor key.
+	#[pallet::storage]
+	pub type Executors<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A provider registered with `bond` self-stake.
+		ProviderRegistered { provider: T::AccountId, executor: T::AccountId, bond: BalanceOf<T> },
+		/// `staker` added `amount` to `provider`'s active stake (self-bond or delegation).
+		Bonded { provider: T::AccountId, staker: T::AccountId, amount: BalanceOf<T> },
+		/// `staker` moved `amount` of its stake with `provider` into unbonding, withdrawable
+		/// from block `unlock_at` (slashable until then).
+		Unbonded {
+			provider: T::AccountId,
+			staker: T::AccountId,
+			amount: BalanceOf<T>,
+			unlock_at: BlockNumberFor<T>,
+		},
+		/// `staker` withdrew `amount` of matured unbonding stake.
+		Withdrawn { provider: T::AccountId, staker: T::AccountId, amount: BalanceOf<T> },
+		/// `provider` received a reward of `amount`, of which `commission` went to it first.
+		Rewarded { provider: T::AccountId, amount: BalanceOf<T>, commission: BalanceOf<T> },
+		/// `staker` was paid `amount` of rewards (and commission, for the provider).
+		Claimed { provider: T::AccountId, staker: T::AccountId, amount: BalanceOf<T> },
+		/// `fraction` of `provider`'s active and unbonding stake was taken: `amount` in total,
+		/// paid to `beneficiary` (or burned when `None`).
+		Slashed {
+			provider: T::AccountId,
+			fraction: Perbill,
+			amount: BalanceOf<T>,
+			beneficiary: Option<T::AccountId>,
+		},
+		/// The provider now serves `models`.
+		ModelsUpdated { provider: T::AccountId, models: ModelsOf<T> },
+		/// The provider's commission changed.
+		CommissionUpdated { provider: T::AccountId, commission: Perbill },
+		/// The provider paused; it is not selected.
+		Chilled { provider: T::AccountId },
+		/// The provider resumed; it may be selected.
+		Unchilled { provider: T::AccountId },
+		/// The provider deregistered; its self-bond is unbonding; delegators should undelegate.
+		Deregistered { provider: T::AccountId },
+		/// The last staker of a leaving provider withdrew; its record was removed.
+		ProviderRemoved { provider: T::AccountId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The caller is already a provider (or still leaving).
+		AlreadyProvider,
+		/// No such provider.
+		ProviderNotFound,
+		/// The provider is leaving and accepts no new stake or changes.
+		ProviderLeaving,
+		/// The provider is already chilled.
+		AlreadyChilled,
+		/// The provider is not chilled.
+		NotChilled,
+		/// The self-bond would be below `MinSelfBond`.
+		BondTooLow,
+		/// The delegation, or what remains of it, would be below `MinDelegation`.
+		DelegationTooLow,
+		/// The amount is zero.
+		ZeroAmount,
+		/// A served model is not registered and active.
+		ModelNotActive,
+		/// The same model is listed twice.
+		DuplicateModel,
+		/// A model already has `MaxProvidersPerModel` providers.
+		TooManyProvidersForModel,
+		/// The executor key is used by another provider.
+		ExecutorInUse,
+		/// The caller has no stake with this provider.
+		NotStaking,
+		/// The provider must use `bond_more`/`unbond`/`deregister` for its own stake.
+		ProviderSelfStake,
+		/// The ledger already waits on `MaxUnlockingChunks` buckets.
+		TooManyUnlockingChunks,
+		/// The pool was slashed to zero while points remain; it takes no new stake.
+		PoolDepleted,
+		/// No unbonding stake is withdrawable yet.
+		NothingToWithdraw,
+		/// No rewards to claim.
+		NothingToClaim,
+	}
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// `(provider, self-bond, commission, models, executor)`. Models are not checked
+		/// against the registry at genesis (selection checks them anyway).
+		#[allow(clippy::type_complexity)]
+		pub providers: Vec<(T::AccountId, BalanceOf<T>, Perbill, Vec<ModelId>, T::AccountId)>,
+		/// `(delegator, provider, amount)`.
+		pub delegations: Vec<(T::AccountId, T::AccountId, BalanceOf<T>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			Pallet::<T>::ensure_pallet_account();
+			for (provider, bond, commission, models, executor) in &self.providers {
+				let models = ModelsOf::<T>::truncate_from(models.clone());
+				if let Err(e) =
+					Pallet::<T>::do_register(provider, *bond, *commission, models, executor, false)
+				{
+					panic!("pallet-providers genesis: provider {provider:?}: {e:?}");
+				}
+			}
+			for (delegator, provider, amount) in &self.delegations {
+				if let Err(e) = Pallet::<T>::do_delegate(provider, delegator, *amount) {
+					panic!("pallet-providers genesis: delegation {delegator:?}: {e:?}");
+				}
+			}
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(
+				T::UnbondingPeriod::get() >
+					T::ChallengeWindow::get().saturating_add(T::DisputePeriod::get()),
+				"UnbondingPeriod must exceed ChallengeWindow + DisputePeriod"
+			);
+			assert!(T::UnbondingBuckets::get() > 0, "UnbondingBuckets must be non-zero");
+			assert!(!T::MinStake::get().is_zero(), "MinStake must be non-zero");
+			assert!(
+				T::MinDelegation::get() >= T::Currency::minimum_balance(),
+				"MinDelegation must be at least the existential deposit"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Become a provider with `bond` self-stake (moved to the pallet account and held),
+		/// `commission`, the `models` served (each registered and active) and the `executor`
+		/// key its worker signs results with.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_provider(models.len() as u32))]
+		pub fn register_provider(
+			origin: OriginFor<T>,
+			bond: BalanceOf<T>,
+			commission: Perbill,
+			models: ModelsOf<T>,
+			executor: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register(&who, bond, commission, models, &executor, true)
+		}
+
+		/// Add `amount` to the caller's own self-bond.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::bond_more())]
+		pub fn bond_more(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
+			ensure!(info.status != ProviderStatus::Leaving, Error::<T>::ProviderLeaving);
+			Self::do_bond(&who, &who, amount, info)
+		}
+
+		/// Start unbonding `amount` of the caller's self-bond; what remains must stay at least
+		/// `MinSelfBond` (use `deregister` to leave).
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
+			ensure!(info.status != ProviderStatus::Leaving, Error::<T>::ProviderLeaving);
+			Self::do_unbond(&who, &who, amount, info, T::MinSelfBond::get(), false)
+		}
+
+		/// Delegate `amount` to `provider` (moved to the pallet account and held).
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::delegate())]
+		pub fn delegate(
+			origin: OriginFor<T>,
+			provider: T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(who != provider, Error::<T>::ProviderSelfStake);
+			Self::do_delegate(&provider, &who, amount)
+		}
+
+		/// Start unbonding `amount` of the caller's delegation to `provider`; an amount at
+		/// least the delegation's value unbonds all of it. A partial remainder must stay at
+		/// least `MinDelegation`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::undelegate())]
+		pub fn undelegate(
+			origin: OriginFor<T>,
+			provider: T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(who != provider, Error::<T>::ProviderSelfStake);
+			let info = Providers::<T>::get(&provider).ok_or(Error::<T>::ProviderNotFound)?;
+			Self::do_unbond(&provider, &who, amount, info, T::MinDelegation::get(), true)
+		}
+
+		/// Withdraw the caller's matured unbonding stake with `provider`. When nothing is left
+		/// the ledger is closed and its unclaimed rewards paid; when the last staker of a
+		/// leaving provider leaves, the provider record is removed and its commission paid.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::withdraw(T::MaxUnlockingChunks::get()))]
+		pub fn withdraw(origin: OriginFor<T>, provider: T::AccountId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw(&provider, &who)
+		}
+
+		/// Pay the caller's unclaimed rewards with `provider` (and, for the provider itself,
+		/// its commission).
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::claim())]
+		pub fn claim(origin: OriginFor<T>, provider: T::AccountId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_claim(&provider, &who)
+		}
+
+		/// Replace the models the caller serves (each registered and active).
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::set_models(models.len() as u32))]
+		pub fn set_models(origin: OriginFor<T>, models: ModelsOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
+			ensure!(info.status != ProviderStatus::Leaving, Error::<T>::ProviderLeaving);
+			Self::check_models(&models)?;
+			Self::unindex_models(&who, &info.models);
+			Self::index_models(&who, &models)?;
+			info.models = models.clone();
+			Providers::<T>::insert(&who, info);
+			Self::deposit_event(Event::ModelsUpdated { provider: who, models });
+			Ok(())
+		}
+
+		/// Change the caller's commission; it applies to rewards paid from now on.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::set_commission())]
+		pub fn set_commission(origin: OriginFor<T>, commission: Perbill) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
+			ensure!(info.status != ProviderStatus::Leaving, Error::<T>::ProviderLeaving);
+			info.commission = commission;
+			Providers::<T>::insert(&who, info);
+			Self::deposit_event(Event::CommissionUpdated { provider: who, commission });
+			Ok(())
+		}
+
+		/// Pause: the caller is not selected until `unchill`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::chill())]
+		pub fn chill(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
+			match info.status {
+				ProviderStatus::Leaving => return Err(Error::<T>::ProviderLeaving.into()),
+				ProviderStatus::Chilled => return Err(Error::<T>::AlreadyChilled.into()),
+				ProviderStatus::Active => {},
+			}
+			info.status = ProviderStatus::Chilled;
+			Providers::<T>::insert(&who, info);
+			Self::deposit_event(Event::Chilled { provider: who });
+			Ok(())
+		}
+
+		/// Resume after `chill`.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::unchill())]
+		pub fn unchill(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
+			match info.status {
+				ProviderStatus::Leaving => return Err(Error::<T>::ProviderLeaving.into()),
+				ProviderStatus::Active => return Err(Error::<T>::NotChilled.into()),
+				ProviderStatus::Chilled => {},
+			}
+			info.status = ProviderStatus::Active;
+			Providers::<T>::insert(&who, info);
+			Self::deposit_event(Event::Unchilled { provider: who });
+			Ok(())
+		}
+
+		/// Leave: stop being selected, unbond the whole self-bond. The record stays (and its
+		/// stake slashable) until every staker has withdrawn.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::deregister(T::MaxModelsPerProvider::get()))]
+		pub fn deregister(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
+			ensure!(info.status != ProviderStatus::Leaving, Error::<T>::ProviderLeaving);
+			Self::unindex_models(&who, &info.models);
+			info.status = ProviderStatus::Leaving;
+			let has_stake = Stakes::<T>::get(&who, &who).is_some_and(|l| !l.points.is_zero());
+			if has_stake {
+				// Unbond everything (`max_value` is at least the ledger's value).
+				Self::do_unbond(&who, &who, <BalanceOf<T> as Bounded>::max_value(), info, Zero::zero(), false)?;
+			} else {
+				Providers::<T>::insert(&who, info);
+			}
+			Self::deposit_event(Event::Deregistered { provider: who });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The account holding all stake (held) and unclaimed rewards (free).
+		pub fn account_id() -> T::AccountId {
+			T::PalletId::get().into_account_truncating()
+		}
+
+		/// Endow the pallet account with the existential deposit (genesis; idempotent).
+		pub fn ensure_pallet_account() {
+			let acc = Self::account_id();
+			let ed = T::Currency::minimum_balance();
+			let free = T::Currency::balance(&acc);
+			if free < ed {
+				let _ = T::Currency::mint_into(&acc, ed.saturating_sub(free));
+			}
+		}
+
+		/// Blocks per unbonding bucket: `ceil(UnbondingPeriod / UnbondingBuckets)`, at least 1.
+		pub fn bucket_span() -> u32 {
+			let period: u32 = T::UnbondingPeriod::get().saturated_into();
+			period.div_ceil(T::UnbondingBuckets::get().max(1)).max(1)
+		}
+
+		/// Bucket for stake unbonded at `now`.
+		pub fn unlock_era(now: BlockNumberFor<T>) -> u32 {
+			let now: u32 = now.saturated_into();
+			let period: u32 = T::UnbondingPeriod::get().saturated_into();
+			now.saturating_add(period).div_ceil(Self::bucket_span())
+		}
+
+		/// First block of `era`.
+		pub fn era_start(era: u32) -> BlockNumberFor<T> {
+			era.saturating_mul(Self::bucket_span()).into()
+		}
+
+		/// Eras still slashable at `now` (`era * span > now`): at most `UnbondingBuckets + 2`.
+		pub fn slashable_eras(now: BlockNumberFor<T>) -> core::ops::RangeInclusive<u32> {
+			let n: u32 = now.saturated_into();
+			n.checked_div(Self::bucket_span()).unwrap_or(0).saturating_add(1)..=Self::unlock_era(now)
+		}
+
+		/// Active stake a staker holds with a provider (0 if none).
+		pub fn stake_of(provider: &T::AccountId, staker: &T::AccountId) -> BalanceOf<T> {
+			match (Providers::<T>::get(provider), Stakes::<T>::get(provider, staker)) {
+				(Some(info), Some(l)) => info.pool.points_to_balance(l.points),
+				_ => Zero::zero(),
+			}
+		}
+
+		/// Rewards a staker could claim now (settled + accrued).
+		pub fn pending_rewards(provider: &T::AccountId, staker: &T::AccountId) -> BalanceOf<T> {
+			match (Providers::<T>::get(provider), Stakes::<T>::get(provider, staker)) {
+				(Some(info), Some(l)) => Self::accrued(&info, &l),
+				_ => Zero::zero(),
+			}
+		}
+
+		fn accrued(info: &ProviderInfoOf<T>, l: &StakeLedgerOf<T>) -> BalanceOf<T> {
+			let per_point = info.reward_per_point.saturating_sub(l.reward_snapshot);
+			l.pending_rewards.saturating_add(per_point.saturating_mul_int(l.points))
+		}
+
+		/// Move accrued rewards into `pending_rewards` (before the ledger's points change).
+		fn settle(info: &ProviderInfoOf<T>, l: &mut StakeLedgerOf<T>) {
+			l.pending_rewards = Self::accrued(info, l);
+			l.reward_snapshot = info.reward_per_point;
+		}
+
+		fn new_ledger(info: &ProviderInfoOf<T>) -> StakeLedgerOf<T> {
+			StakeLedger {
+				points: Zero::zero(),
+				reward_snapshot: info.reward_per_point,
+				pending_rewards: Zero::zero(),
+				unlocking: BoundedVec::default(),
+			}
+		}
+
+		fn check_models(models: &ModelsOf<T>) -> DispatchResult {
+			for (i, m) in models.iter().enumerate() {
+				ensure!(T::Models::is_active(m), Error::<T>::ModelNotActive);
+				ensure!(!models.iter().skip(i.saturating_add(1)).any(|n| n == m), Error::<T>::DuplicateModel);
+			}
+			Ok(())
+		}
+
+		fn index_models(who: &T::AccountId, models: &ModelsOf<T>) -> DispatchResult {
+			for m in models {
+				ModelProviders::<T>::try_mutate(m, |list| {
+					if !list.contains(who) {
+						list.try_push(who.clone())
+							.map_err(|_| Error::<T>::TooManyProvidersForModel)?;
+					}
+					Ok::<_, DispatchError>(())
+				})?;
+			}
+			Ok(())
+		}
+
+		fn unindex_models(who: &T::AccountId, models: &ModelsOf<T>) {
+			for m in models {
+				ModelProviders::<T>::mutate_exists(m, |maybe| {
+					if let Some(list) = maybe {
+						list.retain(|p| p != who);
+						if list.is_empty() {
+							*maybe = None;
+						}
+					}
+				});
+			}
+		}
+
+		pub(crate) fn do_register(
+			who: &T::AccountId,
+			bond: BalanceOf<T>,
+			commission: Perbill,
+			models: ModelsOf<T>,
+			executor: &T::AccountId,
+			check_models: bool,
+		) -> DispatchResult {
+			ensure!(!Providers::<T>::contains_key(who), Error::<T>::AlreadyProvider);
+			ensure!(bond >= T::MinSelfBond::get(), Error::<T>::BondTooLow);
+			ensure!(!Executors::<T>::contains_key(executor), Error::<T>::ExecutorInUse);
+			if check_models {
+				Self::check_models(&models)?;
+			}
+			Self::index_models(who, &models)?;
+			let info = ProviderInfo {
+				executor: executor.clone(),
+				commission,
+				models,
+				status: ProviderStatus::Active,
+				pool: Pool::default(),
+				reward_per_point: FixedU128::zero(),
+				commission_pending: Zero::zero(),
+				stakers: 0,
+			};
+			Executors::<T>::insert(executor, who);
+			Self::do_bond(who, who, bond, info)?;
+			Self::deposit_event(Event::ProviderRegistered {
+				provider: who.clone(),
+				executor: executor.clone(),
+				bond,
+			});
+			Ok(())
+		}
+
+		pub(crate) fn do_delegate(
+			provider: &T::AccountId,
+			who: &T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let info = Providers::<T>::get(provider).ok_or(Error::<T>::ProviderNotFound)?;
+			ensure!(info.status != ProviderStatus::Leaving, Error::<T>::ProviderLeaving);
+			// Small top-ups of an existing delegation are fine; a new one must be worth keeping.
+			if !Stakes::<T>::contains_key(provider, who) {
+				ensure!(amount >= T::MinDelegation::get(), Error::<T>::DelegationTooLow);
+			}
+			Self::do_bond(provider, who, amount, info)
+		}
+
+		/// Move `amount` from `who` into `provider`'s active pool.
+		fn do_bond(
+			provider: &T::AccountId,
+			who: &T::AccountId,
+			amount: BalanceOf<T>,
+			mut info: ProviderInfoOf<T>,
+		) -> DispatchResult {
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let points = info.pool.balance_to_points(amount).ok_or(Error::<T>::PoolDepleted)?;
+			ensure!(!points.is_zero(), Error::<T>::ZeroAmount);
+			let mut ledger = match Stakes::<T>::get(provider, who) {
+				Some(l) => l,
+				None => {
+					info.stakers = info.stakers.saturating_add(1);
+					Self::new_ledger(&info)
+				},
+			};
+			T::Currency::transfer_and_hold(
+				&HoldReason::Stake.into(),
+				who,
+				&Self::account_id(),
+				amount,
+				Precision::Exact,
+				Preservation::Preserve,
+				Fortitude::Polite,
+			)?;
+			Self::settle(&info, &mut ledger);
+			ledger.points = ledger.points.saturating_add(points);
+			info.pool.join(points, amount);
+			Stakes::<T>::insert(provider, who, ledger);
+			Providers::<T>::insert(provider, info);
+			Self::deposit_event(Event::Bonded {
+				provider: provider.clone(),
+				staker: who.clone(),
+				amount,
+			});
+			Ok(())
+		}
+
+		/// Move `amount` (or everything, when `amount` is at least the stake's value) of
+		/// `who`'s stake into the current unbonding bucket. A partial remainder must be at
+		/// least `min_remaining`; `allow_full` permits unbonding everything.
+		fn do_unbond(
+			provider: &T::AccountId,
+			who: &T::AccountId,
+			amount: BalanceOf<T>,
+			mut info: ProviderInfoOf<T>,
+			min_remaining: BalanceOf<T>,
+			allow_full: bool,
+		) -> DispatchResult {
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let mut ledger = Stakes::<T>::get(provider, who).ok_or(Error::<T>::NotStaking)?;
+			ensure!(!ledger.points.is_zero(), Error::<T>::NotStaking);
+			let value = info.pool.points_to_balance(ledger.points);
+			let full = amount >= value;
+			let (points, amount) = if full {
+				ensure!(allow_full || min_remaining.is_zero(), Error::<T>::BondTooLow);
+				(ledger.points, value)
+			} else {
+				let remaining = value.saturating_sub(amount);
+				ensure!(
+					remaining >= min_remaining,
+					if allow_full { Error::<T>::DelegationTooLow } else { Error::<T>::BondTooLow }
+				);
+				(info.pool.points_for_balance(amount).min(ledger.points), amount)
+			};
+			let now = frame_system::Pallet::<T>::block_number();
+			let era = Self::unlock_era(now);
+			Self::settle(&info, &mut ledger);
+			ledger.points = ledger.points.saturating_sub(points);
+			info.pool.leave(points, amount);
+			// Stake slashed to nothing has no value to wait for: its points are just burned.
+			if !amount.is_zero() {
+				let mut bucket = UnbondingPools::<T>::get(provider, era).unwrap_or_default();
+				let bucket_points =
+					bucket.balance_to_points(amount).ok_or(Error::<T>::PoolDepleted)?;
+				match ledger.unlocking.iter_mut().find(|c| c.era == era) {
+					Some(c) => c.points = c.points.saturating_add(bucket_points),
+					None => ledger
+						.unlocking
+						.try_push(UnlockChunk { era, points: bucket_points })
+						.map_err(|_| Error::<T>::TooManyUnlockingChunks)?,
+				}
+				bucket.join(bucket_points, amount);
+				UnbondingPools::<T>::insert(provider, era, bucket);
+			}
+			Self::deposit_event(Event::Unbonded {
+				provider: provider.clone(),
+				staker: who.clone(),
+				amount,
+				unlock_at: Self::era_start(era),
+			});
+			Self::store_or_close(provider, who, ledger, info)
+		}
+
+		fn pay(to: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+			if amount.is_zero() {
+				return Ok(());
+			}
+			T::Currency::transfer(&Self::account_id(), to, amount, Preservation::Preserve)?;
+			Ok(())
+		}
+
+		pub(crate) fn do_withdraw(provider: &T::AccountId, who: &T::AccountId) -> DispatchResult {
+			let mut ledger = Stakes::<T>::get(provider, who).ok_or(Error::<T>::NotStaking)?;
+			let info = Providers::<T>::get(provider).ok_or(Error::<T>::ProviderNotFound)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let (matured, waiting): (Vec<UnlockChunk<BalanceOf<T>>>, Vec<_>) =
+				ledger.unlocking.iter().copied().partition(|c| Self::era_start(c.era) <= now);
+			ensure!(!matured.is_empty(), Error::<T>::NothingToWithdraw);
+			let mut total = BalanceOf::<T>::zero();
+			for chunk in &matured {
+				let mut bucket = UnbondingPools::<T>::get(provider, chunk.era).unwrap_or_default();
+				let value = bucket.points_to_balance(chunk.points);
+				bucket.leave(chunk.points, value);
+				total = total.saturating_add(value);
+				if bucket.points.is_zero() {
+					UnbondingPools::<T>::remove(provider, chunk.era);
+				} else {
+					UnbondingPools::<T>::insert(provider, chunk.era, bucket);
+				}
+			}
+			// `waiting` is a subset of a bounded vector: it fits.
+			ledger.unlocking = BoundedVec::truncate_from(waiting);
+			if !total.is_zero() {
+				T::Currency::transfer_on_hold(
+					&HoldReason::Stake.into(),
+					&Self::account_id(),
+					who,
+					total,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Polite,
+				)?;
+			}
+			Self::deposit_event(Event::Withdrawn {
+				provider: provider.clone(),
+				staker: who.clone(),
+				amount: total,
+			});
+			Self::store_or_close(provider, who, ledger, info)
+		}
+
+		/// Store the ledger and provider, or, when the ledger holds nothing any more, pay its
+		/// rewards and remove it (and remove a leaving provider whose last staker this was,
+		/// paying its commission), so nothing stays behind.
+		fn store_or_close(
+			provider: &T::AccountId,
+			who: &T::AccountId,
+			mut ledger: StakeLedgerOf<T>,
+			mut info: ProviderInfoOf<T>,
+		) -> DispatchResult {
+			if !ledger.points.is_zero() || !ledger.unlocking.is_empty() {
+				Stakes::<T>::insert(provider, who, ledger);
+				Providers::<T>::insert(provider, info);
+				return Ok(());
+			}
+			Self::settle(&info, &mut ledger);
+			Self::pay(who, ledger.pending_rewards)?;
+			Stakes::<T>::remove(provider, who);
+			info.stakers = info.stakers.saturating_sub(1);
+			if info.status == ProviderStatus::Leaving && info.stakers == 0 {
+				Self::pay(provider, info.commission_pending)?;
+				Providers::<T>::remove(provider);
+				Executors::<T>::remove(&info.executor);
+				Self::deposit_event(Event::ProviderRemoved { provider: provider.clone() });
+			} else {
+				Providers::<T>::insert(provider, info);
+			}
+			Ok(())
+		}
+
+		pub(crate) fn do_claim(provider: &T::AccountId, who: &T::AccountId) -> DispatchResult {
+			let mut info = Providers::<T>::get(provider).ok_or(Error::<T>::ProviderNotFound)?;
+			let mut amount = BalanceOf::<T>::zero();
+			let ledger = Stakes::<T>::get(provider, who).map(|mut l| {
+				Self::settle(&info, &mut l);
+				amount = core::mem::take(&mut l.pending_rewards);
+				l
+			});
+			if who == provider {
+				amount = amount.saturating_add(core::mem::take(&mut info.commission_pending));
+			}
+			ensure!(!amount.is_zero(), Error::<T>::NothingToClaim);
+			Self::pay(who, amount)?;
+			if let Some(l) = ledger {
+				Stakes::<T>::insert(provider, who, l);
+			}
+			Providers::<T>::insert(provider, info);
+			Self::deposit_event(Event::Claimed {
+				provider: provider.clone(),
+				staker: who.clone(),
+				amount,
+			});
+			Ok(())
+		}
+
+		pub(crate) fn do_reward(
+			payer: &T::AccountId,
+			provider: &T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let mut info = Providers::<T>::get(provider).ok_or(Error::<T>::ProviderNotFound)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			T::Currency::transfer(payer, &Self::account_id(), amount, Preservation::Expendable)?;
+			let commission = info.commission.mul_floor(amount);
+			let rest = amount.saturating_sub(commission);
+			// `rest / points`, floor; with no active points everything goes to the provider.
+			let per_point =
+				FixedU128::checked_from_rational(rest, info.pool.points).unwrap_or_default();
+			let distributed = per_point.saturating_mul_int(info.pool.points).min(rest);
+			let to_provider = amount.saturating_sub(distributed);
+			info.reward_per_point = info.reward_per_point.saturating_add(per_point);
+			info.commission_pending = info.commission_pending.saturating_add(to_provider);
+			Providers::<T>::insert(provider, info);
+			Self::deposit_event(Event::Rewarded {
+				provider: provider.clone(),
+				amount,
+				commission,
+			});
+			Ok(())
+		}
+
+		pub(crate) fn do_slash(
+			provider: &T::AccountId,
+			fraction: Perbill,
+			beneficiary: Option<&T::AccountId>,
+		) -> BalanceOf<T> {
+			let Some(mut info) = Providers::<T>::get(provider) else { return Zero::zero() };
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut total = info.pool.slash_amount(fraction);
+			info.pool.balance = info.pool.balance.saturating_sub(total);
+			let mut buckets = Vec::new();
+			for era in Self::slashable_eras(now) {
+				if let Some(mut bucket) = UnbondingPools::<T>::get(provider, era) {
+					let take = bucket.slash_amount(fraction);
+					bucket.balance = bucket.balance.saturating_sub(take);
+					total = total.saturating_add(take);
+					buckets.push((era, bucket));
+				}
+			}
+			if total.is_zero() {
+				return Zero::zero();
+			}
+			let reason = HoldReason::Stake.into();
+			let acc = Self::account_id();
+			let sent = beneficiary.and_then(|b| {
+				T::Currency::transfer_on_hold(
+					&reason,
+					&acc,
+					b,
+					total,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)
+				.ok()
+			});
+			let (moved, paid_to) = match sent {
+				Some(m) => (Ok(m), beneficiary.cloned()),
+				// No beneficiary, or it cannot receive (e.g. below the existential deposit).
+				None => (
+					T::Currency::burn_held(&reason, &acc, total, Precision::Exact, Fortitude::Force),
+					None,
+				),
+			};
+			if moved.ok() != Some(total) {
+				frame_support::defensive!("stake held on the pallet account is short");
+				return Zero::zero();
+			}
+			Providers::<T>::insert(provider, info);
+			for (era, bucket) in buckets {
+				UnbondingPools::<T>::insert(provider, era, bucket);
+			}
+			Self::deposit_event(Event::Slashed {
+				provider: provider.clone(),
+				fraction,
+				amount: total,
+				beneficiary: paid_to,
+			});
+			total
+		}
+
+		/// Whether `provider` may be selected for `model`'s requests now.
+		pub fn is_eligible(provider: &T::AccountId, info: &ProviderInfoOf<T>) -> bool {
+			let _ = provider;
+			info.status == ProviderStatus::Active && info.pool.balance >= T::MinStake::get()
+		}
+
+		pub(crate) fn do_select(
+			model: &ModelId,
+			count: u32,
+			seed: H256,
+			exclude: &[T::AccountId],
+		) -> Vec<T::AccountId> {
+			if !T::Models::is_active(model) {
+				return Vec::new();
+			}
+			let mut candidates: Vec<(T::AccountId, u128)> = ModelProviders::<T>::get(model)
+				.into_iter()
+				.filter(|p| !exclude.contains(p))
+				.filter_map(|p| {
+					let info = Providers::<T>::get(&p)?;
+					Self::is_eligible(&p, &info)
+						.then(|| (p, info.pool.balance.saturated_into::<u128>()))
+				})
+				.collect();
+			let mut chosen = Vec::new();
+			for round in 0..count {
+				let total = candidates.iter().fold(0u128, |acc, (_, w)| acc.saturating_add(*w));
+				if total == 0 {
+					break;
+				}
+				let h = sp_io::hashing::blake2_256(&(seed, round).encode());
+				let mut r = [0u8; 16];
+				r.copy_from_slice(h.get(..16).unwrap_or(&[0u8; 16]));
+				let mut target = u128::from_le_bytes(r).checked_rem(total).unwrap_or(0);
+				let mut pick = None;
+				for (i, (_, w)) in candidates.iter().enumerate() {
+					if target < *w {
+						pick = Some(i);
+						break;
+					}
+					target = target.saturating_sub(*w);
+				}
+				match pick {
+					Some(i) if i < candidates.len() => chosen.push(candidates.remove(i).0),
+					_ => break,
+				}
+			}
+			chosen
+		}
+
+		/// Check every invariant of the pallet (see the crate docs).
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::check_holds()?;
+			Self::check_points()?;
+			Self::check_rewards()?;
+			Self::check_index()
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		fn check_holds() -> Result<(), sp_runtime::TryRuntimeError> {
+			let mut sum = BalanceOf::<T>::zero();
+			for (_, info) in Providers::<T>::iter() {
+				sum = sum.saturating_add(info.pool.balance);
+			}
+			for (_, _, bucket) in UnbondingPools::<T>::iter() {
+				sum = sum.saturating_add(bucket.balance);
+			}
+			let held = T::Currency::balance_on_hold(&HoldReason::Stake.into(), &Self::account_id());
+			ensure!(held == sum, "held stake differs from the sum of pools and buckets");
+			Ok(())
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		fn check_points() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::btree_map::BTreeMap;
+			for (provider, info) in Providers::<T>::iter() {
+				let mut points = BalanceOf::<T>::zero();
+				let mut stakers = 0u32;
+				let mut unlocking: BTreeMap<u32, BalanceOf<T>> = BTreeMap::new();
+				for (_, l) in Stakes::<T>::iter_prefix(&provider) {
+					points = points.saturating_add(l.points);
+					stakers = stakers.saturating_add(1);
+					for c in l.unlocking.iter() {
+						let e = unlocking.entry(c.era).or_default();
+						*e = e.saturating_add(c.points);
+					}
+				}
+				ensure!(points == info.pool.points, "ledger points differ from the pool's");
+				ensure!(stakers == info.stakers, "staker count differs from ledgers");
+				ensure!(
+					!info.pool.points.is_zero() || info.pool.balance.is_zero(),
+					"active pool has balance without points"
+				);
+				let mut buckets = 0usize;
+				for (era, bucket) in UnbondingPools::<T>::iter_prefix(&provider) {
+					buckets = buckets.saturating_add(1);
+					let p = unlocking.get(&era).copied().unwrap_or_default();
+					ensure!(p == bucket.points, "unlocking points differ from the bucket's");
+					ensure!(!bucket.points.is_zero(), "empty bucket kept");
+				}
+				ensure!(buckets == unlocking.len(), "unlocking chunk without a bucket");
+			}
+			for (provider, _, _) in Stakes::<T>::iter() {
+				ensure!(Providers::<T>::contains_key(&provider), "ledger of an unknown provider");
+			}
+			for (provider, _, _) in UnbondingPools::<T>::iter() {
+				ensure!(Providers::<T>::contains_key(&provider), "bucket of an unknown provider");
+			}
+			Ok(())
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		fn check_rewards() -> Result<(), sp_runtime::TryRuntimeError> {
+			let mut owed = T::Currency::minimum_balance();
+			for (provider, info) in Providers::<T>::iter() {
+				owed = owed.saturating_add(info.commission_pending);
+				for (_, l) in Stakes::<T>::iter_prefix(&provider) {
+					owed = owed.saturating_add(Self::accrued(&info, &l));
+				}
+			}
+			let free = T::Currency::balance(&Self::account_id());
+			ensure!(free >= owed, "unclaimed rewards exceed the pallet account's free balance");
+			Ok(())
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		fn check_index() -> Result<(), sp_runtime::TryRuntimeError> {
+			for (model, list) in ModelProviders::<T>::iter() {
+				ensure!(!list.is_empty(), "empty index entry kept");
+				for p in list.iter() {
+					let info = Providers::<T>::get(p).ok_or("indexed provider unknown")?;
+					ensure!(info.status != ProviderStatus::Leaving, "leaving provider indexed");
+					ensure!(info.models.contains(&model), "provider indexed for a model it dropped");
+				}
+			}
+			for (provider, info) in Providers::<T>::iter() {
+				ensure!(
+					Executors::<T>::get(&info.executor).as_ref() == Some(&provider),
+					"executor key does not map back"
+				);
+				if info.status != ProviderStatus::Leaving {
+					for m in info.models.iter() {
+						ensure!(
+							ModelProviders::<T>::get(m).contains(&provider),
+							"served model not indexed"
+						);
+					}
+				}
+			}
+			ensure!(
+				Executors::<T>::iter().count() == Providers::<T>::iter().count(),
+				"executor without provider"
+			);
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Rewards<T::AccountId, BalanceOf<T>> for Pallet<T> {
+		fn reward(payer: &T::AccountId, provider: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+			frame_support::storage::with_storage_layer(|| Self::do_reward(payer, provider, amount))
+		}
+	}
+
+	impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
+		fn slash(
+			provider: &T::AccountId,
+			fraction: Perbill,
+			beneficiary: Option<&T::AccountId>,
+		) -> BalanceOf<T> {
+			Self::do_slash(provider, fraction, beneficiary)
+		}
+	}
+
+	impl<T: Config> ExecutorSelection<T::AccountId> for Pallet<T> {
+		fn select(
+			model: &ModelId,
+			count: u32,
+			seed: H256,
+			exclude: &[T::AccountId],
+		) -> Vec<T::AccountId> {
+			Self::do_select(model, count, seed, exclude)
+		}
+
+		fn executor_of(provider: &T::AccountId) -> Option<T::AccountId> {
+			Providers::<T>::get(provider).map(|i| i.executor)
+		}
+
+		fn provider_of(executor: &T::AccountId) -> Option<T::AccountId> {
+			Executors::<T>::get(executor)
+		}
+	}
+}
