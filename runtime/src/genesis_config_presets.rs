@@ -4,8 +4,14 @@
 //! - `development`: Alice is the only validator and sudo; the dev accounts are endowed.
 //! - `local_testnet`: Alice, Bob, Charlie and Dave are validators (GRANDPA tolerates one of the
 //!   four being down), Alice is sudo; the dev accounts are endowed.
+//!
+//! Both start with the demo model ([`demo_model`]) `Active` and owned by Alice, Alice a
+//! provider serving it and Bob delegating to her, so requests can be made from block 1.
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
+use crate::{
+	AccountId, BalancesConfig, ModelsConfig, ProvidersConfig, RuntimeGenesisConfig, SudoConfig,
+	UNIT,
+};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -13,18 +19,138 @@ use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::Perbill;
 
 /// Every endowed dev account starts with this much: 1 million VRT.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
 
+/// Alice's self-bond as the demo provider.
+pub const DEMO_PROVIDER_BOND: crate::Balance = 10_000 * UNIT;
+/// Alice's commission as the demo provider.
+pub const DEMO_PROVIDER_COMMISSION: Perbill = Perbill::from_percent(10);
+/// Bob's delegation to Alice.
+pub const DEMO_DELEGATION: crate::Balance = 1_000 * UNIT;
+
 /// The name of the four-validator local network preset.
 pub use sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET;
+
+/// The demo model of the dev presets: the MLP classifier of the engine's test models,
+/// `precompiles/engine/models/mlp.onnx` (described in `manifest.json` beside it): f32[1,64]
+/// features -> f32[1,10] class probabilities, opset 17, judged by `ArgMax`.
+///
+/// Its bytes are stored on chain (38,848 bytes, one chunk), so a dev chain serves the model to
+/// its workers without any file server; the genesis build hashes them and refuses a mismatch
+/// with [`ID`](demo_model::ID). The reference vector is the manifest's input and onnxruntime
+/// output, in the canonical tensor-list encoding of `verity-engine` (SCALE `Vec<Tensor>`).
+pub mod demo_model {
+	use crate::{Balance, Runtime, MILLI_UNIT};
+	use alloc::{vec, vec::Vec};
+	use codec::Encode;
+	use frame_support::BoundedVec;
+	use pallet_models::{
+		AcceptanceRule, Availability, DType, Dim, ModelId, ModelSpec, ModelSpecOf, TensorSpec,
+	};
+	use sp_core::H256;
+	use sp_runtime::traits::{BlakeTwo256, Hash};
+
+	/// The ONNX file.
+	pub const ONNX: &[u8] = include_bytes!("../../precompiles/engine/models/mlp.onnx");
+	/// The reference input, raw little-endian f32[1,64].
+	pub const REFERENCE_INPUT: &[u8] =
+		include_bytes!("../../precompiles/engine/models/mlp.input.bin");
+	/// The reference output, raw little-endian f32[1,10].
+	pub const REFERENCE_OUTPUT: &[u8] =
+		include_bytes!("../../precompiles/engine/models/mlp.output.bin");
+
+	/// `blake2_256` of [`ONNX`] (the manifest's `blake2_256`).
+	pub const ID: ModelId = H256([
+		0x71, 0x04, 0x29, 0x0f, 0x63, 0x3e, 0x72, 0x62, 0xb9, 0xe7, 0x80, 0x95, 0x99, 0xb5, 0x93,
+		0x78, 0x8c, 0x6c, 0x4c, 0xf3, 0x0a, 0x19, 0xf0, 0x19, 0x6d, 0x9f, 0xed, 0x09, 0x17, 0xe3,
+		0xa3, 0x81,
+	]);
+	/// Human-readable name.
+	pub const NAME: &[u8] = b"mlp-demo";
+	/// ONNX opset of the file.
+	pub const OPSET: u32 = 17;
+	/// `verity_engine::ENGINE_VERSION` the reference vector is checked with.
+	pub const ENGINE_VERSION: u32 = 1;
+	/// Royalty per call to the owner.
+	pub const PRICE_PER_CALL: Balance = MILLI_UNIT;
+	/// Input `x`: f32[1,64].
+	pub const INPUT_DIMS: [u32; 2] = [1, 64];
+	/// Output `probs`: f32[1,10].
+	pub const OUTPUT_DIMS: [u32; 2] = [1, 10];
+
+	/// Codec index of `F32` in `verity_engine::DType`, part of the canonical encoding.
+	const ENGINE_F32: u8 = 0;
+
+	/// Canonical encoding of a one-tensor f32 list: SCALE of `Vec<Tensor>` where a tensor is
+	/// `(dtype: u8 index, shape: Vec<u32>, data: Vec<u8>)`, as `verity_engine::encode_tensors`.
+	pub fn canonical_f32_list(dims: &[u32], data: &[u8]) -> Vec<u8> {
+		vec![(ENGINE_F32, dims.to_vec(), data.to_vec())].encode()
+	}
+
+	fn tensor(dims: &[u32]) -> TensorSpec {
+		TensorSpec {
+			dtype: DType::F32,
+			dims: BoundedVec::truncate_from(dims.iter().map(|d| Dim::Fixed(*d)).collect()),
+		}
+	}
+
+	/// The registered spec.
+	pub fn spec() -> ModelSpecOf<Runtime> {
+		ModelSpec {
+			name: BoundedVec::truncate_from(NAME.to_vec()),
+			inputs: BoundedVec::truncate_from(vec![tensor(&INPUT_DIMS)]),
+			outputs: BoundedVec::truncate_from(vec![tensor(&OUTPUT_DIMS)]),
+			opset: OPSET,
+			engine_version: ENGINE_VERSION,
+			price_per_call: PRICE_PER_CALL,
+			acceptance: AcceptanceRule::ArgMax,
+			byte_size: ONNX.len() as u64,
+			availability: Availability::OnChain,
+			// 267 bytes, far below `MaxReferenceInput`: never truncated.
+			reference_input: BoundedVec::truncate_from(canonical_f32_list(
+				&INPUT_DIMS,
+				REFERENCE_INPUT,
+			)),
+			expected_output: BlakeTwo256::hash(&canonical_f32_list(&OUTPUT_DIMS, REFERENCE_OUTPUT)),
+		}
+	}
+}
+
+/// The demo model, provider and delegation of the dev presets (see the module docs).
+fn demo_models_and_providers() -> (ModelsConfig, ProvidersConfig) {
+	let alice = Sr25519Keyring::Alice.to_account_id();
+	let bob = Sr25519Keyring::Bob.to_account_id();
+	let models = ModelsConfig {
+		models: vec![(
+			alice.clone(),
+			demo_model::ID,
+			demo_model::spec(),
+			Some(demo_model::ONNX.to_vec()),
+		)],
+	};
+	// Alice's worker signs results with her own account: the dev keystore already has it.
+	let providers = ProvidersConfig {
+		providers: vec![(
+			alice.clone(),
+			DEMO_PROVIDER_BOND,
+			DEMO_PROVIDER_COMMISSION,
+			vec![demo_model::ID],
+			alice.clone(),
+		)],
+		delegations: vec![(bob, alice, DEMO_DELEGATION)],
+	};
+	(models, providers)
+}
 
 fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
+	let (models_config, providers_config) = demo_models_and_providers();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
@@ -36,6 +162,8 @@ fn testnet_genesis(
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		models: models_config,
+		providers: providers_config,
 	})
 }
 
@@ -106,17 +234,124 @@ mod tests {
 		assert_eq!(value["grandpa"]["authorities"].as_array().unwrap().len(), 4);
 	}
 
-	#[test]
-	fn development_preset_builds_genesis_state() {
+	/// The genesis storage the node builds for preset `name`: its patch over the default config.
+	fn genesis_storage(name: &str) -> sp_runtime::Storage {
 		use sp_runtime::BuildStorage;
-		let json = get_preset(&PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET)).unwrap();
-		// The patch is applied over the default config, as the node does.
+		let json = get_preset(&PresetId::from(name)).unwrap();
 		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
 		let patch: Value = serde_json::from_slice(&json).unwrap();
 		merge(&mut config, patch);
 		let genesis: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-		let storage = genesis.build_storage().unwrap();
-		assert!(!storage.top.is_empty());
+		genesis.build_storage().unwrap()
+	}
+
+	#[test]
+	fn development_preset_builds_genesis_state() {
+		assert!(!genesis_storage(sp_genesis_builder::DEV_RUNTIME_PRESET).top.is_empty());
+	}
+
+	/// The demo model is `Active` with its bytes stored and deposit held, Alice serves it with
+	/// her bond held, Bob's delegation is recorded, and both pallets' invariants hold.
+	fn check_demo_state() {
+		use crate::{Balances, Providers, RuntimeHoldReason};
+		use frame_support::traits::fungible::{Inspect, InspectHold};
+		use pallet_models::{ModelRegistry, ModelStatus};
+		use pallet_providers::{ExecutorSelection, ProviderStatus};
+
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let bob = Sr25519Keyring::Bob.to_account_id();
+
+		let model = pallet_models::Models::<crate::Runtime>::get(demo_model::ID).unwrap();
+		assert!(matches!(model.status, ModelStatus::Active { .. }), "{:?}", model.status);
+		assert_eq!(model.owner, alice);
+		assert_eq!(model.spec, demo_model::spec());
+		assert_eq!((model.chunk_count, model.chunks_received), (1, 1));
+		assert!(model.bytes_verified);
+		assert_eq!(
+			pallet_models::Chunks::<crate::Runtime>::get(demo_model::ID, 0).unwrap().to_vec(),
+			demo_model::ONNX
+		);
+		assert!(<crate::Models as ModelRegistry<_, _>>::is_active(&demo_model::ID));
+		let model_deposit = model.record_deposit + model.bytes_deposit;
+		assert!(model_deposit > 0);
+		assert_eq!(
+			Balances::balance_on_hold(
+				&RuntimeHoldReason::Models(pallet_models::HoldReason::ModelDeposit),
+				&alice
+			),
+			model_deposit
+		);
+
+		let provider = pallet_providers::Providers::<crate::Runtime>::get(&alice).unwrap();
+		assert_eq!(provider.status, ProviderStatus::Active);
+		assert_eq!(provider.commission, DEMO_PROVIDER_COMMISSION);
+		assert_eq!(provider.models.to_vec(), vec![demo_model::ID]);
+		assert_eq!(provider.executor, alice);
+		assert_eq!(provider.stakers, 2);
+		assert_eq!(Providers::stake_of(&alice, &alice), DEMO_PROVIDER_BOND);
+		assert_eq!(Providers::stake_of(&alice, &bob), DEMO_DELEGATION);
+		let pallet_account = Providers::account_id();
+		assert_eq!(
+			Balances::balance_on_hold(
+				&RuntimeHoldReason::Providers(pallet_providers::HoldReason::Stake),
+				&pallet_account
+			),
+			DEMO_PROVIDER_BOND + DEMO_DELEGATION
+		);
+		// The pallet account was endowed by the providers genesis, so it can never be reaped.
+		assert_eq!(Balances::balance(&pallet_account), crate::EXISTENTIAL_DEPOSIT);
+		assert_eq!(Balances::balance(&alice), ENDOWMENT - DEMO_PROVIDER_BOND - model_deposit);
+		assert_eq!(Balances::balance(&bob), ENDOWMENT - DEMO_DELEGATION);
+		assert_eq!(
+			<Providers as ExecutorSelection<_>>::select(
+				&demo_model::ID,
+				1,
+				Default::default(),
+				&[]
+			),
+			vec![alice.clone()]
+		);
+		assert_eq!(<Providers as ExecutorSelection<_>>::provider_of(&alice), Some(alice));
+
+		#[cfg(feature = "try-runtime")]
+		{
+			crate::Models::do_try_state().unwrap();
+			Providers::do_try_state().unwrap();
+		}
+	}
+
+	#[test]
+	fn development_genesis_has_active_demo_model_provider_and_delegation() {
+		sp_io::TestExternalities::new(genesis_storage(sp_genesis_builder::DEV_RUNTIME_PRESET))
+			.execute_with(check_demo_state);
+	}
+
+	#[test]
+	fn local_testnet_genesis_has_active_demo_model_provider_and_delegation() {
+		sp_io::TestExternalities::new(genesis_storage(LOCAL_TESTNET_RUNTIME_PRESET))
+			.execute_with(check_demo_state);
+	}
+
+	#[test]
+	fn demo_model_matches_its_files_and_the_engine_encoding() {
+		use sp_runtime::traits::{BlakeTwo256, Hash};
+		assert_eq!(BlakeTwo256::hash(demo_model::ONNX), demo_model::ID);
+		assert_eq!(demo_model::ONNX.len(), 38_848);
+		let input = verity_engine::Tensor::new(
+			verity_engine::DType::F32,
+			demo_model::INPUT_DIMS.to_vec(),
+			demo_model::REFERENCE_INPUT.to_vec(),
+		)
+		.unwrap();
+		let output = verity_engine::Tensor::new(
+			verity_engine::DType::F32,
+			demo_model::OUTPUT_DIMS.to_vec(),
+			demo_model::REFERENCE_OUTPUT.to_vec(),
+		)
+		.unwrap();
+		let spec = demo_model::spec();
+		assert_eq!(spec.reference_input.to_vec(), verity_engine::encode_tensors(&[input]));
+		assert_eq!(spec.expected_output.0, verity_engine::commitment(&[output]));
 	}
 
 	fn merge(a: &mut Value, b: Value) {

@@ -7,7 +7,7 @@
 //!
 //! Layout: `configs/` holds one `impl Config` per pallet with its parameters, `apis.rs` the
 //! runtime APIs the node calls, `genesis_config_presets.rs` the named genesis presets the node
-//! chooses from (`development`, `local_testnet`).
+//! chooses from (`development`, `local_testnet`), `benchmarks.rs` the benchmarked pallets.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // Runtime code must never panic: a panic in block execution halts the chain.
@@ -26,6 +26,8 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 pub mod apis;
 pub use apis::RuntimeApi;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
 
@@ -206,4 +208,11 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	// The Verity pallets start at 10; 7-9 stay free for infrastructure pallets (contracts).
+	#[runtime::pallet_index(10)]
+	pub type Models = pallet_models;
+
+	#[runtime::pallet_index(11)]
+	pub type Providers = pallet_providers;
 }

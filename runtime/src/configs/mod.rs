@@ -1,4 +1,7 @@
-//! One `impl Config` per pallet, with the parameters it uses beside it.
+//! One `impl Config` per pallet, with the parameters it uses beside it. The Verity pallets
+//! (models, providers) and the protocol timings they share are in [`verity`].
+
+pub mod verity;
 
 use frame_support::{
 	derive_impl, parameter_types,

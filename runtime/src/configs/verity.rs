@@ -1,0 +1,173 @@
+//! Configs of the Verity pallets (models, providers) and the protocol timings they share.
+//!
+//! Timings are in blocks (6 s each) and follow DESIGN.md ("Parameters"). They are deliberately
+//! short so that a whole request life (challenge, dispute, unbonding) can be watched on a dev
+//! chain in minutes; a public network raises them together, keeping
+//! `UNBONDING_PERIOD > CHALLENGE_WINDOW + DISPUTE_PERIOD` (pallet-providers' `integrity_test`
+//! refuses to start otherwise).
+
+use frame_support::{
+	parameter_types,
+	traits::{ConstU32, EnsureOrigin},
+	PalletId,
+};
+use frame_system::{EnsureRoot, RawOrigin};
+
+use super::super::{
+	AccountId, Balance, Balances, BlockNumber, Models, Runtime, RuntimeHoldReason, RuntimeOrigin,
+	MICRO_UNIT, UNIT,
+};
+
+/// Blocks after a result during which anyone may challenge it (pallet-inference).
+pub const CHALLENGE_WINDOW: BlockNumber = 10;
+/// Blocks jurors have to commit their verdict hashes (pallet-disputes).
+pub const COMMIT_PERIOD: BlockNumber = 5;
+/// Blocks jurors have to reveal their verdicts (pallet-disputes).
+pub const REVEAL_PERIOD: BlockNumber = 5;
+/// Longest time a dispute takes to reach a verdict: commit then reveal.
+pub const DISPUTE_PERIOD: BlockNumber = COMMIT_PERIOD + REVEAL_PERIOD;
+/// Blocks unbonded stake stays slashable. Must exceed `CHALLENGE_WINDOW + DISPUTE_PERIOD` (20)
+/// so stake cannot leave before every result it backed can be challenged and judged; the
+/// margin covers a challenge submitted in the last block of the window.
+pub const UNBONDING_PERIOD: BlockNumber = 28;
+
+/// Largest model whose bytes are stored on chain (8 MiB); larger models are served from URIs.
+pub const MAX_MODEL_SIZE: u32 = 8 * 1024 * 1024;
+/// Size of one uploaded chunk (1 MiB): fits the 3.75 MiB of a block open to normal
+/// transactions with room for other traffic.
+pub const CHUNK_SIZE: u32 = 1024 * 1024;
+/// Largest reference input of a model, matching the protocol's 64 KiB request input limit.
+pub const MAX_REFERENCE_INPUT: u32 = 64 * 1024;
+
+// Compile-time checks of the orderings the pallets' `integrity_test`s assert at start-up.
+const _: () = assert!(UNBONDING_PERIOD > CHALLENGE_WINDOW + DISPUTE_PERIOD);
+const _: () = assert!(CHUNK_SIZE > 0 && CHUNK_SIZE <= MAX_MODEL_SIZE);
+
+parameter_types! {
+	/// Held per model record whatever its size: pays for the record's existence.
+	pub const ModelDepositBase: Balance = UNIT;
+	/// Held per stored byte (encoded spec and on-chain model bytes): an 8 MiB on-chain model
+	/// holds about 84 VRT, so filling state with model bytes is expensive.
+	pub const ModelDepositPerByte: Balance = 10 * MICRO_UNIT;
+	/// Rejected or retired models stay readable this long before they can be reaped: as long
+	/// as stake stays slashable, so any request or dispute still running can read the spec.
+	pub const ModelReapDelay: BlockNumber = UNBONDING_PERIOD;
+
+	/// The account holding all provider stake (held) and unclaimed rewards (free).
+	pub const ProvidersPalletId: PalletId = PalletId(*b"vrt/prov");
+	/// A provider's own stake at risk before it may serve requests.
+	pub const MinSelfBond: Balance = 100 * UNIT;
+	/// Smallest delegation: well above the existential deposit, so every position is worth its
+	/// storage.
+	pub const MinDelegation: Balance = 10 * UNIT;
+	/// Smallest active stake (self-bond + delegations) for a provider to be selected.
+	pub const MinStake: Balance = 100 * UNIT;
+	pub const UnbondingPeriod: BlockNumber = UNBONDING_PERIOD;
+	pub const ChallengeWindow: BlockNumber = CHALLENGE_WINDOW;
+	pub const DisputePeriod: BlockNumber = DISPUTE_PERIOD;
+}
+
+/// An origin that is a signed account whose sr25519 public key is a current Aura authority,
+/// yielding that account.
+///
+/// Model activation certifies that the model's reference output reproduces on the validators'
+/// own machines; anyone else could certify a model that no validator can judge in a dispute.
+/// Validators hold no separate on-chain identity here (there is no session or staking pallet):
+/// the set of block authors is `pallet_aura::Authorities`, and an `AccountId` is the 32 bytes
+/// of an sr25519 public key, so a validator attests by signing with its Aura key's account.
+/// The check reads one storage value of at most `MaxAuthorities` (32) keys.
+pub struct EnsureAuraAuthority;
+
+impl EnsureAuraAuthority {
+	/// Whether `who` is the account of a current Aura authority.
+	pub fn is_authority(who: &AccountId) -> bool {
+		let who: &[u8] = who.as_ref();
+		pallet_aura::Authorities::<Runtime>::get().iter().any(|key| {
+			let key: &[u8] = key.as_ref();
+			key == who
+		})
+	}
+}
+
+impl EnsureOrigin<RuntimeOrigin> for EnsureAuraAuthority {
+	type Success = AccountId;
+
+	fn try_origin(o: RuntimeOrigin) -> Result<AccountId, RuntimeOrigin> {
+		match o.clone().into() {
+			Ok(RawOrigin::Signed(who)) if Self::is_authority(&who) => Ok(who),
+			_ => Err(o),
+		}
+	}
+
+	/// The first current authority; on a chain without one (a bare benchmark genesis) a fixed
+	/// key is made the only authority first.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn try_successful_origin() -> Result<RuntimeOrigin, ()> {
+		use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+		let mut keys = pallet_aura::Authorities::<Runtime>::get();
+		if keys.is_empty() {
+			let key = AuraId::from(sp_core::sr25519::Public::from_raw([1u8; 32]));
+			keys.try_push(key).map_err(|_| ())?;
+			pallet_aura::Authorities::<Runtime>::put(keys.clone());
+		}
+		let key: &[u8] = keys.first().ok_or(())?.as_ref();
+		let raw: [u8; 32] = key.try_into().map_err(|_| ())?;
+		Ok(RawOrigin::Signed(AccountId::new(raw)).into())
+	}
+}
+
+impl pallet_models::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	/// Current validators (Aura authorities) attest models, see [`EnsureAuraAuthority`].
+	type AttestOrigin = EnsureAuraAuthority;
+	type ForceOrigin = EnsureRoot<AccountId>;
+	/// One matching attestation activates a model. The dev chain has a single validator and
+	/// the local network four, so anything higher would leave models pending whenever a
+	/// validator's worker is down; a mismatch from any one validator still rejects. A public
+	/// network raises this to a supermajority of its validator set.
+	type RequiredAttestations = ConstU32<1>;
+	type DepositBase = ModelDepositBase;
+	type DepositPerByte = ModelDepositPerByte;
+	type MaxModelSize = ConstU32<MAX_MODEL_SIZE>;
+	type ChunkSize = ConstU32<CHUNK_SIZE>;
+	type MaxReferenceInput = ConstU32<MAX_REFERENCE_INPUT>;
+	type ReapDelay = ModelReapDelay;
+	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_providers::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = Models;
+	type PalletId = ProvidersPalletId;
+	type MinSelfBond = MinSelfBond;
+	type MinDelegation = MinDelegation;
+	type MinStake = MinStake;
+	/// Bounds `register_provider` and `set_models`.
+	type MaxModelsPerProvider = ConstU32<16>;
+	/// Bounds the work of one executor or jury selection.
+	type MaxProvidersPerModel = ConstU32<64>;
+	/// Enough for one unbonding per bucket plus the buckets a slash may still reach.
+	type MaxUnlockingChunks = ConstU32<8>;
+	type UnbondingPeriod = UnbondingPeriod;
+	/// Four buckets of 7 blocks: unlock times are rounded up to 7 blocks and a slash touches
+	/// at most 6 pools.
+	type UnbondingBuckets = ConstU32<4>;
+	type ChallengeWindow = ChallengeWindow;
+	type DisputePeriod = DisputePeriod;
+	type WeightInfo = pallet_providers::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ProvidersBenchmarkHelper;
+}
+
+/// Makes models active for pallet-providers' benchmarks through the real model registry.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct ProvidersBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersBenchmarkHelper {
+	fn activate_model(owner: &AccountId, model: pallet_models::ModelId) {
+		pallet_models::Pallet::<Runtime>::insert_active_model_for_benchmarks(owner, model);
+	}
+}
