@@ -350,8 +350,15 @@ fn onnx_backend_conformance() {
 			listing.push_str(&format!("{} {name} # {reason}\n", st.word()));
 		}
 	}
+	let summary = format!(
+		"ONNX conformance: {} cases in {:.1?}: {pass} passed, {fail} failed, {unsupported} unsupported",
+		results.len(),
+		elapsed
+	);
+	// The summary heads the report so that scripts/test.sh can print it: cargo test captures
+	// the output of passing tests.
 	let report = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("conformance-results.txt");
-	let _ = fs::write(&report, &listing);
+	let _ = fs::write(&report, format!("# {summary}\n{listing}"));
 	if std::env::var("VERITY_CONFORMANCE_BLESS").as_deref() == Ok("1") {
 		fs::write(known_path(), &listing).unwrap();
 		eprintln!("wrote {}", known_path().display());
@@ -370,11 +377,7 @@ fn onnx_backend_conformance() {
 	}
 	let vanished = known.keys().filter(|k| !results.contains_key(*k)).count();
 
-	println!(
-		"ONNX conformance: {} cases in {:.1?}: {pass} passed, {fail} failed, {unsupported} unsupported",
-		results.len(),
-		elapsed
-	);
+	println!("{summary}");
 	println!("full report: {}", report.display());
 	if !improvements.is_empty() {
 		println!("{} cases do better than known_failures.txt says:", improvements.len());
