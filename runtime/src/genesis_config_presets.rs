@@ -48,10 +48,9 @@ pub mod demo_model {
 	use codec::Encode;
 	use frame_support::BoundedVec;
 	use pallet_models::{
-		AcceptanceRule, Availability, DType, Dim, ModelId, ModelSpec, ModelSpecOf, TensorSpec,
+		AcceptanceRule, Availability, DType, ModelId, ModelSpec, ModelSpecOf, TensorSpec,
 	};
 	use sp_core::H256;
-	use sp_runtime::traits::{BlakeTwo256, Hash};
 
 	/// The ONNX file.
 	pub const ONNX: &[u8] = include_bytes!("../../precompiles/engine/models/mlp.onnx");
@@ -93,7 +92,7 @@ pub mod demo_model {
 	fn tensor(dims: &[u32]) -> TensorSpec {
 		TensorSpec {
 			dtype: DType::F32,
-			dims: BoundedVec::truncate_from(dims.iter().map(|d| Dim::Fixed(*d)).collect()),
+			dims: BoundedVec::truncate_from(dims.iter().map(|d| Some(*d)).collect()),
 		}
 	}
 
@@ -109,12 +108,15 @@ pub mod demo_model {
 			acceptance: AcceptanceRule::ArgMax,
 			byte_size: ONNX.len() as u64,
 			availability: Availability::OnChain,
-			// 267 bytes, far below `MaxReferenceInput`: never truncated.
+			// 267 and 52 bytes, far below `MaxReferenceSize`: never truncated.
 			reference_input: BoundedVec::truncate_from(canonical_f32_list(
 				&INPUT_DIMS,
 				REFERENCE_INPUT,
 			)),
-			expected_output: BlakeTwo256::hash(&canonical_f32_list(&OUTPUT_DIMS, REFERENCE_OUTPUT)),
+			reference_output: BoundedVec::truncate_from(canonical_f32_list(
+				&OUTPUT_DIMS,
+				REFERENCE_OUTPUT,
+			)),
 		}
 	}
 }
@@ -351,7 +353,7 @@ mod tests {
 		.unwrap();
 		let spec = demo_model::spec();
 		assert_eq!(spec.reference_input.to_vec(), verity_engine::encode_tensors(&[input]));
-		assert_eq!(spec.expected_output.0, verity_engine::commitment(&[output]));
+		assert_eq!(spec.reference_output.to_vec(), verity_engine::encode_tensors(&[output]));
 	}
 
 	fn merge(a: &mut Value, b: Value) {

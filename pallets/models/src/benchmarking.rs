@@ -16,17 +16,25 @@ fn fund<T: Config>(who: &T::AccountId) {
 	let amount = T::DepositBase::get()
 		.saturating_mul(4u32.into())
 		.saturating_add(Pallet::<T>::byte_deposit(
-			(T::MaxModelSize::get() as u64).saturating_add(T::MaxReferenceInput::get() as u64).saturating_mul(2).saturating_add(10_000),
+			(T::MaxModelSize::get() as u64).saturating_add(T::MaxReferenceSize::get() as u64).saturating_mul(2).saturating_add(10_000),
 		))
 		.saturating_add(T::Currency::minimum_balance());
 	T::Currency::set_balance(who, amount);
 }
 
+/// A canonical list of `MAX_TENSORS` f32 `[n, 4]` tensors, with `n` as large as fits in
+/// `bytes` (validation decodes and checks every element of the reference vectors).
+fn reference_list(bytes: u32) -> Vec<u8> {
+	// Per tensor: dtype 1 + shape 9 + data length prefix (up to 4) + 16 bytes per row.
+	let per_tensor = bytes.saturating_sub(1) / MAX_TENSORS;
+	let rows = per_tensor.saturating_sub(14) / 16;
+	let values = vec![0.5f32; (rows as usize).saturating_mul(4)];
+	let t = verity_engine::Tensor::from_f32(vec![rows, 4], &values).expect("bounded tensor");
+	verity_engine::encode_tensors(&vec![t; MAX_TENSORS as usize])
+}
+
 fn bench_spec<T: Config>(size: u64, availability: Availability, r: u32) -> ModelSpecOf<T> {
-	let t = TensorSpec {
-		dtype: DType::F32,
-		dims: BoundedVec::truncate_from(vec![Dim::Batch, Dim::Fixed(4)]),
-	};
+	let t = TensorSpec { dtype: DType::F32, dims: BoundedVec::truncate_from(vec![None, Some(4)]) };
 	ModelSpec {
 		name: BoundedVec::truncate_from(vec![b'm'; MAX_NAME_LEN as usize]),
 		inputs: BoundedVec::truncate_from(vec![t.clone(); MAX_TENSORS as usize]),
@@ -34,11 +42,16 @@ fn bench_spec<T: Config>(size: u64, availability: Availability, r: u32) -> Model
 		opset: 17,
 		engine_version: 1,
 		price_per_call: 1u32.into(),
-		acceptance: AcceptanceRule::Exact,
+		// The costliest rule to judge an attestation with.
+		acceptance: AcceptanceRule::Tolerance { abs: 1, rel: 1 },
 		byte_size: size,
 		availability,
-		reference_input: BoundedVec::truncate_from(vec![7u8; r as usize]),
-		expected_output: H256([7u8; 32]),
+		// `r` bytes of reference vectors in all; the output at least as large as the input,
+		// so that attestations are judged at full size.
+		reference_input: BoundedVec::truncate_from(reference_list(r / 2)),
+		reference_output: BoundedVec::truncate_from(reference_list(
+			r.saturating_sub(r / 2).max(T::MaxReferenceSize::get()),
+		)),
 	}
 }
 
@@ -59,7 +72,7 @@ fn model_with_chunks<T: Config>(owner: &T::AccountId, n: u32) -> H256 {
 	assert!(Pallet::<T>::register_model(
 		RawOrigin::Signed(owner.clone()).into(),
 		id,
-		bench_spec::<T>(size, Availability::OnChain, T::MaxReferenceInput::get()),
+		bench_spec::<T>(size, Availability::OnChain, T::MaxReferenceSize::get().saturating_mul(2)),
 	)
 	.is_ok());
 	let count = n.max(1);
@@ -80,7 +93,7 @@ mod benchmarks {
 	use super::*;
 
 	#[benchmark]
-	fn register_model(r: Linear<0, { T::MaxReferenceInput::get() }>) {
+	fn register_model(r: Linear<0, { T::MaxReferenceSize::get().saturating_mul(2) }>) {
 		let caller: T::AccountId = whitelisted_caller();
 		fund::<T>(&caller);
 		let size = T::MaxModelSize::get() as u64;
@@ -166,7 +179,11 @@ mod benchmarks {
 		Attestations::<T>::insert(id, BoundedVec::truncate_from(others));
 
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, id, H256([7u8; 32]));
+		_(
+			origin as T::RuntimeOrigin,
+			id,
+			BoundedVec::truncate_from(reference_list(T::MaxReferenceSize::get())),
+		);
 
 		assert!(ModelsStore::<T>::get(id).is_some_and(|m| m.status != ModelStatus::Pending));
 		Ok(())
@@ -181,7 +198,7 @@ mod benchmarks {
 			T::AttestOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
-		attest(origin as T::RuntimeOrigin, id, H256([9u8; 32]));
+		attest(origin as T::RuntimeOrigin, id, BoundedVec::truncate_from(vec![9u8; 3]));
 
 		assert!(ModelsStore::<T>::get(id)
 			.is_some_and(|m| matches!(m.status, ModelStatus::Rejected { .. })));

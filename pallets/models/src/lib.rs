@@ -12,7 +12,8 @@
 //!   models the pallet checks it when the last chunk arrives; for URI models the nodes check it
 //!   when they fetch the file, and attesters only attest a model whose bytes matched.
 //! - *Spec* ([`types::ModelSpec`]): name, tensor specs, opset, engine version, price per call,
-//!   acceptance rule, byte size, availability, reference input and expected output commitment.
+//!   acceptance rule, byte size, availability, and the reference vector: a canonical input and
+//!   the canonical output expected on it. Tensor specs and rules are `verity-engine`'s types.
 //! - *Deposit*: held from the owner under [`HoldReason::ModelDeposit`]. The *record deposit*
 //!   (`DepositBase + DepositPerByte * encoded spec`) is held until the record is reaped; the
 //!   *bytes deposit* (`DepositPerByte * byte_size`, on-chain models only) is taken in full at
@@ -22,10 +23,13 @@
 //! ## Life cycle
 //!
 //! `register_model` → `Pending` → (on-chain: every chunk uploaded and the assembled bytes match
-//! the hash) → `attest` × `RequiredAttestations` with the expected commitment → `Active`.
-//! One attestation with a different commitment → `Rejected` (the rule of the issue: attesters
-//! are the trusted validator set, and a model whose reference vector does not reproduce on one
-//! honest machine is not safe to judge disputes with). The owner or `ForceOrigin` can `retire`
+//! the hash) → `attest` × `RequiredAttestations`, each with the attester's output on the
+//! reference input, agreeing with the reference output under the model's acceptance rule →
+//! `Active`. One disagreeing (or non-canonical) output → `Rejected`: attesters are the trusted
+//! validator set, and a model whose reference vector does not reproduce on one honest machine
+//! is not safe to judge disputes with. Judging by the rule rather than by hash is what lets an
+//! f32 model whose reference came from another runtime (onnxruntime) certify: only `Exact`
+//! models need bit-identical outputs. The owner or `ForceOrigin` can `retire`
 //! a `Pending` or `Active` model. `Rejected` and `Retired` records stay for `ReapDelay` blocks so
 //! running requests and disputes can still read the spec, then anyone can `reap` them, which
 //! releases the rest of the deposit to the owner. No penalty is taken on rejection: the deposit
@@ -101,13 +105,13 @@ pub mod pallet {
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 	/// The spec type with this runtime's bounds.
-	pub type ModelSpecOf<T> = ModelSpec<BalanceOf<T>, <T as Config>::MaxReferenceInput>;
+	pub type ModelSpecOf<T> = ModelSpec<BalanceOf<T>, <T as Config>::MaxReferenceSize>;
 	/// The record type with this runtime's bounds.
 	pub type ModelInfoOf<T> = ModelInfo<
 		<T as frame_system::Config>::AccountId,
 		BalanceOf<T>,
 		BlockNumberFor<T>,
-		<T as Config>::MaxReferenceInput,
+		<T as Config>::MaxReferenceSize,
 	>;
 	/// One chunk of model bytes.
 	pub type ChunkOf<T> = BoundedVec<u8, <T as Config>::ChunkSize>;
@@ -156,9 +160,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type ChunkSize: Get<u32>;
 
-		/// Largest reference input, in bytes.
+		/// Largest encoded reference input, and largest encoded reference output (or attested
+		/// output), in bytes.
 		#[pallet::constant]
-		type MaxReferenceInput: Get<u32>;
+		type MaxReferenceSize: Get<u32>;
 
 		/// Blocks a rejected or retired model's record is kept before it can be reaped. Should
 		/// exceed the longest request life (challenge window + dispute) so that running
@@ -208,12 +213,15 @@ pub mod pallet {
 		/// All chunks were present but hashed to `actual`: the chunks were deleted and may be
 		/// uploaded again.
 		ModelBytesMismatch { model: ModelId, actual: H256 },
-		/// An attester reproduced the reference output; `count` matching attestations so far.
+		/// An attester's output agreed with the reference output under the model's acceptance
+		/// rule; `count` matching attestations so far.
 		Attested { model: ModelId, attester: T::AccountId, count: u32 },
 		/// The model has its determinism certificate and accepts requests.
 		ModelActivated { model: ModelId },
-		/// An attester's output commitment differed from the expected one: the model is
-		/// rejected, its chunks deleted and its bytes deposit released.
+		/// An attester's output (committed by `commitment`, the blake2-256 of its bytes) did not
+		/// agree with the reference output under the model's acceptance rule, or was not
+		/// canonical tensors: the model is rejected, its chunks deleted and its bytes deposit
+		/// released.
 		ModelRejected { model: ModelId, attester: T::AccountId, commitment: H256 },
 		/// The model was retired and accepts no new requests; its chunks were deleted and its
 		/// bytes deposit released.
@@ -232,8 +240,10 @@ pub mod pallet {
 		EmptyName,
 		/// The model declares no input or no output tensor.
 		NoTensors,
-		/// A tensor shape has the symbolic batch dimension somewhere other than first.
-		InvalidTensorShape,
+		/// The reference input is not canonical tensors matching the declared input specs.
+		InvalidReferenceInput,
+		/// The reference output is not canonical tensors matching the declared output specs.
+		InvalidReferenceOutput,
 		/// `TopK(0)` is not a rule.
 		InvalidAcceptanceRule,
 		/// `Uris` availability with an empty list.
@@ -312,7 +322,9 @@ pub mod pallet {
 		/// Register a model whose ONNX bytes hash (`blake2_256`) to `hash`. Holds the deposit
 		/// (record + bytes for on-chain models) from the caller, who becomes the owner.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::register_model(spec.reference_input.len() as u32))]
+		#[pallet::weight(T::WeightInfo::register_model(
+			(spec.reference_input.len() as u32).saturating_add(spec.reference_output.len() as u32)
+		))]
 		pub fn register_model(
 			origin: OriginFor<T>,
 			hash: ModelId,
@@ -380,8 +392,9 @@ pub mod pallet {
 		}
 
 		/// Attest that the caller's worker loaded the model and that running it on the
-		/// reference input produced an output committing to `output_commitment`. A match counts
-		/// towards activation; a mismatch rejects the model.
+		/// reference input produced `output` (canonical tensors). An output that agrees with the
+		/// reference output under the model's acceptance rule counts towards activation; any
+		/// other output rejects the model.
 		#[pallet::call_index(2)]
 		#[pallet::weight(
 			T::WeightInfo::attest().max(T::WeightInfo::attest_and_reject(Pallet::<T>::max_chunks()))
@@ -389,7 +402,7 @@ pub mod pallet {
 		pub fn attest(
 			origin: OriginFor<T>,
 			hash: ModelId,
-			output_commitment: H256,
+			output: BoundedVec<u8, T::MaxReferenceSize>,
 		) -> DispatchResultWithPostInfo {
 			let attester = T::AttestOrigin::ensure_origin(origin)?;
 			let mut info = Models::<T>::get(hash).ok_or(Error::<T>::ModelNotFound)?;
@@ -399,7 +412,7 @@ pub mod pallet {
 			ensure!(!attesters.contains(&attester), Error::<T>::AlreadyAttested);
 
 			let now = frame_system::Pallet::<T>::block_number();
-			if output_commitment != info.spec.expected_output {
+			if !Self::reproduces_reference(&info.spec, &output) {
 				let chunks = info.chunk_count;
 				Self::drop_bytes(hash, &mut info);
 				info.status = ModelStatus::Rejected { at: now };
@@ -408,7 +421,7 @@ pub mod pallet {
 				Self::deposit_event(Event::ModelRejected {
 					model: hash,
 					attester,
-					commitment: output_commitment,
+					commitment: H256(sp_io::hashing::blake2_256(&output)),
 				});
 				return Ok(Some(T::WeightInfo::attest_and_reject(chunks)).into());
 			}
@@ -511,12 +524,39 @@ pub mod pallet {
 			T::DepositPerByte::get().saturating_mul(bytes.saturated_into())
 		}
 
+		/// Whether `encoded` is a canonical tensor list matching `specs` one to one.
+		pub fn satisfies(specs: &[TensorSpec], encoded: &[u8]) -> bool {
+			match verity_engine::decode_tensors(encoded) {
+				Ok(tensors) =>
+					tensors.len() == specs.len() &&
+						specs.iter().zip(&tensors).all(|(s, t)| s.check(t).is_ok()),
+				Err(_) => false,
+			}
+		}
+
+		/// Whether an attester's `output` agrees with the spec's reference output under the
+		/// spec's acceptance rule (exact integer logic, the engine's `agrees_all`).
+		fn reproduces_reference(spec: &ModelSpecOf<T>, output: &[u8]) -> bool {
+			match (
+				verity_engine::decode_tensors(output),
+				verity_engine::decode_tensors(&spec.reference_output),
+			) {
+				(Ok(ours), Ok(reference)) =>
+					verity_engine::agrees_all(&spec.acceptance, &ours, &reference),
+				_ => false,
+			}
+		}
+
 		fn validate_spec(spec: &ModelSpecOf<T>) -> DispatchResult {
 			ensure!(!spec.name.is_empty(), Error::<T>::EmptyName);
 			ensure!(!spec.inputs.is_empty() && !spec.outputs.is_empty(), Error::<T>::NoTensors);
 			ensure!(
-				spec.inputs.iter().chain(spec.outputs.iter()).all(TensorSpec::is_well_formed),
-				Error::<T>::InvalidTensorShape
+				Self::satisfies(&spec.inputs, &spec.reference_input),
+				Error::<T>::InvalidReferenceInput
+			);
+			ensure!(
+				Self::satisfies(&spec.outputs, &spec.reference_output),
+				Error::<T>::InvalidReferenceOutput
 			);
 			ensure!(spec.acceptance != AcceptanceRule::TopK(0), Error::<T>::InvalidAcceptanceRule);
 			ensure!(spec.byte_size > 0, Error::<T>::EmptyModel);
@@ -633,11 +673,11 @@ pub mod pallet {
 				name: BoundedVec::truncate_from(b"bench".to_vec()),
 				inputs: BoundedVec::truncate_from(alloc::vec![TensorSpec {
 					dtype: DType::F32,
-					dims: BoundedVec::truncate_from(alloc::vec![Dim::Batch, Dim::Fixed(4)]),
+					dims: BoundedVec::truncate_from(alloc::vec![None, Some(4)]),
 				}]),
 				outputs: BoundedVec::truncate_from(alloc::vec![TensorSpec {
 					dtype: DType::F32,
-					dims: BoundedVec::truncate_from(alloc::vec![Dim::Batch, Dim::Fixed(4)]),
+					dims: BoundedVec::truncate_from(alloc::vec![None, Some(4)]),
 				}]),
 				opset: 17,
 				engine_version: 1,
@@ -648,7 +688,7 @@ pub mod pallet {
 					BoundedVec::truncate_from(b"https://bench".to_vec())
 				])),
 				reference_input: BoundedVec::default(),
-				expected_output: H256::zero(),
+				reference_output: BoundedVec::default(),
 			};
 			let mut info = Self::new_info(owner.clone(), spec);
 			let deposit = info.record_deposit;

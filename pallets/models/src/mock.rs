@@ -27,6 +27,8 @@ pub const BASE_DEPOSIT: Balance = 100;
 pub const PER_BYTE: Balance = 1;
 pub const REQUIRED: u32 = 2;
 pub const REAP_DELAY: u64 = 5;
+/// Bound of the reference vectors and attested outputs.
+pub type MaxReferenceSize = frame_support::traits::ConstU32<256>;
 
 #[frame_support::runtime]
 mod runtime {
@@ -84,7 +86,7 @@ impl Config for Test {
 	type DepositPerByte = ConstU64<PER_BYTE>;
 	type MaxModelSize = ConstU32<MAX_MODEL>;
 	type ChunkSize = ConstU32<CHUNK>;
-	type MaxReferenceInput = ConstU32<32>;
+	type MaxReferenceSize = MaxReferenceSize;
 	type ReapDelay = ConstU64<REAP_DELAY>;
 	type WeightInfo = ();
 }

@@ -6,8 +6,23 @@ use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, Bound
 use sp_core::H256;
 use sp_runtime::{DispatchError, TokenError};
 
-const EXPECTED: H256 = H256([7u8; 32]);
-const WRONG: H256 = H256([8u8; 32]);
+use verity_engine::{encode_tensors, Tensor};
+
+/// Canonical one-tensor f32 `[1, 4]` list, bounded for `attest`.
+fn f32_list(values: [f32; 4]) -> BoundedVec<u8, MaxReferenceSize> {
+	let t = Tensor::from_f32(vec![1, 4], &values).expect("valid tensor");
+	BoundedVec::truncate_from(encode_tensors(&[t]))
+}
+
+/// The reference output of `spec`.
+fn expected() -> BoundedVec<u8, MaxReferenceSize> {
+	f32_list([0.5, 0.25, 1.0, 2.0])
+}
+
+/// Off the reference output by far more than the tolerance.
+fn wrong() -> BoundedVec<u8, MaxReferenceSize> {
+	f32_list([0.5, 0.25, 1.0, 2.5])
+}
 
 fn model_bytes(len: usize, seed: u8) -> Vec<u8> {
 	(0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
@@ -18,7 +33,7 @@ fn hash_of(bytes: &[u8]) -> H256 {
 }
 
 fn tensor() -> TensorSpec {
-	TensorSpec { dtype: DType::F32, dims: BoundedVec::truncate_from(vec![Dim::Batch, Dim::Fixed(4)]) }
+	TensorSpec { dtype: DType::F32, dims: BoundedVec::truncate_from(vec![None, Some(4)]) }
 }
 
 fn spec(byte_size: u64, availability: Availability) -> ModelSpecOf<Test> {
@@ -32,8 +47,8 @@ fn spec(byte_size: u64, availability: Availability) -> ModelSpecOf<Test> {
 		acceptance: AcceptanceRule::Tolerance { abs: 1_000, rel: 10 },
 		byte_size,
 		availability,
-		reference_input: BoundedVec::truncate_from(vec![1, 2, 3, 4]),
-		expected_output: EXPECTED,
+		reference_input: BoundedVec::truncate_from(f32_list([1.0, 2.0, 3.0, 4.0]).into_inner()),
+		reference_output: expected(),
 	}
 }
 
@@ -135,9 +150,15 @@ fn register_model_fails_on_invalid_specs() {
 		let mut s = spec(10, Availability::OnChain);
 		s.inputs = BoundedVec::truncate_from(vec![TensorSpec {
 			dtype: DType::I8,
-			dims: BoundedVec::truncate_from(vec![Dim::Fixed(1), Dim::Batch]),
+			dims: BoundedVec::truncate_from(vec![Some(1), None]),
 		}]);
-		assert_noop!(reg(s), Error::<Test>::InvalidTensorShape);
+		assert_noop!(reg(s), Error::<Test>::InvalidReferenceInput);
+		let mut s = spec(10, Availability::OnChain);
+		s.reference_input = BoundedVec::truncate_from(vec![1, 2, 3]);
+		assert_noop!(reg(s), Error::<Test>::InvalidReferenceInput);
+		let mut s = spec(10, Availability::OnChain);
+		s.outputs = BoundedVec::truncate_from(vec![tensor(), tensor()]);
+		assert_noop!(reg(s), Error::<Test>::InvalidReferenceOutput);
 		let mut s = spec(10, Availability::OnChain);
 		s.acceptance = AcceptanceRule::TopK(0);
 		assert_noop!(reg(s), Error::<Test>::InvalidAcceptanceRule);
@@ -275,10 +296,10 @@ fn verified_model() -> H256 {
 fn attest_activates_after_required_matches() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
 		System::assert_last_event(Event::Attested { model: id, attester: ATTESTER_1, count: 1 }.into());
 		assert_eq!(status(id), ModelStatus::Pending);
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, EXPECTED));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, expected()));
 		System::assert_last_event(Event::ModelActivated { model: id }.into());
 		assert_eq!(status(id), ModelStatus::Active { since: 1 });
 		assert!(Attestations::<Test>::get(id).is_empty());
@@ -299,10 +320,10 @@ fn attest_mismatch_rejects_and_releases_bytes_deposit() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
 		let s = spec(40, Availability::OnChain);
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED));
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, WRONG));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, wrong()));
 		System::assert_last_event(
-			Event::ModelRejected { model: id, attester: ATTESTER_2, commitment: WRONG }.into(),
+			Event::ModelRejected { model: id, attester: ATTESTER_2, commitment: hash_of(&wrong()) }.into(),
 		);
 		assert_eq!(status(id), ModelStatus::Rejected { at: 1 });
 		assert_eq!(held(OWNER), record_deposit(&s));
@@ -316,27 +337,27 @@ fn attest_mismatch_rejects_and_releases_bytes_deposit() {
 fn attest_fails_on_bad_state() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), H256::zero(), EXPECTED),
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), H256::zero(), expected()),
 			Error::<Test>::ModelNotFound
 		);
 		let (id, bytes) = register_on_chain(40);
 		assert_noop!(
-			ModelsPallet::attest(RuntimeOrigin::signed(OTHER), id, EXPECTED),
+			ModelsPallet::attest(RuntimeOrigin::signed(OTHER), id, expected()),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(
-			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED),
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()),
 			Error::<Test>::BytesNotVerified
 		);
 		upload_all(id, &bytes);
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
 		assert_noop!(
-			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED),
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()),
 			Error::<Test>::AlreadyAttested
 		);
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, EXPECTED));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, expected()));
 		assert_noop!(
-			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, EXPECTED),
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, expected()),
 			Error::<Test>::ModelNotPending
 		);
 	});
@@ -346,9 +367,40 @@ fn attest_fails_on_bad_state() {
 fn attest_works_for_uri_models_without_upload() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = register_uri_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED));
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, EXPECTED));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, expected()));
 		assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
+	});
+}
+
+#[test]
+fn attest_judges_by_the_acceptance_rule_not_by_hash() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = register_uri_model();
+		// 0.5 + 1e-7 is a different bit pattern within the tolerance (abs 1e-6): an honest
+		// machine with other float kernels certifies the model.
+		assert_ok!(ModelsPallet::attest(
+			RuntimeOrigin::signed(ATTESTER_1),
+			id,
+			f32_list([0.500_000_1, 0.25, 1.0, 2.0])
+		));
+		assert_ne!(f32_list([0.500_000_1, 0.25, 1.0, 2.0]), expected());
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, expected()));
+		assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
+	});
+}
+
+#[test]
+fn attest_with_non_canonical_output_rejects() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = register_uri_model();
+		let garbage: BoundedVec<u8, MaxReferenceSize> = BoundedVec::truncate_from(vec![9, 9, 9]);
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, garbage.clone()));
+		System::assert_last_event(
+			Event::ModelRejected { model: id, attester: ATTESTER_1, commitment: hash_of(&garbage) }
+				.into(),
+		);
+		assert_eq!(status(id), ModelStatus::Rejected { at: 1 });
 	});
 }
 
@@ -358,8 +410,8 @@ fn attest_works_for_uri_models_without_upload() {
 fn retire_works_by_owner_and_releases_chunk_deposit() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, EXPECTED));
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, EXPECTED));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, expected()));
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
 		System::assert_last_event(Event::ModelRetired { model: id }.into());
 		assert_eq!(status(id), ModelStatus::Retired { at: 1 });
@@ -382,7 +434,7 @@ fn retire_works_by_root_on_pending_model() {
 			BoundedVec::truncate_from(bytes[..16].to_vec())
 		));
 		let uri = register_uri_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, EXPECTED));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, expected()));
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::root(), id));
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::root(), uri));
 		assert!(Attestations::<Test>::get(uri).is_empty());
@@ -400,7 +452,7 @@ fn retire_fails_on_bad_state() {
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
 		assert_noop!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id), Error::<Test>::ModelRetired);
 		let uri = register_uri_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, WRONG));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, wrong()));
 		assert_noop!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), uri), Error::<Test>::ModelRejected);
 	});
 }
@@ -412,7 +464,7 @@ fn reap_works_after_delay_and_releases_everything() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
 		let uri = register_uri_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, WRONG));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, wrong()));
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
 		System::set_block_number(1 + REAP_DELAY);
 		let rd = record_deposit(&spec(40, Availability::OnChain));

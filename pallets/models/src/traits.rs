@@ -61,10 +61,10 @@ pub mod mock {
 
 		/// A simple active `Exact` model with one f32 `[batch, 4]` input and output.
 		pub fn insert_simple<A: Encode, B: Encode>(id: ModelId, owner: A, price: B) {
-			use crate::types::{DType, Dim, TensorSpec};
+			use crate::types::{DType, TensorSpec};
 			let t = TensorSpec {
 				dtype: DType::F32,
-				dims: BoundedVec::truncate_from(vec![Dim::Batch, Dim::Fixed(4)]),
+				dims: BoundedVec::truncate_from(vec![None, Some(4)]),
 			};
 			Self::insert(
 				id,

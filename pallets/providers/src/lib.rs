@@ -1195,5 +1195,9 @@ pub mod pallet {
 		fn provider_of(executor: &T::AccountId) -> Option<T::AccountId> {
 			Executors::<T>::get(executor)
 		}
+
+		fn stake_weight(provider: &T::AccountId) -> u128 {
+			Providers::<T>::get(provider).map_or(0, |i| i.pool.balance.saturated_into())
+		}
 	}
 }

@@ -48,6 +48,10 @@ pub trait ExecutorSelection<AccountId> {
 
 	/// The provider whose executor key is `executor`.
 	fn provider_of(executor: &AccountId) -> Option<AccountId>;
+
+	/// `provider`'s active stake (self-bond plus delegations) as a voting weight; 0 for an
+	/// unknown provider.
+	fn stake_weight(provider: &AccountId) -> u128;
 }
 
 impl<AccountId> ExecutorSelection<AccountId> for () {
@@ -59,5 +63,8 @@ impl<AccountId> ExecutorSelection<AccountId> for () {
 	}
 	fn provider_of(_: &AccountId) -> Option<AccountId> {
 		None
+	}
+	fn stake_weight(_: &AccountId) -> u128 {
+		0
 	}
 }

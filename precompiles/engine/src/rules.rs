@@ -23,6 +23,7 @@ pub const TOLERANCE_UNIT: u64 = 1_000_000_000;
 #[derive(
 	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum AcceptanceRule {
 	/// Byte-identical canonical encodings. For integer and quantized models, or float models
 	/// shown to be bit-stable across kernels.

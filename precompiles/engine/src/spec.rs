@@ -15,6 +15,7 @@ pub type Dim = Option<u32>;
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TensorSpec {
 	pub dtype: DType,
 	pub dims: BoundedVec<Dim, ConstU32<MAX_RANK>>,
@@ -91,6 +92,7 @@ impl TensorSpec {
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ModelIo {
 	pub inputs: BoundedVec<TensorSpec, ConstU32<MAX_TENSORS>>,
 	pub outputs: BoundedVec<TensorSpec, ConstU32<MAX_TENSORS>>,

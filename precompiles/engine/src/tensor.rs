@@ -30,6 +30,7 @@ pub type Shape = BoundedVec<u32, ConstU32<MAX_RANK>>;
 #[derive(
 	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum DType {
 	#[codec(index = 0)]
 	F32,

@@ -37,7 +37,7 @@ pub const MAX_MODEL_SIZE: u32 = 8 * 1024 * 1024;
 /// transactions with room for other traffic.
 pub const CHUNK_SIZE: u32 = 1024 * 1024;
 /// Largest reference input of a model, matching the protocol's 64 KiB request input limit.
-pub const MAX_REFERENCE_INPUT: u32 = 64 * 1024;
+pub const MAX_REFERENCE_SIZE: u32 = 64 * 1024;
 
 // Compile-time checks of the orderings the pallets' `integrity_test`s assert at start-up.
 const _: () = assert!(UNBONDING_PERIOD > CHALLENGE_WINDOW + DISPUTE_PERIOD);
@@ -131,7 +131,7 @@ impl pallet_models::Config for Runtime {
 	type DepositPerByte = ModelDepositPerByte;
 	type MaxModelSize = ConstU32<MAX_MODEL_SIZE>;
 	type ChunkSize = ConstU32<CHUNK_SIZE>;
-	type MaxReferenceInput = ConstU32<MAX_REFERENCE_INPUT>;
+	type MaxReferenceSize = ConstU32<MAX_REFERENCE_SIZE>;
 	type ReapDelay = ModelReapDelay;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }

@@ -1,0 +1,2 @@
+//! # Disputes (pallet-disputes) — to be written.
+#![cfg_attr(not(feature = "std"), no_std)]
