@@ -1,8 +1,962 @@
-//! # Inference requests (pallet-inference) — interface only; the pallet follows.
+//! # Inference requests (pallet-inference)
+//!
+//! ## Overview
+//!
+//! A dApp pays for an inference with [`Pallet::request`]: the input is checked on chain against
+//! the model's input specs, the fee is held, and executors are drawn stake-weighted among the
+//! providers serving the model (`ExecutorSelection`). Each executor's off-chain worker runs the
+//! model natively and posts the canonical output with [`Pallet::submit_result`], together with a
+//! secp256k1 receipt. Under `Optimistic` the result is `Provisional` for `ChallengeWindow`
+//! blocks (pallet-disputes may take it to a jury), then `Finalized` and paid out. Under
+//! `Redundant(k)` the `k` outputs are compared under the model's acceptance rule: agreement
+//! finalizes at once, disagreement opens a dispute.
+//!
+//! ## Terms
+//!
+//! - *Fee*: `royalty + k * ExecutionFee`, where the royalty is the model's price per call. It
+//!   is held from the requester ([`HoldReason::RequestFee`]) and must not exceed `max_fee`.
+//!   On finalization the royalty goes to the model owner and each paid executor's fee to its
+//!   provider's reward pool (`Rewards`: commission to the provider, the rest pro rata to the
+//!   self-bond and the delegations). Anything not paid out is released to the requester.
+//! - *Slot*: one executor assignment of a request (`0..k`).
+//! - *Receipt*: the executor's signature over [`types::receipt_message`], checked at
+//!   submission by `ReceiptVerifier` (in the runtime: the key behind the executor account).
+//!
+//! ## Life cycle
+//!
+//! `Assigned { deadline }` → (every slot posted) → `Provisional { until }` (optimistic) or
+//! `Finalized` / `Disputed` (redundant) → `Finalized` or `Refunded`.
+//! - A slot that misses the deadline is penalized (`MissedDeadlinePenalty` of its provider's
+//!   stake, paid to the requester). An executor that cannot run the model (bytes unavailable
+//!   or corrupt, timeout) says so with [`Pallet::report_failure`] instead of posting garbage,
+//!   without penalty. Optimistic requests whose executor failed or missed are reassigned to
+//!   another provider, up to `MaxAttempts` rounds, then refunded. Redundant requests are
+//!   judged on the slots that posted.
+//! - Disputes conclude through [`InferenceForDisputes::conclude`]: correct executors are paid,
+//!   wrong ones slashed by `WrongResultPenalty` (to the challenger, or to the requester when
+//!   the dispute had none), and where no posted output is correct the jury's output becomes the
+//!   result and the requester is refunded. Without quorum an optimistic result stands (nobody
+//!   showed it wrong), and a redundant request is refunded (nobody showed which was right).
+//! - Final requests stay readable for `RetentionPeriod` blocks, then are pruned.
+//!
+//! Timed work (deadlines, window closes, pruning) is queued per block in [`Timeouts`], at most
+//! `MaxTimeoutsPerBlock` entries a block (a full block's entry goes to the next block with
+//! room), so `on_initialize` does bounded work. An entry only acts if the request is still in
+//! the state it was queued for.
+//!
+//! ## Invariants (checked by `do_try_state`)
+//!
+//! - Per requester, the balance held for `RequestFee` equals the sum of `held` over their
+//!   requests; final requests hold nothing.
+//! - Every assignment entry names a live slot of an `Assigned` request that has not posted;
+//!   `pending` equals the number of such entries.
+//! - Every non-final request has a queued timeout or is `Disputed`.
+//!
+//! ## Complexity
+//!
+//! Every call is bounded by `Config` constants (input and output sizes, `MaxRedundancy`); no
+//! call or hook iterates over all requests, providers or delegators.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::unwrap_used,
+		clippy::expect_used,
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects
+	)
+)]
 
 extern crate alloc;
 
 pub mod traits;
+pub mod types;
+pub mod weights;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use pallet::*;
 pub use traits::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use codec::Encode;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			tokens::{Precision, Preservation},
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use pallet_models::{ModelId, ModelRegistry};
+	use pallet_providers::{ExecutorSelection, Rewards, Slash};
+	use sp_core::H256;
+	use sp_runtime::{
+		traits::{One, Saturating, Zero},
+		Perbill,
+	};
+	use verity_engine::{agrees_all, decode_tensors, TensorSpec};
+
+	/// The balance type of the currency.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	/// A request with this runtime's bounds.
+	pub type RequestOf<T> = Request<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::MaxInputLen,
+		<T as Config>::MaxRedundancy,
+		<T as Config>::MaxAttempts,
+	>;
+	/// A posted result with this runtime's bounds.
+	pub type ResultOf<T> =
+		ResultRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>, <T as Config>::MaxOutputLen>;
+	/// Canonical input bytes.
+	pub type InputOf<T> = BoundedVec<u8, <T as Config>::MaxInputLen>;
+	/// Canonical output bytes.
+	pub type OutputOf<T> = BoundedVec<u8, <T as Config>::MaxOutputLen>;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	/// Blocks `queue` searches for room.
+	const QUEUE_SEARCH: u32 = 256;
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The fee currency.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Model specs, activity and owners.
+		type Models: ModelRegistry<Self::AccountId, BalanceOf<Self>>;
+
+		/// Stake-weighted choice of executors and the executor key of each provider.
+		type Executors: ExecutorSelection<Self::AccountId>;
+
+		/// Pays providers (commission and delegators).
+		type Rewards: Rewards<Self::AccountId, BalanceOf<Self>>;
+
+		/// Takes stake from providers that missed deadlines or posted wrong results.
+		type Slash: Slash<Self::AccountId, BalanceOf<Self>>;
+
+		/// Opens disputes when redundant executors disagree.
+		type Disputes: DisputeOpener<Self::AccountId>;
+
+		/// Checks executors' receipts.
+		type Receipts: ReceiptVerifier<Self::AccountId>;
+
+		/// Fee per executor, paid to its provider's pool on finalization.
+		#[pallet::constant]
+		type ExecutionFee: Get<BalanceOf<Self>>;
+
+		/// Largest canonical input, in bytes.
+		#[pallet::constant]
+		type MaxInputLen: Get<u32>;
+
+		/// Largest canonical output, in bytes.
+		#[pallet::constant]
+		type MaxOutputLen: Get<u32>;
+
+		/// Largest `k` of `Redundant(k)`. At least 2.
+		#[pallet::constant]
+		type MaxRedundancy: Get<u32>;
+
+		/// Blocks an assignment has to post its result. Non-zero.
+		#[pallet::constant]
+		type ResultDeadline: Get<BlockNumberFor<Self>>;
+
+		/// Blocks a provisional result can be challenged. Non-zero; pallet-providers'
+		/// unbonding period must exceed it plus the dispute time.
+		#[pallet::constant]
+		type ChallengeWindow: Get<BlockNumberFor<Self>>;
+
+		/// Assignment rounds of an optimistic request before it is refunded. At least 1.
+		#[pallet::constant]
+		type MaxAttempts: Get<u32>;
+
+		/// Share of a provider's stake taken when its executor misses a deadline.
+		#[pallet::constant]
+		type MissedDeadlinePenalty: Get<Perbill>;
+
+		/// Share of a provider's stake taken when a jury finds its output wrong.
+		#[pallet::constant]
+		type WrongResultPenalty: Get<Perbill>;
+
+		/// Most timed entries (deadlines, window closes, pruning) handled in one block.
+		/// At least `MaxRedundancy`.
+		#[pallet::constant]
+		type MaxTimeoutsPerBlock: Get<u32>;
+
+		/// Blocks a final request stays readable before it is pruned. Non-zero.
+		#[pallet::constant]
+		type RetentionPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Weights of the calls and hooks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The fee of an open request.
+		RequestFee,
+	}
+
+	/// The next request id.
+	#[pallet::storage]
+	pub type NextRequestId<T> = StorageValue<_, RequestId, ValueQuery>;
+
+	/// Requests, until `RetentionPeriod` after they end.
+	#[pallet::storage]
+	pub type Requests<T: Config> = StorageMap<_, Twox64Concat, RequestId, RequestOf<T>>;
+
+	/// Posted results by request and slot.
+	#[pallet::storage]
+	pub type Results<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RequestId, Twox64Concat, u32, ResultOf<T>>;
+
+	/// The jury's output of requests where no executor was right.
+	#[pallet::storage]
+	pub type JuryOutputs<T: Config> = StorageMap<_, Twox64Concat, RequestId, OutputOf<T>>;
+
+	/// Open assignments by executor key: the slot each executor still has to post for. Its
+	/// off-chain worker iterates its own prefix.
+	#[pallet::storage]
+	pub type Assignments<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		RequestId,
+		u32,
+	>;
+
+	/// Requests with timed work at a block (deadline, window close, pruning).
+	#[pallet::storage]
+	pub type Timeouts<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<RequestId, T::MaxTimeoutsPerBlock>,
+		ValueQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A request was made and `fee` held from `requester`.
+		Requested {
+			request: RequestId,
+			requester: T::AccountId,
+			model: ModelId,
+			policy: Policy,
+			fee: BalanceOf<T>,
+		},
+		/// `provider`'s executor key `executor` must post slot `slot` before `deadline`.
+		Assigned {
+			request: RequestId,
+			slot: u32,
+			provider: T::AccountId,
+			executor: T::AccountId,
+			deadline: BlockNumberFor<T>,
+		},
+		/// An executor posted its output for a slot.
+		ResultSubmitted { request: RequestId, slot: u32, provider: T::AccountId, output_hash: H256 },
+		/// The result is provisional and can be challenged until `until` (exclusive).
+		ResultProvisional { request: RequestId, output_hash: H256, until: BlockNumberFor<T> },
+		/// The request is final with this output; `royalty` went to the model owner and
+		/// `execution_fees` to the paid providers' pools.
+		ResultFinalized {
+			request: RequestId,
+			output_hash: H256,
+			royalty: BalanceOf<T>,
+			execution_fees: BalanceOf<T>,
+		},
+		/// A jury replaced the posted output(s) with its own.
+		ResultCorrected { request: RequestId, output_hash: H256 },
+		/// The executor of a slot reported that it cannot run the model.
+		ExecutionFailed { request: RequestId, slot: u32, provider: T::AccountId },
+		/// A slot's deadline passed without a result; `slashed` was taken from its provider.
+		DeadlineMissed {
+			request: RequestId,
+			slot: u32,
+			provider: T::AccountId,
+			slashed: BalanceOf<T>,
+		},
+		/// Redundant outputs disagreed (or a result was challenged): a dispute decides.
+		Disputed { request: RequestId },
+		/// A jury found a provider's output wrong; `slashed` was taken from its stake.
+		ExecutorSlashed { request: RequestId, provider: T::AccountId, slashed: BalanceOf<T> },
+		/// `amount` went back to the requester and the request ended without a paid result.
+		Refunded { request: RequestId, amount: BalanceOf<T>, reason: RefundReason },
+		/// A final request's records were removed.
+		Pruned { request: RequestId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No model with this id is registered.
+		ModelNotFound,
+		/// The model is not active (pending, rejected or retired).
+		ModelNotActive,
+		/// `Redundant(k)` needs `2 <= k <= MaxRedundancy`.
+		InvalidPolicy,
+		/// The input is not a canonical tensor list.
+		MalformedInput,
+		/// The input has a different number of tensors than the model's inputs.
+		InputCountMismatch,
+		/// An input tensor's dtype or shape does not match the model's spec.
+		InputSpecMismatch,
+		/// The fee (royalty plus execution fees) exceeds `max_fee`.
+		FeeAboveMax,
+		/// Fewer eligible providers serve the model than the policy needs.
+		NotEnoughProviders,
+		/// The timeout queue of every block searched is full; retry later.
+		SchedulerFull,
+		/// No request with this id.
+		RequestNotFound,
+		/// The caller has no open assignment for this request.
+		NotAssigned,
+		/// The output is not a canonical tensor list matching the model's output specs.
+		MalformedOutput,
+		/// The receipt was not signed by the caller's key over this result.
+		InvalidReceipt,
+		/// The request is not provisional.
+		NotProvisional,
+		/// The challenge window of the request has closed.
+		ChallengeWindowClosed,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let due = Timeouts::<T>::take(now);
+			let n = due.len() as u32;
+			for id in due {
+				Self::on_timeout(id, now);
+			}
+			T::WeightInfo::on_initialize(n)
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxRedundancy::get() >= 2, "MaxRedundancy must be at least 2");
+			assert!(!T::ResultDeadline::get().is_zero(), "ResultDeadline must be non-zero");
+			assert!(!T::ChallengeWindow::get().is_zero(), "ChallengeWindow must be non-zero");
+			assert!(!T::RetentionPeriod::get().is_zero(), "RetentionPeriod must be non-zero");
+			assert!(T::MaxAttempts::get() >= 1, "MaxAttempts must be at least 1");
+			assert!(
+				T::MaxTimeoutsPerBlock::get() >= T::MaxRedundancy::get(),
+				"MaxTimeoutsPerBlock must be at least MaxRedundancy"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Request an inference of `model` on `input` (canonical tensor list). Holds the fee
+		/// (`royalty + k * ExecutionFee`, at most `max_fee`) and assigns `k` executors.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::request(input.len() as u32, policy.executors()))]
+		pub fn request(
+			origin: OriginFor<T>,
+			model: ModelId,
+			input: InputOf<T>,
+			max_fee: BalanceOf<T>,
+			policy: Policy,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_request(who, model, input, max_fee, policy).map(|_| ())
+		}
+
+		/// Post the output of an assigned slot with the executor's receipt (signature over
+		/// [`receipt_message`]). Free for the executor when accepted.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::submit_result(output.len() as u32, T::MaxRedundancy::get()))]
+		pub fn submit_result(
+			origin: OriginFor<T>,
+			request: RequestId,
+			output: OutputOf<T>,
+			receipt: ReceiptSignature,
+		) -> DispatchResultWithPostInfo {
+			let executor = ensure_signed(origin)?;
+			Self::do_submit(executor, request, output, receipt)?;
+			Ok(Pays::No.into())
+		}
+
+		/// Report that the caller's worker cannot run the model of an assigned slot (bytes
+		/// unavailable or corrupt, over limits, timed out). The slot is given up without
+		/// penalty; an optimistic request is reassigned or refunded. Free when accepted.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::report_failure(T::MaxRedundancy::get()))]
+		pub fn report_failure(origin: OriginFor<T>, request: RequestId) -> DispatchResultWithPostInfo {
+			let executor = ensure_signed(origin)?;
+			Self::do_report_failure(executor, request)?;
+			Ok(Pays::No.into())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Check a canonical tensor list against specs; `Err` names the first problem.
+		pub fn check_tensors(specs: &[TensorSpec], encoded: &[u8]) -> Result<(), Error<T>> {
+			let tensors = decode_tensors(encoded).map_err(|_| Error::<T>::MalformedInput)?;
+			ensure!(tensors.len() == specs.len(), Error::<T>::InputCountMismatch);
+			ensure!(
+				specs.iter().zip(&tensors).all(|(s, t)| s.check(t).is_ok()),
+				Error::<T>::InputSpecMismatch
+			);
+			Ok(())
+		}
+
+		pub(crate) fn do_request(
+			who: T::AccountId,
+			model: ModelId,
+			input: InputOf<T>,
+			max_fee: BalanceOf<T>,
+			policy: Policy,
+		) -> Result<RequestId, DispatchError> {
+			let k = policy.executors();
+			if let Policy::Redundant(k) = policy {
+				ensure!((2..=T::MaxRedundancy::get()).contains(&k), Error::<T>::InvalidPolicy);
+			}
+			let view = T::Models::model(&model).ok_or(Error::<T>::ModelNotFound)?;
+			ensure!(view.active, Error::<T>::ModelNotActive);
+			Self::check_tensors(&view.inputs, &input)?;
+			let execution_fee = T::ExecutionFee::get();
+			let fee = execution_fee
+				.checked_mul(&k.into())
+				.and_then(|f| f.checked_add(&view.price_per_call))
+				.ok_or(Error::<T>::FeeAboveMax)?;
+			ensure!(fee <= max_fee, Error::<T>::FeeAboveMax);
+
+			let id = NextRequestId::<T>::get();
+			let now = frame_system::Pallet::<T>::block_number();
+			let executors = Self::choose(&model, id, 0, k, &[])?;
+			ensure!(executors.len() as u32 == k, Error::<T>::NotEnoughProviders);
+			let deadline = now.saturating_add(T::ResultDeadline::get());
+			let deadline = Self::schedule_slot(deadline)?;
+			T::Currency::hold(&HoldReason::RequestFee.into(), &who, fee)?;
+
+			let input_hash = H256(sp_io::hashing::blake2_256(&input));
+			let req = Request {
+				requester: who.clone(),
+				model,
+				input,
+				input_hash,
+				policy,
+				royalty: view.price_per_call,
+				execution_fee,
+				held: fee,
+				executors: BoundedVec::truncate_from(executors),
+				pending: k,
+				tried: BoundedVec::new(),
+				status: RequestStatus::Assigned { deadline },
+				outcome: None,
+				created: now,
+			};
+			NextRequestId::<T>::put(id.saturating_add(1));
+			Self::push_timeout(deadline, id);
+			Self::deposit_event(Event::Requested { request: id, requester: who, model, policy, fee });
+			Self::assign_all(id, &req, deadline);
+			Requests::<T>::insert(id, req);
+			Ok(id)
+		}
+
+		/// Draw `count` providers with their executor keys, excluding `exclude`.
+		fn choose(
+			model: &ModelId,
+			id: RequestId,
+			round: u32,
+			count: u32,
+			exclude: &[T::AccountId],
+		) -> Result<Vec<Assignment<T::AccountId>>, DispatchError> {
+			let parent = frame_system::Pallet::<T>::parent_hash();
+			// The block author can bias the seed among the providers it could choose from;
+			// acceptable while every selected provider has stake at risk.
+			let seed = H256(sp_io::hashing::blake2_256(&(parent, id, round).encode()));
+			Ok(T::Executors::select(model, count, seed, exclude)
+				.into_iter()
+				.filter_map(|provider| {
+					T::Executors::executor_of(&provider).map(|executor| Assignment { provider, executor })
+				})
+				.collect())
+		}
+
+		fn assign_all(id: RequestId, req: &RequestOf<T>, deadline: BlockNumberFor<T>) {
+			for (slot, a) in req.executors.iter().enumerate() {
+				let slot = slot as u32;
+				Assignments::<T>::insert(&a.executor, id, slot);
+				Self::deposit_event(Event::Assigned {
+					request: id,
+					slot,
+					provider: a.provider.clone(),
+					executor: a.executor.clone(),
+					deadline,
+				});
+			}
+		}
+
+		/// The first block at or after `at` whose timeout queue has room.
+		fn schedule_slot(at: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
+			let mut b = at;
+			for _ in 0..16u32 {
+				if (Timeouts::<T>::decode_len(b).unwrap_or(0) as u32) < T::MaxTimeoutsPerBlock::get() {
+					return Ok(b);
+				}
+				b = b.saturating_add(One::one());
+			}
+			Err(Error::<T>::SchedulerFull.into())
+		}
+
+		/// Queue `id` at `at`, which `schedule_slot` returned in this same call.
+		fn push_timeout(at: BlockNumberFor<T>, id: RequestId) {
+			Timeouts::<T>::mutate(at, |q| {
+				if q.try_push(id).is_err() {
+					frame_support::defensive!("timeout queue full after schedule_slot");
+				}
+			});
+		}
+
+		/// Queue where the state change already happened: the first block from `at` with
+		/// room, searching at most `QUEUE_SEARCH` blocks. Filling that many blocks' queues takes
+		/// `QUEUE_SEARCH * MaxTimeoutsPerBlock` paid requests due at once; should it happen,
+		/// the entry is lost (reported as a defensive failure and by `try_state`).
+		fn queue(at: BlockNumberFor<T>, id: RequestId) -> BlockNumberFor<T> {
+			let mut b = at;
+			for _ in 0..QUEUE_SEARCH {
+				if Timeouts::<T>::mutate(b, |q| q.try_push(id).is_ok()) {
+					return b;
+				}
+				b = b.saturating_add(One::one());
+			}
+			frame_support::defensive!("no room in the timeout queues");
+			b
+		}
+
+		pub(crate) fn do_submit(
+			executor: T::AccountId,
+			id: RequestId,
+			output: OutputOf<T>,
+			receipt: ReceiptSignature,
+		) -> DispatchResult {
+			let slot = Assignments::<T>::get(&executor, id).ok_or(Error::<T>::NotAssigned)?;
+			let mut req = Requests::<T>::get(id).ok_or(Error::<T>::RequestNotFound)?;
+			let view = T::Models::model(&req.model).ok_or(Error::<T>::ModelNotFound)?;
+			Self::check_tensors(&view.outputs, &output).map_err(|_| Error::<T>::MalformedOutput)?;
+			let output_hash = H256(sp_io::hashing::blake2_256(&output));
+			let message = receipt_message(id, &req.model, &req.input_hash, &output_hash);
+			ensure!(T::Receipts::verify(&executor, &message, &receipt), Error::<T>::InvalidReceipt);
+			let provider = req
+				.executors
+				.get(slot as usize)
+				.map(|a| a.provider.clone())
+				.ok_or(Error::<T>::NotAssigned)?;
+
+			let now = frame_system::Pallet::<T>::block_number();
+			Assignments::<T>::remove(&executor, id);
+			Results::<T>::insert(
+				id,
+				slot,
+				ResultRecord { provider: provider.clone(), output, output_hash, receipt, at: now },
+			);
+			req.pending = req.pending.saturating_sub(1);
+			Self::deposit_event(Event::ResultSubmitted { request: id, slot, provider, output_hash });
+			if req.pending == 0 {
+				Self::settle_round(id, &mut req, now);
+			}
+			Requests::<T>::insert(id, req);
+			Ok(())
+		}
+
+		pub(crate) fn do_report_failure(executor: T::AccountId, id: RequestId) -> DispatchResult {
+			let slot = Assignments::<T>::get(&executor, id).ok_or(Error::<T>::NotAssigned)?;
+			let mut req = Requests::<T>::get(id).ok_or(Error::<T>::RequestNotFound)?;
+			let provider = req
+				.executors
+				.get(slot as usize)
+				.map(|a| a.provider.clone())
+				.ok_or(Error::<T>::NotAssigned)?;
+			Assignments::<T>::remove(&executor, id);
+			req.pending = req.pending.saturating_sub(1);
+			Self::deposit_event(Event::ExecutionFailed { request: id, slot, provider });
+			if req.pending == 0 {
+				let now = frame_system::Pallet::<T>::block_number();
+				Self::settle_round(id, &mut req, now);
+			}
+			Requests::<T>::insert(id, req);
+			Ok(())
+		}
+
+		/// Every slot of the current round is resolved (posted, failed or timed out): move on.
+		fn settle_round(id: RequestId, req: &mut RequestOf<T>, now: BlockNumberFor<T>) {
+			let posted = Self::posted(id, req);
+			match req.policy {
+				Policy::Optimistic => match posted.first() {
+					Some((slot, r)) => {
+						let until = Self::queue(now.saturating_add(T::ChallengeWindow::get()), id);
+						req.status = RequestStatus::Provisional { until };
+						req.outcome = Some(Outcome { slot: Some(*slot), output_hash: r.output_hash });
+						Self::deposit_event(Event::ResultProvisional {
+							request: id,
+							output_hash: r.output_hash,
+							until,
+						});
+					},
+					None => Self::reassign_or_refund(id, req, now),
+				},
+				Policy::Redundant(_) => {
+					if posted.is_empty() {
+						return Self::refund(id, req, now, RefundReason::NoResult);
+					}
+					let rule = T::Models::acceptance_rule(&req.model);
+					let decoded: Vec<_> =
+						posted.iter().map(|(_, r)| decode_tensors(&r.output).ok()).collect();
+					let agree = match (rule, decoded.first()) {
+						(Some(rule), Some(Some(first))) => decoded
+							.iter()
+							.all(|d| d.as_ref().is_some_and(|d| agrees_all(&rule, d, first))),
+						_ => false,
+					};
+					if agree {
+						let slots: Vec<u32> = posted.iter().map(|(s, _)| *s).collect();
+						let hash = posted.first().map(|(_, r)| r.output_hash).unwrap_or_default();
+						Self::finalize(id, req, now, Outcome { slot: slots.first().copied(), output_hash: hash }, &slots);
+					} else {
+						Self::open_dispute(id, req, now, &posted);
+					}
+				},
+			}
+		}
+
+		/// The posted results of the current assignments, in slot order.
+		fn posted(id: RequestId, req: &RequestOf<T>) -> Vec<(u32, ResultOf<T>)> {
+			(0..req.executors.len() as u32)
+				.filter_map(|slot| Results::<T>::get(id, slot).map(|r| (slot, r)))
+				.collect()
+		}
+
+		fn open_dispute(
+			id: RequestId,
+			req: &mut RequestOf<T>,
+			now: BlockNumberFor<T>,
+			posted: &[(u32, ResultOf<T>)],
+		) {
+			let subject = DisputeSubject {
+				model: req.model,
+				accused: posted.iter().map(|(_, r)| r.provider.clone()).collect(),
+			};
+			req.status = RequestStatus::Disputed;
+			match T::Disputes::open(id, subject) {
+				Ok(()) => Self::deposit_event(Event::Disputed { request: id }),
+				Err(_) => Self::refund(id, req, now, RefundReason::Undecided),
+			}
+		}
+
+		/// Reassign an optimistic request to a provider not tried yet, or refund it.
+		fn reassign_or_refund(id: RequestId, req: &mut RequestOf<T>, now: BlockNumberFor<T>) {
+			let mut tried: Vec<T::AccountId> = req.tried.to_vec();
+			tried.extend(req.executors.iter().map(|a| a.provider.clone()));
+			// Rounds so far, this one included; `tried` keeps all but the current round.
+			let rounds = tried.len() as u32;
+			if rounds < T::MaxAttempts::get() {
+				let next = Self::choose(&req.model, id, rounds, 1, &tried).unwrap_or_default();
+				if let Some(a) = next.into_iter().next() {
+					let deadline = Self::queue(now.saturating_add(T::ResultDeadline::get()), id);
+					req.tried = BoundedVec::truncate_from(tried);
+					req.executors = BoundedVec::truncate_from(alloc::vec![a]);
+					req.pending = 1;
+					req.status = RequestStatus::Assigned { deadline };
+					Self::assign_all(id, req, deadline);
+					return;
+				}
+			}
+			Self::refund(id, req, now, RefundReason::NoResult)
+		}
+
+		/// Release everything held and end the request unpaid.
+		fn refund(id: RequestId, req: &mut RequestOf<T>, now: BlockNumberFor<T>, reason: RefundReason) {
+			let amount = Self::release_all(req);
+			req.status = RequestStatus::Refunded { at: now, reason };
+			Self::queue(now.saturating_add(T::RetentionPeriod::get()), id);
+			Self::deposit_event(Event::Refunded { request: id, amount, reason });
+		}
+
+		fn release_all(req: &mut RequestOf<T>) -> BalanceOf<T> {
+			let released = T::Currency::release(
+				&HoldReason::RequestFee.into(),
+				&req.requester,
+				req.held,
+				Precision::BestEffort,
+			)
+			.unwrap_or_default();
+			if released != req.held {
+				frame_support::defensive!("request fee not fully held");
+			}
+			req.held = Zero::zero();
+			released
+		}
+
+		/// Pay the royalty and the fees of `paid` slots, release the rest, end the request.
+		fn finalize(
+			id: RequestId,
+			req: &mut RequestOf<T>,
+			now: BlockNumberFor<T>,
+			outcome: Outcome,
+			paid: &[u32],
+		) {
+			Self::release_all(req);
+			let royalty = match T::Models::owner(&req.model) {
+				Some(owner) if !req.royalty.is_zero() => T::Currency::transfer(
+					&req.requester,
+					&owner,
+					req.royalty,
+					Preservation::Expendable,
+				)
+				.map(|_| req.royalty)
+				.unwrap_or_default(),
+				_ => Zero::zero(),
+			};
+			let mut fees = BalanceOf::<T>::zero();
+			for slot in paid {
+				if let Some(a) = req.executors.get(*slot as usize) {
+					if T::Rewards::reward(&req.requester, &a.provider, req.execution_fee).is_ok() {
+						fees = fees.saturating_add(req.execution_fee);
+					}
+				}
+			}
+			req.status = RequestStatus::Finalized { at: now };
+			req.outcome = Some(outcome);
+			Self::queue(now.saturating_add(T::RetentionPeriod::get()), id);
+			Self::deposit_event(Event::ResultFinalized {
+				request: id,
+				output_hash: outcome.output_hash,
+				royalty,
+				execution_fees: fees,
+			});
+		}
+
+		/// Timed work for `id` at `now`, if the request is still in the state it was queued for.
+		fn on_timeout(id: RequestId, now: BlockNumberFor<T>) {
+			let Some(mut req) = Requests::<T>::get(id) else { return };
+			match req.status {
+				RequestStatus::Assigned { deadline } if deadline <= now => {
+					for (slot, a) in req.executors.clone().iter().enumerate() {
+						let slot = slot as u32;
+						if Assignments::<T>::take(&a.executor, id).is_some() {
+							let slashed = T::Slash::slash(
+								&a.provider,
+								T::MissedDeadlinePenalty::get(),
+								Some(&req.requester),
+							);
+							Self::deposit_event(Event::DeadlineMissed {
+								request: id,
+								slot,
+								provider: a.provider.clone(),
+								slashed,
+							});
+						}
+					}
+					req.pending = 0;
+					Self::settle_round(id, &mut req, now);
+					Requests::<T>::insert(id, req);
+				},
+				RequestStatus::Provisional { until } if until <= now => {
+					let outcome = req.outcome.unwrap_or(Outcome { slot: Some(0), output_hash: H256::zero() });
+					let paid: Vec<u32> = outcome.slot.into_iter().collect();
+					Self::finalize(id, &mut req, now, outcome, &paid);
+					Requests::<T>::insert(id, req);
+				},
+				RequestStatus::Finalized { at } | RequestStatus::Refunded { at, .. }
+					if at.saturating_add(T::RetentionPeriod::get()) <= now =>
+				{
+					Requests::<T>::remove(id);
+					let _ = Results::<T>::clear_prefix(id, T::MaxRedundancy::get(), None);
+					JuryOutputs::<T>::remove(id);
+					Self::deposit_event(Event::Pruned { request: id });
+				},
+				_ => {},
+			}
+		}
+
+		/// Apply a dispute verdict (see [`InferenceForDisputes::conclude`]).
+		pub(crate) fn do_conclude(
+			id: RequestId,
+			verdict: Verdict,
+			beneficiary: Option<&T::AccountId>,
+		) -> Conclusion {
+			let Some(mut req) = Requests::<T>::get(id) else { return Conclusion::Undecided };
+			if req.status != RequestStatus::Disputed {
+				return Conclusion::Undecided;
+			}
+			let now = frame_system::Pallet::<T>::block_number();
+			let posted = Self::posted(id, &req);
+			let conclusion = match verdict {
+				Verdict::NoQuorum => {
+					match (req.policy, posted.first()) {
+						(Policy::Optimistic, Some((slot, r))) => {
+							let outcome = Outcome { slot: Some(*slot), output_hash: r.output_hash };
+							Self::finalize(id, &mut req, now, outcome, &[*slot]);
+						},
+						_ => Self::refund(id, &mut req, now, RefundReason::Undecided),
+					}
+					Conclusion::Undecided
+				},
+				Verdict::Decided { correct, jury_output } => {
+					let to = beneficiary.cloned().unwrap_or_else(|| req.requester.clone());
+					let mut right = Vec::new();
+					for (i, (slot, r)) in posted.iter().enumerate() {
+						if correct.get(i).copied().unwrap_or(true) {
+							right.push(*slot);
+						} else {
+							let slashed =
+								T::Slash::slash(&r.provider, T::WrongResultPenalty::get(), Some(&to));
+							Self::deposit_event(Event::ExecutorSlashed {
+								request: id,
+								provider: r.provider.clone(),
+								slashed,
+							});
+						}
+					}
+					let all_right = right.len() == posted.len();
+					match right.first().and_then(|s| posted.iter().find(|(p, _)| p == s)) {
+						Some((slot, r)) => {
+							let outcome = Outcome { slot: Some(*slot), output_hash: r.output_hash };
+							Self::finalize(id, &mut req, now, outcome, &right);
+						},
+						None => {
+							let output: Option<OutputOf<T>> =
+								jury_output.and_then(|o| BoundedVec::try_from(o).ok());
+							match output {
+								Some(output) => {
+									let output_hash = H256(sp_io::hashing::blake2_256(&output));
+									JuryOutputs::<T>::insert(id, output);
+									Self::deposit_event(Event::ResultCorrected { request: id, output_hash });
+									let amount = Self::release_all(&mut req);
+									req.status = RequestStatus::Finalized { at: now };
+									req.outcome = Some(Outcome { slot: None, output_hash });
+									Self::queue(now.saturating_add(T::RetentionPeriod::get()), id);
+									Self::deposit_event(Event::Refunded {
+										request: id,
+										amount,
+										reason: RefundReason::NoCorrectResult,
+									});
+								},
+								None => Self::refund(id, &mut req, now, RefundReason::NoCorrectResult),
+							}
+						},
+					}
+					if all_right {
+						Conclusion::AllCorrect
+					} else {
+						Conclusion::SomeWrong
+					}
+				},
+			};
+			Requests::<T>::insert(id, req);
+			conclusion
+		}
+
+		/// Check every invariant of the pallet (see the crate docs).
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::btree_map::BTreeMap;
+			let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let mut queued: alloc::collections::btree_set::BTreeSet<RequestId> = Default::default();
+			for (_, q) in Timeouts::<T>::iter() {
+				queued.extend(q.into_iter());
+			}
+			for (id, req) in Requests::<T>::iter() {
+				let e = held.entry(req.requester.clone()).or_default();
+				*e = e.saturating_add(req.held);
+				if req.status.ended_at().is_some() {
+					ensure!(req.held.is_zero(), "a final request holds funds");
+				}
+				if req.status != RequestStatus::Disputed {
+					ensure!(queued.contains(&id), "a request has no queued timeout");
+				}
+				let open = req
+					.executors
+					.iter()
+					.filter(|a| Assignments::<T>::contains_key(&a.executor, id))
+					.count() as u32;
+				ensure!(open == req.pending, "pending differs from open assignments");
+				if !matches!(req.status, RequestStatus::Assigned { .. }) {
+					ensure!(open == 0, "assignments of a request that is not assigned");
+				}
+			}
+			for (requester, sum) in held {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::RequestFee.into(), &requester) == sum,
+					"held fees differ from the recorded ones"
+				);
+			}
+			for (_, id, _) in Assignments::<T>::iter() {
+				ensure!(Requests::<T>::contains_key(id), "assignment of an unknown request");
+			}
+			Ok(())
+		}
+	}
+
+	impl<T: Config> InferenceForDisputes<T::AccountId> for Pallet<T> {
+		fn begin_challenge(
+			request: RequestId,
+			challenger: &T::AccountId,
+		) -> Result<DisputeSubject<T::AccountId>, DispatchError> {
+			let _ = challenger;
+			let mut req = Requests::<T>::get(request).ok_or(Error::<T>::RequestNotFound)?;
+			let RequestStatus::Provisional { until } = req.status else {
+				return Err(Error::<T>::NotProvisional.into());
+			};
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < until, Error::<T>::ChallengeWindowClosed);
+			let accused = Self::posted(request, &req).into_iter().map(|(_, r)| r.provider).collect();
+			req.status = RequestStatus::Disputed;
+			Requests::<T>::insert(request, req.clone());
+			Self::deposit_event(Event::Disputed { request });
+			Ok(DisputeSubject { model: req.model, accused })
+		}
+
+		fn input(request: RequestId) -> Option<Vec<u8>> {
+			Requests::<T>::get(request).map(|r| r.input.into_inner())
+		}
+
+		fn candidates(request: RequestId) -> Vec<Vec<u8>> {
+			Requests::<T>::get(request)
+				.map(|req| {
+					Self::posted(request, &req).into_iter().map(|(_, r)| r.output.into_inner()).collect()
+				})
+				.unwrap_or_default()
+		}
+
+		fn conclude(
+			request: RequestId,
+			verdict: Verdict,
+			beneficiary: Option<&T::AccountId>,
+		) -> Conclusion {
+			Self::do_conclude(request, verdict, beneficiary)
+		}
+	}
+}

@@ -702,14 +702,14 @@ pub mod pallet {
 		}
 
 		/// Check every invariant of the pallet (see the crate docs).
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::check_deposits()?;
 			Self::check_chunks()?;
 			Self::check_attestations()
 		}
 
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		fn check_deposits() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::btree_map::BTreeMap;
 			let mut per_owner: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
@@ -724,7 +724,7 @@ pub mod pallet {
 			Ok(())
 		}
 
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		fn check_chunks() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (id, info) in Models::<T>::iter() {
 				let mut stored = 0u32;
@@ -755,7 +755,7 @@ pub mod pallet {
 			Ok(())
 		}
 
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		fn check_attestations() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (id, attesters) in Attestations::<T>::iter() {
 				let info = Models::<T>::get(id).ok_or("attestations of an unknown model")?;

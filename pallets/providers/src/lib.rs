@@ -1055,7 +1055,7 @@ pub mod pallet {
 		}
 
 		/// Check every invariant of the pallet (see the crate docs).
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::check_holds()?;
 			Self::check_points()?;
@@ -1063,7 +1063,7 @@ pub mod pallet {
 			Self::check_index()
 		}
 
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		fn check_holds() -> Result<(), sp_runtime::TryRuntimeError> {
 			let mut sum = BalanceOf::<T>::zero();
 			for (_, info) in Providers::<T>::iter() {
@@ -1077,7 +1077,7 @@ pub mod pallet {
 			Ok(())
 		}
 
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		fn check_points() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::btree_map::BTreeMap;
 			for (provider, info) in Providers::<T>::iter() {
@@ -1116,7 +1116,7 @@ pub mod pallet {
 			Ok(())
 		}
 
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		fn check_rewards() -> Result<(), sp_runtime::TryRuntimeError> {
 			let mut owed = T::Currency::minimum_balance();
 			for (provider, info) in Providers::<T>::iter() {
@@ -1130,7 +1130,7 @@ pub mod pallet {
 			Ok(())
 		}
 
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		fn check_index() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (model, list) in ModelProviders::<T>::iter() {
 				ensure!(!list.is_empty(), "empty index entry kept");

@@ -1,0 +1,298 @@
+//! Test runtime for pallet-inference: real pallet-providers (stake, rewards, slashing,
+//! selection) over `MockModelRegistry`, a mock dispute opener and mock receipts.
+
+use crate::{self as pallet_inference, *};
+use core::cell::RefCell;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64},
+	BoundedVec, PalletId,
+};
+use pallet_models::{traits::mock::MockModelRegistry, AcceptanceRule, DType, ModelView, TensorSpec};
+use sp_core::H256;
+use sp_runtime::{BuildStorage, Perbill};
+use verity_engine::{encode_tensors, Tensor};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u64;
+
+pub const ALICE: AccountId = 1; // provider
+pub const BOB: AccountId = 2; // delegator of ALICE
+pub const DAVE: AccountId = 4; // provider
+pub const EVE: AccountId = 5; // provider
+pub const REQUESTER: AccountId = 7;
+pub const CHALLENGER: AccountId = 8;
+pub const OWNER: AccountId = 9; // model owner
+pub const POOR: AccountId = 99;
+pub const ALICE_EXEC: AccountId = 101;
+pub const DAVE_EXEC: AccountId = 104;
+pub const EVE_EXEC: AccountId = 105;
+pub const ED: Balance = 1;
+pub const PROVIDER_BOND: Balance = 10_000;
+pub const PRICE: Balance = 30;
+pub const EXEC_FEE: Balance = 100;
+pub const DEADLINE: u64 = 3;
+pub const WINDOW: u64 = 5;
+pub const RETENTION: u64 = 20;
+pub const MAX_ATTEMPTS: u32 = 2;
+pub const MAX_TIMEOUTS: u32 = 4;
+/// An `Exact` model, f32 `[batch, 4]` in and out.
+pub const MODEL: H256 = H256([0xaa; 32]);
+/// An `ArgMax` model with the same specs.
+pub const ARGMAX_MODEL: H256 = H256([0xab; 32]);
+pub const INACTIVE_MODEL: H256 = H256([0xcc; 32]);
+pub const UNKNOWN_MODEL: H256 = H256([0xdd; 32]);
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Providers = pallet_providers;
+	#[runtime::pallet_index(3)]
+	pub type Inference = pallet_inference;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type ExistentialDeposit = ConstU64<ED>;
+}
+
+parameter_types! {
+	pub const ProvidersPalletId: PalletId = PalletId(*b"vrt/prov");
+	pub const MissedPenalty: Perbill = Perbill::from_percent(1);
+	pub const WrongPenalty: Perbill = Perbill::from_percent(10);
+}
+
+impl pallet_providers::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = MockModelRegistry;
+	type PalletId = ProvidersPalletId;
+	type MinSelfBond = ConstU64<100>;
+	type MinDelegation = ConstU64<10>;
+	type MinStake = ConstU64<100>;
+	type MaxModelsPerProvider = ConstU32<4>;
+	type MaxProvidersPerModel = ConstU32<4>;
+	type MaxUnlockingChunks = ConstU32<3>;
+	type UnbondingPeriod = ConstU64<40>;
+	type UnbondingBuckets = ConstU32<4>;
+	type ChallengeWindow = ConstU64<WINDOW>;
+	type DisputePeriod = ConstU64<10>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ProvidersHelper;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+pub struct ProvidersHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersHelper {
+	fn activate_model(owner: &AccountId, model: H256) {
+		MockModelRegistry::insert_simple::<AccountId, Balance>(model, *owner, PRICE);
+	}
+}
+
+std::thread_local! {
+	/// Disputes opened through `MockDisputes`.
+	pub static OPENED: RefCell<Vec<(RequestId, DisputeSubject<AccountId>)>> = const { RefCell::new(Vec::new()) };
+	/// Whether `MockDisputes::open` fails.
+	pub static DISPUTES_FAIL: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// Records opened disputes; fails when `DISPUTES_FAIL` is set.
+pub struct MockDisputes;
+impl DisputeOpener<AccountId> for MockDisputes {
+	fn open(request: RequestId, subject: DisputeSubject<AccountId>) -> sp_runtime::DispatchResult {
+		if DISPUTES_FAIL.with(|f| *f.borrow()) {
+			return Err(sp_runtime::DispatchError::Other("disputes unavailable"));
+		}
+		OPENED.with(|o| o.borrow_mut().push((request, subject)));
+		Ok(())
+	}
+}
+
+/// A receipt is valid when it starts with the signer's id (8 bytes LE) followed by the message.
+pub struct MockReceipts;
+impl ReceiptVerifier<AccountId> for MockReceipts {
+	fn verify(signer: &AccountId, message: &[u8; 32], signature: &ReceiptSignature) -> bool {
+		*signature == mock_sign(*signer, message)
+	}
+}
+
+pub fn mock_sign(signer: AccountId, message: &[u8; 32]) -> ReceiptSignature {
+	let mut s = [0u8; 65];
+	s[..8].copy_from_slice(&signer.to_le_bytes());
+	s[8..40].copy_from_slice(message);
+	s
+}
+
+impl Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = MockModelRegistry;
+	type Executors = Providers;
+	type Rewards = Providers;
+	type Slash = Providers;
+	type Disputes = MockDisputes;
+	type Receipts = MockReceipts;
+	type ExecutionFee = ConstU64<EXEC_FEE>;
+	type MaxInputLen = ConstU32<256>;
+	type MaxOutputLen = ConstU32<256>;
+	type MaxRedundancy = ConstU32<3>;
+	type ResultDeadline = ConstU64<DEADLINE>;
+	type ChallengeWindow = ConstU64<WINDOW>;
+	type MaxAttempts = ConstU32<MAX_ATTEMPTS>;
+	type MissedDeadlinePenalty = MissedPenalty;
+	type WrongResultPenalty = WrongPenalty;
+	type MaxTimeoutsPerBlock = ConstU32<MAX_TIMEOUTS>;
+	type RetentionPeriod = ConstU64<RETENTION>;
+	type WeightInfo = ();
+}
+
+fn f32_spec() -> TensorSpec {
+	TensorSpec { dtype: DType::F32, dims: BoundedVec::truncate_from(vec![None, Some(4)]) }
+}
+
+fn insert_model(id: H256, acceptance: AcceptanceRule, active: bool) {
+	MockModelRegistry::insert::<AccountId, Balance>(
+		id,
+		ModelView {
+			owner: OWNER,
+			active,
+			inputs: BoundedVec::truncate_from(vec![f32_spec()]),
+			outputs: BoundedVec::truncate_from(vec![f32_spec()]),
+			opset: 17,
+			engine_version: 1,
+			price_per_call: PRICE,
+			acceptance,
+			byte_size: 1,
+		},
+	);
+}
+
+/// Canonical one-tensor f32 `[1, 4]` list.
+pub fn tensor_list(values: [f32; 4]) -> Vec<u8> {
+	encode_tensors(&[Tensor::from_f32(vec![1, 4], &values).expect("valid")])
+}
+
+pub fn input() -> BoundedVec<u8, ConstU32<256>> {
+	BoundedVec::truncate_from(tensor_list([1.0, 2.0, 3.0, 4.0]))
+}
+
+pub fn output(values: [f32; 4]) -> BoundedVec<u8, ConstU32<256>> {
+	BoundedVec::truncate_from(tensor_list(values))
+}
+
+#[derive(Default)]
+pub struct ExtBuilder {
+	providers: Vec<(AccountId, AccountId)>,
+}
+
+impl ExtBuilder {
+	/// Providers with `PROVIDER_BOND` serving every test model, with their executor keys.
+	pub fn with_providers(mut self, providers: &[(AccountId, AccountId)]) -> Self {
+		self.providers.extend_from_slice(providers);
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		MockModelRegistry::clear();
+		OPENED.with(|o| o.borrow_mut().clear());
+		DISPUTES_FAIL.with(|f| *f.borrow_mut() = false);
+		insert_model(MODEL, AcceptanceRule::Exact, true);
+		insert_model(ARGMAX_MODEL, AcceptanceRule::ArgMax, true);
+		insert_model(INACTIVE_MODEL, AcceptanceRule::Exact, false);
+		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let balances: Vec<(AccountId, Balance)> =
+			vec![ALICE, BOB, DAVE, EVE, REQUESTER, CHALLENGER, OWNER, ALICE_EXEC, DAVE_EXEC, EVE_EXEC]
+				.into_iter()
+				.map(|a| (a, 100_000))
+				.chain([(POOR, 50)])
+				.collect();
+		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		pallet_providers::GenesisConfig::<Test> {
+			providers: self
+				.providers
+				.iter()
+				.map(|(p, e)| {
+					(*p, PROVIDER_BOND, Perbill::from_percent(10), vec![MODEL, ARGMAX_MODEL], *e)
+				})
+				.collect(),
+			delegations: if self.providers.iter().any(|(p, _)| *p == ALICE) {
+				vec![(BOB, ALICE, PROVIDER_BOND)]
+			} else {
+				vec![]
+			},
+		}
+		.assimilate_storage(&mut t)
+		.unwrap();
+		let mut ext = sp_io::TestExternalities::new(t);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Run `test`, then check every invariant of both pallets.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Inference::do_try_state().expect("inference invariants hold");
+			Providers::do_try_state().expect("providers invariants hold");
+		})
+	}
+}
+
+/// Alice alone serves the models.
+pub fn alice_only() -> ExtBuilder {
+	ExtBuilder::default().with_providers(&[(ALICE, ALICE_EXEC)])
+}
+
+/// Alice, Dave and Eve serve the models.
+pub fn three_providers() -> ExtBuilder {
+	ExtBuilder::default().with_providers(&[(ALICE, ALICE_EXEC), (DAVE, DAVE_EXEC), (EVE, EVE_EXEC)])
+}
+
+/// Advance to block `n`, running `on_initialize` of every block on the way.
+pub fn run_to(n: u64) {
+	use frame_support::traits::Hooks;
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Inference::on_initialize(next);
+	}
+}
+
+pub fn events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::Inference(e) = r.event { Some(e) } else { None })
+		.collect()
+}

@@ -1,0 +1,235 @@
+//! Types of pallet-inference: policies, the request record, posted results and receipts.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{
+	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use pallet_models::ModelId;
+use scale_info::TypeInfo;
+use sp_core::H256;
+
+pub use crate::traits::RequestId;
+
+/// Domain tag of receipt messages (version 1 of the receipt format).
+pub const RECEIPT_DOMAIN: &[u8] = b"verity/receipt/v1";
+
+/// The message an executor signs for a result: `keccak256(RECEIPT_DOMAIN ++ request (u64
+/// big-endian) ++ model ++ input_hash ++ output_hash)`, which in Solidity is
+/// `keccak256(abi.encodePacked("verity/receipt/v1", uint64(request), model, inputHash,
+/// outputHash))`. Any EVM chain checks the 65-byte signature `r ++ s ++ v` over it with
+/// `ecrecover` against the executor's Ethereum address. The hashes are the chain's blake2-256
+/// commitments of the canonical input and output.
+pub fn receipt_message(
+	request: RequestId,
+	model: &ModelId,
+	input_hash: &H256,
+	output_hash: &H256,
+) -> [u8; 32] {
+	let mut m = alloc::vec::Vec::with_capacity(RECEIPT_DOMAIN.len() + 8 + 96);
+	m.extend_from_slice(RECEIPT_DOMAIN);
+	m.extend_from_slice(&request.to_be_bytes());
+	m.extend_from_slice(model.as_bytes());
+	m.extend_from_slice(input_hash.as_bytes());
+	m.extend_from_slice(output_hash.as_bytes());
+	sp_io::hashing::keccak_256(&m)
+}
+
+/// A 65-byte secp256k1 signature `r ++ s ++ v` (v = 0/1 or 27/28).
+pub type ReceiptSignature = [u8; 65];
+
+/// How a request is executed.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Policy {
+	/// One executor; its result is provisional for the challenge window.
+	Optimistic,
+	/// `k` executors (2 to `MaxRedundancy`); agreement under the model's rule finalizes at
+	/// once, disagreement opens a dispute.
+	Redundant(u32),
+}
+
+impl Policy {
+	/// Number of executors.
+	pub fn executors(&self) -> u32 {
+		match self {
+			Policy::Optimistic => 1,
+			Policy::Redundant(k) => *k,
+		}
+	}
+}
+
+/// Why a request's fee went back to the requester.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+)]
+pub enum RefundReason {
+	/// Every assignment ran out (missed deadlines or reported failures) without a result.
+	NoResult,
+	/// The jury found every posted output wrong.
+	NoCorrectResult,
+	/// Redundant executors disagreed and no dispute could be opened, or the dispute ended
+	/// without quorum.
+	Undecided,
+}
+
+/// Where a request is in its life cycle.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+)]
+pub enum RequestStatus<BlockNumber> {
+	/// Waiting for the assigned executors' results until `deadline` (exclusive).
+	Assigned { deadline: BlockNumber },
+	/// A result is posted and can be challenged until `until` (exclusive).
+	Provisional { until: BlockNumber },
+	/// Under dispute; pallet-disputes concludes it.
+	Disputed,
+	/// Final: the result is in `Request::outcome` and the fee was paid out.
+	Finalized { at: BlockNumber },
+	/// Final without a paid result: the fee went back to the requester.
+	Refunded { at: BlockNumber, reason: RefundReason },
+}
+
+impl<B: Copy> RequestStatus<B> {
+	/// The block a final request ended at.
+	pub fn ended_at(&self) -> Option<B> {
+		match self {
+			RequestStatus::Finalized { at } | RequestStatus::Refunded { at, .. } => Some(*at),
+			_ => None,
+		}
+	}
+}
+
+/// Which output a finalized request settled on.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+)]
+pub struct Outcome {
+	/// The executor slot whose posted output is the result, or `None` for the jury's output
+	/// (in `JuryOutputs`).
+	pub slot: Option<u32>,
+	/// blake2-256 of the canonical output.
+	pub output_hash: H256,
+}
+
+/// One assigned executor.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct Assignment<AccountId> {
+	/// The provider whose stake backs the result.
+	pub provider: AccountId,
+	/// The provider's executor key at assignment time: the only account that may post.
+	pub executor: AccountId,
+}
+
+/// An inference request.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxInput, MaxExecutors, MaxAttempts))]
+#[codec(mel_bound(AccountId: MaxEncodedLen, Balance: MaxEncodedLen, BlockNumber: MaxEncodedLen))]
+pub struct Request<
+	AccountId,
+	Balance,
+	BlockNumber,
+	MaxInput: Get<u32>,
+	MaxExecutors: Get<u32>,
+	MaxAttempts: Get<u32>,
+>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+{
+	/// Who pays, and gets refunds.
+	pub requester: AccountId,
+	/// The model to run.
+	pub model: ModelId,
+	/// Canonical input tensors, checked against the model's input specs.
+	pub input: BoundedVec<u8, MaxInput>,
+	/// blake2-256 of `input`, part of every receipt.
+	pub input_hash: H256,
+	/// Execution policy.
+	pub policy: Policy,
+	/// Owner royalty (the model's price per call at request time).
+	pub royalty: Balance,
+	/// Fee per executor (`ExecutionFee` at request time).
+	pub execution_fee: Balance,
+	/// Amount held from the requester for this request now.
+	pub held: Balance,
+	/// The assigned executors, one per slot.
+	pub executors: BoundedVec<Assignment<AccountId>, MaxExecutors>,
+	/// Slots still expected to post (neither posted, failed nor timed out).
+	pub pending: u32,
+	/// Providers of earlier assignment rounds (an optimistic request is reassigned after a
+	/// missed deadline or a reported failure, never to a provider that already had it).
+	pub tried: BoundedVec<AccountId, MaxAttempts>,
+	/// Life-cycle state.
+	pub status: RequestStatus<BlockNumber>,
+	/// The settled result, once final.
+	pub outcome: Option<Outcome>,
+	/// Block the request was made in.
+	pub created: BlockNumber,
+}
+
+/// A result posted by an executor.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxOutput))]
+#[codec(mel_bound(AccountId: MaxEncodedLen, BlockNumber: MaxEncodedLen))]
+pub struct ResultRecord<AccountId, BlockNumber, MaxOutput: Get<u32>>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+{
+	/// The provider whose executor posted it.
+	pub provider: AccountId,
+	/// Canonical output tensors, checked against the model's output specs.
+	pub output: BoundedVec<u8, MaxOutput>,
+	/// blake2-256 of `output`.
+	pub output_hash: H256,
+	/// The executor's secp256k1 signature over [`receipt_message`].
+	pub receipt: ReceiptSignature,
+	/// Block it was posted in.
+	pub at: BlockNumber,
+}
+
+/// Checks receipts: whether `signature` over `message` was made by the key behind `signer`.
+pub trait ReceiptVerifier<AccountId> {
+	fn verify(signer: &AccountId, message: &[u8; 32], signature: &ReceiptSignature) -> bool;
+}
+
+/// Receipts signed with the secp256k1 key whose account is `blake2_256(compressed public
+/// key)`: the account of an ECDSA `MultiSigner`, so an executor key signs both its
+/// transactions and its receipts.
+pub struct EcdsaReceipts;
+
+impl<AccountId: From<[u8; 32]> + PartialEq> ReceiptVerifier<AccountId> for EcdsaReceipts {
+	fn verify(signer: &AccountId, message: &[u8; 32], signature: &ReceiptSignature) -> bool {
+		match sp_io::crypto::secp256k1_ecdsa_recover_compressed(signature, message) {
+			Ok(public) => AccountId::from(sp_io::hashing::blake2_256(&public)) == *signer,
+			Err(_) => false,
+		}
+	}
+}
+
+/// The Ethereum address of the key that signed a receipt (what `ecrecover` returns), if the
+/// signature is valid.
+pub fn receipt_signer_address(message: &[u8; 32], signature: &ReceiptSignature) -> Option<[u8; 20]> {
+	let public = sp_io::crypto::secp256k1_ecdsa_recover(signature, message).ok()?;
+	let hash = sp_io::hashing::keccak_256(&public);
+	let mut address = [0u8; 20];
+	address.copy_from_slice(hash.get(12..)?);
+	Some(address)
+}
