@@ -786,11 +786,18 @@ impl Engine {
 	}
 }
 
-/// The last compilation step of [`Engine::load`], public for diagnostic tools: tract's
-/// `optimize` (concrete shapes are already fixed by the graph; codegen picks im2col + matrix
-/// multiply kernels for convolutions), then f32 NCHW max pools replaced by the engine's own
-/// kernel (`src/maxpool.rs`: same results as tract's generic walk, several times faster).
+/// The last compilation step of [`Engine::load`], public for diagnostic tools. On the
+/// decluttered model, small f32 NCHW convolutions (with a ReLU that follows them) are replaced
+/// by the engine's direct kernel on x86-64 CPUs with AVX2 or AVX-512 (`src/conv.rs`: padding
+/// folded in, the same bits on all of them, within a few ulps of tract's); then tract's
+/// `optimize` (concrete shapes are already fixed by
+/// the graph; codegen picks im2col + matrix multiply kernels for the other convolutions); then
+/// f32 NCHW max pools are replaced by the engine's own kernel (`src/maxpool.rs`: same results as
+/// tract's generic walk, several times faster).
 pub fn optimize(mut model: tp::TypedModel) -> tp::TractResult<tp::TypedModel> {
+	// Before `optimize`: afterwards tract's convolution is split into pad, im2col and a matrix
+	// multiply whose weights are in tract's private packed format.
+	crate::conv::replace_convs(&mut model)?;
 	model.optimize()?;
 	crate::maxpool::replace_max_pools(&mut model)?;
 	Ok(model)

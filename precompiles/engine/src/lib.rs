@@ -26,6 +26,8 @@ pub mod tensor;
 #[cfg(feature = "std")]
 pub mod engine;
 #[cfg(feature = "std")]
+mod conv;
+#[cfg(feature = "std")]
 mod maxpool;
 
 #[cfg(feature = "testing")]

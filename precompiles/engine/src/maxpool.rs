@@ -145,11 +145,14 @@ impl EvalOp for MaxPool2dF32 {
 		ensure!(input.shape() == [self.n, self.c, self.h, self.w], "unexpected input shape {:?}", input.shape());
 		let plain = input.try_as_plain_ram()?;
 		let src = plain.as_slice::<f32>()?;
-		let mut out = vec![0f32; self.n * self.c * self.oh * self.ow];
-		self.run(src, &mut out);
-		Ok(tvec!(tract_ndarray::Array4::from_shape_vec((self.n, self.c, self.oh, self.ow), out)?
-			.into_tensor()
-			.into_tvalue()))
+		// Written in place: a tensor built from a `Vec` or an ndarray would be copied once more.
+		let mut out = Tensor::zero::<f32>(&[self.n, self.c, self.oh, self.ow])?;
+		let mut view = out.try_as_plain_ram_mut()?;
+		let dst = view.as_slice_mut::<f32>()?;
+		ensure!(src.len() == self.n * self.c * self.h * self.w, "unexpected input length");
+		ensure!(dst.len() == self.n * self.c * self.oh * self.ow, "unexpected output length");
+		self.run(src, dst);
+		Ok(tvec!(out.into_tvalue()))
 	}
 }
 

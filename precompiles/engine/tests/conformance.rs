@@ -11,6 +11,9 @@
 //! better is reported so the list can be tightened. Regenerate the list with
 //! `VERITY_CONFORMANCE_BLESS=1`.
 //!
+//! A second test runs the node suite's f32 2-D convolutions again with their weights made
+//! constant, which is what routes them to the engine's direct convolution (`src/conv.rs`).
+//!
 //! Data: `VERITY_ONNX_TEST_DATA` (a directory holding `node/`), or the `onnx` package of
 //! `VERITY_PYTHON` (default `~/.cache/verity/venv/bin/python`, then `python3`). Recent wheels
 //! ship the node cases as Python only; they are then generated once with
@@ -394,4 +397,89 @@ fn onnx_backend_conformance() {
 		regressions.len(),
 		regressions.join("\n  ")
 	);
+}
+
+/// The node suite's f32 convolutions take their weights as graph inputs, which keeps them on
+/// tract's path (the engine's direct kernel, `src/conv.rs`, needs constant weights). Here the
+/// weights and bias become initializers, so the direct kernel runs the same cases against the
+/// same expected outputs and tolerance (on CPUs without it, tract's path does).
+#[test]
+fn conv_cases_through_the_direct_kernel() {
+	use prost::Message;
+	use verity_engine::engine::{optimize, tract_onnx::prelude::*};
+	if std::env::var("VERITY_SKIP_CONFORMANCE").as_deref() == Ok("1") {
+		eprintln!("conformance skipped (VERITY_SKIP_CONFORMANCE=1)");
+		return;
+	}
+	let suites = locate_data().unwrap_or_else(|why| panic!("ONNX backend test data not found: {why}"));
+	let node = suites.iter().find(|s| s.ends_with("node")).expect("a node suite");
+	let mut dirs: Vec<PathBuf> = fs::read_dir(node)
+		.unwrap()
+		.filter_map(|e| e.ok())
+		.map(|e| e.path())
+		.filter(|p| {
+			let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+			name.starts_with("test_conv_with") || name.starts_with("test_basic_conv")
+		})
+		.collect();
+	dirs.sort();
+	let engine = Engine::new(Limits { run_timeout: None, ..Limits::default() });
+	let mut checked = vec![];
+	for dir in dirs {
+		let bytes = fs::read(dir.join("model.onnx")).unwrap();
+		let proto = tract_onnx::pb::ModelProto::decode(&bytes[..]).unwrap();
+		let mut sets: Vec<PathBuf> = fs::read_dir(&dir)
+			.unwrap()
+			.filter_map(|e| e.ok())
+			.map(|e| e.path())
+			.filter(|p| p.is_dir())
+			.collect();
+		sets.sort();
+		for set in sets {
+			let mut m = proto.clone();
+			let graph = m.graph.as_mut().unwrap();
+			for (i, input) in graph.input.split_off(1).into_iter().enumerate() {
+				let raw = fs::read(set.join(format!("input_{}.pb", i + 1))).unwrap();
+				let mut t = tract_onnx::tensor::proto_from_reader(&raw[..]).unwrap();
+				t.name = input.name;
+				graph.initializer.push(t);
+			}
+			let bytes = m.encode_to_vec();
+			let typed = tract_onnx::onnx()
+				.model_for_read(&mut &*bytes)
+				.and_then(|m| m.into_typed())
+				.and_then(|m| m.into_decluttered())
+				.unwrap();
+			let plan = optimize(typed).unwrap();
+			assert!(
+				plan.nodes().iter().any(|n| n.op().name() == "VerityConv2dF32") ||
+					!direct_conv_available(),
+				"{}: the direct kernel does not apply:\n{plan}",
+				dir.display()
+			);
+			let hash = model_hash(&bytes);
+			engine.load(&bytes, &hash).unwrap();
+			let x = load_pb(&set.join("input_0.pb")).unwrap();
+			let want = read_set(&set, "output").unwrap();
+			let got = engine.run(&hash, &[x]).unwrap();
+			if let Err(why) = compare(&got, &want) {
+				panic!("{}: {why}", dir.display());
+			}
+			checked.push(dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
+		}
+	}
+	println!("direct convolution: {} ONNX cases pass: {checked:?}", checked.len());
+	assert!(checked.len() >= 6, "expected the node suite's six f32 2-D conv cases, got {checked:?}");
+}
+
+/// Whether the engine's direct convolution runs on this CPU (it needs AVX2, see `src/conv.rs`).
+fn direct_conv_available() -> bool {
+	#[cfg(target_arch = "x86_64")]
+	{
+		std::arch::is_x86_feature_detected!("avx2")
+	}
+	#[cfg(not(target_arch = "x86_64"))]
+	{
+		false
+	}
 }

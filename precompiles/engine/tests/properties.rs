@@ -162,6 +162,78 @@ proptest! {
 		close(&got, &want)?;
 	}
 
+	/// The engine's direct convolution (`src/conv.rs`) and tract's fallback, through `Engine`:
+	/// batches, asymmetric pads, strides, dilations, an optional ReLU fused into the
+	/// convolution, and `group = 2` (not covered by the direct kernel: tract's path).
+	#[test]
+	fn conv_relu_matches_reference(
+		(g, n, h, w, k, s, d, pads, relu, x, wt, bias) in
+			(1usize..3, 1usize..3, 1usize..10, 1usize..10, (1usize..4, 1usize..4),
+			 (1usize..3, 1usize..3), (1usize..3, 1usize..3), [0usize..3, 0usize..3, 0usize..3, 0usize..3],
+			 any::<bool>())
+			.prop_filter("kernel larger than the padded input", |(_, _, h, w, k, _, d, p, _)| {
+				h + p[0] + p[2] > (k.0 - 1) * d.0 && w + p[1] + p[3] > (k.1 - 1) * d.1
+			})
+			.prop_flat_map(|(g, n, h, w, k, s, d, p, r)| {
+				let (ci, co) = (2 * g, 3 * g);
+				(Just(g), Just(n), Just(h), Just(w), Just(k), Just(s), Just(d), Just(p), Just(r),
+				 vals(n * ci * h * w), vals(co * 2 * k.0 * k.1), vals(co))
+			})
+	) {
+		// Two input and three output channels per group.
+		let (ci, co, cig, cog) = (2 * g, 3 * g, 2, 3);
+		let oh = (h + pads[0] + pads[2] - (k.0 - 1) * d.0 - 1) / s.0 + 1;
+		let ow = (w + pads[1] + pads[3] - (k.1 - 1) * d.1 - 1) / s.1 + 1;
+		let mut nodes = vec![node("Conv", &["x", "w", "b"], &["c"], vec![
+			attr_ints("kernel_shape", &[k.0 as i64, k.1 as i64]),
+			attr_ints("strides", &[s.0 as i64, s.1 as i64]),
+			attr_ints("dilations", &[d.0 as i64, d.1 as i64]),
+			attr_ints("pads", &pads.map(|p| p as i64)),
+			attr_int("group", g as i64)])];
+		if relu {
+			nodes.push(node("Relu", &["c"], &["y"], vec![]));
+		} else {
+			nodes[0].output = vec!["y".into()];
+		}
+		let dims = |a: usize, b: usize, c: usize, d: usize| [a, b, c, d].map(|v| Some(v as i64));
+		let bytes = model(
+			nodes,
+			vec![value("x", FLOAT, &dims(n, ci, h, w))],
+			vec![value("y", FLOAT, &dims(n, co, oh, ow))],
+			vec![f32_tensor("w", &[co as i64, cig as i64, k.0 as i64, k.1 as i64], &wt),
+				f32_tensor("b", &[co as i64], &bias)],
+		);
+		let got = run1(&bytes, &[Tensor::from_f32(vec![n as u32, ci as u32, h as u32, w as u32], &x).unwrap()]);
+		let mut want = vec![];
+		for b in 0..n {
+			for o in 0..co {
+				let grp = o / cog;
+				for y in 0..oh {
+					for xx in 0..ow {
+						let (mut acc, mut mag) = (bias[o] as f64, (bias[o] as f64).abs());
+						for c in 0..cig {
+							for dy in 0..k.0 {
+								for dx in 0..k.1 {
+									let iy = (y * s.0 + dy * d.0) as i64 - pads[0] as i64;
+									let ix = (xx * s.1 + dx * d.1) as i64 - pads[1] as i64;
+									if iy < 0 || ix < 0 || iy >= h as i64 || ix >= w as i64 {
+										continue;
+									}
+									let v = x[((b * ci + grp * cig + c) * h + iy as usize) * w + ix as usize] as f64 *
+										wt[((o * cig + c) * k.0 + dy) * k.1 + dx] as f64;
+									acc += v;
+									mag += v.abs();
+								}
+							}
+						}
+						want.push((if relu { acc.max(0.0) } else { acc }, mag));
+					}
+				}
+			}
+		}
+		close(&got, &want)?;
+	}
+
 	#[test]
 	fn softmax_matches_reference(
 		(rows, cols, axis, x) in (1usize..6, 1usize..10, 0i64..2)
@@ -189,5 +261,59 @@ proptest! {
 			}
 		}
 		close(&got, &want)?;
+	}
+}
+
+/// The engine's plan for a small conv + ReLU holds the direct kernel with the ReLU fused and no
+/// explicit pad (on CPUs it runs on); a grouped convolution keeps tract's path.
+#[test]
+fn small_conv_uses_the_direct_kernel_only_where_it_applies() {
+	use verity_engine::engine::{optimize, tract_onnx, tract_onnx::prelude::*};
+	let conv = |group: i64| {
+		model(
+			vec![
+				node("Conv", &["x", "w", "b"], &["c"], vec![
+					attr_ints("kernel_shape", &[3, 3]),
+					attr_ints("pads", &[1, 1, 1, 1]),
+					attr_int("group", group),
+				]),
+				node("Relu", &["c"], &["y"], vec![]),
+			],
+			vec![value("x", FLOAT, &[Some(1), Some(2), Some(6), Some(6)])],
+			vec![value("y", FLOAT, &[Some(1), Some(4), Some(6), Some(6)])],
+			vec![
+				f32_tensor("w", &[4, 2 / group, 3, 3], &vec![0.5; 4 * 2 / group as usize * 9]),
+				f32_tensor("b", &[4], &[0.0, 1.0, -1.0, 2.0]),
+			],
+		)
+	};
+	let ops = |bytes: &[u8]| -> Vec<String> {
+		let typed = tract_onnx::onnx()
+			.model_for_read(&mut &*bytes)
+			.and_then(|m| m.into_typed())
+			.and_then(|m| m.into_decluttered())
+			.unwrap();
+		optimize(typed).unwrap().nodes().iter().map(|n| n.op().name().to_string()).collect()
+	};
+	let direct = ops(&conv(1));
+	if !direct_conv_available() {
+		assert!(!direct.iter().any(|o| o == "VerityConv2dF32"), "{direct:?}");
+		return;
+	}
+	assert!(direct.iter().any(|o| o == "VerityConv2dF32"), "{direct:?}");
+	assert!(!direct.iter().any(|o| o.contains("Max") || o == "Pad"), "ReLU and pad folded: {direct:?}");
+	let grouped = ops(&conv(2));
+	assert!(!grouped.iter().any(|o| o == "VerityConv2dF32"), "{grouped:?}");
+}
+
+/// Whether the engine's direct convolution runs on this CPU (it needs AVX2, see `src/conv.rs`).
+fn direct_conv_available() -> bool {
+	#[cfg(target_arch = "x86_64")]
+	{
+		std::arch::is_x86_feature_detected!("avx2")
+	}
+	#[cfg(not(target_arch = "x86_64"))]
+	{
+		false
 	}
 }
