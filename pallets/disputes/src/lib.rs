@@ -1,2 +1,896 @@
-//! # Disputes (pallet-disputes) — to be written.
+//! # Disputes (pallet-disputes)
+//!
+//! ## Overview
+//!
+//! A provisional inference result can be challenged by anyone who posts a bond; a request whose
+//! redundant executors disagree is disputed by pallet-inference itself (through
+//! [`DisputeOpener`]). Either way a stake-weighted jury of providers serving the model (never
+//! an accused provider, never the challenger) re-executes the model in their off-chain workers
+//! and votes with commit-reveal, one verdict per *candidate* (posted output). The stake-weighted
+//! tally becomes a [`Verdict`] that pallet-inference applies (pays or slashes executors, refunds
+//! the requester, records the result); this pallet settles the challenger's bond and penalizes
+//! jurors who did not vote or voted against a clear majority.
+//!
+//! ## Terms
+//!
+//! - *Candidates*: the outputs under dispute, in candidate order; `accused[i]` posted output
+//!   `i`. Their bytes are read with `InferenceForDisputes::candidates`, the input with `input`.
+//! - *Jury*: up to `JurySize` providers drawn by `Config::Jury` with probability proportional
+//!   to stake, from a seed `blake2_256(SCALE((parent_hash, request)))`. The block author can
+//!   bias the seed (by choosing which block to build on, or withholding a block), so it is no
+//!   stronger than the author's honesty; jurors are still bounded by stake and must agree with
+//!   each other to win. Each juror's stake weight is recorded at selection.
+//! - *Phases*: a dispute opened at block `o` takes commitments in blocks
+//!   `[o, commit_end = o + CommitPeriod)` and reveals in `[commit_end, reveal_end = commit_end
+//!   + RevealPeriod)`; it is tallied in `on_initialize` of `tally_at` (`reveal_end`, or a later
+//!   block when that block's queue already holds `MaxDisputesPerBlock` tallies).
+//! - *Commitment*: `blake2_256(SCALE((verdicts: Vec<bool>, blake2_256(output): H256, salt:
+//!   [u8; 32])))`, see [`Pallet::commitment_of`]. Jurors vote with their provider's *executor
+//!   key*; the vote counts for the provider.
+//!
+//! ## Tally
+//!
+//! - Quorum: if the revealed stake is zero or below `Quorum` (rounded up) of the jury's stake,
+//!   the verdict is [`Verdict::NoQuorum`]. An empty jury concludes at once with `NoQuorum`.
+//! - Otherwise `correct[i] = yes_weight[i] >= no_weight[i]` (a tie favours the executor).
+//! - *Jury output* (recorded as the result when candidates are wrong): the output of the
+//!   highest-stake revealer among those whose whole verdict vector equals the majority's
+//!   `correct` vector and who found some candidate wrong (first to reveal wins a tie). If no
+//!   revealer voted exactly the majority vector (possible with several candidates), there is
+//!   none. To avoid storing every juror's output, each reveal that finds a candidate wrong
+//!   keeps its output only if it beats the output already kept for the same verdict vector.
+//! - Penalties: `JurorPenalty` of stake (via `Config::Slash`, burned) from every juror who did
+//!   not reveal (whether or not it committed) and, when decided, from every juror who voted
+//!   against a side holding at least 2/3 of the revealed weight on any candidate; at most one
+//!   penalty per juror per dispute.
+//! - Challenger: the verdict goes to `InferenceForDisputes::conclude` with the challenger as
+//!   beneficiary of the executors' slashed stake. On `AllCorrect` the bond goes to the accused
+//!   providers in equal shares (the remainder to the first; a share that cannot be received is
+//!   burned, and with no accused the bond is burned); on `SomeWrong` or `Undecided` it is
+//!   released. A challenger may not be, or hold the executor key of, an accused provider: it
+//!   would collect its own (and its delegators') slash.
+//!
+//! ## Invariants (checked by `do_try_state`)
+//!
+//! - For every challenger, the balance held for `ChallengeBond` equals the sum of the bonds
+//!   recorded in its open disputes.
+//! - Every open dispute is in exactly the tally queue of its `tally_at`, a future block no
+//!   earlier than `reveal_end`, and every queued request is an open dispute.
+//! - Jurors are distinct, never accused, never the challenger; a juror revealed only after
+//!   committing, with one verdict per candidate. Kept outputs belong to open disputes.
+//!
+//! ## Complexity
+//!
+//! `challenge` is one selection of `JurySize`, a few reads and writes and at most
+//! `TALLY_LOOKAHEAD` tally queue reads. `commit` and `reveal` read and write one dispute record
+//! (O(`JurySize`)) and `reveal` at most one output of `MaxOutputLen` bytes. A tally is
+//! O(`JurySize * MaxCandidates`) plus one `conclude`, one bond settlement over at most
+//! `MaxCandidates` accused and at most `JurySize` slashes; each block tallies at most
+//! `MaxDisputesPerBlock` disputes.
+
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::unwrap_used,
+		clippy::expect_used,
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects
+	)
+)]
+
+extern crate alloc;
+
+pub mod types;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// How many blocks past `reveal_end` a tally may be pushed when queues are full; beyond that
+/// a new dispute is refused with `TallyQueueFull` (bounds the work of opening a dispute).
+pub const TALLY_LOOKAHEAD: u32 = 16;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::{vec, vec::Vec};
+	use codec::Encode;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Restriction},
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use pallet_inference::{
+		Conclusion, DisputeOpener, DisputeSubject, InferenceForDisputes, RequestId, Verdict,
+	};
+	use pallet_providers::traits::{ExecutorSelection, Slash as SlashStake};
+	use sp_core::H256;
+	use sp_runtime::{
+		traits::{One, Saturating, Zero},
+		Perbill,
+	};
+
+	/// The balance type of the currency.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	/// An open dispute with this runtime's bounds.
+	pub type DisputeInfoOf<T> = DisputeInfo<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::MaxCandidates,
+		<T as Config>::JurySize,
+	>;
+	/// A kept jury output with this runtime's bounds.
+	pub type JuryOutputOf<T> =
+		JuryOutput<<T as frame_system::Config>::AccountId, <T as Config>::MaxOutputLen>;
+	/// One verdict per candidate.
+	pub type VerdictsOf<T> = BoundedVec<bool, <T as Config>::MaxCandidates>;
+	/// A juror's canonical output.
+	pub type OutputOf<T> = BoundedVec<u8, <T as Config>::MaxOutputLen>;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency of challenge bonds.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The requests under dispute (pallet-inference).
+		type Inference: InferenceForDisputes<Self::AccountId>;
+
+		/// Where jurors come from: stake-weighted providers of the model (pallet-providers).
+		type Jury: ExecutorSelection<Self::AccountId>;
+
+		/// Takes stake from penalized jurors (pallet-providers).
+		type Slash: SlashStake<Self::AccountId, BalanceOf<Self>>;
+
+		/// Bond a challenger posts, held until the verdict. Non-zero, so challenges cost
+		/// something.
+		#[pallet::constant]
+		type ChallengeBond: Get<BalanceOf<Self>>;
+
+		/// Most jurors of a dispute (fewer when fewer providers are eligible). At least 1.
+		#[pallet::constant]
+		type JurySize: Get<u32>;
+
+		/// Blocks jurors have to commit. Non-zero.
+		#[pallet::constant]
+		type CommitPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Blocks jurors have to reveal, after the commit phase. Non-zero.
+		#[pallet::constant]
+		type RevealPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Share of the jury's stake weight that must reveal for a verdict. Non-zero.
+		#[pallet::constant]
+		type Quorum: Get<Perbill>;
+
+		/// Share of stake taken from a juror who did not reveal or voted against a clear
+		/// (at least 2/3 of revealed weight) majority.
+		#[pallet::constant]
+		type JurorPenalty: Get<Perbill>;
+
+		/// Most candidates (posted outputs) one dispute judges. At least 1.
+		#[pallet::constant]
+		type MaxCandidates: Get<u32>;
+
+		/// Longest canonical output a juror reveals, in bytes. At least 1.
+		#[pallet::constant]
+		type MaxOutputLen: Get<u32>;
+
+		/// Most disputes tallied in one block's `on_initialize`. At least 1.
+		#[pallet::constant]
+		type MaxDisputesPerBlock: Get<u32>;
+
+		/// Weights of the calls and the tally.
+		type WeightInfo: WeightInfo;
+
+		/// Creates challengeable requests and jurors for benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Benchmark setup the pallet cannot do generically.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub trait BenchmarkHelper<AccountId> {
+		/// Create a request that `Inference::begin_challenge` accepts, judged on `candidates`
+		/// candidates (as many as the runtime supports, at least 1), whose model has at least
+		/// `jurors` eligible providers besides the accused, each with an executor key
+		/// (`Jury::executor_of`). Return its id.
+		fn challengeable_request(candidates: u32, jurors: u32) -> RequestId;
+	}
+
+	/// Reasons this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A challenger's bond, held on its account until the verdict.
+		ChallengeBond,
+	}
+
+	/// Open disputes by request. A juror's off-chain worker reads the jury, phases and its own
+	/// vote here (or uses [`Pallet::juror_duties`]).
+	#[pallet::storage]
+	pub type Disputes<T: Config> = StorageMap<_, Twox64Concat, RequestId, DisputeInfoOf<T>>;
+
+	/// Per open dispute, the output kept for each verdict vector that found a candidate wrong,
+	/// keyed by `blake2_256(SCALE(verdicts))` (a hash, so `Identity` is safe).
+	#[pallet::storage]
+	pub type JuryOutputs<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RequestId, Identity, H256, JuryOutputOf<T>>;
+
+	/// Disputes to tally in each block's `on_initialize`.
+	#[pallet::storage]
+	pub type Tallies<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<RequestId, T::MaxDisputesPerBlock>,
+		ValueQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A dispute on `request` opened (by `challenger`, or by pallet-inference when `None`)
+		/// with `jurors` (providers; they vote with their executor keys): commitments until
+		/// block `commit_end` (exclusive), reveals until `reveal_end` (exclusive).
+		DisputeOpened {
+			request: RequestId,
+			challenger: Option<T::AccountId>,
+			jurors: Vec<T::AccountId>,
+			commit_end: BlockNumberFor<T>,
+			reveal_end: BlockNumberFor<T>,
+		},
+		/// Provider `juror` committed its vote on `request`.
+		VoteCommitted { request: RequestId, juror: T::AccountId },
+		/// Provider `juror` revealed `verdicts` (one per candidate) and the hash of the output
+		/// it computed.
+		VoteRevealed {
+			request: RequestId,
+			juror: T::AccountId,
+			verdicts: VerdictsOf<T>,
+			output_hash: H256,
+		},
+		/// The dispute on `request` ended with `conclusion`. `correct` is the verdict per
+		/// candidate (`None`: no quorum); `revealed_weight` of `jury_weight` stake revealed.
+		DisputeResolved {
+			request: RequestId,
+			conclusion: Outcome,
+			correct: Option<VerdictsOf<T>>,
+			revealed_weight: u128,
+			jury_weight: u128,
+		},
+		/// Provider `juror` lost `amount` of stake for not revealing or voting against a clear
+		/// majority on `request`.
+		JurorPenalized { request: RequestId, juror: T::AccountId, amount: BalanceOf<T> },
+		/// Every candidate of `request` was correct: `amount` of `challenger`'s bond went to the
+		/// accused providers (or was burned where they could not receive it).
+		ChallengerSlashed { request: RequestId, challenger: T::AccountId, amount: BalanceOf<T> },
+		/// `challenger`'s bond of `amount` on `request` was released.
+		ChallengeBondReleased { request: RequestId, challenger: T::AccountId, amount: BalanceOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No open dispute on this request.
+		DisputeNotFound,
+		/// The request is already under dispute.
+		AlreadyDisputed,
+		/// The caller is not the executor key of a juror of this dispute.
+		NotJuror,
+		/// The commit phase of this dispute is over.
+		CommitPhaseClosed,
+		/// The reveal phase of this dispute has not started (the commit phase is still open).
+		RevealPhaseNotOpen,
+		/// The reveal phase of this dispute is over.
+		RevealPhaseClosed,
+		/// This juror already committed.
+		AlreadyCommitted,
+		/// This juror already revealed.
+		AlreadyRevealed,
+		/// This juror did not commit, so it has nothing to reveal.
+		NotCommitted,
+		/// The revealed verdicts, output and salt do not hash to the commitment.
+		CommitmentMismatch,
+		/// The number of verdicts differs from the number of candidates.
+		WrongVerdictCount,
+		/// The request has more candidates than `MaxCandidates`.
+		TooManyCandidates,
+		/// The request has no candidate to judge.
+		NoCandidates,
+		/// The challenger is, or holds the executor key of, an accused provider.
+		ChallengerAccused,
+		/// The tally queues of `TALLY_LOOKAHEAD` blocks from the reveal end are full.
+		TallyQueueFull,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(n: BlockNumberFor<T>) -> Weight {
+			let queue = Tallies::<T>::take(n);
+			let mut weight = T::DbWeight::get().reads_writes(1, 1);
+			for request in queue {
+				weight.saturating_accrue(Self::tally_weight());
+				match Disputes::<T>::take(request) {
+					Some(info) => Self::finish(request, info),
+					None => {
+						frame_support::defensive!("queued tally of a dispute not open");
+					},
+				}
+			}
+			weight
+		}
+
+		fn integrity_test() {
+			assert!(!T::CommitPeriod::get().is_zero(), "CommitPeriod must be non-zero");
+			assert!(!T::RevealPeriod::get().is_zero(), "RevealPeriod must be non-zero");
+			assert!(T::JurySize::get() >= 1, "JurySize must be at least 1");
+			assert!(T::MaxCandidates::get() >= 1, "MaxCandidates must be at least 1");
+			assert!(T::MaxOutputLen::get() >= 1, "MaxOutputLen must be at least 1");
+			assert!(T::MaxDisputesPerBlock::get() >= 1, "MaxDisputesPerBlock must be at least 1");
+			assert!(!T::Quorum::get().is_zero(), "Quorum must be non-zero");
+			assert!(!T::ChallengeBond::get().is_zero(), "ChallengeBond must be non-zero");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Challenge the provisional result of `request`, holding `ChallengeBond` from the
+		/// caller until the verdict. Opens a dispute with a jury drawn now (see the crate docs
+		/// for what happens to the bond). Fails, holding nothing, if pallet-inference refuses
+		/// the challenge.
+		///
+		/// Weight: the benchmarked challenge plus a one-juror no-quorum tally, which bounds the
+		/// immediate conclusion of a dispute whose jury is empty.
+		#[pallet::call_index(0)]
+		#[pallet::weight(Pallet::<T>::challenge_weight())]
+		pub fn challenge(origin: OriginFor<T>, request: RequestId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			frame_support::storage::with_storage_layer(|| Self::do_challenge(who, request))
+		}
+
+		/// Commit a juror's vote on `request`: `commitment` is
+		/// `blake2_256(SCALE((verdicts, blake2_256(output), salt)))` (see
+		/// [`Pallet::commitment_of`]). Signed by the juror provider's executor key, during the
+		/// commit phase, once.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::commit())]
+		pub fn commit(
+			origin: OriginFor<T>,
+			request: RequestId,
+			commitment: H256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Disputes::<T>::get(request).ok_or(Error::<T>::DisputeNotFound)?;
+			let provider = T::Jury::provider_of(&who).ok_or(Error::<T>::NotJuror)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < info.commit_end, Error::<T>::CommitPhaseClosed);
+			let juror = info
+				.jurors
+				.iter_mut()
+				.find(|j| j.provider == provider)
+				.ok_or(Error::<T>::NotJuror)?;
+			ensure!(juror.commitment.is_none(), Error::<T>::AlreadyCommitted);
+			juror.commitment = Some(commitment);
+			Disputes::<T>::insert(request, info);
+			Self::deposit_event(Event::VoteCommitted { request, juror: provider });
+			Ok(())
+		}
+
+		/// Reveal a committed vote on `request`: one verdict per candidate (`true`: agrees with
+		/// the juror's re-execution under the model's acceptance rule), the juror's canonical
+		/// output and the salt of the commitment. Signed by the juror provider's executor key,
+		/// during the reveal phase, once.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::reveal(output.len() as u32))]
+		pub fn reveal(
+			origin: OriginFor<T>,
+			request: RequestId,
+			verdicts: VerdictsOf<T>,
+			output: OutputOf<T>,
+			salt: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Disputes::<T>::get(request).ok_or(Error::<T>::DisputeNotFound)?;
+			let provider = T::Jury::provider_of(&who).ok_or(Error::<T>::NotJuror)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now >= info.commit_end, Error::<T>::RevealPhaseNotOpen);
+			ensure!(now < info.reveal_end, Error::<T>::RevealPhaseClosed);
+			ensure!(verdicts.len() == info.accused.len(), Error::<T>::WrongVerdictCount);
+			let juror = info
+				.jurors
+				.iter_mut()
+				.find(|j| j.provider == provider)
+				.ok_or(Error::<T>::NotJuror)?;
+			let commitment = juror.commitment.ok_or(Error::<T>::NotCommitted)?;
+			ensure!(juror.reveal.is_none(), Error::<T>::AlreadyRevealed);
+			let output_hash = H256(sp_io::hashing::blake2_256(&output));
+			ensure!(
+				Self::commitment_from_hash(&verdicts, output_hash, &salt) == commitment,
+				Error::<T>::CommitmentMismatch
+			);
+			let weight = juror.weight;
+			juror.reveal = Some(Reveal { verdicts: verdicts.clone(), output_hash });
+			Disputes::<T>::insert(request, info);
+			if verdicts.contains(&false) {
+				let key = Self::verdict_key(&verdicts);
+				if JuryOutputs::<T>::get(request, key).is_none_or(|kept| kept.weight < weight) {
+					let kept = JuryOutput { juror: provider.clone(), weight, output };
+					JuryOutputs::<T>::insert(request, key, kept);
+				}
+			}
+			Self::deposit_event(Event::VoteRevealed {
+				request,
+				juror: provider,
+				verdicts,
+				output_hash,
+			});
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The commitment a juror submits for `verdicts` on `output` with `salt`:
+		/// `blake2_256(SCALE((verdicts: Vec<bool>, blake2_256(output): H256, salt)))`.
+		pub fn commitment_of(verdicts: &[bool], output: &[u8], salt: &[u8; 32]) -> H256 {
+			Self::commitment_from_hash(verdicts, H256(sp_io::hashing::blake2_256(output)), salt)
+		}
+
+		fn commitment_from_hash(verdicts: &[bool], output_hash: H256, salt: &[u8; 32]) -> H256 {
+			// A slice encodes like the `Vec<bool>` of the documented formula.
+			H256(sp_io::hashing::blake2_256(&(verdicts, output_hash, salt).encode()))
+		}
+
+		/// Key of the output kept for a verdict vector.
+		fn verdict_key(verdicts: &[bool]) -> H256 {
+			H256(sp_io::hashing::blake2_256(&verdicts.encode()))
+		}
+
+		/// What `provider`'s off-chain worker must do now: commit on disputes whose commit phase
+		/// is open and that it has not committed to, reveal on those in their reveal phase that
+		/// it committed to and has not revealed. Iterates every open dispute: for off-chain
+		/// use (and RPC), not for runtime code. The worker re-executes on
+		/// `InferenceForDisputes::input`, judges each of `candidates`, and keeps its salt in
+		/// off-chain local storage between commit and reveal.
+		pub fn juror_duties(provider: &T::AccountId) -> Vec<(RequestId, Duty<BlockNumberFor<T>>)> {
+			let now = frame_system::Pallet::<T>::block_number();
+			Disputes::<T>::iter()
+				.filter_map(|(request, info)| {
+					let juror = info.jurors.iter().find(|j| &j.provider == provider)?;
+					if now < info.commit_end && juror.commitment.is_none() {
+						Some((request, Duty::Commit { until: info.commit_end }))
+					} else if now >= info.commit_end
+						&& now < info.reveal_end
+						&& juror.commitment.is_some()
+						&& juror.reveal.is_none()
+					{
+						Some((request, Duty::Reveal { until: info.reveal_end }))
+					} else {
+						None
+					}
+				})
+				.collect()
+		}
+
+		/// Weight of `challenge`, and of `DisputeOpener::open` for pallet-inference to charge
+		/// in the call that opens a dispute (an upper bound: `open` holds no bond).
+		pub fn challenge_weight() -> Weight {
+			T::WeightInfo::challenge().saturating_add(T::WeightInfo::tally_no_quorum(1))
+		}
+
+		/// Weight charged in `on_initialize` per tallied dispute: a decided tally (one
+		/// `conclude`) plus a penalty for every juror bounds every mix of the two.
+		pub fn tally_weight() -> Weight {
+			let j = T::JurySize::get();
+			T::WeightInfo::tally_decided(j).saturating_add(T::WeightInfo::tally_no_quorum(j))
+		}
+
+		fn jury_seed(request: RequestId) -> H256 {
+			let parent = frame_system::Pallet::<T>::parent_hash();
+			H256(sp_io::hashing::blake2_256(&(parent, request).encode()))
+		}
+
+		pub(crate) fn do_challenge(who: T::AccountId, request: RequestId) -> DispatchResult {
+			ensure!(!Disputes::<T>::contains_key(request), Error::<T>::AlreadyDisputed);
+			let subject = T::Inference::begin_challenge(request, &who)?;
+			let as_provider = T::Jury::provider_of(&who);
+			ensure!(
+				!subject.accused.contains(&who)
+					&& as_provider.as_ref().is_none_or(|p| !subject.accused.contains(p)),
+				Error::<T>::ChallengerAccused
+			);
+			let bond = T::ChallengeBond::get();
+			T::Currency::hold(&HoldReason::ChallengeBond.into(), &who, bond)?;
+			Self::do_open(request, Some(who), bond, subject)
+		}
+
+		/// Draw the jury and record (or, with an empty jury, conclude) the dispute. Callers run
+		/// it in a storage layer: it fails after the challenger's bond was held.
+		fn do_open(
+			request: RequestId,
+			challenger: Option<T::AccountId>,
+			bond: BalanceOf<T>,
+			subject: DisputeSubject<T::AccountId>,
+		) -> DispatchResult {
+			ensure!(!Disputes::<T>::contains_key(request), Error::<T>::AlreadyDisputed);
+			ensure!(!subject.accused.is_empty(), Error::<T>::NoCandidates);
+			let accused: BoundedVec<T::AccountId, T::MaxCandidates> =
+				subject.accused.try_into().map_err(|_| Error::<T>::TooManyCandidates)?;
+			let mut exclude: Vec<T::AccountId> = accused.to_vec();
+			if let Some(who) = &challenger {
+				exclude.push(who.clone());
+				// The challenger's own provider must not judge its challenge either.
+				exclude.extend(T::Jury::provider_of(who));
+			}
+			let selected = T::Jury::select(
+				&subject.model,
+				T::JurySize::get(),
+				Self::jury_seed(request),
+				&exclude,
+			);
+			let mut jurors =
+				BoundedVec::<JurorVote<T::AccountId, T::MaxCandidates>, T::JurySize>::new();
+			for provider in selected {
+				// Selection promises this; re-checked so a faulty selector cannot seat an
+				// accused provider or the same juror twice.
+				if exclude.contains(&provider) || jurors.iter().any(|j| j.provider == provider) {
+					continue;
+				}
+				// Zero stake carries no vote and cannot be penalized.
+				let weight = T::Jury::stake_weight(&provider);
+				if weight == 0 {
+					continue;
+				}
+				let vote = JurorVote { provider, weight, commitment: None, reveal: None };
+				if jurors.try_push(vote).is_err() {
+					break;
+				}
+			}
+			let now = frame_system::Pallet::<T>::block_number();
+			let event_jurors: Vec<T::AccountId> =
+				jurors.iter().map(|j| j.provider.clone()).collect();
+			if jurors.is_empty() {
+				Self::deposit_event(Event::DisputeOpened {
+					request,
+					challenger: challenger.clone(),
+					jurors: event_jurors,
+					commit_end: now,
+					reveal_end: now,
+				});
+				let info = DisputeInfo {
+					challenger,
+					bond,
+					accused,
+					jurors,
+					commit_end: now,
+					reveal_end: now,
+					tally_at: now,
+				};
+				Self::finish(request, info);
+				return Ok(());
+			}
+			let commit_end = now.saturating_add(T::CommitPeriod::get());
+			let reveal_end = commit_end.saturating_add(T::RevealPeriod::get());
+			let tally_at = Self::schedule(request, reveal_end)?;
+			Disputes::<T>::insert(
+				request,
+				DisputeInfo {
+					challenger: challenger.clone(),
+					bond,
+					accused,
+					jurors,
+					commit_end,
+					reveal_end,
+					tally_at,
+				},
+			);
+			Self::deposit_event(Event::DisputeOpened {
+				request,
+				challenger,
+				jurors: event_jurors,
+				commit_end,
+				reveal_end,
+			});
+			Ok(())
+		}
+
+		/// Queue the tally of `request` in the first block from `at` whose queue has room.
+		fn schedule(
+			request: RequestId,
+			at: BlockNumberFor<T>,
+		) -> Result<BlockNumberFor<T>, DispatchError> {
+			let mut at = at;
+			for _ in 0..TALLY_LOOKAHEAD {
+				if Tallies::<T>::mutate(at, |q| q.try_push(request).is_ok()) {
+					return Ok(at);
+				}
+				at = at.saturating_add(One::one());
+			}
+			Err(Error::<T>::TallyQueueFull.into())
+		}
+
+		/// Tally a dispute already removed from `Disputes`, apply the verdict, settle the bond,
+		/// penalize jurors and drop its kept outputs. Infallible: every path settles every
+		/// held amount.
+		pub(crate) fn finish(request: RequestId, info: DisputeInfoOf<T>) {
+			let candidates = info.accused.len();
+			let mut jury_weight = 0u128;
+			let mut revealed_weight = 0u128;
+			let mut yes = vec![0u128; candidates];
+			let mut no = vec![0u128; candidates];
+			for juror in info.jurors.iter() {
+				jury_weight = jury_weight.saturating_add(juror.weight);
+				let Some(reveal) = &juror.reveal else { continue };
+				revealed_weight = revealed_weight.saturating_add(juror.weight);
+				for ((v, y), n) in reveal.verdicts.iter().zip(yes.iter_mut()).zip(no.iter_mut()) {
+					let side = if *v { y } else { n };
+					*side = side.saturating_add(juror.weight);
+				}
+			}
+			let quorum = T::Quorum::get().mul_ceil(jury_weight);
+			let decided = revealed_weight > 0 && revealed_weight >= quorum;
+			let correct: Option<Vec<bool>> =
+				decided.then(|| yes.iter().zip(no.iter()).map(|(y, n)| y >= n).collect());
+
+			let verdict = match &correct {
+				Some(correct) => {
+					let jury_output = if correct.contains(&false) {
+						JuryOutputs::<T>::get(request, Self::verdict_key(correct))
+							.map(|kept| kept.output.into_inner())
+					} else {
+						None
+					};
+					Verdict::Decided { correct: correct.clone(), jury_output }
+				},
+				None => Verdict::NoQuorum,
+			};
+			let conclusion = T::Inference::conclude(request, verdict, info.challenger.as_ref());
+
+			if let Some(challenger) = &info.challenger {
+				Self::settle_bond(request, challenger, info.bond, &info.accused, conclusion);
+			}
+
+			// A clear majority on candidate `i` holds at least 2/3 of the revealed weight.
+			let clear = |side: u128| side.saturating_mul(3) >= revealed_weight.saturating_mul(2);
+			for juror in info.jurors.iter() {
+				let penalize = match (&juror.reveal, &correct) {
+					(None, _) => true,
+					(Some(_), None) => false,
+					(Some(reveal), Some(correct)) => reveal
+						.verdicts
+						.iter()
+						.zip(correct.iter())
+						.zip(yes.iter().zip(no.iter()))
+						.any(|((v, c), (y, n))| v != c && clear(if *c { *y } else { *n })),
+				};
+				if penalize {
+					let amount = T::Slash::slash(&juror.provider, T::JurorPenalty::get(), None);
+					Self::deposit_event(Event::JurorPenalized {
+						request,
+						juror: juror.provider.clone(),
+						amount,
+					});
+				}
+			}
+
+			let _ = JuryOutputs::<T>::clear_prefix(request, T::JurySize::get(), None);
+			Self::deposit_event(Event::DisputeResolved {
+				request,
+				conclusion: conclusion.into(),
+				correct: correct.map(BoundedVec::truncate_from),
+				revealed_weight,
+				jury_weight,
+			});
+		}
+
+		/// Move the challenger's held bond to the accused (`AllCorrect`) or release it.
+		fn settle_bond(
+			request: RequestId,
+			challenger: &T::AccountId,
+			bond: BalanceOf<T>,
+			accused: &[T::AccountId],
+			conclusion: Conclusion,
+		) {
+			let reason = HoldReason::ChallengeBond.into();
+			match conclusion {
+				Conclusion::AllCorrect => {
+					let count = BalanceOf::<T>::from(accused.len() as u32);
+					let share = bond.checked_div(&count).unwrap_or_default();
+					let rest = bond.saturating_sub(share.saturating_mul(count));
+					let mut amount = BalanceOf::<T>::zero();
+					for (i, provider) in accused.iter().enumerate() {
+						let part = if i == 0 { share.saturating_add(rest) } else { share };
+						amount = amount.saturating_add(Self::pay_held(challenger, provider, part));
+					}
+					// No accused: nobody to compensate, the bond is burned.
+					if accused.is_empty() {
+						amount = T::Currency::burn_held(
+							&reason,
+							challenger,
+							bond,
+							Precision::BestEffort,
+							Fortitude::Force,
+						)
+						.unwrap_or_default();
+					}
+					Self::deposit_event(Event::ChallengerSlashed {
+						request,
+						challenger: challenger.clone(),
+						amount,
+					});
+				},
+				Conclusion::SomeWrong | Conclusion::Undecided => {
+					let amount =
+						T::Currency::release(&reason, challenger, bond, Precision::BestEffort)
+							.unwrap_or_default();
+					Self::deposit_event(Event::ChallengeBondReleased {
+						request,
+						challenger: challenger.clone(),
+						amount,
+					});
+				},
+			}
+		}
+
+		/// Move `amount` of `from`'s held bond to `to`'s free balance; burn it if `to` cannot
+		/// receive it (e.g. below the existential deposit), so it never stays held.
+		fn pay_held(from: &T::AccountId, to: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+			if amount.is_zero() {
+				return amount;
+			}
+			let reason = HoldReason::ChallengeBond.into();
+			T::Currency::transfer_on_hold(
+				&reason,
+				from,
+				to,
+				amount,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)
+			.or_else(|_| {
+				T::Currency::burn_held(
+					&reason,
+					from,
+					amount,
+					Precision::BestEffort,
+					Fortitude::Force,
+				)
+			})
+			.unwrap_or_default()
+		}
+
+		/// Check every invariant of the pallet (see the crate docs).
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::check_bonds()?;
+			Self::check_tallies()?;
+			Self::check_juries()
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		fn check_bonds() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::btree_map::BTreeMap;
+			let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			for (_, info) in Disputes::<T>::iter() {
+				match &info.challenger {
+					Some(who) => {
+						let b = bonds.entry(who.clone()).or_default();
+						*b = b.saturating_add(info.bond);
+					},
+					None => ensure!(info.bond.is_zero(), "bond recorded without a challenger"),
+				}
+			}
+			for (who, bond) in bonds {
+				let held = T::Currency::balance_on_hold(&HoldReason::ChallengeBond.into(), &who);
+				ensure!(held == bond, "held challenge bonds differ from the recorded bonds");
+			}
+			Ok(())
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		fn check_tallies() -> Result<(), sp_runtime::TryRuntimeError> {
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut queued = 0usize;
+			for (at, queue) in Tallies::<T>::iter() {
+				ensure!(!queue.is_empty(), "empty tally queue kept");
+				ensure!(at > now, "tally queue of a past block");
+				for request in queue.iter() {
+					queued = queued.saturating_add(1);
+					let info = Disputes::<T>::get(request).ok_or("queued tally without dispute")?;
+					ensure!(info.tally_at == at, "dispute queued in another block than tally_at");
+				}
+			}
+			let mut open = 0usize;
+			for (request, info) in Disputes::<T>::iter() {
+				open = open.saturating_add(1);
+				ensure!(info.tally_at >= info.reveal_end, "tally before the reveal end");
+				ensure!(info.reveal_end > info.commit_end, "empty reveal phase");
+				ensure!(
+					Tallies::<T>::get(info.tally_at).contains(&request),
+					"open dispute without a scheduled tally"
+				);
+			}
+			ensure!(open == queued, "a dispute is queued twice");
+			Ok(())
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		fn check_juries() -> Result<(), sp_runtime::TryRuntimeError> {
+			for (_, info) in Disputes::<T>::iter() {
+				ensure!(!info.accused.is_empty(), "dispute without candidates");
+				ensure!(!info.jurors.is_empty(), "dispute with an empty jury stored");
+				for (i, juror) in info.jurors.iter().enumerate() {
+					ensure!(
+						!info.accused.contains(&juror.provider),
+						"accused provider on the jury"
+					);
+					ensure!(
+						info.challenger.as_ref() != Some(&juror.provider),
+						"challenger on the jury"
+					);
+					ensure!(
+						!info
+							.jurors
+							.iter()
+							.skip(i.saturating_add(1))
+							.any(|j| j.provider == juror.provider),
+						"juror seated twice"
+					);
+					if let Some(reveal) = &juror.reveal {
+						ensure!(juror.commitment.is_some(), "reveal without commitment");
+						ensure!(
+							reveal.verdicts.len() == info.accused.len(),
+							"verdict count differs from candidates"
+						);
+					}
+				}
+			}
+			for (request, _, kept) in JuryOutputs::<T>::iter() {
+				let info = Disputes::<T>::get(request).ok_or("kept output of a closed dispute")?;
+				ensure!(
+					info.jurors.iter().any(|j| j.provider == kept.juror && j.reveal.is_some()),
+					"kept output of a juror who did not reveal"
+				);
+			}
+			Ok(())
+		}
+	}
+
+	impl<T: Config> DisputeOpener<T::AccountId> for Pallet<T> {
+		/// Open a dispute without challenger and bond; nothing changes on error.
+		fn open(request: RequestId, subject: DisputeSubject<T::AccountId>) -> DispatchResult {
+			frame_support::storage::with_storage_layer(|| {
+				Self::do_open(request, None, Zero::zero(), subject)
+			})
+		}
+	}
+}

@@ -669,8 +669,16 @@ pub mod pallet {
 				accused: posted.iter().map(|(_, r)| r.provider.clone()).collect(),
 			};
 			req.status = RequestStatus::Disputed;
+			// The dispute pallet may conclude at once (no juror available) and re-enter
+			// `conclude`, which works on the stored request: store it first, read it back after.
+			Requests::<T>::insert(id, req.clone());
 			match T::Disputes::open(id, subject) {
-				Ok(()) => Self::deposit_event(Event::Disputed { request: id }),
+				Ok(()) => {
+					Self::deposit_event(Event::Disputed { request: id });
+					if let Some(stored) = Requests::<T>::get(id) {
+						*req = stored;
+					}
+				},
 				Err(_) => Self::refund(id, req, now, RefundReason::Undecided),
 			}
 		}

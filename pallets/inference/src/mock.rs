@@ -124,6 +124,9 @@ std::thread_local! {
 	pub static OPENED: RefCell<Vec<(RequestId, DisputeSubject<AccountId>)>> = const { RefCell::new(Vec::new()) };
 	/// Whether `MockDisputes::open` fails.
 	pub static DISPUTES_FAIL: RefCell<bool> = const { RefCell::new(false) };
+	/// Whether `MockDisputes::open` concludes at once without quorum (as pallet-disputes does
+	/// when no juror can be drawn).
+	pub static DISPUTES_CONCLUDE_AT_ONCE: RefCell<bool> = const { RefCell::new(false) };
 }
 
 /// Records opened disputes; fails when `DISPUTES_FAIL` is set.
@@ -134,6 +137,9 @@ impl DisputeOpener<AccountId> for MockDisputes {
 			return Err(sp_runtime::DispatchError::Other("disputes unavailable"));
 		}
 		OPENED.with(|o| o.borrow_mut().push((request, subject)));
+		if DISPUTES_CONCLUDE_AT_ONCE.with(|f| *f.borrow()) {
+			<Inference as InferenceForDisputes<AccountId>>::conclude(request, Verdict::NoQuorum, None);
+		}
 		Ok(())
 	}
 }
@@ -226,6 +232,7 @@ impl ExtBuilder {
 		MockModelRegistry::clear();
 		OPENED.with(|o| o.borrow_mut().clear());
 		DISPUTES_FAIL.with(|f| *f.borrow_mut() = false);
+		DISPUTES_CONCLUDE_AT_ONCE.with(|f| *f.borrow_mut() = false);
 		insert_model(MODEL, AcceptanceRule::Exact, true);
 		insert_model(ARGMAX_MODEL, AcceptanceRule::ArgMax, true);
 		insert_model(INACTIVE_MODEL, AcceptanceRule::Exact, false);

@@ -365,6 +365,18 @@ fn redundant_disagreement_without_disputes_refunds() {
 }
 
 #[test]
+fn a_dispute_concluded_while_opening_ends_the_request() {
+	three_providers().build_and_execute(|| {
+		DISPUTES_CONCLUDE_AT_ONCE.with(|f| *f.borrow_mut() = true);
+		let id = request(Policy::Redundant(2));
+		assert_ok!(submit(id, executor_of(id, 0), OUT));
+		assert_ok!(submit(id, executor_of(id, 1), [9.0; 4]));
+		assert_eq!(status(id), RequestStatus::Refunded { at: 1, reason: RefundReason::Undecided });
+		assert_eq!(held(REQUESTER), 0);
+	});
+}
+
+#[test]
 fn redundant_deadline_settles_on_the_posted_slots() {
 	three_providers().build_and_execute(|| {
 		let id = request(Policy::Redundant(2));

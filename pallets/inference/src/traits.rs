@@ -37,7 +37,9 @@ pub enum Verdict {
 }
 
 /// How a concluded dispute ended for the request, for pallet-disputes' bookkeeping.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
 pub enum Conclusion {
 	/// Every candidate was found correct: a challenger was wrong.
 	AllCorrect,

@@ -303,8 +303,10 @@ fn concurrent_runs_share_one_plan() {
 }
 
 /// A model heavy enough to outlast a 1 ms limit: 8 chained 256x256 MatMuls on [64, 256].
+/// Heavy enough (about 270M multiply-adds, tens of ms) that a 50 us limit is always hit,
+/// even if the calling thread is descheduled for a few ms while the worker runs.
 fn heavy_model() -> Vec<u8> {
-	chained_matmuls(8)
+	chained_matmuls(64)
 }
 
 /// `layers` chained 256x256 MatMuls on [64, 256] (about 4.2M multiply-adds each).

@@ -203,6 +203,17 @@ impl HostBackend {
 		Ok(agrees_all(rule, &ours, &claimed))
 	}
 
+	/// Store `bytes` if they hash to `hash`.
+	pub fn put_model(&self, hash: &ModelHash, bytes: &[u8]) -> Result<(), HostError> {
+		if verity_engine::model_hash(bytes) != *hash {
+			return Err(HostError::InvalidModel);
+		}
+		self.store.put(bytes).map(|_| ()).map_err(|e| {
+			log::warn!(target: LOG_TARGET, "storing model 0x{}: {e}", hex::encode(hash));
+			HostError::InvalidModel
+		})
+	}
+
 	pub fn model_available(&self, hash: &ModelHash) -> bool {
 		self.engine.is_loaded(hash) || self.store.contains(hash)
 	}

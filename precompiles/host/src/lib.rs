@@ -168,6 +168,17 @@ pub trait Inference {
 	fn model_available(&mut self, model: PassPointerAndRead<&[u8; 32], 32>) -> u64 {
 		native::model_available(&mut **self, model).0
 	}
+
+	/// Put `bytes` into the node's model store if they hash (blake2-256) to `model`; workers
+	/// call it with bytes assembled from on-chain chunks or fetched from a model's URIs.
+	/// `InvalidModel` when the hash differs. Status value: 1.
+	fn put_model(
+		&mut self,
+		model: PassPointerAndRead<&[u8; 32], 32>,
+		bytes: PassFatPointerAndRead<&[u8]>,
+	) -> u64 {
+		native::put_model(&mut **self, model, bytes).0
+	}
 }
 
 /// The host functions to hand to the node's executor.
@@ -220,6 +231,13 @@ mod native {
 			backend(ext).ok_or(HostError::Unavailable).map(|b| u32::from(b.model_available(model))),
 		)
 	}
+
+	pub fn put_model(ext: &mut dyn Externalities, model: &[u8; 32], bytes: &[u8]) -> Status {
+		Status::from_result((|| {
+			let b = backend(ext).ok_or(HostError::Unavailable)?;
+			b.put_model(model, bytes).map(|()| 1)
+		})())
+	}
 }
 
 #[cfg(all(not(feature = "std"), not(substrate_runtime)))]
@@ -235,6 +253,9 @@ mod native {
 		Status::err(HostError::Unavailable)
 	}
 	pub fn model_available<E: ?Sized>(_: &mut E, _: &[u8; 32]) -> Status {
+		Status::err(HostError::Unavailable)
+	}
+	pub fn put_model<E: ?Sized>(_: &mut E, _: &[u8; 32], _: &[u8]) -> Status {
 		Status::err(HostError::Unavailable)
 	}
 }
@@ -266,6 +287,11 @@ pub fn verify(
 /// Whether the node can run `model` right now.
 pub fn model_available(model: &ModelHash) -> Result<bool, HostError> {
 	Status(inference::model_available(model)).into_result().map(|v| v == 1)
+}
+
+/// Store model `bytes` in the node's model store, checked against `model`.
+pub fn put_model(model: &ModelHash, bytes: &[u8]) -> Result<(), HostError> {
+	Status(inference::put_model(model, bytes)).into_result().map(|_| ())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use verity_engine::{
 	model_hash, testing, AcceptanceRule, Tensor,
 };
 use verity_host::{
-	inference, model_available, run, verify, HostBackend, HostError, InferenceExt, ModelStore,
+	inference, model_available, put_model, run, verify, HostBackend, HostError, InferenceExt, ModelStore,
 	DEFAULT_MAX_OUTPUT,
 };
 
@@ -74,6 +74,25 @@ fn run_verify_and_availability_with_extension() {
 }
 
 #[test]
+fn put_model_stores_only_bytes_matching_the_hash() {
+	let dir = tempfile::tempdir().unwrap();
+	let (mut ext, backend) = ext_with_backend(dir.path());
+	let model = testing::tiny_classifier();
+	let h = model_hash(&model);
+	ext.execute_with(|| {
+		assert_eq!(model_available(&h), Ok(false));
+		let mut corrupt = model.clone();
+		corrupt[10] ^= 0xff;
+		assert_eq!(put_model(&h, &corrupt), Err(HostError::InvalidModel));
+		assert_eq!(model_available(&h), Ok(false));
+		assert_eq!(put_model(&h, &model), Ok(()));
+		assert_eq!(model_available(&h), Ok(true));
+		assert!(run(&h, &input(), DEFAULT_MAX_OUTPUT).is_ok());
+	});
+	assert!(backend.store().contains(&h));
+}
+
+#[test]
 fn invalid_stored_model_is_reported() {
 	let dir = tempfile::tempdir().unwrap();
 	let (mut ext, backend) = ext_with_backend(dir.path());
@@ -93,6 +112,7 @@ fn without_extension_everything_is_unavailable() {
 		assert_eq!(model_available(&h), Err(HostError::Unavailable));
 		assert_eq!(run(&h, &input(), DEFAULT_MAX_OUTPUT), Err(HostError::Unavailable));
 		assert_eq!(verify(&h, &input(), &[], &AcceptanceRule::Exact), Err(HostError::Unavailable));
+		assert_eq!(put_model(&h, b"bytes"), Err(HostError::Unavailable));
 	});
 }
 

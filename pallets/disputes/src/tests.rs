@@ -1,0 +1,907 @@
+//! Unit tests of pallet-disputes: every call and error path, full dispute flows, phase
+//! boundaries and the bounded tally queue.
+
+use crate::{mock::*, *};
+use codec::Encode;
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{
+		fungible::{Inspect, InspectHold},
+		Hooks,
+	},
+	BoundedVec,
+};
+use pallet_inference::{Conclusion, DisputeOpener, RequestId, Verdict};
+use sp_core::H256;
+use sp_runtime::{DispatchError, Perbill, TokenError};
+
+const SALT: [u8; 32] = [7u8; 32];
+const OTHER_SALT: [u8; 32] = [8u8; 32];
+/// Blocks of the standard dispute opened at block 1.
+const COMMIT_END: u64 = 1 + COMMIT;
+const REVEAL_END: u64 = COMMIT_END + REVEAL;
+
+fn verdicts(v: &[bool]) -> VerdictsOf<Test> {
+	BoundedVec::truncate_from(v.to_vec())
+}
+
+fn output(o: &[u8]) -> OutputOf<Test> {
+	BoundedVec::truncate_from(o.to_vec())
+}
+
+fn challenge(who: AccountId, request: RequestId) -> sp_runtime::DispatchResult {
+	DisputesPallet::challenge(RuntimeOrigin::signed(who), request)
+}
+
+fn commit(
+	juror: AccountId,
+	request: RequestId,
+	v: &[bool],
+	o: &[u8],
+) -> sp_runtime::DispatchResult {
+	DisputesPallet::commit(
+		RuntimeOrigin::signed(exec(juror)),
+		request,
+		DisputesPallet::commitment_of(v, o, &SALT),
+	)
+}
+
+fn reveal(
+	juror: AccountId,
+	request: RequestId,
+	v: &[bool],
+	o: &[u8],
+) -> sp_runtime::DispatchResult {
+	DisputesPallet::reveal(
+		RuntimeOrigin::signed(exec(juror)),
+		request,
+		verdicts(v),
+		output(o),
+		SALT,
+	)
+}
+
+fn held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::ChallengeBond.into(), &who)
+}
+
+fn jurors(request: RequestId) -> Vec<AccountId> {
+	crate::Disputes::<Test>::get(request).unwrap().jurors.iter().map(|j| j.provider).collect()
+}
+
+fn gone(request: RequestId) -> bool {
+	!crate::Disputes::<Test>::contains_key(request)
+		&& JuryOutputs::<Test>::iter_prefix(request).next().is_none()
+}
+
+fn penalized(request: RequestId, juror: AccountId, stake: Balance) -> Event<Test> {
+	Event::JurorPenalized { request, juror, amount: stake / 10 }
+}
+
+// ---- challenge ----
+
+#[test]
+fn challenge_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_eq!(held(CHALLENGER), BOND);
+		assert!(!MockInference::is_provisional(REQUEST));
+		let info = crate::Disputes::<Test>::get(REQUEST).unwrap();
+		assert_eq!(info.challenger, Some(CHALLENGER));
+		assert_eq!(info.bond, BOND);
+		assert_eq!(info.accused.to_vec(), vec![EXECUTOR]);
+		let weights: Vec<(AccountId, u128)> =
+			info.jurors.iter().map(|j| (j.provider, j.weight)).collect();
+		assert_eq!(weights, vec![(JUROR_1, 500), (JUROR_2, 300), (JUROR_3, 200)]);
+		assert_eq!((info.commit_end, info.reveal_end, info.tally_at), (6, 11, 11));
+		assert_eq!(Tallies::<Test>::get(11).to_vec(), vec![REQUEST]);
+		let parent = System::parent_hash();
+		let seed = H256(sp_io::hashing::blake2_256(&(parent, REQUEST).encode()));
+		assert_eq!(MockJury::seeds(), vec![seed]);
+		System::assert_last_event(
+			Event::DisputeOpened {
+				request: REQUEST,
+				challenger: Some(CHALLENGER),
+				jurors: vec![JUROR_1, JUROR_2, JUROR_3],
+				commit_end: 6,
+				reveal_end: 11,
+			}
+			.into(),
+		);
+	});
+}
+
+#[test]
+fn challenge_fails_when_inference_refuses() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			challenge(CHALLENGER, FINAL_REQUEST),
+			DispatchError::Other("RequestNotProvisional")
+		);
+		assert_noop!(challenge(CHALLENGER, 999), DispatchError::Other("RequestNotFound"));
+		assert_eq!(held(CHALLENGER), 0);
+	});
+}
+
+#[test]
+fn challenge_fails_when_already_disputed() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_noop!(challenge(CHALLENGER_2, REQUEST), Error::<Test>::AlreadyDisputed);
+	});
+}
+
+#[test]
+fn challenge_fails_without_funds_for_the_bond_and_changes_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(challenge(POOR, REQUEST), TokenError::FundsUnavailable);
+		// pallet-inference's side of the challenge was rolled back too.
+		assert!(MockInference::is_provisional(REQUEST));
+		assert!(MockJury::seeds().is_empty());
+	});
+}
+
+#[test]
+fn challenge_fails_when_challenger_is_accused() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(challenge(EXECUTOR, REQUEST), Error::<Test>::ChallengerAccused);
+		// Nor through the accused provider's executor key.
+		assert_noop!(challenge(exec(EXECUTOR), REQUEST), Error::<Test>::ChallengerAccused);
+		assert!(MockInference::is_provisional(REQUEST));
+	});
+}
+
+#[test]
+fn challenge_excludes_accused_challenger_and_challengers_provider_from_jury() {
+	ExtBuilder::default()
+		.providers(vec![
+			(EXECUTOR, 900),
+			(JUROR_1, 500),
+			(JUROR_2, 300),
+			(JUROR_3, 200),
+			(SPARE, 100),
+		])
+		.build_and_execute(|| {
+			// The executor key of JUROR_1 challenges: JUROR_1 must not judge.
+			assert_ok!(challenge(exec(JUROR_1), REQUEST));
+			assert_eq!(jurors(REQUEST), vec![JUROR_2, JUROR_3, SPARE]);
+		});
+}
+
+#[test]
+fn challenge_skips_zero_weight_and_duplicate_jurors() {
+	ExtBuilder::default().providers(vec![(JUROR_1, 0), (JUROR_2, 300)]).build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_eq!(jurors(REQUEST), vec![JUROR_2]);
+	});
+}
+
+#[test]
+fn challenge_with_empty_jury_concludes_at_once_without_quorum() {
+	ExtBuilder::default().providers(vec![(EXECUTOR, 900)]).build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_eq!(
+			MockInference::concluded(),
+			vec![(REQUEST, Verdict::NoQuorum, Some(CHALLENGER))]
+		);
+		assert_eq!(held(CHALLENGER), 0);
+		assert_eq!(Balances::balance(&CHALLENGER), 10_000);
+		assert!(gone(REQUEST));
+		assert!(Tallies::<Test>::iter().next().is_none());
+		assert_eq!(
+			events(),
+			vec![
+				Event::DisputeOpened {
+					request: REQUEST,
+					challenger: Some(CHALLENGER),
+					jurors: vec![],
+					commit_end: 1,
+					reveal_end: 1,
+				},
+				Event::ChallengeBondReleased {
+					request: REQUEST,
+					challenger: CHALLENGER,
+					amount: BOND
+				},
+				Event::DisputeResolved {
+					request: REQUEST,
+					conclusion: Outcome::Undecided,
+					correct: None,
+					revealed_weight: 0,
+					jury_weight: 0,
+				},
+			]
+		);
+	});
+}
+
+#[test]
+fn challenge_fails_when_tally_queues_are_full() {
+	ExtBuilder::default().build_and_execute(|| {
+		let full: BoundedVec<RequestId, _> = BoundedVec::truncate_from(vec![1_000, 1_001]);
+		for b in REVEAL_END..REVEAL_END + TALLY_LOOKAHEAD as u64 {
+			Tallies::<Test>::insert(b, full.clone());
+		}
+		assert_noop!(challenge(CHALLENGER, REQUEST), Error::<Test>::TallyQueueFull);
+		assert!(MockInference::is_provisional(REQUEST));
+		// With one slot free at the last block of the lookahead, it is used.
+		Tallies::<Test>::insert(
+			REVEAL_END + TALLY_LOOKAHEAD as u64 - 1,
+			BoundedVec::truncate_from(vec![1_000]),
+		);
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		let at = crate::Disputes::<Test>::get(REQUEST).unwrap().tally_at;
+		assert_eq!(at, REVEAL_END + TALLY_LOOKAHEAD as u64 - 1);
+		// Remove the fake queue entries (they name no dispute) before try_state.
+		for b in REVEAL_END..REVEAL_END + TALLY_LOOKAHEAD as u64 {
+			Tallies::<Test>::mutate(b, |q| q.retain(|r| *r == REQUEST));
+			if Tallies::<Test>::get(b).is_empty() {
+				Tallies::<Test>::remove(b);
+			}
+		}
+	});
+}
+
+// ---- DisputeOpener ----
+
+#[test]
+fn open_works_without_challenger() {
+	ExtBuilder::default().build_and_execute(|| {
+		MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
+		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+		let info = crate::Disputes::<Test>::get(40).unwrap();
+		assert_eq!(info.challenger, None);
+		assert_eq!(info.bond, 0);
+		assert_eq!(info.accused.to_vec(), vec![EXECUTOR, EXECUTOR_2]);
+		System::assert_last_event(
+			Event::DisputeOpened {
+				request: 40,
+				challenger: None,
+				jurors: vec![JUROR_1, JUROR_2, JUROR_3],
+				commit_end: 6,
+				reveal_end: 11,
+			}
+			.into(),
+		);
+	});
+}
+
+#[test]
+fn open_fails_on_bad_subject_or_open_dispute() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_noop!(
+			<DisputesPallet as DisputeOpener<_>>::open(REQUEST, MockInference::subject(REQUEST)),
+			Error::<Test>::AlreadyDisputed
+		);
+		MockInference::add(41, vec![], true);
+		assert_noop!(
+			<DisputesPallet as DisputeOpener<_>>::open(41, MockInference::subject(41)),
+			Error::<Test>::NoCandidates
+		);
+		MockInference::add(42, vec![1, 2, 7, 8, 9], true);
+		assert_noop!(
+			<DisputesPallet as DisputeOpener<_>>::open(42, MockInference::subject(42)),
+			Error::<Test>::TooManyCandidates
+		);
+	});
+}
+
+#[test]
+fn open_with_empty_jury_concludes_without_beneficiary() {
+	ExtBuilder::default().providers(vec![]).build_and_execute(|| {
+		MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
+		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+		assert_eq!(MockInference::concluded(), vec![(40, Verdict::NoQuorum, None)]);
+		assert!(gone(40));
+	});
+}
+
+// ---- commit ----
+
+#[test]
+fn commit_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_2, REQUEST, &[false], b"out"));
+		System::assert_last_event(Event::VoteCommitted { request: REQUEST, juror: JUROR_2 }.into());
+		let info = crate::Disputes::<Test>::get(REQUEST).unwrap();
+		let juror = info.jurors.iter().find(|j| j.provider == JUROR_2).unwrap();
+		assert_eq!(juror.commitment, Some(DisputesPallet::commitment_of(&[false], b"out", &SALT)));
+		assert_eq!(juror.reveal, None);
+	});
+}
+
+#[test]
+fn commit_fails_when_not_allowed() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(commit(JUROR_1, REQUEST, &[true], b"o"), Error::<Test>::DisputeNotFound);
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		// A key that is no provider's executor key, the provider's own account, a provider
+		// outside the jury.
+		assert_noop!(
+			DisputesPallet::commit(RuntimeOrigin::signed(50), REQUEST, H256::zero()),
+			Error::<Test>::NotJuror
+		);
+		assert_noop!(
+			DisputesPallet::commit(RuntimeOrigin::signed(JUROR_1), REQUEST, H256::zero()),
+			Error::<Test>::NotJuror
+		);
+		assert_noop!(commit(SPARE, REQUEST, &[true], b"o"), Error::<Test>::NotJuror);
+		assert_ok!(commit(JUROR_1, REQUEST, &[true], b"o"));
+		assert_noop!(commit(JUROR_1, REQUEST, &[false], b"o"), Error::<Test>::AlreadyCommitted);
+		run_to(COMMIT_END);
+		assert_noop!(commit(JUROR_2, REQUEST, &[true], b"o"), Error::<Test>::CommitPhaseClosed);
+	});
+}
+
+#[test]
+fn commit_is_open_until_the_last_block_of_the_commit_phase() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		run_to(COMMIT_END - 1);
+		assert_ok!(commit(JUROR_1, REQUEST, &[true], b"o"));
+		run_to(COMMIT_END);
+		assert_noop!(commit(JUROR_2, REQUEST, &[true], b"o"), Error::<Test>::CommitPhaseClosed);
+	});
+}
+
+// ---- reveal ----
+
+#[test]
+fn reveal_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_2, REQUEST, &[false], b"jury"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_2, REQUEST, &[false], b"jury"));
+		let output_hash = H256(sp_io::hashing::blake2_256(b"jury"));
+		System::assert_last_event(
+			Event::VoteRevealed {
+				request: REQUEST,
+				juror: JUROR_2,
+				verdicts: verdicts(&[false]),
+				output_hash,
+			}
+			.into(),
+		);
+		let info = crate::Disputes::<Test>::get(REQUEST).unwrap();
+		let juror = info.jurors.iter().find(|j| j.provider == JUROR_2).unwrap();
+		assert_eq!(juror.reveal, Some(Reveal { verdicts: verdicts(&[false]), output_hash }));
+		let key = H256(sp_io::hashing::blake2_256(&vec![false].encode()));
+		let kept = JuryOutputs::<Test>::get(REQUEST, key).unwrap();
+		assert_eq!(
+			(kept.juror, kept.weight, kept.output.to_vec()),
+			(JUROR_2, 300, b"jury".to_vec())
+		);
+	});
+}
+
+#[test]
+fn reveal_of_all_correct_keeps_no_output() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_1, REQUEST, &[true], b"same"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_1, REQUEST, &[true], b"same"));
+		assert!(JuryOutputs::<Test>::iter_prefix(REQUEST).next().is_none());
+	});
+}
+
+#[test]
+fn reveal_fails_when_not_allowed() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(reveal(JUROR_1, REQUEST, &[true], b"o"), Error::<Test>::DisputeNotFound);
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_1, REQUEST, &[false], b"o"));
+		assert_noop!(reveal(JUROR_1, REQUEST, &[false], b"o"), Error::<Test>::RevealPhaseNotOpen);
+		run_to(COMMIT_END);
+		assert_noop!(reveal(SPARE, REQUEST, &[false], b"o"), Error::<Test>::NotJuror);
+		assert_noop!(
+			DisputesPallet::reveal(
+				RuntimeOrigin::signed(50),
+				REQUEST,
+				verdicts(&[true]),
+				output(b"o"),
+				SALT
+			),
+			Error::<Test>::NotJuror
+		);
+		assert_noop!(reveal(JUROR_2, REQUEST, &[false], b"o"), Error::<Test>::NotCommitted);
+		assert_noop!(
+			reveal(JUROR_1, REQUEST, &[false, false], b"o"),
+			Error::<Test>::WrongVerdictCount
+		);
+		assert_noop!(reveal(JUROR_1, REQUEST, &[true], b"o"), Error::<Test>::CommitmentMismatch);
+		assert_noop!(reveal(JUROR_1, REQUEST, &[false], b"x"), Error::<Test>::CommitmentMismatch);
+		assert_noop!(
+			DisputesPallet::reveal(
+				RuntimeOrigin::signed(exec(JUROR_1)),
+				REQUEST,
+				verdicts(&[false]),
+				output(b"o"),
+				OTHER_SALT
+			),
+			Error::<Test>::CommitmentMismatch
+		);
+		assert_ok!(reveal(JUROR_1, REQUEST, &[false], b"o"));
+		assert_noop!(reveal(JUROR_1, REQUEST, &[false], b"o"), Error::<Test>::AlreadyRevealed);
+	});
+}
+
+#[test]
+fn reveal_phase_spans_commit_end_to_reveal_end() {
+	ExtBuilder::default().build_and_execute(|| {
+		for r in [10, 11, 12] {
+			MockInference::add(r, vec![EXECUTOR], true);
+			assert_ok!(challenge(CHALLENGER, r));
+		}
+		// Two tallies fit in block 11; the third is tallied in block 12.
+		assert_eq!(crate::Disputes::<Test>::get(12).unwrap().tally_at, REVEAL_END + 1);
+		assert_ok!(commit(JUROR_1, 10, &[true], b"o"));
+		assert_ok!(commit(JUROR_1, 12, &[true], b"o"));
+		assert_ok!(commit(JUROR_2, 12, &[true], b"o"));
+		run_to(COMMIT_END - 1);
+		assert_noop!(reveal(JUROR_1, 10, &[true], b"o"), Error::<Test>::RevealPhaseNotOpen);
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_1, 10, &[true], b"o"));
+		run_to(REVEAL_END - 1);
+		assert_ok!(reveal(JUROR_1, 12, &[true], b"o"));
+		run_to(REVEAL_END);
+		// Dispute 12 is still open (tallied one block late) but its reveal phase is over.
+		assert!(crate::Disputes::<Test>::contains_key(12));
+		assert_noop!(reveal(JUROR_2, 12, &[true], b"o"), Error::<Test>::RevealPhaseClosed);
+		assert!(gone(10) && gone(11));
+		run_to(REVEAL_END + 1);
+		assert!(gone(12));
+	});
+}
+
+#[test]
+fn reveal_keeps_the_highest_stake_output_per_verdict_vector() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_1, REQUEST, &[false], b"one"));
+		assert_ok!(commit(JUROR_2, REQUEST, &[false], b"two"));
+		assert_ok!(commit(JUROR_3, REQUEST, &[false], b"three"));
+		run_to(COMMIT_END);
+		let key = H256(sp_io::hashing::blake2_256(&vec![false].encode()));
+		assert_ok!(reveal(JUROR_2, REQUEST, &[false], b"two"));
+		assert_eq!(JuryOutputs::<Test>::get(REQUEST, key).unwrap().juror, JUROR_2);
+		assert_ok!(reveal(JUROR_1, REQUEST, &[false], b"one"));
+		assert_eq!(JuryOutputs::<Test>::get(REQUEST, key).unwrap().juror, JUROR_1);
+		assert_ok!(reveal(JUROR_3, REQUEST, &[false], b"three"));
+		assert_eq!(
+			JuryOutputs::<Test>::get(REQUEST, key).unwrap().output.to_vec(),
+			b"one".to_vec()
+		);
+	});
+}
+
+// ---- tally: full flows ----
+
+#[test]
+fn honest_executor_and_bogus_challenge_slashes_the_bond_to_the_executor() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		for j in [JUROR_1, JUROR_2, JUROR_3] {
+			assert_ok!(commit(j, REQUEST, &[true], b"same"));
+		}
+		run_to(COMMIT_END);
+		for j in [JUROR_1, JUROR_2, JUROR_3] {
+			assert_ok!(reveal(j, REQUEST, &[true], b"same"));
+		}
+		run_to(REVEAL_END);
+		assert_eq!(
+			MockInference::concluded(),
+			vec![(
+				REQUEST,
+				Verdict::Decided { correct: vec![true], jury_output: None },
+				Some(CHALLENGER)
+			)]
+		);
+		assert_eq!(held(CHALLENGER), 0);
+		assert_eq!(Balances::balance(&CHALLENGER), 10_000 - BOND);
+		assert_eq!(Balances::balance(&EXECUTOR), 10_000 + BOND);
+		assert!(MockSlash::slashes().is_empty());
+		assert!(gone(REQUEST));
+		assert_eq!(
+			events(),
+			vec![
+				Event::ChallengerSlashed { request: REQUEST, challenger: CHALLENGER, amount: BOND },
+				Event::DisputeResolved {
+					request: REQUEST,
+					conclusion: Outcome::AllCorrect,
+					correct: Some(verdicts(&[true])),
+					revealed_weight: 1_000,
+					jury_weight: 1_000,
+				},
+			]
+		);
+	});
+}
+
+#[test]
+fn faulty_executor_is_judged_wrong_and_the_bond_released() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_1, REQUEST, &[false], b"jury-1"));
+		assert_ok!(commit(JUROR_2, REQUEST, &[false], b"jury-2"));
+		assert_ok!(commit(JUROR_3, REQUEST, &[false], b"jury-3"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_2, REQUEST, &[false], b"jury-2"));
+		assert_ok!(reveal(JUROR_1, REQUEST, &[false], b"jury-1"));
+		// JUROR_3 committed but never reveals.
+		run_to(REVEAL_END);
+		assert_eq!(
+			MockInference::concluded(),
+			vec![(
+				REQUEST,
+				Verdict::Decided { correct: vec![false], jury_output: Some(b"jury-1".to_vec()) },
+				Some(CHALLENGER)
+			)]
+		);
+		assert_eq!(held(CHALLENGER), 0);
+		assert_eq!(Balances::balance(&CHALLENGER), 10_000);
+		assert_eq!(MockSlash::slashes(), vec![(JUROR_3, Perbill::from_percent(10), None)]);
+		assert!(gone(REQUEST));
+		assert_eq!(
+			events(),
+			vec![
+				Event::ChallengeBondReleased {
+					request: REQUEST,
+					challenger: CHALLENGER,
+					amount: BOND
+				},
+				penalized(REQUEST, JUROR_3, 200),
+				Event::DisputeResolved {
+					request: REQUEST,
+					conclusion: Outcome::SomeWrong,
+					correct: Some(verdicts(&[false])),
+					revealed_weight: 800,
+					jury_weight: 1_000,
+				},
+			]
+		);
+	});
+}
+
+#[test]
+fn no_quorum_judges_nobody_and_penalizes_the_silent() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_1, REQUEST, &[false], b"o"));
+		assert_ok!(commit(JUROR_3, REQUEST, &[false], b"o"));
+		run_to(COMMIT_END);
+		// 200 of 1000 revealed: below the 50 % quorum.
+		assert_ok!(reveal(JUROR_3, REQUEST, &[false], b"o"));
+		run_to(REVEAL_END);
+		assert_eq!(
+			MockInference::concluded(),
+			vec![(REQUEST, Verdict::NoQuorum, Some(CHALLENGER))]
+		);
+		assert_eq!(held(CHALLENGER), 0);
+		assert_eq!(Balances::balance(&CHALLENGER), 10_000);
+		// JUROR_1 committed but did not reveal; JUROR_2 did neither.
+		let slashed: Vec<AccountId> = MockSlash::slashes().into_iter().map(|s| s.0).collect();
+		assert_eq!(slashed, vec![JUROR_1, JUROR_2]);
+		assert!(gone(REQUEST));
+		assert_eq!(
+			events(),
+			vec![
+				Event::ChallengeBondReleased {
+					request: REQUEST,
+					challenger: CHALLENGER,
+					amount: BOND
+				},
+				penalized(REQUEST, JUROR_1, 500),
+				penalized(REQUEST, JUROR_2, 300),
+				Event::DisputeResolved {
+					request: REQUEST,
+					conclusion: Outcome::Undecided,
+					correct: None,
+					revealed_weight: 200,
+					jury_weight: 1_000,
+				},
+			]
+		);
+	});
+}
+
+#[test]
+fn quorum_is_reached_at_exactly_the_quorum_share() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_2, REQUEST, &[false], b"o"));
+		assert_ok!(commit(JUROR_3, REQUEST, &[false], b"o"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_2, REQUEST, &[false], b"o"));
+		assert_ok!(reveal(JUROR_3, REQUEST, &[false], b"o"));
+		run_to(REVEAL_END);
+		// 500 of 1000 = 50 %: decided.
+		assert!(matches!(MockInference::concluded()[0].1, Verdict::Decided { .. }));
+	});
+}
+
+#[test]
+fn redundant_disagreement_two_candidates_one_wrong() {
+	ExtBuilder::default().build_and_execute(|| {
+		MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
+		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+		assert_ok!(commit(JUROR_1, 40, &[true, false], b"good"));
+		assert_ok!(commit(JUROR_2, 40, &[true, false], b"good2"));
+		assert_ok!(commit(JUROR_3, 40, &[false, true], b"bad"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_1, 40, &[true, false], b"good"));
+		assert_ok!(reveal(JUROR_2, 40, &[true, false], b"good2"));
+		assert_ok!(reveal(JUROR_3, 40, &[false, true], b"bad"));
+		run_to(REVEAL_END);
+		assert_eq!(
+			MockInference::concluded(),
+			vec![(
+				40,
+				Verdict::Decided {
+					correct: vec![true, false],
+					jury_output: Some(b"good".to_vec())
+				},
+				None
+			)]
+		);
+		// 800 of 1000 is a clear majority against JUROR_3.
+		assert_eq!(MockSlash::slashes(), vec![(JUROR_3, Perbill::from_percent(10), None)]);
+		assert!(gone(40));
+		assert_eq!(
+			events(),
+			vec![
+				penalized(40, JUROR_3, 200),
+				Event::DisputeResolved {
+					request: 40,
+					conclusion: Outcome::SomeWrong,
+					correct: Some(verdicts(&[true, false])),
+					revealed_weight: 1_000,
+					jury_weight: 1_000,
+				},
+			]
+		);
+	});
+}
+
+#[test]
+fn ties_on_every_candidate_find_all_correct() {
+	ExtBuilder::default().build_and_execute(|| {
+		MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
+		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+		assert_ok!(commit(JUROR_1, 40, &[false, true], b"a"));
+		assert_ok!(commit(JUROR_2, 40, &[true, false], b"b"));
+		assert_ok!(commit(JUROR_3, 40, &[true, false], b"c"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_1, 40, &[false, true], b"a"));
+		assert_ok!(reveal(JUROR_2, 40, &[true, false], b"b"));
+		assert_ok!(reveal(JUROR_3, 40, &[true, false], b"c"));
+		run_to(REVEAL_END);
+		// Candidate 0: yes 500 = no 500, a tie: correct. Candidate 1 likewise. Nobody holds a
+		// clear majority: no penalty, and no output since nothing is wrong.
+		assert_eq!(
+			MockInference::concluded(),
+			vec![(40, Verdict::Decided { correct: vec![true, true], jury_output: None }, None)]
+		);
+		assert!(MockSlash::slashes().is_empty());
+	});
+}
+
+#[test]
+fn no_jury_output_when_no_revealer_voted_the_majority_vector() {
+	ExtBuilder::default()
+		.providers(vec![(JUROR_1, 350), (JUROR_2, 350), (JUROR_3, 300)])
+		.build_and_execute(|| {
+			MockInference::add(40, vec![EXECUTOR, EXECUTOR_2, SPARE], true);
+			assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+			let votes: [(AccountId, [bool; 3]); 3] = [
+				(JUROR_1, [false, false, true]),
+				(JUROR_2, [true, false, false]),
+				(JUROR_3, [false, true, false]),
+			];
+			for (j, v) in &votes {
+				assert_ok!(commit(*j, 40, v, b"o"));
+			}
+			run_to(COMMIT_END);
+			for (j, v) in &votes {
+				assert_ok!(reveal(*j, 40, v, b"o"));
+			}
+			run_to(REVEAL_END);
+			// "No" wins each candidate (650, 700, 650 of 1000) but nobody voted all three wrong.
+			assert_eq!(
+				MockInference::concluded(),
+				vec![(
+					40,
+					Verdict::Decided { correct: vec![false, false, false], jury_output: None },
+					None
+				)]
+			);
+			// Only candidate 1's 700 is a clear (>= 2/3) majority: JUROR_3 voted against it.
+			let slashed: Vec<AccountId> = MockSlash::slashes().into_iter().map(|s| s.0).collect();
+			assert_eq!(slashed, vec![JUROR_3]);
+		});
+}
+
+#[test]
+fn jury_output_needs_a_revealer_with_the_exact_majority_vector() {
+	ExtBuilder::default()
+		.providers(vec![(JUROR_1, 400), (JUROR_2, 350), (JUROR_3, 250)])
+		.build_and_execute(|| {
+			MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
+			assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+			assert_ok!(commit(JUROR_1, 40, &[false, true], b"a"));
+			assert_ok!(commit(JUROR_2, 40, &[true, false], b"b"));
+			assert_ok!(commit(JUROR_3, 40, &[false, false], b"c"));
+			run_to(COMMIT_END);
+			assert_ok!(reveal(JUROR_1, 40, &[false, true], b"a"));
+			assert_ok!(reveal(JUROR_2, 40, &[true, false], b"b"));
+			run_to(REVEAL_END);
+			// Revealed 750 of 1000. Candidate 0: no 400 > yes 350; candidate 1: no 350 < yes
+			// 400. Majority vector [false, true] = JUROR_1's: its output is the jury's.
+			assert_eq!(
+				MockInference::concluded(),
+				vec![(
+					40,
+					Verdict::Decided {
+						correct: vec![false, true],
+						jury_output: Some(b"a".to_vec())
+					},
+					None
+				)]
+			);
+			// No side holds 2/3 of 750 (500): only the silent JUROR_3 is penalized.
+			let slashed: Vec<AccountId> = MockSlash::slashes().into_iter().map(|s| s.0).collect();
+			assert_eq!(slashed, vec![JUROR_3]);
+		});
+}
+
+#[test]
+fn tie_favours_the_executor_and_an_unclear_minority_is_not_penalized() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_1, REQUEST, &[false], b"x"));
+		assert_ok!(commit(JUROR_2, REQUEST, &[true], b"y"));
+		assert_ok!(commit(JUROR_3, REQUEST, &[true], b"y"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_1, REQUEST, &[false], b"x"));
+		assert_ok!(reveal(JUROR_2, REQUEST, &[true], b"y"));
+		assert_ok!(reveal(JUROR_3, REQUEST, &[true], b"y"));
+		run_to(REVEAL_END);
+		assert_eq!(
+			MockInference::concluded()[0].1,
+			Verdict::Decided { correct: vec![true], jury_output: None }
+		);
+		assert!(MockSlash::slashes().is_empty());
+		assert_eq!(Balances::balance(&EXECUTOR), 10_000 + BOND);
+	});
+}
+
+#[test]
+fn bond_is_split_among_several_accused() {
+	ExtBuilder::default().providers(vec![(JUROR_1, 500)]).build_and_execute(|| {
+		MockInference::add(40, vec![EXECUTOR, EXECUTOR_2, SPARE], true);
+		assert_ok!(challenge(CHALLENGER, 40));
+		assert_ok!(commit(JUROR_1, 40, &[true, true, true], b"o"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_1, 40, &[true, true, true], b"o"));
+		run_to(REVEAL_END);
+		// 100 / 3 = 33 each, the remainder to the first.
+		assert_eq!(Balances::balance(&EXECUTOR), 10_000 + 34);
+		assert_eq!(Balances::balance(&EXECUTOR_2), 10_000 + 33);
+		assert_eq!(Balances::balance(&SPARE), 10_000 + 33);
+		assert_eq!(Balances::balance(&CHALLENGER), 10_000 - BOND);
+		assert_eq!(held(CHALLENGER), 0);
+	});
+}
+
+#[test]
+fn bond_follows_the_conclusion_of_inference() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_1, REQUEST, &[true], b"o"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_1, REQUEST, &[true], b"o"));
+		// pallet-inference no longer had the request under dispute: `Undecided`.
+		MockInference::set_conclusion(Some(Conclusion::Undecided));
+		run_to(REVEAL_END);
+		assert_eq!(Balances::balance(&CHALLENGER), 10_000);
+		assert_eq!(held(CHALLENGER), 0);
+		assert_eq!(Balances::balance(&EXECUTOR), 10_000);
+	});
+}
+
+#[test]
+fn tally_queue_overflows_into_the_next_block() {
+	ExtBuilder::default().build_and_execute(|| {
+		for r in [10, 11, 12] {
+			MockInference::add(r, vec![EXECUTOR], true);
+		}
+		assert_ok!(challenge(CHALLENGER, 10));
+		assert_ok!(challenge(CHALLENGER_2, 11));
+		assert_ok!(challenge(CHALLENGER, 12));
+		assert_eq!(held(CHALLENGER), 2 * BOND);
+		assert_eq!(Tallies::<Test>::get(REVEAL_END).to_vec(), vec![10, 11]);
+		assert_eq!(Tallies::<Test>::get(REVEAL_END + 1).to_vec(), vec![12]);
+		let info = crate::Disputes::<Test>::get(12).unwrap();
+		// The reveal phase is not extended; only the tally waits.
+		assert_eq!((info.reveal_end, info.tally_at), (REVEAL_END, REVEAL_END + 1));
+		run_to(REVEAL_END);
+		let concluded: Vec<RequestId> = MockInference::concluded().iter().map(|c| c.0).collect();
+		assert_eq!(concluded, vec![10, 11]);
+		assert!(!Tallies::<Test>::contains_key(REVEAL_END));
+		assert_eq!(held(CHALLENGER), BOND);
+		DisputesPallet::do_try_state().unwrap();
+		run_to(REVEAL_END + 1);
+		let concluded: Vec<RequestId> = MockInference::concluded().iter().map(|c| c.0).collect();
+		assert_eq!(concluded, vec![10, 11, 12]);
+		assert_eq!(held(CHALLENGER), 0);
+		assert!(Tallies::<Test>::iter().next().is_none());
+	});
+}
+
+#[test]
+fn on_initialize_charges_per_queued_dispute() {
+	ExtBuilder::default().build_and_execute(|| {
+		let empty = <DisputesPallet as Hooks<u64>>::on_initialize(2);
+		for r in [10, 11] {
+			MockInference::add(r, vec![EXECUTOR], true);
+			assert_ok!(challenge(CHALLENGER, r));
+		}
+		System::set_block_number(REVEAL_END);
+		let two = <DisputesPallet as Hooks<u64>>::on_initialize(REVEAL_END);
+		assert_eq!(two, empty.saturating_add(DisputesPallet::tally_weight().saturating_mul(2)));
+		assert!(gone(10) && gone(11));
+	});
+}
+
+// ---- helpers ----
+
+#[test]
+fn juror_duties_follow_the_phases() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_eq!(
+			DisputesPallet::juror_duties(&JUROR_1),
+			vec![(REQUEST, Duty::Commit { until: COMMIT_END })]
+		);
+		assert!(DisputesPallet::juror_duties(&SPARE).is_empty());
+		assert_ok!(commit(JUROR_1, REQUEST, &[true], b"o"));
+		assert!(DisputesPallet::juror_duties(&JUROR_1).is_empty());
+		run_to(COMMIT_END);
+		assert_eq!(
+			DisputesPallet::juror_duties(&JUROR_1),
+			vec![(REQUEST, Duty::Reveal { until: REVEAL_END })]
+		);
+		// JUROR_2 missed the commit phase: nothing left to do.
+		assert!(DisputesPallet::juror_duties(&JUROR_2).is_empty());
+		assert_ok!(reveal(JUROR_1, REQUEST, &[true], b"o"));
+		assert!(DisputesPallet::juror_duties(&JUROR_1).is_empty());
+	});
+}
+
+#[test]
+fn commitment_of_follows_the_documented_formula() {
+	let out = b"canonical output";
+	let hash = H256(sp_io::hashing::blake2_256(out));
+	let expected = H256(sp_io::hashing::blake2_256(&(vec![true, false], hash, SALT).encode()));
+	assert_eq!(DisputesPallet::commitment_of(&[true, false], out, &SALT), expected);
+}
+
+#[test]
+fn integrity_test_passes() {
+	ExtBuilder::default().build_and_execute(|| {
+		<DisputesPallet as Hooks<u64>>::integrity_test();
+	});
+}
+
+#[test]
+fn try_state_detects_a_bond_mismatch() {
+	ExtBuilder::default().build().execute_with(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(DisputesPallet::do_try_state());
+		crate::Disputes::<Test>::mutate(REQUEST, |i| i.as_mut().unwrap().bond = BOND + 1);
+		assert!(DisputesPallet::do_try_state().is_err());
+	});
+}
