@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The main job: set up the machine, build verity-node, start a development chain and print its
-# RPC endpoint. Stops with Ctrl-C (or SIGTERM); the chain state lives in a temporary directory.
+# The main job: set up the machine, build verity-node, start a development chain, print its
+# RPC endpoint, and show the inference loop with the demo client (node/examples/demo_client.rs):
+# a request for the demo model, its provisional result, then the finalized result with its
+# secp256k1 receipt. Stops with Ctrl-C (or SIGTERM); the chain state lives in a temporary
+# directory.
 #
-#   scripts/run.sh                # dev chain on 127.0.0.1:9944
+#   scripts/run.sh                # dev chain on 127.0.0.1:9944 (VERITY_DEMO=0: no demo)
 #   VERITY_RPC_PORT=9955 scripts/run.sh
 #   scripts/run.sh --exit-after-finalized 3   # start, wait for finalized #3, stop (smoke test)
 set -euo pipefail
@@ -45,6 +48,12 @@ echo "Verity dev chain running."
 echo "  RPC endpoint: ws://127.0.0.1:$RPC_PORT (also http://127.0.0.1:$RPC_PORT)"
 echo "  node log:     $LOG"
 echo "  stop with Ctrl-C"
+
+if [ "${VERITY_DEMO:-1}" != 0 ]; then
+	echo "[run] demo client: one inference request, through to the finalized result"
+	"$CARGO_TARGET_DIR/release/examples/demo_client" "http://127.0.0.1:$RPC_PORT" ||
+		{ echo "[run] demo client failed; node log: $LOG" >&2; exit 1; }
+fi
 
 last=-1
 while kill -0 "$NODE_PID" 2>/dev/null; do

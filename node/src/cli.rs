@@ -47,4 +47,26 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	#[clap(flatten)]
+	pub verity: VerityArgs,
+}
+
+/// Options of the node's inference service (off-chain workers' engine and model store).
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerityArgs {
+	/// Wall-time limit of one model run in an off-chain worker, in milliseconds. A run over
+	/// it fails with a timeout (the executor reports failure); the node keeps going.
+	#[arg(long, value_name = "MS", default_value_t = 2_000)]
+	pub inference_timeout_ms: u64,
+
+	/// Most bytes of model files the node keeps in its model store
+	/// (`<base-path>/chains/<chain>/models`).
+	#[arg(long, value_name = "BYTES", default_value_t = 4 << 30)]
+	pub model_store_max_bytes: u64,
+
+	/// DEV ONLY: this node's executor posts perturbed outputs (with valid receipts), to test
+	/// and demonstrate disputes. Refused unless the chain is a development or local chain.
+	#[arg(long)]
+	pub dev_faulty_executor: bool,
 }

@@ -121,7 +121,19 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let explicit_rpc_port = cli.run.rpc_params.rpc_port.is_some();
+			let verity = cli.verity.clone();
 			runner.run_node_until_exit(|mut config| async move {
+				if verity.dev_faulty_executor &&
+					!matches!(
+						config.chain_spec.chain_type(),
+						sc_service::ChainType::Development | sc_service::ChainType::Local
+					) {
+					return Err(sc_cli::Error::Input(
+						"--dev-faulty-executor is refused on this chain: it is only for \
+						 development and local chains"
+							.into(),
+					));
+				}
 				// Upstream quietly moves the RPC server to a random port when the requested one
 				// is taken. An operator who named a port must learn that it is busy instead of
 				// running on a port nobody knows about, so only the default port may move.
@@ -138,10 +150,10 @@ pub fn run() -> sc_cli::Result<()> {
 							verity_runtime::opaque::Block,
 							<verity_runtime::opaque::Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, verity)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p =>
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, verity)
 							.map_err(sc_cli::Error::Service),
 				}
 			})

@@ -3,6 +3,7 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod inference_rpc;
 mod preflight;
 mod rpc;
 mod service;

@@ -16,7 +16,7 @@ use verity_runtime::{self, opaque::Block, RuntimeApi};
 /// functions are declared: the executor of blocks, of off-chain workers and of every tool
 /// that loads the runtime uses this tuple. The inference host functions (`verity-host`) are
 /// appended here; a host function once shipped stays here forever.
-pub type HostFunctions = (sp_io::SubstrateHostFunctions,);
+pub type HostFunctions = (sp_io::SubstrateHostFunctions, verity_host::HostFunctions);
 
 /// The wasm executor with Verity's host functions.
 pub type RuntimeExecutor = sc_executor::WasmExecutor<HostFunctions>;
@@ -136,7 +136,9 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	verity: crate::cli::VerityArgs,
 ) -> Result<TaskManager, ServiceError> {
+	let inference = inference_backend(&config, &verity)?;
 	let sc_service::PartialComponents {
 		client,
 		backend,
@@ -193,6 +195,11 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
+	set_fault_switch(&backend, verity.dev_faulty_executor);
+	if verity.dev_faulty_executor {
+		log::warn!("--dev-faulty-executor: this node's executor posts PERTURBED outputs");
+	}
+
 	if config.offchain_worker.enabled {
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
@@ -205,8 +212,13 @@ pub fn new_full<
 				)),
 				network_provider: Arc::new(network.clone()),
 				enable_http_requests: true,
-				// The inference engine extension is registered here for the workers.
-				custom_extensions: |_| vec![],
+				// Workers reach the engine and model store through the inference host functions.
+				custom_extensions: {
+					let inference = inference.clone();
+					move |_| {
+						vec![Box::new(verity_host::InferenceExt::new(inference.clone())) as Box<_>]
+					}
+				},
 			})?;
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",
@@ -226,9 +238,15 @@ pub fn new_full<
 		let client = client.clone();
 		let pool = transaction_pool.clone();
 
+		let inference = inference.clone();
 		Box::new(move |_| {
 			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
-			crate::rpc::create_full(deps).map_err(Into::into)
+			let other = |e: Box<dyn std::error::Error + Send + Sync>| ServiceError::Other(e.to_string());
+			let mut module = crate::rpc::create_full(deps).map_err(other)?;
+			let verity =
+				crate::inference_rpc::module(client.clone(), inference.clone()).map_err(other)?;
+			module.merge(verity).map_err(|e| ServiceError::Other(e.to_string()))?;
+			Ok(module)
 		})
 	};
 
@@ -331,4 +349,33 @@ pub fn new_full<
 	}
 
 	Ok(task_manager)
+}
+
+/// The engine and model store behind the inference host functions: one per node, shared by
+/// every worker (plans are cached across blocks), the store under the chain's base path.
+fn inference_backend(
+	config: &Configuration,
+	verity: &crate::cli::VerityArgs,
+) -> Result<Arc<verity_host::HostBackend>, ServiceError> {
+	use verity_engine::engine::{Engine, Limits};
+	let dir = config.base_path.config_dir(config.chain_spec.id()).join("models");
+	let store = verity_host::ModelStore::open(&dir, verity.model_store_max_bytes).map_err(|e| {
+		ServiceError::Other(format!("cannot open the model store {}: {e}", dir.display()))
+	})?;
+	let limits = Limits {
+		run_timeout: Some(Duration::from_millis(verity.inference_timeout_ms)),
+		..Limits::default()
+	};
+	log::info!("Model store: {}", dir.display());
+	Ok(Arc::new(verity_host::HostBackend::new(Arc::new(Engine::new(limits)), store)))
+}
+
+/// Record the dev fault switch where the workers read it (persistent offchain storage); cleared
+/// when the flag is absent so a restart without it behaves honestly.
+fn set_fault_switch(backend: &FullBackend, on: bool) {
+	use codec::Encode;
+	use sp_core::offchain::OffchainStorage;
+	if let Some(mut storage) = backend.offchain_storage() {
+		storage.set(sp_offchain::STORAGE_PREFIX, verity_runtime::workers::FAULT_KEY, &on.encode());
+	}
 }

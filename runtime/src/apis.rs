@@ -83,7 +83,8 @@ impl_runtime_apis! {
 
 	impl sp_offchain::OffchainWorkerApi<Block> for Runtime {
 		fn offchain_worker(header: &<Block as BlockT>::Header) {
-			Executive::offchain_worker(header)
+			Executive::offchain_worker(header);
+			crate::workers::offchain_worker(header.number);
 		}
 	}
 

@@ -121,8 +121,52 @@ pub mod demo_model {
 	}
 }
 
-/// The demo model, provider and delegation of the dev presets (see the module docs).
-fn demo_models_and_providers() -> (ModelsConfig, ProvidersConfig) {
+/// Compressed secp256k1 public keys of the dev executor keys `//Alice` ... `//Ferdie` (key
+/// type `vexe`), which `--dev`/`--alice` etc. insert as the `executor` session key. Constants
+/// because the presets are built in the runtime, which cannot derive ECDSA keys; a test
+/// derives them again.
+pub const DEV_EXECUTOR_KEYS: [(&str, [u8; 33]); 6] = [
+	("Alice", hex_literal("020a1091341fe5664bfa1782d5e04779689068c916b04cb365ec3153755684d9a1")),
+	("Bob", hex_literal("0390084fdbf27d2b79d26a4f13f0ccd982cb755a661969143c37cbc49ef5b91f27")),
+	("Charlie", hex_literal("0389411795514af1627765eceffcbd002719f031604fadd7d188e2dc585b4e1afb")),
+	("Dave", hex_literal("03bc9d0ca094bd5b8b3225d7651eac5d18c1c04bf8ae8f8b263eebca4e1410ed0c")),
+	("Eve", hex_literal("031d10105e323c4afce225208f71a6441ee327a65b9e646e772500c74d31f669aa")),
+	("Ferdie", hex_literal("0291f1217d5a04cb83312ee3d88a6e6b33284e053e6ccfc3a90339a0299d12967c")),
+];
+
+const fn hex_literal(s: &str) -> [u8; 33] {
+	const fn nibble(c: u8) -> u8 {
+		match c {
+			b'0'..=b'9' => c - b'0',
+			b'a'..=b'f' => c - b'a' + 10,
+			_ => panic!("not lowercase hex"),
+		}
+	}
+	let b = s.as_bytes();
+	assert!(b.len() == 66, "33 bytes of hex");
+	let mut out = [0u8; 33];
+	let mut i = 0;
+	while i < 33 {
+		out[i] = nibble(b[2 * i]) * 16 + nibble(b[2 * i + 1]);
+		i += 1;
+	}
+	out
+}
+
+/// The executor account of a dev key (`Sr25519Keyring` name, e.g. `Alice`).
+pub fn dev_executor(keyring: Sr25519Keyring) -> AccountId {
+	let name = alloc::format!("{keyring}");
+	let key = DEV_EXECUTOR_KEYS
+		.iter()
+		.find(|(n, _)| *n == name)
+		.map(|(_, k)| *k)
+		.unwrap_or(DEV_EXECUTOR_KEYS[0].1);
+	crate::workers::executor_account(&sp_core::ecdsa::Public::from_raw(key))
+}
+
+/// The demo model, providers and delegation of the dev presets (see the module docs):
+/// `providers` serve the demo model with their dev executor keys, Bob delegates to Alice.
+fn demo_models_and_providers(providers: &[Sr25519Keyring]) -> (ModelsConfig, ProvidersConfig) {
 	let alice = Sr25519Keyring::Alice.to_account_id();
 	let bob = Sr25519Keyring::Bob.to_account_id();
 	let models = ModelsConfig {
@@ -133,15 +177,19 @@ fn demo_models_and_providers() -> (ModelsConfig, ProvidersConfig) {
 			Some(demo_model::ONNX.to_vec()),
 		)],
 	};
-	// Alice's worker signs results with her own account: the dev keystore already has it.
 	let providers = ProvidersConfig {
-		providers: vec![(
-			alice.clone(),
-			DEMO_PROVIDER_BOND,
-			DEMO_PROVIDER_COMMISSION,
-			vec![demo_model::ID],
-			alice.clone(),
-		)],
+		providers: providers
+			.iter()
+			.map(|k| {
+				(
+					k.to_account_id(),
+					DEMO_PROVIDER_BOND,
+					DEMO_PROVIDER_COMMISSION,
+					vec![demo_model::ID],
+					dev_executor(*k),
+				)
+			})
+			.collect(),
 		delegations: vec![(bob, alice, DEMO_DELEGATION)],
 	};
 	(models, providers)
@@ -151,8 +199,9 @@ fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
+	providers: &[Sr25519Keyring],
 ) -> Value {
-	let (models_config, providers_config) = demo_models_and_providers();
+	let (models_config, providers_config) = demo_models_and_providers(providers);
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
@@ -173,16 +222,29 @@ fn authority(sr: Sr25519Keyring, ed: Ed25519Keyring) -> (AuraId, GrandpaId) {
 	(sr.public().into(), ed.public().into())
 }
 
-/// Alice validates alone.
+/// The dev accounts and their dev executor accounts (executors pay transaction fees up
+/// front; accepted results and failure reports are refunded).
+fn endowed() -> Vec<AccountId> {
+	Sr25519Keyring::iter()
+		.map(|k| k.to_account_id())
+		.chain(Sr25519Keyring::iter().filter(|k| {
+			DEV_EXECUTOR_KEYS.iter().any(|(n, _)| alloc::format!("{k}") == *n)
+		}).map(dev_executor))
+		.collect()
+}
+
+/// Alice validates alone and is the only provider.
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
-		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
+		endowed(),
 		Sr25519Keyring::Alice.to_account_id(),
+		&[Sr25519Keyring::Alice],
 	)
 }
 
-/// Alice, Bob, Charlie and Dave validate.
+/// Alice, Bob, Charlie and Dave validate; Alice, Charlie and Dave are providers (so a
+/// dispute over one has two others to judge it).
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
 		vec![
@@ -191,8 +253,9 @@ pub fn local_config_genesis() -> Value {
 			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 			authority(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
-		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
+		endowed(),
 		Sr25519Keyring::Alice.to_account_id(),
+		&[Sr25519Keyring::Alice, Sr25519Keyring::Charlie, Sr25519Keyring::Dave],
 	)
 }
 
@@ -229,6 +292,20 @@ mod tests {
 	}
 
 	#[test]
+	fn dev_executor_keys_are_the_dev_seeds() {
+		use sp_core::{ecdsa, Pair};
+		for (name, key) in DEV_EXECUTOR_KEYS {
+			let pair = ecdsa::Pair::from_string(&alloc::format!("//{name}"), None).unwrap();
+			assert_eq!(pair.public().0, key, "{name}");
+		}
+		let alice = ecdsa::Pair::from_string("//Alice", None).unwrap().public();
+		assert_eq!(
+			dev_executor(Sr25519Keyring::Alice),
+			sp_runtime::traits::IdentifyAccount::into_account(sp_runtime::MultiSigner::from(alice))
+		);
+	}
+
+	#[test]
 	fn local_testnet_has_four_validators() {
 		let json = get_preset(&PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)).unwrap();
 		let value: Value = serde_json::from_slice(&json).unwrap();
@@ -254,7 +331,7 @@ mod tests {
 
 	/// The demo model is `Active` with its bytes stored and deposit held, Alice serves it with
 	/// her bond held, Bob's delegation is recorded, and both pallets' invariants hold.
-	fn check_demo_state() {
+	fn check_demo_state(providers: usize) {
 		use crate::{Balances, Providers, RuntimeHoldReason};
 		use frame_support::traits::fungible::{Inspect, InspectHold};
 		use pallet_models::{ModelRegistry, ModelStatus};
@@ -288,7 +365,7 @@ mod tests {
 		assert_eq!(provider.status, ProviderStatus::Active);
 		assert_eq!(provider.commission, DEMO_PROVIDER_COMMISSION);
 		assert_eq!(provider.models.to_vec(), vec![demo_model::ID]);
-		assert_eq!(provider.executor, alice);
+		assert_eq!(provider.executor, dev_executor(Sr25519Keyring::Alice));
 		assert_eq!(provider.stakers, 2);
 		assert_eq!(Providers::stake_of(&alice, &alice), DEMO_PROVIDER_BOND);
 		assert_eq!(Providers::stake_of(&alice, &bob), DEMO_DELEGATION);
@@ -298,40 +375,44 @@ mod tests {
 				&RuntimeHoldReason::Providers(pallet_providers::HoldReason::Stake),
 				&pallet_account
 			),
-			DEMO_PROVIDER_BOND + DEMO_DELEGATION
+			DEMO_PROVIDER_BOND * providers as crate::Balance + DEMO_DELEGATION
 		);
 		// The pallet account was endowed by the providers genesis, so it can never be reaped.
 		assert_eq!(Balances::balance(&pallet_account), crate::EXISTENTIAL_DEPOSIT);
 		assert_eq!(Balances::balance(&alice), ENDOWMENT - DEMO_PROVIDER_BOND - model_deposit);
 		assert_eq!(Balances::balance(&bob), ENDOWMENT - DEMO_DELEGATION);
+		let chosen =
+			<Providers as ExecutorSelection<_>>::select(&demo_model::ID, 9, Default::default(), &[]);
+		assert_eq!(chosen.len(), providers);
+		assert!(chosen.contains(&alice));
 		assert_eq!(
-			<Providers as ExecutorSelection<_>>::select(
-				&demo_model::ID,
-				1,
-				Default::default(),
-				&[]
-			),
-			vec![alice.clone()]
+			<Providers as ExecutorSelection<_>>::provider_of(&dev_executor(Sr25519Keyring::Alice)),
+			Some(alice)
 		);
-		assert_eq!(<Providers as ExecutorSelection<_>>::provider_of(&alice), Some(alice));
+		assert_eq!(
+			Balances::balance(&dev_executor(Sr25519Keyring::Alice)),
+			ENDOWMENT,
+			"executor accounts are endowed for fees"
+		);
 
 		#[cfg(feature = "try-runtime")]
 		{
 			crate::Models::do_try_state().unwrap();
 			Providers::do_try_state().unwrap();
+			crate::Inference::do_try_state().unwrap();
 		}
 	}
 
 	#[test]
 	fn development_genesis_has_active_demo_model_provider_and_delegation() {
 		sp_io::TestExternalities::new(genesis_storage(sp_genesis_builder::DEV_RUNTIME_PRESET))
-			.execute_with(check_demo_state);
+			.execute_with(|| check_demo_state(1));
 	}
 
 	#[test]
 	fn local_testnet_genesis_has_active_demo_model_provider_and_delegation() {
 		sp_io::TestExternalities::new(genesis_storage(LOCAL_TESTNET_RUNTIME_PRESET))
-			.execute_with(check_demo_state);
+			.execute_with(|| check_demo_state(3));
 	}
 
 	#[test]

@@ -30,6 +30,7 @@ pub use apis::RuntimeApi;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod workers;
 
 extern crate alloc;
 
@@ -64,10 +65,14 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The session keys a validator registers: Aura for authoring, GRANDPA for finality.
+	/// The session keys of a node: Aura for authoring, GRANDPA for finality, the executor key
+	/// for inference duties.
 	pub struct SessionKeys {
 		pub aura: Aura,
 		pub grandpa: Grandpa,
+		/// The executor key of a provider's node (secp256k1): signs results, receipts and
+		/// jury votes from the node's off-chain workers. `--dev`/`--alice` insert `//Alice`.
+		pub executor: workers::ExecutorKey,
 	}
 }
 
@@ -215,4 +220,10 @@ mod runtime {
 
 	#[runtime::pallet_index(11)]
 	pub type Providers = pallet_providers;
+
+	#[runtime::pallet_index(12)]
+	pub type Inference = pallet_inference;
+
+	#[runtime::pallet_index(13)]
+	pub type Disputes = pallet_disputes;
 }

@@ -366,3 +366,68 @@ pub fn run_to_exit(args: &[&str], timeout: Duration) -> (Option<i32>, String) {
 	};
 	(status.code(), fs::read_to_string(&err_path).unwrap())
 }
+
+/// `Inference::request` for the demo model with `input`, paying at most 1 VRT.
+pub fn request_call(input: Vec<u8>, policy: pallet_inference::Policy) -> RuntimeCall {
+	RuntimeCall::Inference(pallet_inference::Call::request {
+		model: verity_runtime::genesis_config_presets::demo_model::ID,
+		input: frame_support::BoundedVec::truncate_from(input),
+		max_fee: verity_runtime::UNIT,
+		policy,
+	})
+}
+
+/// The demo model's reference input, canonical.
+pub fn demo_input() -> Vec<u8> {
+	use verity_runtime::genesis_config_presets::demo_model;
+	demo_model::canonical_f32_list(&demo_model::INPUT_DIMS, demo_model::REFERENCE_INPUT)
+}
+
+pub fn inference_events(events: &[RuntimeEvent]) -> Vec<pallet_inference::Event<Runtime>> {
+	events
+		.iter()
+		.filter_map(|e| match e {
+			RuntimeEvent::Inference(e) => Some(e.clone()),
+			_ => None,
+		})
+		.collect()
+}
+
+/// Scans blocks `from..` until one has an event for which `pick` returns `Some`; returns the
+/// block number and that value.
+pub async fn wait_event<T>(
+	node: &mut Node,
+	from: u32,
+	timeout: Duration,
+	mut pick: impl FnMut(&RuntimeEvent) -> Option<T>,
+) -> (u32, T) {
+	let deadline = Instant::now() + timeout;
+	let mut next = from;
+	loop {
+		while let Some(hash) = node.block_hash(next).await {
+			for e in node.events(hash).await {
+				if let Some(v) = pick(&e) {
+					return (next, v);
+				}
+			}
+			next += 1;
+		}
+		assert!(Instant::now() < deadline, "{}: event not seen:\n{}", node.name, node.log_tail());
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
+/// Signs, submits and waits for the inclusion of `call` by `signer`; panics if it failed.
+pub async fn execute(node: &mut Node, signer: &sr25519::Pair, call: RuntimeCall) -> (H256, u32) {
+	let start = node.best_number().await;
+	let xt = node.sign(signer, call).await;
+	node.submit(&xt).await.expect("accepted by the pool");
+	let (hash, number) = node.wait_included(&xt, start, Duration::from_secs(60)).await;
+	let failed = node.events(hash).await.into_iter().find_map(|e| match e {
+		RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) =>
+			Some(dispatch_error),
+		_ => None,
+	});
+	assert!(failed.is_none(), "{}: extrinsic failed: {failed:?}", node.name);
+	(hash, number)
+}

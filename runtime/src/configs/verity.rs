@@ -1,4 +1,5 @@
-//! Configs of the Verity pallets (models, providers) and the protocol timings they share.
+//! Configs of the Verity pallets (models, providers, inference) and the protocol timings they
+//! share.
 //!
 //! Timings are in blocks (6 s each) and follow DESIGN.md ("Parameters"). They are deliberately
 //! short so that a whole request life (challenge, dispute, unbonding) can be watched on a dev
@@ -11,11 +12,12 @@ use frame_support::{
 	traits::{ConstU32, EnsureOrigin},
 	PalletId,
 };
+use sp_runtime::Perbill;
 use frame_system::{EnsureRoot, RawOrigin};
 
 use super::super::{
-	AccountId, Balance, Balances, BlockNumber, Models, Runtime, RuntimeHoldReason, RuntimeOrigin,
-	MICRO_UNIT, UNIT,
+	AccountId, Balance, Balances, BlockNumber, Disputes, Inference, Models, Providers, Runtime,
+	RuntimeHoldReason, RuntimeOrigin, DAYS, MICRO_UNIT, MILLI_UNIT, UNIT,
 };
 
 /// Blocks after a result during which anyone may challenge it (pallet-inference).
@@ -24,20 +26,31 @@ pub const CHALLENGE_WINDOW: BlockNumber = 10;
 pub const COMMIT_PERIOD: BlockNumber = 5;
 /// Blocks jurors have to reveal their verdicts (pallet-disputes).
 pub const REVEAL_PERIOD: BlockNumber = 5;
-/// Longest time a dispute takes to reach a verdict: commit then reveal.
-pub const DISPUTE_PERIOD: BlockNumber = COMMIT_PERIOD + REVEAL_PERIOD;
-/// Blocks unbonded stake stays slashable. Must exceed `CHALLENGE_WINDOW + DISPUTE_PERIOD` (20)
+/// Blocks a tally may be pushed back when its block's tally queue is full
+/// (`pallet_disputes::TALLY_LOOKAHEAD`).
+pub const TALLY_LOOKAHEAD: BlockNumber = 16;
+/// Longest time a dispute takes to reach a verdict: commit, reveal, and a tally pushed back
+/// as far as it can be.
+pub const DISPUTE_PERIOD: BlockNumber = COMMIT_PERIOD + REVEAL_PERIOD + TALLY_LOOKAHEAD;
+/// Blocks unbonded stake stays slashable. Must exceed `CHALLENGE_WINDOW + DISPUTE_PERIOD` (36)
 /// so stake cannot leave before every result it backed can be challenged and judged; the
 /// margin covers a challenge submitted in the last block of the window.
-pub const UNBONDING_PERIOD: BlockNumber = 28;
+pub const UNBONDING_PERIOD: BlockNumber = 40;
 
 /// Largest model whose bytes are stored on chain (8 MiB); larger models are served from URIs.
 pub const MAX_MODEL_SIZE: u32 = 8 * 1024 * 1024;
 /// Size of one uploaded chunk (1 MiB): fits the 3.75 MiB of a block open to normal
 /// transactions with room for other traffic.
 pub const CHUNK_SIZE: u32 = 1024 * 1024;
-/// Largest reference input of a model, matching the protocol's 64 KiB request input limit.
-pub const MAX_REFERENCE_SIZE: u32 = 64 * 1024;
+/// Largest canonical input or output of an inference (64 KiB, DESIGN.md "Parameters").
+pub const MAX_IO_SIZE: u32 = 64 * 1024;
+/// Largest reference input or output of a model: the request input and output limit.
+pub const MAX_REFERENCE_SIZE: u32 = MAX_IO_SIZE;
+/// Blocks an executor has to post its result. A worker posts in the block after the
+/// request for models that run in well under a block; the rest is slack for a busy pool.
+pub const RESULT_DEADLINE: BlockNumber = 5;
+/// Largest `k` of a `Redundant(k)` request.
+pub const MAX_REDUNDANCY: u32 = 5;
 
 // Compile-time checks of the orderings the pallets' `integrity_test`s assert at start-up.
 const _: () = assert!(UNBONDING_PERIOD > CHALLENGE_WINDOW + DISPUTE_PERIOD);
@@ -65,6 +78,23 @@ parameter_types! {
 	pub const UnbondingPeriod: BlockNumber = UNBONDING_PERIOD;
 	pub const ChallengeWindow: BlockNumber = CHALLENGE_WINDOW;
 	pub const DisputePeriod: BlockNumber = DISPUTE_PERIOD;
+
+	/// Paid per executor on top of the model's royalty: 0.01 VRT.
+	pub const ExecutionFee: Balance = 10 * MILLI_UNIT;
+	/// 1 % of the provider's stake for a missed deadline, paid to the requester.
+	pub const MissedDeadlinePenalty: Perbill = Perbill::from_percent(1);
+	/// 10 % of the provider's stake for an output a jury found wrong.
+	pub const WrongResultPenalty: Perbill = Perbill::from_percent(10);
+	pub const ResultDeadline: BlockNumber = RESULT_DEADLINE;
+	/// Final requests stay readable (storage, RPC) for a day.
+	pub const RequestRetention: BlockNumber = DAYS;
+
+	/// A challenger's bond: 10 VRT, lost to the executor when the jury upholds the result.
+	pub const ChallengeBond: Balance = 10 * UNIT;
+	/// Half the drawn jury's stake must reveal for a verdict.
+	pub const JuryQuorum: Perbill = Perbill::from_percent(50);
+	/// Taken from a juror that does not reveal, or votes against a 2/3 majority.
+	pub const JurorPenalty: Perbill = Perbill::from_percent(1);
 }
 
 /// An origin that is a signed account whose sr25519 public key is a current Aura authority,
@@ -169,5 +199,68 @@ pub struct ProvidersBenchmarkHelper;
 impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersBenchmarkHelper {
 	fn activate_model(owner: &AccountId, model: pallet_models::ModelId) {
 		pallet_models::Pallet::<Runtime>::insert_active_model_for_benchmarks(owner, model);
+	}
+}
+
+impl pallet_inference::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = Models;
+	type Executors = Providers;
+	type Rewards = Providers;
+	type Slash = Providers;
+	type Disputes = Disputes;
+	/// Executor keys are secp256k1 (`executor` session key): the same key signs transactions
+	/// and receipts, so a receipt is checked against the submitting account.
+	type Receipts = pallet_inference::EcdsaReceipts;
+	type ExecutionFee = ExecutionFee;
+	type MaxInputLen = ConstU32<MAX_IO_SIZE>;
+	type MaxOutputLen = ConstU32<MAX_IO_SIZE>;
+	type MaxRedundancy = ConstU32<MAX_REDUNDANCY>;
+	type ResultDeadline = ResultDeadline;
+	type ChallengeWindow = ChallengeWindow;
+	/// An optimistic request is tried on up to three providers before it is refunded.
+	type MaxAttempts = ConstU32<3>;
+	type MissedDeadlinePenalty = MissedDeadlinePenalty;
+	type WrongResultPenalty = WrongResultPenalty;
+	/// Deadlines, window closes and pruning handled per block: 256 finalizations fit in a
+	/// block's on_initialize budget by the estimated weights.
+	type MaxTimeoutsPerBlock = ConstU32<256>;
+	type RetentionPeriod = RequestRetention;
+	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_disputes::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Inference = Inference;
+	/// Jurors are a stake-weighted sample of the other providers serving the model: they can
+	/// re-execute it, and have stake to lose for not revealing.
+	type Jury = Providers;
+	type Slash = Providers;
+	type ChallengeBond = ChallengeBond;
+	type JurySize = ConstU32<7>;
+	type CommitPeriod = ConstU32<COMMIT_PERIOD>;
+	type RevealPeriod = ConstU32<REVEAL_PERIOD>;
+	type Quorum = JuryQuorum;
+	type JurorPenalty = JurorPenalty;
+	/// Every slot of the largest redundant request can be a candidate.
+	type MaxCandidates = ConstU32<MAX_REDUNDANCY>;
+	type MaxOutputLen = ConstU32<MAX_IO_SIZE>;
+	type MaxDisputesPerBlock = ConstU32<16>;
+	type WeightInfo = pallet_disputes::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = DisputesBenchmarkHelper;
+}
+
+/// pallet-disputes' benchmarks are not wired into this runtime yet (they need a challengeable
+/// request with real providers); this helper only satisfies the type.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct DisputesBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_disputes::BenchmarkHelper<AccountId> for DisputesBenchmarkHelper {
+	fn challengeable_request(_candidates: u32, _jurors: u32) -> pallet_inference::RequestId {
+		0
 	}
 }

@@ -1,0 +1,166 @@
+//! Disputes on a four-validator local network where Alice, Charlie and Dave are providers and
+//! Dave's node runs with `--dev-faulty-executor`:
+//! - an honest result (Alice's) survives a bogus challenge: the jury (Charlie, Dave) re-executes
+//!   and upholds it, the challenger's bond goes to Alice, the result is finalized;
+//! - a faulty result (Dave's) is challenged: the jury (Alice, Charlie) finds it wrong, Dave and
+//!   his stake are slashed to the challenger, the requester is refunded, the jury's output is
+//!   recorded as the result.
+//! Executors are steered by chilling the other providers while the request is made; they
+//! unchill before the challenge so they can sit on the jury.
+
+mod common;
+
+use common::*;
+use pallet_inference::{Policy, RequestStatus};
+use sp_keyring::Sr25519Keyring;
+use std::time::Duration;
+use verity_runtime::{configs::verity::ChallengeBond, Runtime, RuntimeCall, RuntimeEvent};
+
+type Request = pallet_inference::RequestOf<Runtime>;
+
+fn providers_call(call: pallet_providers::Call<Runtime>) -> RuntimeCall {
+	RuntimeCall::Providers(call)
+}
+
+async fn set_chilled(node: &mut Node, who: &[Sr25519Keyring], chilled: bool) {
+	for k in who {
+		let call = if chilled {
+			pallet_providers::Call::chill {}
+		} else {
+			pallet_providers::Call::unchill {}
+		};
+		execute(node, &k.pair(), providers_call(call)).await;
+	}
+}
+
+/// Requests the demo model with only `executor` selectable; returns the request id and the
+/// block its result became provisional in.
+async fn request_served_by(
+	node: &mut Node,
+	executor: Sr25519Keyring,
+	others: &[Sr25519Keyring],
+	requester: Sr25519Keyring,
+) -> (u64, u32) {
+	set_chilled(node, others, true).await;
+	let (hash, at) =
+		execute(node, &requester.pair(), request_call(demo_input(), Policy::Optimistic)).await;
+	let id = inference_events(&node.events(hash).await)
+		.into_iter()
+		.find_map(|e| match e {
+			pallet_inference::Event::Assigned { request, provider, .. } => {
+				assert_eq!(provider, executor.to_account_id(), "only {executor} is selectable");
+				Some(request)
+			},
+			_ => None,
+		})
+		.expect("assigned");
+	set_chilled(node, others, false).await;
+	let (provisional, _) = wait_event(node, at, Duration::from_secs(90), |e| match e {
+		RuntimeEvent::Inference(pallet_inference::Event::ResultProvisional { request, .. })
+			if *request == id => Some(()),
+		_ => None,
+	})
+	.await;
+	(id, provisional)
+}
+
+async fn challenge_and_wait(node: &mut Node, id: u64, challenger: Sr25519Keyring) -> (u32, Vec<RuntimeEvent>) {
+	let (_, challenged_at) = execute(
+		node,
+		&challenger.pair(),
+		RuntimeCall::Disputes(pallet_disputes::Call::challenge { request: id }),
+	)
+	.await;
+	let (at, _) = wait_event(node, challenged_at, Duration::from_secs(240), |e| match e {
+		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeResolved { request, .. })
+			if *request == id => Some(()),
+		_ => None,
+	})
+	.await;
+	let events = node.events(node.block_hash(at).await.unwrap()).await;
+	(at, events)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn juries_uphold_honest_results_and_slash_faulty_ones() {
+	use Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve};
+	let dir = TempDir::new("disputes");
+	let mut alice = Node::spawn(
+		"alice",
+		&dir.0.join("alice"),
+		&["--chain", "local", "--validator", "--alice", "--node-key", &format!("{:064x}", 1)],
+	);
+	alice.wait_ready(Duration::from_secs(60)).await;
+	let bootnode = alice.multiaddr().await;
+	let mut others = Vec::new();
+	for (i, name) in ["bob", "charlie", "dave"].iter().enumerate() {
+		let key = format!("{:064x}", i + 2);
+		let flag = format!("--{name}");
+		let mut args =
+			vec!["--chain", "local", "--validator", flag.as_str(), "--node-key", &key, "--bootnodes", &bootnode];
+		if *name == "dave" {
+			args.push("--dev-faulty-executor");
+		}
+		others.push(Node::spawn(name, &dir.0.join(name), &args));
+	}
+	for node in others.iter_mut() {
+		node.wait_ready(Duration::from_secs(60)).await;
+	}
+	alice.wait_finalized(2, Duration::from_secs(120)).await;
+
+	// 1. Honest Alice, bogus challenge by Bob.
+	let (id, _) = request_served_by(&mut alice, Alice, &[Charlie, Dave], Eve).await;
+	let bob_before = alice.account(&Bob.to_account_id(), None).await;
+	let (at, events) = challenge_and_wait(&mut alice, id, Bob).await;
+	let resolved = events.iter().find_map(|e| match e {
+		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeResolved { request, conclusion, .. })
+			if *request == id => Some(format!("{conclusion:?}")),
+		_ => None,
+	});
+	assert!(resolved.as_deref().is_some_and(|o| o.contains("AllCorrect")), "{events:?}");
+	let req: Request = alice
+		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), Some(alice.block_hash(at).await.unwrap()))
+		.await
+		.unwrap();
+	assert_eq!(req.status, RequestStatus::Finalized { at });
+	assert_eq!(req.outcome.unwrap().slot, Some(0));
+	let bob_after = alice.account(&Bob.to_account_id(), None).await;
+	assert!(
+		bob_after.data.free + ChallengeBond::get() <= bob_before.data.free,
+		"the bogus challenger lost its bond"
+	);
+	assert_eq!(bob_after.data.reserved, 0);
+
+	// 2. Faulty Dave, rightful challenge by Bob.
+	let (id, _) = request_served_by(&mut alice, Dave, &[Alice, Charlie], Eve).await;
+	let eve_before = alice.account(&Eve.to_account_id(), None).await;
+	let (at, events) = challenge_and_wait(&mut alice, id, Bob).await;
+	let slashed = events.iter().find_map(|e| match e {
+		RuntimeEvent::Inference(pallet_inference::Event::ExecutorSlashed { request, provider, slashed })
+			if *request == id => Some((provider.clone(), *slashed)),
+		_ => None,
+	});
+	let (provider, amount) = slashed.unwrap_or_else(|| panic!("Dave slashed: {events:?}"));
+	assert_eq!(provider, Dave.to_account_id());
+	assert!(amount > 0);
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::Inference(pallet_inference::Event::ResultCorrected { request, .. }) if *request == id
+	)));
+	let hash = alice.block_hash(at).await.unwrap();
+	let req: Request = alice
+		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), Some(hash))
+		.await
+		.unwrap();
+	assert_eq!(req.status, RequestStatus::Finalized { at });
+	assert_eq!(req.outcome.unwrap().slot, None, "the jury's output is the result");
+	assert_eq!(req.held, 0);
+	// Eve paid nothing for the wrong result: her fee came back (her later balance is at least
+	// what it was after the request).
+	let eve_after = alice.account(&Eve.to_account_id(), Some(hash)).await;
+	assert_eq!(eve_after.data.reserved, 0);
+	assert!(eve_after.data.free >= eve_before.data.free);
+	// The chain still finalizes.
+	let head = alice.best_number().await;
+	alice.wait_finalized(head, Duration::from_secs(60)).await;
+}

@@ -1,0 +1,200 @@
+//! The inference loop on a real `--dev` node: a request for the demo model is executed by
+//! Alice's off-chain worker (her `//Alice` executor key), the result is provisional with a
+//! secp256k1 receipt, then finalized and paid out as specified; a malformed request is
+//! refused with its error and no inference fee is held.
+
+mod common;
+
+use codec::Decode;
+use common::*;
+use pallet_inference::{Policy, RequestStatus, ResultRecord};
+use sp_core::{Pair as _, H256};
+use sp_keyring::Sr25519Keyring;
+use std::time::Duration;
+use verity_runtime::{
+	configs::verity::{ExecutionFee, CHALLENGE_WINDOW},
+	genesis_config_presets::{demo_model, dev_executor},
+	BlockNumber, Runtime, RuntimeEvent,
+};
+
+type Request = pallet_inference::RequestOf<Runtime>;
+type Posted = ResultRecord<verity_runtime::AccountId, BlockNumber, frame_support::traits::ConstU32<{ 64 * 1024 }>>;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_chain_runs_the_inference_loop() {
+	let dir = TempDir::new("inference-dev");
+	let mut node = Node::spawn("dev", &dir.0, &["--dev"]);
+	node.wait_ready(Duration::from_secs(60)).await;
+
+	let requester = Sr25519Keyring::Charlie;
+	let who = requester.to_account_id();
+	let input = demo_input();
+	let start = node.best_number().await;
+	let xt = node.sign(&requester.pair(), request_call(input.clone(), Policy::Optimistic)).await;
+	node.submit(&xt).await.expect("request accepted by the pool");
+	let (block, requested_at) = node.wait_included(&xt, start, Duration::from_secs(60)).await;
+
+	let events = inference_events(&node.events(block).await);
+	let (id, fee) = events
+		.iter()
+		.find_map(|e| match e {
+			pallet_inference::Event::Requested { request, requester, fee, .. } if *requester == who =>
+				Some((*request, *fee)),
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("Requested event in {events:?}"));
+	assert_eq!(fee, demo_model::PRICE_PER_CALL + ExecutionFee::get());
+	assert!(events.iter().any(|e| matches!(
+		e,
+		pallet_inference::Event::Assigned { request, executor, .. }
+			if *request == id && *executor == dev_executor(Sr25519Keyring::Alice)
+	)));
+
+	// Alice's worker runs the model and posts a provisional result.
+	let (provisional_at, (output_hash, until)) =
+		wait_event(&mut node, requested_at + 1, Duration::from_secs(90), |e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::ResultProvisional {
+				request,
+				output_hash,
+				until,
+			}) if *request == id => Some((*output_hash, *until)),
+			_ => None,
+		})
+		.await;
+	println!(
+		"request {id}: included in block {requested_at}, provisional in block {provisional_at} \
+		 ({} block(s) later)",
+		provisional_at - requested_at
+	);
+	assert_eq!(until, provisional_at + CHALLENGE_WINDOW);
+	let at = node.block_hash(provisional_at).await.unwrap();
+	let posted: Posted = node
+		.storage(&pallet_inference::Results::<Runtime>::hashed_key_for(id, 0), Some(at))
+		.await
+		.expect("result stored");
+	assert_eq!(posted.provider, Sr25519Keyring::Alice.to_account_id());
+	assert_eq!(posted.output_hash, output_hash);
+	assert_eq!(H256(sp_io::hashing::blake2_256(&posted.output)), output_hash);
+
+	// The output agrees with the model's reference output under its rule (ArgMax).
+	let ours = verity_engine::decode_tensors(&posted.output).expect("canonical output");
+	let spec = demo_model::spec();
+	let reference = verity_engine::decode_tensors(&spec.reference_output).unwrap();
+	assert!(verity_engine::agrees_all(&spec.acceptance, &ours, &reference));
+
+	// The receipt: ecrecover over keccak(domain, request, model, input hash, output hash)
+	// gives the Ethereum address of Alice's executor key, and the chain's check accepts it.
+	let req: Request = node
+		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), Some(at))
+		.await
+		.unwrap();
+	assert_eq!(req.input_hash, H256(sp_io::hashing::blake2_256(&input)));
+	let message = pallet_inference::receipt_message(id, &demo_model::ID, &req.input_hash, &output_hash);
+	let alice_exec = sp_core::ecdsa::Pair::from_string("//Alice", None).unwrap();
+	let expected_address = {
+		let sig = alice_exec.sign_prehashed(&[1u8; 32]);
+		let key = sp_io::crypto::secp256k1_ecdsa_recover(&sig.0, &[1u8; 32]).ok().unwrap();
+		sp_io::hashing::keccak_256(&key)[12..].to_vec()
+	};
+	sp_io::TestExternalities::default().execute_with(|| {
+		let address = pallet_inference::receipt_signer_address(&message, &posted.receipt).unwrap();
+		assert_eq!(address.to_vec(), expected_address);
+		assert!(<pallet_inference::EcdsaReceipts as pallet_inference::ReceiptVerifier<_>>::verify(
+			&dev_executor(Sr25519Keyring::Alice),
+			&message,
+			&posted.receipt
+		));
+	});
+
+	// After the challenge window the result is final: royalty to the owner, the execution fee
+	// to Alice's pool, nothing held from the requester.
+	let (finalized_at, (royalty, fees)) =
+		wait_event(&mut node, provisional_at + 1, Duration::from_secs(120), |e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::ResultFinalized {
+				request,
+				royalty,
+				execution_fees,
+				output_hash: h,
+			}) if *request == id && *h == output_hash => Some((*royalty, *execution_fees)),
+			_ => None,
+		})
+		.await;
+	assert_eq!(finalized_at, until);
+	assert_eq!(royalty, demo_model::PRICE_PER_CALL);
+	assert_eq!(fees, ExecutionFee::get());
+	let fin = node.block_hash(finalized_at).await.unwrap();
+	let req: Request = node
+		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), Some(fin))
+		.await
+		.unwrap();
+	assert_eq!(req.status, RequestStatus::Finalized { at: finalized_at });
+	assert_eq!(req.held, 0);
+	let account = node.account(&who, Some(fin)).await;
+	assert_eq!(account.data.reserved, 0, "no fee stays held");
+
+	// A malformed input (wrong shape) is refused at `request` with its error; no inference
+	// fee is held or taken (only the transaction fee).
+	let bad = demo_model::canonical_f32_list(&[1, 63], &demo_model::REFERENCE_INPUT[..63 * 4]);
+	let start = node.best_number().await;
+	let before = node.account(&who, None).await;
+	let xt = node.sign(&requester.pair(), request_call(bad, Policy::Optimistic)).await;
+	node.submit(&xt).await.expect("accepted by the pool");
+	let (block, number) = node.wait_included(&xt, start, Duration::from_secs(60)).await;
+	let events = node.events(block).await;
+	let failed = events.iter().find_map(|e| match e {
+		RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) =>
+			Some(*dispatch_error),
+		_ => None,
+	});
+	let Some(sp_runtime::DispatchError::Module(err)) = failed else {
+		panic!("request with a bad input must fail: {events:?}")
+	};
+	let error = pallet_inference::Error::<Runtime>::decode(&mut &err.error[..]).unwrap();
+	assert!(matches!(error, pallet_inference::Error::InputSpecMismatch), "{error:?}");
+	let after = node.account(&who, Some(block)).await;
+	let tx_fee = events
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { who: w, actual_fee, .. },
+			) if *w == who => Some(*actual_fee),
+			_ => None,
+		})
+		.unwrap();
+	let _ = number;
+	assert_eq!(after.data.reserved, 0);
+	assert_eq!(after.data.free, before.data.free - tx_fee);
+}
+
+/// A model run that times out in the worker (here every run: a 0 ms limit) makes the executor
+/// report failure instead of posting anything; the request is refunded (no other provider on
+/// a dev chain) and block production goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn timed_out_runs_are_reported_and_refunded() {
+	let dir = TempDir::new("inference-timeout");
+	let mut node = Node::spawn("dev-timeout", &dir.0, &["--dev", "--inference-timeout-ms", "0"]);
+	node.wait_ready(Duration::from_secs(60)).await;
+	let requester = Sr25519Keyring::Charlie;
+	let (_, requested_at) =
+		execute(&mut node, &requester.pair(), request_call(demo_input(), Policy::Optimistic)).await;
+	let (failed_at, _) = wait_event(&mut node, requested_at, Duration::from_secs(90), |e| match e {
+		RuntimeEvent::Inference(pallet_inference::Event::ExecutionFailed { provider, .. }) =>
+			Some(provider.clone()),
+		_ => None,
+	})
+	.await;
+	let (_, reason) = wait_event(&mut node, failed_at, Duration::from_secs(30), |e| match e {
+		RuntimeEvent::Inference(pallet_inference::Event::Refunded { reason, .. }) => Some(*reason),
+		_ => None,
+	})
+	.await;
+	assert_eq!(reason, pallet_inference::RefundReason::NoResult);
+	assert!(!inference_events(&node.events(node.block_hash(failed_at).await.unwrap()).await)
+		.iter()
+		.any(|e| matches!(e, pallet_inference::Event::ResultSubmitted { .. })));
+	let account = node.account(&requester.to_account_id(), None).await;
+	assert_eq!(account.data.reserved, 0, "the fee was released");
+	// Blocks keep coming.
+	let head = node.best_number().await;
+	node.wait_finalized(head + 2, Duration::from_secs(60)).await;
+}
