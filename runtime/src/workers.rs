@@ -16,6 +16,9 @@
 //!   phase it reveals what it kept. The salt is the node's offchain randomness, so other jurors
 //!   cannot guess a commitment from the candidates.
 //!
+//! Every validator's worker also **attests** pending models with its Aura key (the
+//! determinism certificate of pallet-models), see [`attest_models`].
+//!
 //! Workers can overlap and repeat (one per imported block), so every duty is claimed in
 //! offchain local storage with the block it was attempted at, and retried only after
 //! [`RETRY_AFTER`] blocks if the chain still shows it open. Transactions are signed with the
@@ -57,6 +60,12 @@ impl sp_runtime::BoundToRuntimeAppPublic for ExecutorKey {
 	type Public = executor_app::Public;
 }
 
+/// Key type of Aura keys: validators attest models with them.
+pub const AURA_KEY_TYPE: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"aura");
+
+/// Most pending models one worker run attests (each is a model load and run).
+const ATTESTATIONS_PER_RUN: usize = 4;
+
 /// Persistent offchain storage key of the dev fault switch (a SCALE `bool`).
 pub const FAULT_KEY: &[u8] = b"verity::dev-faulty-executor";
 
@@ -75,15 +84,63 @@ pub fn executor_account(key: &ecdsa::Public) -> AccountId {
 
 /// Entry point, called by `OffchainWorkerApi::offchain_worker` after the pallets' hooks.
 pub fn offchain_worker(now: BlockNumber) {
-	let keys = sp_io::crypto::ecdsa_public_keys(EXECUTOR_KEY_TYPE);
-	if keys.is_empty() {
-		return;
-	}
 	let mut nonces = Nonces::default();
+	attest_models(now, &mut nonces);
+	let keys = sp_io::crypto::ecdsa_public_keys(EXECUTOR_KEY_TYPE);
 	for key in keys {
 		let account = executor_account(&key);
 		execute_assignments(&key, &account, now, &mut nonces);
 		judge_disputes(&key, &account, now, &mut nonces);
+	}
+}
+
+/// Validators' determinism certificate: for every pending model whose bytes are verified, a
+/// validator's worker loads the model, runs the reference input and submits `attest` with its
+/// output; the chain judges it against the reference output under the model's rule. A model
+/// the engine refuses (unparsable, unsupported op, over limits) is attested with an empty
+/// output, which rejects it: it must never become active. A model whose bytes cannot be
+/// fetched yet is left for a later block.
+fn attest_models(now: BlockNumber, nonces: &mut Nonces) {
+	let keys: Vec<_> = sp_io::crypto::sr25519_public_keys(AURA_KEY_TYPE)
+		.into_iter()
+		.map(|k| (AccountId::from(k.0), k))
+		.filter(|(a, _)| crate::configs::verity::EnsureAuraAuthority::is_authority(a))
+		.collect();
+	if keys.is_empty() {
+		return;
+	}
+	let pending: Vec<_> = pallet_models::Models::<Runtime>::iter()
+		.filter(|(_, m)| m.status == pallet_models::ModelStatus::Pending && m.bytes_verified)
+		.take(ATTESTATIONS_PER_RUN)
+		.collect();
+	for (id, info) in pending {
+		let attested = pallet_models::Attestations::<Runtime>::get(id);
+		for (account, key) in &keys {
+			if attested.contains(account) || !claim(b"attest", id, account, now) {
+				continue;
+			}
+			let output = match ensure_model(&id).and_then(|()| {
+				let max = <Runtime as pallet_models::Config>::MaxReferenceSize::get();
+				verity_host::run(&id.0, &info.spec.reference_input, max)
+			}) {
+				Ok(output) => output,
+				Err(HostError::InvalidModel | HostError::InvalidInput | HostError::OutputTooLarge { .. }) =>
+					Vec::new(),
+				Err(e) => {
+					log::warn!(target: LOG, "model 0x{}: cannot attest yet: {e:?}", hex(&id.0));
+					unclaim(b"attest", id, account);
+					continue;
+				},
+			};
+			log::info!(target: LOG, "model 0x{}: attesting", hex(&id.0));
+			let call = RuntimeCall::Models(pallet_models::Call::attest {
+				hash: id,
+				output: output.try_into().unwrap_or_default(),
+			});
+			if submit_signed(key, account, call, now, nonces).is_err() {
+				log::warn!(target: LOG, "model 0x{}: attestation not accepted by the pool", hex(&id.0));
+			}
+		}
 	}
 }
 
@@ -170,7 +227,7 @@ fn judge_disputes(key: &ecdsa::Public, account: &AccountId, now: BlockNumber, no
 }
 
 /// Claim a duty for this block unless it was attempted less than `RETRY_AFTER` blocks ago.
-fn claim(kind: &[u8], id: RequestId, who: &AccountId, now: BlockNumber) -> bool {
+fn claim(kind: &[u8], id: impl Encode, who: &AccountId, now: BlockNumber) -> bool {
 	let key = (b"verity::duty", kind, id, who).encode();
 	let r = StorageValueRef::persistent(&key).mutate(
 		|last: Result<Option<BlockNumber>, StorageRetrievalError>| match last {
@@ -183,7 +240,7 @@ fn claim(kind: &[u8], id: RequestId, who: &AccountId, now: BlockNumber) -> bool 
 
 /// Forget a claim so that the next block tries again (transient failures such as a busy
 /// engine).
-fn unclaim(kind: &[u8], id: RequestId, who: &AccountId) {
+fn unclaim(kind: &[u8], id: impl Encode, who: &AccountId) {
 	let key = (b"verity::duty", kind, id, who).encode();
 	StorageValueRef::persistent(&key).clear();
 }
@@ -376,8 +433,17 @@ impl Nonces {
 }
 
 /// Sign `call` with the executor key and put it into the transaction pool.
-fn submit_signed(
-	key: &ecdsa::Public,
+/// A key of this node that signs worker transactions.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+	/// An executor key.
+	Executor(&'a ecdsa::Public),
+	/// A validator's Aura key (model attestations).
+	Aura(&'a sp_core::sr25519::Public),
+}
+
+fn submit_signed<'a>(
+	key: impl Into<Key<'a>>,
 	account: &AccountId,
 	call: RuntimeCall,
 	now: BlockNumber,
@@ -397,17 +463,35 @@ fn submit_signed(
 		frame_system::WeightReclaim::<Runtime>::new(),
 	);
 	let payload = SignedPayload::new(call, extension).map_err(|_| ())?;
-	let signature = payload
-		.using_encoded(|bytes| sp_io::crypto::ecdsa_sign(EXECUTOR_KEY_TYPE, key, bytes))
-		.ok_or(())?;
+	let signature = match key.into() {
+		Key::Executor(key) => payload
+			.using_encoded(|bytes| sp_io::crypto::ecdsa_sign(EXECUTOR_KEY_TYPE, key, bytes))
+			.map(MultiSignature::Ecdsa),
+		Key::Aura(key) => payload
+			.using_encoded(|bytes| sp_io::crypto::sr25519_sign(AURA_KEY_TYPE, key, bytes))
+			.map(MultiSignature::Sr25519),
+	}
+	.ok_or(())?;
 	let (call, extension, _) = payload.deconstruct();
 	let xt = UncheckedExtrinsic::new_signed(
 		call,
 		MultiAddress::Id(account.clone()),
-		MultiSignature::Ecdsa(signature),
+		signature,
 		extension,
 	);
 	sp_io::offchain::submit_transaction(xt.encode())
+}
+
+impl<'a> From<&'a ecdsa::Public> for Key<'a> {
+	fn from(k: &'a ecdsa::Public) -> Self {
+		Key::Executor(k)
+	}
+}
+
+impl<'a> From<&'a sp_core::sr25519::Public> for Key<'a> {
+	fn from(k: &'a sp_core::sr25519::Public) -> Self {
+		Key::Aura(k)
+	}
 }
 
 fn hex(bytes: &[u8]) -> alloc::string::String {
