@@ -65,6 +65,7 @@ async fn request_served_by(
 }
 
 async fn challenge_and_wait(node: &mut Node, id: u64, challenger: Sr25519Keyring) -> (u32, Vec<RuntimeEvent>) {
+	let t0 = std::time::Instant::now();
 	let (_, challenged_at) = execute(
 		node,
 		&challenger.pair(),
@@ -78,6 +79,12 @@ async fn challenge_and_wait(node: &mut Node, id: u64, challenger: Sr25519Keyring
 	})
 	.await;
 	let events = node.events(node.block_hash(at).await.unwrap()).await;
+	println!(
+		"dispute on request {id}: challenge in block {challenged_at}, resolved in block {at} \
+		 ({} blocks, {:.0} s from submitting the challenge)",
+		at - challenged_at,
+		t0.elapsed().as_secs_f64()
+	);
 	(at, events)
 }
 
