@@ -16,7 +16,7 @@ use sp_core::{crypto::Pair as _, H256};
 use sp_keyring::Sr25519Keyring;
 use std::time::{Duration, Instant};
 use verity_runtime::{
-	genesis_config_presets::demo_model, Nonce, Runtime, RuntimeCall, SignedPayload, TxExtension,
+	genesis_config_presets::demo_model, Nonce, RuntimeCall, SignedPayload,
 	UncheckedExtrinsic,
 };
 
@@ -39,18 +39,7 @@ async fn sign(client: &HttpClient, signer: Sr25519Keyring, call: RuntimeCall) ->
 	let tx = version["transactionVersion"].as_u64().ok_or("no transactionVersion")? as u32;
 	let genesis: String = client.request("chain_getBlockHash", rpc_params![0]).await?;
 	let genesis = H256::from_slice(&unhex(&genesis));
-	let ext: TxExtension = (
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(sp_runtime::generic::Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(nonce),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-		frame_system::WeightReclaim::<Runtime>::new(),
-	);
+	let ext = verity_runtime::tx_extension(sp_runtime::generic::Era::Immortal, nonce);
 	let implicit = ((), spec, tx, genesis, genesis, (), (), (), None, ());
 	let payload = SignedPayload::from_raw(call.clone(), ext.clone(), implicit);
 	let signature = payload.using_encoded(|p| signer.pair().sign(p));

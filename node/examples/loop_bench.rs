@@ -26,8 +26,8 @@ use std::{
 	time::{Duration, Instant},
 };
 use verity_runtime::{
-	genesis_config_presets::demo_model, Nonce, Runtime, RuntimeCall, RuntimeEvent, SignedPayload,
-	TxExtension, UncheckedExtrinsic,
+	genesis_config_presets::demo_model, Nonce, RuntimeCall, RuntimeEvent, SignedPayload,
+	UncheckedExtrinsic,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -57,18 +57,7 @@ impl Chain {
 		let version: Value = self.client.request("state_getRuntimeVersion", rpc_params![]).await?;
 		let genesis: String = self.client.request("chain_getBlockHash", rpc_params![0]).await?;
 		let genesis = H256::from_slice(&unhex(&genesis));
-		let ext: TxExtension = (
-			frame_system::CheckNonZeroSender::<Runtime>::new(),
-			frame_system::CheckSpecVersion::<Runtime>::new(),
-			frame_system::CheckTxVersion::<Runtime>::new(),
-			frame_system::CheckGenesis::<Runtime>::new(),
-			frame_system::CheckEra::<Runtime>::from(sp_runtime::generic::Era::Immortal),
-			frame_system::CheckNonce::<Runtime>::from(nonce),
-			frame_system::CheckWeight::<Runtime>::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-			frame_system::WeightReclaim::<Runtime>::new(),
-		);
+		let ext = verity_runtime::tx_extension(sp_runtime::generic::Era::Immortal, nonce);
 		let implicit = (
 			(),
 			version["specVersion"].as_u64().unwrap_or_default() as u32,

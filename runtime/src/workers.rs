@@ -30,7 +30,7 @@
 //! a perturbed output (with a valid receipt), for tests and demos of disputes.
 
 use crate::{
-	AccountId, BlockNumber, Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic,
+	AccountId, BlockNumber, Runtime, RuntimeCall, SignedPayload, UncheckedExtrinsic,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -450,18 +450,7 @@ fn submit_signed<'a>(
 	nonces: &mut Nonces,
 ) -> Result<(), ()> {
 	let nonce = nonces.next(account);
-	let extension: TxExtension = (
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(Era::mortal(TX_LONGEVITY, u64::from(now))),
-		frame_system::CheckNonce::<Runtime>::from(nonce),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-		frame_system::WeightReclaim::<Runtime>::new(),
-	);
+	let extension = crate::tx_extension(Era::mortal(TX_LONGEVITY, u64::from(now)), nonce);
 	let payload = SignedPayload::new(call, extension).map_err(|_| ())?;
 	let signature = match key.into() {
 		Key::Executor(key) => payload

@@ -19,7 +19,7 @@ use std::{
 };
 use verity_runtime::{
 	AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall, RuntimeEvent, SignedPayload,
-	TxExtension, UncheckedExtrinsic,
+	UncheckedExtrinsic,
 };
 
 /// Path of the binary Cargo built for this test run.
@@ -260,18 +260,7 @@ impl Node {
 		let tx_version = version["transactionVersion"].as_u64().unwrap() as u32;
 		let genesis = self.block_hash(0).await.unwrap();
 
-		let tx_ext: TxExtension = (
-			frame_system::CheckNonZeroSender::<Runtime>::new(),
-			frame_system::CheckSpecVersion::<Runtime>::new(),
-			frame_system::CheckTxVersion::<Runtime>::new(),
-			frame_system::CheckGenesis::<Runtime>::new(),
-			frame_system::CheckEra::<Runtime>::from(sp_runtime::generic::Era::Immortal),
-			frame_system::CheckNonce::<Runtime>::from(nonce),
-			frame_system::CheckWeight::<Runtime>::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-			frame_system::WeightReclaim::<Runtime>::new(),
-		);
+		let tx_ext = verity_runtime::tx_extension(sp_runtime::generic::Era::Immortal, nonce);
 		let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), (), None, ());
 		let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
 		let signature = payload.using_encoded(|p| signer.sign(p));

@@ -104,7 +104,7 @@ pub mod pallet {
 		traits::{One, Saturating, Zero},
 		Perbill,
 	};
-	use verity_engine::{agrees_all, decode_tensors, TensorSpec};
+	use verity_engine::{agrees_all, check_list, decode_tensors, ListError, TensorSpec};
 
 	/// The balance type of the currency.
 	pub type BalanceOf<T> =
@@ -422,13 +422,11 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Check a canonical tensor list against specs; `Err` names the first problem.
 		pub fn check_tensors(specs: &[TensorSpec], encoded: &[u8]) -> Result<(), Error<T>> {
-			let tensors = decode_tensors(encoded).map_err(|_| Error::<T>::MalformedInput)?;
-			ensure!(tensors.len() == specs.len(), Error::<T>::InputCountMismatch);
-			ensure!(
-				specs.iter().zip(&tensors).all(|(s, t)| s.check(t).is_ok()),
-				Error::<T>::InputSpecMismatch
-			);
-			Ok(())
+			check_list(specs, encoded).map(|_| ()).map_err(|e| match e {
+				ListError::Malformed => Error::<T>::MalformedInput,
+				ListError::Count { .. } => Error::<T>::InputCountMismatch,
+				ListError::Spec { .. } => Error::<T>::InputSpecMismatch,
+			})
 		}
 
 		pub(crate) fn do_request(

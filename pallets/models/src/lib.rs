@@ -526,12 +526,7 @@ pub mod pallet {
 
 		/// Whether `encoded` is a canonical tensor list matching `specs` one to one.
 		pub fn satisfies(specs: &[TensorSpec], encoded: &[u8]) -> bool {
-			match verity_engine::decode_tensors(encoded) {
-				Ok(tensors) =>
-					tensors.len() == specs.len() &&
-						specs.iter().zip(&tensors).all(|(s, t)| s.check(t).is_ok()),
-				Err(_) => false,
-			}
+			verity_engine::check_list(specs, encoded).is_ok()
 		}
 
 		/// Whether an attester's `output` agrees with the spec's reference output under the

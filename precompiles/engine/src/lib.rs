@@ -34,7 +34,7 @@ mod maxpool;
 pub mod testing;
 
 pub use rules::{agrees, agrees_all, AcceptanceRule};
-pub use spec::{Dim, ModelIo, SpecError, TensorSpec};
+pub use spec::{check_list, Dim, ListError, ModelIo, SpecError, TensorSpec};
 pub use tensor::{
 	commitment, decode_tensors, encode_tensors, tensor_commitment, DType, Tensor, TensorError,
 	Tensors, MAX_ELEMENTS, MAX_RANK, MAX_TENSORS,

@@ -2,7 +2,7 @@
 //!
 //! Specs are stored on chain by the model registry, so they are bounded and `MaxEncodedLen`.
 
-use crate::tensor::{DType, Tensor, MAX_RANK, MAX_TENSORS};
+use crate::tensor::{decode_tensors, DType, Tensor, MAX_RANK, MAX_TENSORS};
 use bounded_collections::{BoundedVec, ConstU32};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -86,6 +86,30 @@ impl TensorSpec {
 				(None, Some(_)) => false,
 			})
 	}
+}
+
+/// Why an encoded tensor list does not satisfy a list of specs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ListError {
+	/// The bytes are not a canonical tensor list.
+	Malformed,
+	/// The list has `found` tensors, the specs `expected`.
+	Count { expected: u32, found: u32 },
+	/// Tensor `index` does not satisfy its spec.
+	Spec { index: u32, error: SpecError },
+}
+
+/// Decode a canonical tensor list and check it against `specs`, one to one. The runtime uses
+/// it for request inputs, posted outputs and models' reference vectors.
+pub fn check_list(specs: &[TensorSpec], encoded: &[u8]) -> Result<alloc::vec::Vec<Tensor>, ListError> {
+	let tensors = decode_tensors(encoded).map_err(|_| ListError::Malformed)?;
+	if tensors.len() != specs.len() {
+		return Err(ListError::Count { expected: specs.len() as u32, found: tensors.len() as u32 });
+	}
+	for (index, (spec, t)) in specs.iter().zip(&tensors).enumerate() {
+		spec.check(t).map_err(|error| ListError::Spec { index: index as u32, error })?;
+	}
+	Ok(tensors)
 }
 
 /// A model's declared inputs and outputs, in graph order.
