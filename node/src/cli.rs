@@ -33,6 +33,12 @@ pub enum Subcommand {
 
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Runtime benchmarks (`benchmark pallet` writes the pallets' `weights.rs`). Only in a node
+	/// built with `--features runtime-benchmarks`; see `scripts/bench_weights.sh`.
+	#[cfg(feature = "runtime-benchmarks")]
+	#[command(subcommand)]
+	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 }
 
 #[derive(Debug, clap::Parser)]

@@ -118,6 +118,26 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<verity_runtime::opaque::Block>(&config))
 		},
+		#[cfg(feature = "runtime-benchmarks")]
+		Some(Subcommand::Benchmark(cmd)) => {
+			use frame_benchmarking_cli::BenchmarkCmd;
+			let runner = cli.create_runner(cmd)?;
+			match cmd {
+				// The runtime imports the verity-host functions, so the benchmark executor must
+				// provide them; no benchmarked call runs a model, so no engine is registered.
+				BenchmarkCmd::Pallet(cmd) => runner.sync_run(|config| {
+					cmd.run_with_spec::<sp_runtime::traits::HashingFor<
+						verity_runtime::opaque::Block,
+					>, verity_host::HostFunctions>(Some(config.chain_spec))
+				}),
+				BenchmarkCmd::Machine(cmd) => runner.sync_run(|config| {
+					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
+				}),
+				_ => Err(sc_cli::Error::Input(
+					"this node supports `benchmark pallet` and `benchmark machine` only".into(),
+				)),
+			}
+		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let explicit_rpc_port = cli.run.rpc_params.rpc_port.is_some();
