@@ -53,6 +53,21 @@ pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
 	out.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
+/// sc-cli's panic hook (sp-panic-handler) ends the process on a panic in any thread that has
+/// not opted into unwinding. The engine's run threads catch tract's panics so that a hostile
+/// model fails its run instead of stopping the node; for them the panic is logged and unwinds.
+/// Every other thread keeps the abort hook.
+fn let_engine_threads_unwind() {
+	let abort_hook = std::panic::take_hook();
+	std::panic::set_hook(Box::new(move |info| {
+		if std::thread::current().name() == Some(verity_engine::engine::WORKER_THREAD_NAME) {
+			log::warn!(target: "verity::engine", "a model run panicked (caught; the run fails): {info}");
+		} else {
+			abort_hook(info)
+		}
+	}));
+}
+
 /// Parses the command line and runs the node or a subcommand.
 pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
@@ -140,6 +155,7 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let_engine_threads_unwind();
 			let explicit_rpc_port = cli.run.rpc_params.rpc_port.is_some();
 			let verity = cli.verity.clone();
 			runner.run_node_until_exit(|mut config| async move {

@@ -155,7 +155,12 @@ impl Ctx {
 			}
 			self.backend.put_model(&model.0, &bytes).map_err(|e| err(format!("{e:?}")))?;
 		}
-		let output = self.backend.run(&model.0, input).map_err(|e| err(format!("{e:?}")))?;
+		// Loading parses the model on this thread, inside the engine's `catch_unwind`; without
+		// the guard the node's panic hook would end the process before the unwind is caught.
+		let output = {
+			let _unwind = sp_panic_handler::AbortGuard::force_unwind();
+			self.backend.run(&model.0, input).map_err(|e| err(format!("{e:?}")))?
+		};
 		Ok(json!({
 			"output": hex(&output),
 			"outputHash": hex(&sp_io::hashing::blake2_256(&output)),

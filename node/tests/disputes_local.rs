@@ -4,7 +4,9 @@
 //!   and upholds it, the challenger's bond goes to Alice, the result is finalized;
 //! - a faulty result (Dave's) is challenged: the jury (Alice, Charlie) finds it wrong, Dave and
 //!   his stake are slashed to the challenger, the requester is refunded, the jury's output is
-//!   recorded as the result.
+//!   recorded as the result;
+//! - `Redundant(2)` with Dave as one executor opens a dispute by itself; the third provider
+//!   judges, Dave is slashed and the honest executor's result is finalized.
 //! Executors are steered by chilling the other providers while the request is made; they
 //! unchill before the challenge so they can sit on the jury.
 
@@ -167,6 +169,63 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 	let eve_after = alice.account(&Eve.to_account_id(), Some(hash)).await;
 	assert_eq!(eve_after.data.reserved, 0);
 	assert!(eve_after.data.free >= eve_before.data.free);
+	// 3. Redundant(2) with faulty Dave as one of the two executors: the outputs disagree, which
+	// opens a dispute with no challenger; the third provider (the jury) re-executes, Dave is
+	// slashed and the honest executor's result is finalized. Nobody is chilled here (a chilled
+	// provider sits on no jury), so requests are made until one has Dave among its executors.
+	let mut with_dave = None;
+	for _ in 0..8 {
+		let (hash, at) =
+			execute(&mut alice, &Eve.pair(), request_call(demo_input(), Policy::Redundant(2))).await;
+		let assigned: Vec<(u64, u32, sp_runtime::AccountId32)> = inference_events(&alice.events(hash).await)
+			.into_iter()
+			.filter_map(|e| match e {
+				pallet_inference::Event::Assigned { request, slot, provider, .. } =>
+					Some((request, slot, provider)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(assigned.len(), 2, "two executors: {assigned:?}");
+		if let Some((id, _, _)) = assigned.iter().find(|(_, _, p)| *p == Dave.to_account_id()) {
+			let (_, honest_slot, honest) =
+				assigned.iter().find(|(_, _, p)| *p != Dave.to_account_id()).cloned().unwrap();
+			with_dave = Some((*id, at, honest_slot, honest));
+			break;
+		}
+	}
+	let (id, at, honest_slot, honest) = with_dave.expect("Dave selected for one of 8 Redundant(2) requests");
+	let (_, (challenger, jurors)) = wait_event(&mut alice, at, Duration::from_secs(90), |e| match e {
+		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeOpened { request, challenger, jurors, .. })
+			if *request == id => Some((challenger.clone(), jurors.clone())),
+		_ => None,
+	})
+	.await;
+	assert_eq!(challenger, None, "opened by pallet-inference, not by a challenge");
+	assert!(!jurors.is_empty() && !jurors.contains(&Dave.to_account_id()) && !jurors.contains(&honest));
+	let (at, _) = wait_event(&mut alice, at, Duration::from_secs(240), |e| match e {
+		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeResolved { request, .. }) if *request == id =>
+			Some(()),
+		_ => None,
+	})
+	.await;
+	let hash = alice.block_hash(at).await.unwrap();
+	let events = inference_events(&alice.events(hash).await);
+	assert!(
+		events.iter().any(|e| matches!(e,
+			pallet_inference::Event::ExecutorSlashed { request, provider, slashed }
+				if *request == id && *provider == Dave.to_account_id() && *slashed > 0)),
+		"Dave slashed: {events:?}"
+	);
+	assert!(events.iter().any(|e| matches!(e,
+		pallet_inference::Event::ResultFinalized { request, .. } if *request == id)));
+	let req: Request = alice
+		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), Some(hash))
+		.await
+		.unwrap();
+	assert_eq!(req.status, RequestStatus::Finalized { at });
+	assert_eq!(req.outcome.unwrap().slot, Some(honest_slot), "the honest executor's result stands");
+	assert_eq!(req.held, 0);
+
 	// The chain still finalizes.
 	let head = alice.best_number().await;
 	alice.wait_finalized(head, Duration::from_secs(60)).await;

@@ -1,5 +1,6 @@
-//! Benchmarks of pallet-providers (v2). No benchmark has a delegator-count component: payout
-//! and slash never iterate delegators (see `slash`, measured with its bucket count only).
+//! Benchmarks of pallet-providers (v2). Payout and slash never iterate delegators; `delegate`
+//! and `slash` carry a delegator-count component `d` only to show that their weights are flat
+//! in it (docs/benchmarks.md has the table).
 
 use super::*;
 use alloc::{vec, vec::Vec};
@@ -109,9 +110,14 @@ mod benchmarks {
 		assert!(Pallet::<T>::stake_of(&p, &p) < big::<T>());
 	}
 
+	/// Delegating to a provider that already has `d` delegators: flat in `d` (per-share
+	/// accounting), measured up to [`BENCHMARKED_DELEGATORS`] to show it.
 	#[benchmark]
-	fn delegate() {
+	fn delegate(d: Linear<0, BENCHMARKED_DELEGATORS>) {
 		let p = setup_provider::<T>(1);
+		for i in 0..d {
+			delegator::<T>(&p, i + 1);
+		}
 		pay_reward::<T>(&p);
 		let d = funded::<T>("delegator", 0);
 
@@ -238,10 +244,14 @@ mod benchmarks {
 		}
 	}
 
-	/// Slash touching `b` unbonding buckets. There is deliberately no delegator component.
+	/// Slash touching `b` unbonding buckets of a provider with `d` further delegators (flat in
+	/// `d`: the slash scales the provider's pools, never a delegator's ledger).
 	#[benchmark]
-	fn slash(b: Linear<0, { T::UnbondingBuckets::get() }>) {
+	fn slash(b: Linear<0, { T::UnbondingBuckets::get() }>, d: Linear<0, BENCHMARKED_DELEGATORS>) {
 		let p = setup_provider::<T>(1);
+		for i in 0..d {
+			delegator::<T>(&p, 1_000_000 + i);
+		}
 		let span: BlockNumberFor<T> = Pallet::<T>::bucket_span().into();
 		for i in 0..b {
 			let d = delegator::<T>(&p, i);

@@ -29,8 +29,8 @@ pub trait WeightInfo {
 	fn bond_more() -> Weight;
 	/// `unbond`.
 	fn unbond() -> Weight;
-	/// `delegate` (new ledger).
-	fn delegate() -> Weight;
+	/// `delegate` (new ledger) to a provider with `d` delegators already (flat in `d`).
+	fn delegate(d: u32) -> Weight;
 	/// `undelegate` (worst case: closes the ledger and pays rewards).
 	fn undelegate() -> Weight;
 	/// `withdraw` of `u` matured unlocking chunks (worst case: closes the ledger and removes a leaving provider).
@@ -50,7 +50,7 @@ pub trait WeightInfo {
 	/// `Rewards::reward` (not a call; for callers to charge).
 	fn reward() -> Weight;
 	/// `Slash::slash` touching `b` unbonding buckets. Independent of the number of delegators.
-	fn slash(b: u32) -> Weight;
+	fn slash(b: u32, d: u32) -> Weight;
 	/// `ExecutorSelection::select` over `p` indexed providers (one draw per requested executor; count is bounded by `p`).
 	fn select(p: u32) -> Weight;
 }
@@ -75,7 +75,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
-	fn delegate() -> Weight {
+	fn delegate(_d: u32) -> Weight {
 		Weight::from_parts(60_000_000, 5_000)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -131,7 +131,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
-	fn slash(b: u32) -> Weight {
+	fn slash(b: u32, _d: u32) -> Weight {
 		Weight::from_parts(60_000_000, 5_000)
 			.saturating_add(Weight::from_parts(5_000_000, 2_500).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
@@ -165,7 +165,7 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
-	fn delegate() -> Weight {
+	fn delegate(_d: u32) -> Weight {
 		Weight::from_parts(60_000_000, 5_000)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -221,7 +221,7 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
-	fn slash(b: u32) -> Weight {
+	fn slash(b: u32, _d: u32) -> Weight {
 		Weight::from_parts(60_000_000, 5_000)
 			.saturating_add(Weight::from_parts(5_000_000, 2_500).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))

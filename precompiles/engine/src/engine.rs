@@ -325,9 +325,14 @@ impl Pool {
 	}
 }
 
+/// The name of the engine's run threads. A host process whose panic hook ends the process (a
+/// Substrate node's does) must let panics on these threads unwind: every tract call on them
+/// is inside `catch_unwind`, and a hostile model must fail its run, not stop the process.
+pub const WORKER_THREAD_NAME: &str = "verity-inference";
+
 /// Start one worker; the caller has already counted it in `live`.
 fn spawn_worker(shared: Arc<PoolShared>) -> std::io::Result<()> {
-	std::thread::Builder::new().name("verity-inference".into()).spawn(move || {
+	std::thread::Builder::new().name(WORKER_THREAD_NAME.into()).spawn(move || {
 		let guard = WorkerGuard(shared);
 		let mut state = StateCache::default();
 		loop {

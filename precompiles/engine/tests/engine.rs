@@ -463,3 +463,22 @@ fn engine_is_send_and_sync() {
 	assert_send_sync::<Engine>();
 	assert_send_sync::<Arc<Engine>>();
 }
+
+/// `tests/data/gather.onnx`: `y = table[index]` with a constant `table` of 8 floats (`1.5 * i`)
+/// and an i64 `index` input of shape [1]. tract indexes the table without a bounds check, so an
+/// index out of range panics inside tract (release builds too): the engine must return an
+/// error and keep serving. The node's end-to-end test uses the same file.
+#[test]
+fn out_of_range_gather_is_an_error_and_the_engine_survives() {
+	let bytes = include_bytes!("data/gather.onnx");
+	let e = engine();
+	let h = model_hash(bytes);
+	e.load(bytes, &h).unwrap();
+	let index = |i: i64| Tensor::from_i64(vec![1], &[i]).unwrap();
+	for bad in [8, 100, -9, i64::MAX] {
+		let r = e.run(&h, &[index(bad)]);
+		assert!(r.is_err(), "index {bad}: {r:?}");
+	}
+	assert_eq!(e.run(&h, &[index(3)]).unwrap()[0], Tensor::from_f32(vec![1], &[4.5]).unwrap());
+	assert_eq!(e.run(&h, &[index(-1)]).unwrap()[0], Tensor::from_f32(vec![1], &[10.5]).unwrap());
+}
