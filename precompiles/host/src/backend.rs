@@ -173,7 +173,11 @@ impl HostBackend {
 		let inputs = decode_tensors(input).map_err(|_| HostError::InvalidInput)?;
 		self.ensure_loaded(hash)?;
 		let outputs = self.engine.run(hash, &inputs).map_err(|e| {
-			log::debug!(target: LOG_TARGET, "run of 0x{} failed: {e}", hex::encode(hash));
+			if matches!(e, EngineError::Panic { .. }) {
+				log::warn!(target: LOG_TARGET, "run of 0x{} failed: {e}", hex::encode(hash));
+			} else {
+				log::debug!(target: LOG_TARGET, "run of 0x{} failed: {e}", hex::encode(hash));
+			}
 			match e {
 				EngineError::InputCount { .. } |
 				EngineError::InputSpec { .. } |
