@@ -131,6 +131,9 @@ pub mod pallet {
 	/// Blocks `queue` searches for room.
 	const QUEUE_SEARCH: u32 = 256;
 
+	/// Blocks `schedule_slot` searches for room before a request fails with `SchedulerFull`.
+	pub(crate) const SCHEDULE_SEARCH: u32 = 16;
+
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
@@ -354,7 +357,7 @@ pub mod pallet {
 			for id in due {
 				Self::on_timeout(id, now);
 			}
-			T::WeightInfo::on_initialize(n)
+			Self::on_initialize_weight(n)
 		}
 
 		fn integrity_test() {
@@ -395,7 +398,7 @@ pub mod pallet {
 		/// Post the output of an assigned slot with the executor's receipt (signature over
 		/// [`receipt_message`]). Free for the executor when accepted.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::submit_result(output.len() as u32, T::MaxRedundancy::get()))]
+		#[pallet::weight(Pallet::<T>::submit_result_weight(output.len() as u32))]
 		pub fn submit_result(
 			origin: OriginFor<T>,
 			request: RequestId,
@@ -411,7 +414,7 @@ pub mod pallet {
 		/// unavailable or corrupt, over limits, timed out). The slot is given up without
 		/// penalty; an optimistic request is reassigned or refunded. Free when accepted.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::report_failure(T::MaxRedundancy::get()))]
+		#[pallet::weight(Pallet::<T>::report_failure_weight())]
 		pub fn report_failure(origin: OriginFor<T>, request: RequestId) -> DispatchResultWithPostInfo {
 			let executor = ensure_signed(origin)?;
 			Self::do_report_failure(executor, request)?;
@@ -420,6 +423,39 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// Weight of `submit_result` with an output of `b` bytes. The request is read only in
+		/// the call, so it is charged as the last post of a `MaxRedundancy` round, which settles
+		/// by finalization or by a dispute, whichever weighs more.
+		pub fn submit_result_weight(b: u32) -> Weight {
+			let k = T::MaxRedundancy::get();
+			T::WeightInfo::submit_result(b, k).max(T::WeightInfo::submit_result_disputed(b, k))
+		}
+
+		/// Weight of `report_failure`: the last slot of a `MaxRedundancy` round, settled by
+		/// finalization or by a dispute, whichever weighs more.
+		pub fn report_failure_weight() -> Weight {
+			let k = T::MaxRedundancy::get();
+			T::WeightInfo::report_failure(k).max(T::WeightInfo::report_failure_disputed(k))
+		}
+
+		/// Weight of `on_initialize` handling `n` timed entries. An entry's kind (finalization,
+		/// dispute, missed deadlines, or a cheaper one) is known only once its request is read,
+		/// so every entry is charged as the costliest: the largest base plus `n` times the
+		/// largest per-entry slope bounds any mix of the (linear) benchmarked weights.
+		pub fn on_initialize_weight(n: u32) -> Weight {
+			let kinds: [fn(u32) -> Weight; 3] = [
+				T::WeightInfo::on_initialize_finalize,
+				T::WeightInfo::on_initialize_disputed,
+				T::WeightInfo::on_initialize_missed,
+			];
+			let (base, per_entry) =
+				kinds.iter().fold((Weight::zero(), Weight::zero()), |(base, per_entry), f| {
+					let empty = f(0);
+					(base.max(empty), per_entry.max(f(1).saturating_sub(empty)))
+				});
+			base.saturating_add(per_entry.saturating_mul(n.into()))
+		}
+
 		/// Check a canonical tensor list against specs; `Err` names the first problem.
 		pub fn check_tensors(specs: &[TensorSpec], encoded: &[u8]) -> Result<(), Error<T>> {
 			check_list(specs, encoded).map(|_| ()).map_err(|e| match e {
@@ -520,7 +556,7 @@ pub mod pallet {
 		/// The first block at or after `at` whose timeout queue has room.
 		fn schedule_slot(at: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
 			let mut b = at;
-			for _ in 0..16u32 {
+			for _ in 0..SCHEDULE_SEARCH {
 				if (Timeouts::<T>::decode_len(b).unwrap_or(0) as u32) < T::MaxTimeoutsPerBlock::get() {
 					return Ok(b);
 				}
