@@ -74,6 +74,8 @@ pub mod traits;
 pub mod types;
 pub mod weights;
 
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -215,6 +217,35 @@ pub mod pallet {
 
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
+
+		/// Makes models, providers and receipts for benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Benchmark setup the pallet cannot do generically.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub trait BenchmarkHelper<AccountId> {
+		/// Register `model` and make it active in `Config::Models`: owned by `owner`, with a
+		/// non-zero royalty, `io` as its only input and its only output, outputs compared under
+		/// `acceptance`. Then have at least `providers` eligible providers serve it (as many as
+		/// the runtime indexes per model: the worst case of executor selection), each with an
+		/// executor key that `sign` signs with. With `unbonding`, every provider also has stake
+		/// unbonding in each bucket a slash reaches (the worst case of `Slash::slash`); making
+		/// it may advance the block number.
+		fn active_model(
+			owner: &AccountId,
+			model: ModelId,
+			io: TensorSpec,
+			acceptance: verity_engine::AcceptanceRule,
+			providers: u32,
+			unbonding: bool,
+		);
+
+		/// A receipt over `message` that `Config::Receipts` accepts from `executor`, the executor
+		/// key of `provider` (a provider made by `active_model`).
+		fn sign(provider: &AccountId, executor: &AccountId, message: &[u8; 32])
+			-> ReceiptSignature;
 	}
 
 	/// Why this pallet holds funds.
