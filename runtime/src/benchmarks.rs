@@ -10,4 +10,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_models, Models]
 	[pallet_providers, Providers]
 	[pallet_inference, Inference]
+	[pallet_disputes, Disputes]
 );

@@ -300,14 +300,16 @@ impl pallet_disputes::Config for Runtime {
 	type BenchmarkHelper = DisputesBenchmarkHelper;
 }
 
-/// pallet-disputes' benchmarks are not wired into this runtime yet (they need a challengeable
-/// request with real providers); this helper only satisfies the type.
+/// pallet-disputes' benchmark setup: a provisional request of the real pallet-inference with
+/// `candidates` full-size posted outputs (at most `MAX_REDUNDANCY`), whose model is served by
+/// every provider pallet-providers indexes per model (at least `candidates + jurors`), made with
+/// [`InferenceBenchmarkHelper`] (see `pallet_inference::benchmarking::challengeable_request`).
 #[cfg(feature = "runtime-benchmarks")]
 pub struct DisputesBenchmarkHelper;
 
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_disputes::BenchmarkHelper<AccountId> for DisputesBenchmarkHelper {
-	fn challengeable_request(_candidates: u32, _jurors: u32) -> pallet_inference::RequestId {
-		0
+	fn challengeable_request(candidates: u32, jurors: u32) -> pallet_inference::RequestId {
+		pallet_inference::benchmarking::challengeable_request::<Runtime>(candidates, jurors)
 	}
 }
