@@ -74,6 +74,8 @@ pub mod traits;
 pub mod types;
 pub mod weights;
 
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -130,6 +132,9 @@ pub mod pallet {
 
 	/// Blocks `queue` searches for room.
 	const QUEUE_SEARCH: u32 = 256;
+
+	/// Blocks `schedule_slot` searches for room before a request fails with `SchedulerFull`.
+	pub(crate) const SCHEDULE_SEARCH: u32 = 16;
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -212,6 +217,35 @@ pub mod pallet {
 
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
+
+		/// Makes models, providers and receipts for benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Benchmark setup the pallet cannot do generically.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub trait BenchmarkHelper<AccountId> {
+		/// Register `model` and make it active in `Config::Models`: owned by `owner`, with a
+		/// non-zero royalty, `io` as its only input and its only output, outputs compared under
+		/// `acceptance`. Then have at least `providers` eligible providers serve it (as many as
+		/// the runtime indexes per model: the worst case of executor selection), each with an
+		/// executor key that `sign` signs with. With `unbonding`, every provider also has stake
+		/// unbonding in each bucket a slash reaches (the worst case of `Slash::slash`); making
+		/// it may advance the block number.
+		fn active_model(
+			owner: &AccountId,
+			model: ModelId,
+			io: TensorSpec,
+			acceptance: verity_engine::AcceptanceRule,
+			providers: u32,
+			unbonding: bool,
+		);
+
+		/// A receipt over `message` that `Config::Receipts` accepts from `executor`, the executor
+		/// key of `provider` (a provider made by `active_model`).
+		fn sign(provider: &AccountId, executor: &AccountId, message: &[u8; 32])
+			-> ReceiptSignature;
 	}
 
 	/// Why this pallet holds funds.
@@ -354,7 +388,7 @@ pub mod pallet {
 			for id in due {
 				Self::on_timeout(id, now);
 			}
-			T::WeightInfo::on_initialize(n)
+			Self::on_initialize_weight(n)
 		}
 
 		fn integrity_test() {
@@ -395,7 +429,7 @@ pub mod pallet {
 		/// Post the output of an assigned slot with the executor's receipt (signature over
 		/// [`receipt_message`]). Free for the executor when accepted.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::submit_result(output.len() as u32, T::MaxRedundancy::get()))]
+		#[pallet::weight(Pallet::<T>::submit_result_weight(output.len() as u32))]
 		pub fn submit_result(
 			origin: OriginFor<T>,
 			request: RequestId,
@@ -411,7 +445,7 @@ pub mod pallet {
 		/// unavailable or corrupt, over limits, timed out). The slot is given up without
 		/// penalty; an optimistic request is reassigned or refunded. Free when accepted.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::report_failure(T::MaxRedundancy::get()))]
+		#[pallet::weight(Pallet::<T>::report_failure_weight())]
 		pub fn report_failure(origin: OriginFor<T>, request: RequestId) -> DispatchResultWithPostInfo {
 			let executor = ensure_signed(origin)?;
 			Self::do_report_failure(executor, request)?;
@@ -420,6 +454,39 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// Weight of `submit_result` with an output of `b` bytes. The request is read only in
+		/// the call, so it is charged as the last post of a `MaxRedundancy` round, which settles
+		/// by finalization or by a dispute, whichever weighs more.
+		pub fn submit_result_weight(b: u32) -> Weight {
+			let k = T::MaxRedundancy::get();
+			T::WeightInfo::submit_result(b, k).max(T::WeightInfo::submit_result_disputed(b, k))
+		}
+
+		/// Weight of `report_failure`: the last slot of a `MaxRedundancy` round, settled by
+		/// finalization or by a dispute, whichever weighs more.
+		pub fn report_failure_weight() -> Weight {
+			let k = T::MaxRedundancy::get();
+			T::WeightInfo::report_failure(k).max(T::WeightInfo::report_failure_disputed(k))
+		}
+
+		/// Weight of `on_initialize` handling `n` timed entries. An entry's kind (finalization,
+		/// dispute, missed deadlines, or a cheaper one) is known only once its request is read,
+		/// so every entry is charged as the costliest: the largest base plus `n` times the
+		/// largest per-entry slope bounds any mix of the (linear) benchmarked weights.
+		pub fn on_initialize_weight(n: u32) -> Weight {
+			let kinds: [fn(u32) -> Weight; 3] = [
+				T::WeightInfo::on_initialize_finalize,
+				T::WeightInfo::on_initialize_disputed,
+				T::WeightInfo::on_initialize_missed,
+			];
+			let (base, per_entry) =
+				kinds.iter().fold((Weight::zero(), Weight::zero()), |(base, per_entry), f| {
+					let empty = f(0);
+					(base.max(empty), per_entry.max(f(1).saturating_sub(empty)))
+				});
+			base.saturating_add(per_entry.saturating_mul(n.into()))
+		}
+
 		/// Check a canonical tensor list against specs; `Err` names the first problem.
 		pub fn check_tensors(specs: &[TensorSpec], encoded: &[u8]) -> Result<(), Error<T>> {
 			check_list(specs, encoded).map(|_| ()).map_err(|e| match e {
@@ -520,7 +587,7 @@ pub mod pallet {
 		/// The first block at or after `at` whose timeout queue has room.
 		fn schedule_slot(at: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
 			let mut b = at;
-			for _ in 0..16u32 {
+			for _ in 0..SCHEDULE_SEARCH {
 				if (Timeouts::<T>::decode_len(b).unwrap_or(0) as u32) < T::MaxTimeoutsPerBlock::get() {
 					return Ok(b);
 				}

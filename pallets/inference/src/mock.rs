@@ -180,6 +180,49 @@ impl Config for Test {
 	type MaxTimeoutsPerBlock = ConstU32<MAX_TIMEOUTS>;
 	type RetentionPeriod = ConstU64<RETENTION>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = InferenceHelper;
+}
+
+/// Benchmark models in `MockModelRegistry`, real providers, `MockReceipts`.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct InferenceHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId> for InferenceHelper {
+	fn active_model(
+		owner: &AccountId,
+		model: H256,
+		io: TensorSpec,
+		acceptance: AcceptanceRule,
+		providers: u32,
+		unbonding: bool,
+	) {
+		MockModelRegistry::insert::<AccountId, Balance>(
+			model,
+			ModelView {
+				owner: *owner,
+				active: true,
+				inputs: BoundedVec::truncate_from(vec![io.clone()]),
+				outputs: BoundedVec::truncate_from(vec![io]),
+				opset: 17,
+				engine_version: 1,
+				price_per_call: PRICE,
+				acceptance,
+				byte_size: 1,
+			},
+		);
+		crate::benchmarking::register_providers::<Test>(model, providers, unbonding, |p| {
+			use codec::Encode;
+			// Executor keys distinct from every `account(..)` of the benchmarks.
+			let h = sp_io::hashing::blake2_256(&(b"mock/executor", p).encode());
+			u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+		});
+	}
+
+	fn sign(_provider: &AccountId, executor: &AccountId, message: &[u8; 32]) -> ReceiptSignature {
+		mock_sign(*executor, message)
+	}
 }
 
 fn f32_spec() -> TensorSpec {

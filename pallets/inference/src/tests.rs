@@ -594,3 +594,82 @@ fn receipt_message_matches_abi_encode_packed() {
 	packed.extend_from_slice(&[0xcc; 32]);
 	assert_eq!(msg, sp_io::hashing::keccak_256(&packed));
 }
+
+/// The setup pallet-inference's benchmarking module offers runtimes.
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmark_setup {
+	use super::*;
+	use crate::benchmarking::{
+		challengeable_request, ecdsa_executor, ecdsa_receipt, BENCH_KEY_TYPE,
+	};
+	use sp_runtime::{traits::IdentifyAccount, AccountId32, MultiSigner};
+
+	#[test]
+	fn ecdsa_executor_keys_sign_receipts_ecdsa_receipts_accepts() {
+		let mut ext = sp_io::TestExternalities::new_empty();
+		ext.register_extension(sp_keystore::KeystoreExt::new(
+			sp_keystore::testing::MemoryKeystore::new(),
+		));
+		ext.execute_with(|| {
+			let provider = AccountId32::new([7u8; 32]);
+			let executor: AccountId32 = ecdsa_executor(&provider);
+			// Deterministic, and the account of the key as a `MultiSigner`.
+			assert_eq!(ecdsa_executor::<AccountId32>(&provider), executor);
+			let keys = sp_io::crypto::ecdsa_public_keys(BENCH_KEY_TYPE);
+			assert_eq!(keys.len(), 1);
+			assert_eq!(MultiSigner::from(keys[0]).into_account(), executor);
+
+			let message = [9u8; 32];
+			let receipt = ecdsa_receipt(&provider, &message);
+			assert!(<EcdsaReceipts as ReceiptVerifier<AccountId32>>::verify(
+				&executor, &message, &receipt
+			));
+			assert!(!<EcdsaReceipts as ReceiptVerifier<AccountId32>>::verify(
+				&executor, &[8u8; 32], &receipt
+			));
+			let other: AccountId32 = ecdsa_executor(&AccountId32::new([8u8; 32]));
+			assert_ne!(other, executor);
+			assert!(!<EcdsaReceipts as ReceiptVerifier<AccountId32>>::verify(
+				&other, &message, &receipt
+			));
+		});
+	}
+
+	#[test]
+	fn challengeable_request_is_challenged_on_every_candidate() {
+		ExtBuilder::default().build_and_execute(|| {
+			let id = challengeable_request::<Test>(3, 1);
+			let subject =
+				<Inference as InferenceForDisputes<AccountId>>::begin_challenge(id, &CHALLENGER)
+					.expect("challengeable");
+			assert_eq!(subject.accused.len(), 3);
+			let candidates = <Inference as InferenceForDisputes<AccountId>>::candidates(id);
+			assert_eq!(candidates.len(), 3);
+			assert!(candidates.iter().all(|c| c.len() == 256));
+			// Eligible providers besides the accused remain for a jury.
+			let jury = <Providers as pallet_providers::ExecutorSelection<AccountId>>::select(
+				&subject.model,
+				1,
+				H256::zero(),
+				&subject.accused,
+			);
+			assert_eq!(jury.len(), 1);
+			let verdict = Verdict::Decided {
+				correct: vec![false; 3],
+				jury_output: Some(candidates[0].clone()),
+			};
+			assert_eq!(
+				<Inference as InferenceForDisputes<AccountId>>::conclude(
+					id,
+					verdict,
+					Some(&CHALLENGER)
+				),
+				Conclusion::SomeWrong
+			);
+			assert!(matches!(
+				Requests::<Test>::get(id).map(|r| r.status),
+				Some(RequestStatus::Finalized { .. })
+			));
+		});
+	}
+}

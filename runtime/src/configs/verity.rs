@@ -228,6 +228,53 @@ impl pallet_inference::Config for Runtime {
 	type MaxTimeoutsPerBlock = ConstU32<256>;
 	type RetentionPeriod = RequestRetention;
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = InferenceBenchmarkHelper;
+}
+
+/// pallet-inference's benchmark setup through the real model registry and pallet-providers.
+/// Executor keys are secp256k1 keys generated in the benchmark keystore, as `EcdsaReceipts`
+/// checks them.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct InferenceBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_inference::BenchmarkHelper<AccountId> for InferenceBenchmarkHelper {
+	fn active_model(
+		owner: &AccountId,
+		model: pallet_models::ModelId,
+		io: pallet_models::TensorSpec,
+		acceptance: pallet_models::AcceptanceRule,
+		providers: u32,
+		unbonding: bool,
+	) {
+		use frame_support::BoundedVec;
+		pallet_models::Pallet::<Runtime>::insert_active_model_for_benchmarks(owner, model);
+		// The record's deposit stays the one held for the default spec: only the pallets'
+		// invariants on holds depend on it.
+		pallet_models::Models::<Runtime>::mutate(model, |info| {
+			if let Some(info) = info {
+				info.spec.inputs = BoundedVec::truncate_from(alloc::vec![io.clone()]);
+				info.spec.outputs = BoundedVec::truncate_from(alloc::vec![io]);
+				info.spec.acceptance = acceptance;
+				info.spec.price_per_call = UNIT;
+			}
+		});
+		pallet_inference::benchmarking::register_providers::<Runtime>(
+			model,
+			providers,
+			unbonding,
+			pallet_inference::benchmarking::ecdsa_executor::<AccountId>,
+		);
+	}
+
+	fn sign(
+		provider: &AccountId,
+		_executor: &AccountId,
+		message: &[u8; 32],
+	) -> pallet_inference::ReceiptSignature {
+		pallet_inference::benchmarking::ecdsa_receipt(provider, message)
+	}
 }
 
 impl pallet_disputes::Config for Runtime {
@@ -253,14 +300,16 @@ impl pallet_disputes::Config for Runtime {
 	type BenchmarkHelper = DisputesBenchmarkHelper;
 }
 
-/// pallet-disputes' benchmarks are not wired into this runtime yet (they need a challengeable
-/// request with real providers); this helper only satisfies the type.
+/// pallet-disputes' benchmark setup: a provisional request of the real pallet-inference with
+/// `candidates` full-size posted outputs (at most `MAX_REDUNDANCY`), whose model is served by
+/// every provider pallet-providers indexes per model (at least `candidates + jurors`), made with
+/// [`InferenceBenchmarkHelper`] (see `pallet_inference::benchmarking::challengeable_request`).
 #[cfg(feature = "runtime-benchmarks")]
 pub struct DisputesBenchmarkHelper;
 
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_disputes::BenchmarkHelper<AccountId> for DisputesBenchmarkHelper {
-	fn challengeable_request(_candidates: u32, _jurors: u32) -> pallet_inference::RequestId {
-		0
+	fn challengeable_request(candidates: u32, jurors: u32) -> pallet_inference::RequestId {
+		pallet_inference::benchmarking::challengeable_request::<Runtime>(candidates, jurors)
 	}
 }

@@ -1,0 +1,551 @@
+//! Benchmarks of pallet-inference (v2), and the setup runtimes' benchmark helpers share.
+//!
+//! ## Worst cases
+//!
+//! Every benchmark model has one `u8` tensor of any length as its input and its output, and
+//! compares outputs under `TopK(elements - 1)`. One-byte elements make the most elements per
+//! byte, and `TopK` sorts each output it compares: on 64 KiB outputs it is the costliest rule
+//! (about 5 ms a comparison natively, against 2.5 ms for `Tolerance` and microseconds for
+//! `Exact`). Outputs are full size where the weight has no size component. Models are served by
+//! as many providers as the runtime indexes per model (executor and jury selection read them
+//! all), and where deadlines are missed, providers have stake unbonding in every bucket a slash
+//! reaches.
+//!
+//! A call whose path is known only once its request is read is charged the largest of its
+//! benchmarks ([`Pallet::submit_result_weight`], [`Pallet::report_failure_weight`],
+//! [`Pallet::on_initialize_weight`]):
+//! - `submit_result` / `submit_result_disputed`: the last post of a round whose outputs agree
+//!   (finalization paying the royalty and `k` executors; for `k = 1` the optimistic result
+//!   becomes provisional) or whose last output disagrees (a dispute opens).
+//! - `report_failure` / `report_failure_disputed`: the last slot of a round fails after the
+//!   others posted full-size outputs that agree (finalization) or disagree (a dispute); for
+//!   `k = 1` an optimistic request is reassigned, drawing a new executor.
+//! - `on_initialize_finalize` / `_disputed` / `_missed`: per entry, a `MaxRedundancy` round at
+//!   its deadline with all but one slot posted (a slash, then finalization or a dispute), or
+//!   with no slot posted (a slash per slot, then a refund). Entries of the other kinds do less
+//!   of the same work: a provisional result closing (finalization paying one executor), an
+//!   optimistic deadline (one slash and one reassignment, a draw of one executor where a dispute
+//!   draws a jury), pruning (three removals).
+//!
+//! ## Setup for runtimes
+//!
+//! [`register_providers`] (pallet-providers), [`ecdsa_executor`] and [`ecdsa_receipt`]
+//! (secp256k1 executor keys for [`EcdsaReceipts`]) implement [`BenchmarkHelper`] in a runtime;
+//! [`challengeable_request`] is what pallet-disputes' benchmark helper needs.
+
+use super::*;
+use alloc::{vec, vec::Vec};
+use codec::Encode;
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get, Hooks,
+	},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use pallet_models::{ModelId, ModelRegistry};
+use sp_core::{crypto::KeyTypeId, H256};
+use sp_runtime::{traits::Saturating, Perbill};
+use verity_engine::{encode_tensors, AcceptanceRule, DType, Tensor, TensorSpec};
+
+/// Smallest size component: a tensor list of eight elements.
+const MIN_LEN: u32 = 16;
+
+/// The input and output spec of benchmark models: one `u8` tensor of any length.
+pub fn io_spec() -> TensorSpec {
+	TensorSpec { dtype: DType::U8, dims: BoundedVec::truncate_from(vec![None]) }
+}
+
+/// The rule of a benchmark model whose outputs have `elements` elements: the set of all but the
+/// smallest element, which takes a full sort to find.
+fn rule(elements: u32) -> AcceptanceRule {
+	AcceptanceRule::TopK(elements.saturating_sub(1).max(1))
+}
+
+fn list_of(n: u32, odd: bool) -> Vec<u8> {
+	let mut x: u32 = 0x1234_5678;
+	let mut data: Vec<u8> = (0..n)
+		.map(|_| {
+			x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+			((x >> 16) as u8 % 255).saturating_add(1)
+		})
+		.collect();
+	let zero = if odd { n.saturating_sub(1) } else { 0 };
+	if let Some(d) = data.get_mut(zero as usize) {
+		*d = 0;
+	}
+	match Tensor::new(DType::U8, vec![n], data) {
+		Ok(t) => encode_tensors(&[t]),
+		Err(e) => panic!("benchmark tensor: {e:?}"),
+	}
+}
+
+/// A canonical list of one `u8` tensor of at most `len` bytes (at least one element), and its
+/// element count. Elements are pseudo-random in `1..=255` but for a single `0`, the first
+/// element, or with `odd` the last: [`rule`] tells the two apart only after sorting.
+pub fn tensor_list(len: u32, odd: bool) -> (Vec<u8>, u32) {
+	let mut n = len.saturating_sub(8).max(1);
+	loop {
+		let bytes = list_of(n, odd);
+		let over = (bytes.len() as u32).saturating_sub(len);
+		if over == 0 || n == 1 {
+			return (bytes, n);
+		}
+		n = n.saturating_sub(over).max(1);
+	}
+}
+
+fn model_id(i: u32) -> ModelId {
+	H256(sp_io::hashing::blake2_256(&(b"verity/bench/model", i).encode()))
+}
+
+fn policy(k: u32) -> Policy {
+	if k <= 1 {
+		Policy::Optimistic
+	} else {
+		Policy::Redundant(k)
+	}
+}
+
+/// Benchmark model `i`, comparing outputs of `elements` elements, with at least `providers`
+/// providers.
+fn setup_model<T: Config>(i: u32, elements: u32, providers: u32, unbonding: bool) -> ModelId {
+	let owner: T::AccountId = account("owner", i, 0);
+	let model = model_id(i);
+	T::BenchmarkHelper::active_model(
+		&owner,
+		model,
+		io_spec(),
+		rule(elements),
+		providers,
+		unbonding,
+	);
+	model
+}
+
+fn fee<T: Config>(model: &ModelId, k: u32) -> BalanceOf<T> {
+	T::Models::price(model)
+		.unwrap_or_default()
+		.saturating_add(T::ExecutionFee::get().saturating_mul(k.into()))
+}
+
+/// The requester, funded for `requests` requests of `MaxRedundancy` executors.
+fn requester<T: Config>(model: &ModelId, requests: u32) -> T::AccountId {
+	let who: T::AccountId = account("requester", 0, 0);
+	let funds = fee::<T>(model, T::MaxRedundancy::get())
+		.saturating_mul(requests.saturating_add(1).into())
+		.saturating_mul(2u32.into())
+		.saturating_add(T::Currency::minimum_balance());
+	T::Currency::set_balance(&who, funds);
+	who
+}
+
+/// A request of `model` for `k` executors (optimistic for `k = 1`) with a small input.
+fn new_request<T: Config>(who: &T::AccountId, model: ModelId, k: u32) -> RequestId {
+	let input = BoundedVec::truncate_from(tensor_list(MIN_LEN, false).0);
+	match Pallet::<T>::do_request(who.clone(), model, input, fee::<T>(&model, k), policy(k)) {
+		Ok(id) => id,
+		Err(e) => panic!("benchmark request: {e:?}"),
+	}
+}
+
+fn assignment<T: Config>(id: RequestId, slot: u32) -> Assignment<T::AccountId> {
+	match Requests::<T>::get(id).and_then(|r| r.executors.get(slot as usize).cloned()) {
+		Some(a) => a,
+		None => panic!("benchmark request without slot {slot}"),
+	}
+}
+
+fn status<T: Config>(id: RequestId) -> Option<RequestStatus<BlockNumberFor<T>>> {
+	Requests::<T>::get(id).map(|r| r.status)
+}
+
+/// A receipt of assignment `a` of request `id` for `output`.
+fn receipt<T: Config>(
+	id: RequestId,
+	a: &Assignment<T::AccountId>,
+	output: &[u8],
+) -> ReceiptSignature {
+	let Some(req) = Requests::<T>::get(id) else { panic!("benchmark request missing") };
+	let output_hash = H256(sp_io::hashing::blake2_256(output));
+	let message = receipt_message(id, &req.model, &req.input_hash, &output_hash);
+	T::BenchmarkHelper::sign(&a.provider, &a.executor, &message)
+}
+
+/// Slot `slot` of request `id` posts `output`.
+fn post<T: Config>(id: RequestId, slot: u32, output: &[u8]) {
+	let a = assignment::<T>(id, slot);
+	let receipt = receipt::<T>(id, &a, output);
+	let output = BoundedVec::truncate_from(output.to_vec());
+	if let Err(e) = Pallet::<T>::do_submit(a.executor, id, output, receipt) {
+		panic!("benchmark result: {e:?}");
+	}
+}
+
+/// Slots `0..posted` of request `id` post `output`, the last of them `last`.
+fn post_round<T: Config>(id: RequestId, posted: u32, output: &[u8], last: &[u8]) {
+	for slot in 0..posted {
+		post::<T>(id, slot, if slot.saturating_add(1) == posted { last } else { output });
+	}
+}
+
+/// Fill the timeout queues of all but the last block `schedule_slot` tries from `at`.
+fn fill_timeouts<T: Config>(at: BlockNumberFor<T>) {
+	let full: BoundedVec<RequestId, T::MaxTimeoutsPerBlock> = BoundedVec::truncate_from(
+		(0..T::MaxTimeoutsPerBlock::get()).map(|i| u64::MAX.saturating_sub(i.into())).collect(),
+	);
+	let mut b = at;
+	for _ in 1..SCHEDULE_SEARCH {
+		Timeouts::<T>::insert(b, full.clone());
+		b = b.saturating_add(1u32.into());
+	}
+}
+
+/// `n` requests of `MaxRedundancy` executors due at the same block, each with its first
+/// `posted` slots posted full-size outputs that agree, or with `odd` whose last differs; the
+/// block number is set to their deadline, which is returned.
+fn due_rounds<T: Config>(n: u32, posted: u32, odd: bool) -> (BlockNumberFor<T>, Vec<RequestId>) {
+	let k = T::MaxRedundancy::get();
+	let (output, elements) = tensor_list(T::MaxOutputLen::get(), false);
+	let last = if odd { tensor_list(T::MaxOutputLen::get(), true).0 } else { output.clone() };
+	let model = setup_model::<T>(0, elements, k, true);
+	let who = requester::<T>(&model, n);
+	let deadline =
+		frame_system::Pallet::<T>::block_number().saturating_add(T::ResultDeadline::get());
+	let ids: Vec<RequestId> = (0..n).map(|_| new_request::<T>(&who, model, k)).collect();
+	for id in &ids {
+		post_round::<T>(*id, posted, &output, &last);
+	}
+	assert_eq!(Timeouts::<T>::decode_len(deadline).unwrap_or(0) as u32, n);
+	frame_system::Pallet::<T>::set_block_number(deadline);
+	(deadline, ids)
+}
+
+/// Register as many providers of `model` as pallet-providers indexes per model
+/// (`MaxProvidersPerModel`, at least `min`), each with a self-bond of ten times the minimum
+/// stake and the executor key `executor(&provider)`. With `unbonding`, each provider then gets,
+/// in each of `UnbondingBuckets + 1` successive buckets, a delegator that unbonds part of its
+/// stake there (the most buckets a slash reaches), and the block number advances by
+/// `UnbondingBuckets` bucket spans. For `BenchmarkHelper::active_model` of runtimes and mocks.
+pub fn register_providers<P: pallet_providers::Config>(
+	model: ModelId,
+	min: u32,
+	unbonding: bool,
+	executor: impl Fn(&P::AccountId) -> P::AccountId,
+) -> Vec<P::AccountId> {
+	use pallet_providers::Pallet as Providers;
+	let count = <P as pallet_providers::Config>::MaxProvidersPerModel::get();
+	assert!(count >= min, "a model cannot have {min} providers");
+	let seed = model.to_low_u64_le() as u32;
+	let bond =
+		P::MinSelfBond::get().saturating_add(P::MinStake::get()).saturating_mul(10u32.into());
+	let ed = <P::Currency as Inspect<P::AccountId>>::minimum_balance();
+	Providers::<P>::ensure_pallet_account();
+	let providers: Vec<P::AccountId> = (0..count)
+		.map(|i| {
+			let who: P::AccountId = account("provider", i, seed);
+			P::Currency::set_balance(&who, bond.saturating_mul(2u32.into()).saturating_add(ed));
+			let registered = Providers::<P>::register_provider(
+				RawOrigin::Signed(who.clone()).into(),
+				bond,
+				Perbill::from_percent(10),
+				BoundedVec::truncate_from(vec![model]),
+				executor(&who),
+			);
+			if let Err(e) = registered {
+				panic!("benchmark provider: {e:?}");
+			}
+			who
+		})
+		.collect();
+	if unbonding {
+		let buckets = P::UnbondingBuckets::get();
+		let span: BlockNumberFor<P> = Providers::<P>::bucket_span().into();
+		let amount = P::MinDelegation::get();
+		for bucket in 0..=buckets {
+			if bucket > 0 {
+				let now = frame_system::Pallet::<P>::block_number();
+				frame_system::Pallet::<P>::set_block_number(now.saturating_add(span));
+			}
+			for (i, provider) in providers.iter().enumerate() {
+				let index =
+					(i as u32).saturating_mul(buckets.saturating_add(1)).saturating_add(bucket);
+				let d: P::AccountId = account("unbonding", index, seed);
+				P::Currency::set_balance(&d, amount.saturating_mul(4u32.into()).saturating_add(ed));
+				let origin = || RawOrigin::Signed(d.clone()).into();
+				let delegated = Providers::<P>::delegate(
+					origin(),
+					provider.clone(),
+					amount.saturating_mul(2u32.into()),
+				);
+				let unbonded = Providers::<P>::undelegate(origin(), provider.clone(), amount);
+				if let Err(e) = delegated.and(unbonded) {
+					panic!("benchmark unbonding: {e:?}");
+				}
+			}
+		}
+	}
+	providers
+}
+
+/// Key type of the executor keys benchmarks generate in the keystore.
+pub const BENCH_KEY_TYPE: KeyTypeId = KeyTypeId(*b"vbch");
+
+/// The SURI of `provider`'s benchmark executor key: a raw hex seed, which the keystore derives
+/// without the key stretching of a mnemonic.
+fn executor_suri<A: Encode>(provider: &A) -> Vec<u8> {
+	const HEX: &[u8; 16] = b"0123456789abcdef";
+	let seed = sp_io::hashing::blake2_256(&(b"verity/bench/executor", provider).encode());
+	let mut suri = b"0x".to_vec();
+	for byte in seed {
+		for nibble in [byte >> 4, byte & 0x0f] {
+			suri.extend(HEX.get(nibble as usize).copied());
+		}
+	}
+	suri
+}
+
+fn executor_public<A: Encode>(provider: &A) -> sp_core::ecdsa::Public {
+	sp_io::crypto::ecdsa_generate(BENCH_KEY_TYPE, Some(executor_suri(provider)))
+}
+
+/// Generate `provider`'s benchmark executor key, a secp256k1 key in the keystore (the benchmark
+/// CLI registers one; tests register a `MemoryKeystore`), and return its account:
+/// `blake2_256` of the compressed public key, the account of an ECDSA `MultiSigner`, which is
+/// what [`EcdsaReceipts`] recovers. Deterministic: the same provider gets the same key.
+pub fn ecdsa_executor<A: Encode + From<[u8; 32]>>(provider: &A) -> A {
+	A::from(sp_io::hashing::blake2_256(executor_public(provider).as_ref()))
+}
+
+/// A receipt over `message` by `provider`'s benchmark executor key ([`ecdsa_executor`]), in the
+/// `r ++ s ++ v` form [`EcdsaReceipts`] checks.
+pub fn ecdsa_receipt<A: Encode>(provider: &A, message: &[u8; 32]) -> ReceiptSignature {
+	let public = executor_public(provider);
+	match sp_io::crypto::ecdsa_sign_prehashed(BENCH_KEY_TYPE, &public, message) {
+		Some(signature) => signature.to_raw(),
+		None => panic!("benchmark executor key not in the keystore"),
+	}
+}
+
+/// A `Provisional` request that `InferenceForDisputes::begin_challenge` accepts, judged on
+/// `candidates` full-size posted outputs (at most `MaxRedundancy`), of a model served by at
+/// least `jurors` eligible providers besides the accused, all with stake unbonding in every
+/// bucket a slash reaches: what pallet-disputes' `BenchmarkHelper::challengeable_request`
+/// returns in a runtime.
+///
+/// A redundant request never becomes provisional (its outputs finalize or dispute it at once),
+/// so with more than one candidate the request is made `Redundant(candidates)` and switched to
+/// `Optimistic` before its last slot posts: it becomes provisional with every posted output a
+/// candidate, as the dispute a redundant disagreement opens would have, and can be challenged.
+pub fn challengeable_request<T: Config>(candidates: u32, jurors: u32) -> RequestId {
+	let k = candidates.clamp(1, T::MaxRedundancy::get());
+	let (output, elements) = tensor_list(T::MaxOutputLen::get(), false);
+	let model = setup_model::<T>(1, elements, k.saturating_add(jurors), true);
+	let who = requester::<T>(&model, 1);
+	let id = new_request::<T>(&who, model, k);
+	for slot in 0..k {
+		if slot.saturating_add(1) == k {
+			Requests::<T>::mutate(id, |r| {
+				if let Some(r) = r {
+					r.policy = Policy::Optimistic;
+				}
+			});
+		}
+		post::<T>(id, slot, &output);
+	}
+	assert!(matches!(status::<T>(id), Some(RequestStatus::Provisional { .. })));
+	id
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	/// A request with an input of `b` bytes for `k` executors (optimistic for `k = 1`), when
+	/// the timeout queues of all but the last block `schedule_slot` tries are full.
+	#[benchmark]
+	fn request(
+		b: Linear<{ MIN_LEN }, { T::MaxInputLen::get() }>,
+		k: Linear<1, { T::MaxRedundancy::get() }>,
+	) {
+		let model = setup_model::<T>(0, 2, T::MaxRedundancy::get(), false);
+		let who = requester::<T>(&model, 1);
+		let input = BoundedVec::truncate_from(tensor_list(b, false).0);
+		let now = frame_system::Pallet::<T>::block_number();
+		fill_timeouts::<T>(now.saturating_add(T::ResultDeadline::get()));
+		let id = NextRequestId::<T>::get();
+		let max_fee = fee::<T>(&model, k);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), model, input, max_fee, policy(k));
+
+		assert!(Requests::<T>::get(id).is_some_and(|r| r.executors.len() as u32 == k));
+	}
+
+	/// The last of `k` slots posts an output of `b` bytes and all `k` outputs agree: each is
+	/// decoded and compared, and the request is finalized paying the royalty and `k`
+	/// executors. For `k = 1` the optimistic result becomes provisional.
+	#[benchmark]
+	fn submit_result(
+		b: Linear<{ MIN_LEN }, { T::MaxOutputLen::get() }>,
+		k: Linear<1, { T::MaxRedundancy::get() }>,
+	) {
+		let (output, elements) = tensor_list(b, false);
+		let model = setup_model::<T>(0, elements, k, false);
+		let who = requester::<T>(&model, 1);
+		let id = new_request::<T>(&who, model, k);
+		let last = k.saturating_sub(1);
+		post_round::<T>(id, last, &output, &output);
+		let a = assignment::<T>(id, last);
+		let receipt = receipt::<T>(id, &a, &output);
+
+		#[extrinsic_call]
+		submit_result(
+			RawOrigin::Signed(a.executor),
+			id,
+			BoundedVec::truncate_from(output),
+			receipt,
+		);
+
+		assert!(match status::<T>(id) {
+			Some(RequestStatus::Provisional { .. }) => k == 1,
+			Some(RequestStatus::Finalized { .. }) => k > 1,
+			_ => false,
+		});
+	}
+
+	/// The last of `k` slots posts an output of `b` bytes that disagrees with the others
+	/// after a full comparison: a dispute opens (in the runtime, a jury is drawn).
+	#[benchmark]
+	fn submit_result_disputed(
+		b: Linear<{ MIN_LEN }, { T::MaxOutputLen::get() }>,
+		k: Linear<2, { T::MaxRedundancy::get() }>,
+	) {
+		let (output, elements) = tensor_list(b, false);
+		let (odd, _) = tensor_list(b, true);
+		let model = setup_model::<T>(0, elements, k, false);
+		let who = requester::<T>(&model, 1);
+		let id = new_request::<T>(&who, model, k);
+		let last = k.saturating_sub(1);
+		post_round::<T>(id, last, &output, &output);
+		let a = assignment::<T>(id, last);
+		let receipt = receipt::<T>(id, &a, &odd);
+
+		#[extrinsic_call]
+		submit_result(RawOrigin::Signed(a.executor), id, BoundedVec::truncate_from(odd), receipt);
+
+		assert_eq!(status::<T>(id), Some(RequestStatus::Disputed));
+	}
+
+	/// The last of `k` slots reports a failure after the others posted full-size outputs that
+	/// agree: they are compared and the request is finalized paying `k - 1` executors. For
+	/// `k = 1` the optimistic request is reassigned (a new executor is drawn).
+	#[benchmark]
+	fn report_failure(k: Linear<1, { T::MaxRedundancy::get() }>) {
+		let (output, elements) = tensor_list(T::MaxOutputLen::get(), false);
+		let model = setup_model::<T>(0, elements, T::MaxRedundancy::get(), false);
+		let who = requester::<T>(&model, 1);
+		let id = new_request::<T>(&who, model, k);
+		let last = k.saturating_sub(1);
+		post_round::<T>(id, last, &output, &output);
+		let a = assignment::<T>(id, last);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(a.executor.clone()), id);
+
+		assert!(!Assignments::<T>::contains_key(&a.executor, id));
+		assert!(match status::<T>(id) {
+			Some(RequestStatus::Assigned { .. }) | Some(RequestStatus::Refunded { .. }) => k == 1,
+			Some(RequestStatus::Finalized { .. }) => k > 1,
+			_ => false,
+		});
+	}
+
+	/// The last of `k` slots reports a failure after the others posted full-size outputs of
+	/// which the last disagrees: a dispute opens. (With `k = 2` the one posted output is
+	/// finalized.)
+	#[benchmark]
+	fn report_failure_disputed(k: Linear<2, { T::MaxRedundancy::get() }>) {
+		let (output, elements) = tensor_list(T::MaxOutputLen::get(), false);
+		let (odd, _) = tensor_list(T::MaxOutputLen::get(), true);
+		let model = setup_model::<T>(0, elements, k, false);
+		let who = requester::<T>(&model, 1);
+		let id = new_request::<T>(&who, model, k);
+		let last = k.saturating_sub(1);
+		post_round::<T>(id, last, &output, &odd);
+		let a = assignment::<T>(id, last);
+
+		#[extrinsic_call]
+		report_failure(RawOrigin::Signed(a.executor), id);
+
+		assert!(match status::<T>(id) {
+			Some(RequestStatus::Disputed) => k > 2,
+			Some(RequestStatus::Finalized { .. }) => k == 2,
+			_ => false,
+		});
+	}
+
+	/// `on_initialize` at the deadline of `n` rounds of `MaxRedundancy` slots whose last slot
+	/// did not post and whose other slots posted full-size outputs that agree: per entry a
+	/// slash, a comparison of the outputs and a finalization paying `MaxRedundancy - 1`
+	/// executors.
+	#[benchmark]
+	fn on_initialize_finalize(n: Linear<0, { T::MaxTimeoutsPerBlock::get() }>) {
+		let posted = T::MaxRedundancy::get().saturating_sub(1);
+		let (deadline, ids) = due_rounds::<T>(n, posted, false);
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(deadline);
+		}
+
+		for id in ids {
+			assert!(matches!(status::<T>(id), Some(RequestStatus::Finalized { .. })));
+		}
+	}
+
+	/// As `on_initialize_finalize`, but the last posted output of every round disagrees: per
+	/// entry a slash, a comparison and a dispute (in the runtime, a jury is drawn; a dispute
+	/// that cannot be queued refunds the request instead).
+	#[benchmark]
+	fn on_initialize_disputed(n: Linear<0, { T::MaxTimeoutsPerBlock::get() }>) {
+		let posted = T::MaxRedundancy::get().saturating_sub(1);
+		let (deadline, ids) = due_rounds::<T>(n, posted, true);
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(deadline);
+		}
+
+		for id in ids {
+			assert!(matches!(
+				status::<T>(id),
+				Some(RequestStatus::Disputed) | Some(RequestStatus::Refunded { .. })
+			));
+		}
+	}
+
+	/// `on_initialize` at the deadline of `n` rounds of `MaxRedundancy` slots none of which
+	/// posted: per entry a slash per slot and a refund.
+	#[benchmark]
+	fn on_initialize_missed(n: Linear<0, { T::MaxTimeoutsPerBlock::get() }>) {
+		let (deadline, ids) = due_rounds::<T>(n, 0, false);
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(deadline);
+		}
+
+		for id in ids {
+			assert!(matches!(status::<T>(id), Some(RequestStatus::Refunded { .. })));
+		}
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
+}
