@@ -16,4 +16,13 @@ report="$CARGO_TARGET_DIR/tmp/conformance-results.txt"
 rm -f "$report"
 cargo test --release --locked --workspace "$@"
 if [ -f "$report" ]; then head -n 1 "$report" | sed 's/^# /[test] /' >&2; fi
+
+# The pallets' benchmarks, each run once at its components' extremes against the mock runtimes
+# (`impl_benchmark_test_suite!`): the setup of every worst case must keep working.
+echo "[test] pallet benchmarks against the mocks" >&2
+bench_start=$(date +%s)
+cargo test --release --locked -p pallet-models -p pallet-providers -p pallet-inference -p pallet-disputes \
+	--features pallet-models/runtime-benchmarks,pallet-providers/runtime-benchmarks,pallet-inference/runtime-benchmarks,pallet-disputes/runtime-benchmarks \
+	benchmark
+echo "[test] pallet benchmarks took $(( $(date +%s) - bench_start ))s" >&2
 echo "[test] total $(( $(date +%s) - start ))s" >&2
