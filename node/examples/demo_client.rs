@@ -5,45 +5,21 @@
 //!
 //!   cargo run --release -p verity-node --example demo_client -- [http://127.0.0.1:9944]
 
-use codec::Encode;
-use jsonrpsee::{
-	core::client::ClientT,
-	http_client::{HttpClient, HttpClientBuilder},
-	rpc_params,
-};
+use jsonrpsee::{core::client::ClientT, http_client::HttpClientBuilder, rpc_params};
 use serde_json::Value;
-use sp_core::{crypto::Pair as _, H256};
 use sp_keyring::Sr25519Keyring;
 use std::time::{Duration, Instant};
-use verity_runtime::{
-	genesis_config_presets::demo_model, Nonce, RuntimeCall, SignedPayload,
-	UncheckedExtrinsic,
-};
+use verity_runtime::{genesis_config_presets::demo_model, RuntimeCall};
+
+/// Signing and submission, shared with the node's `client` subcommand.
+#[allow(dead_code)]
+#[path = "../src/client/tx.rs"]
+mod tx;
 
 type Error = Box<dyn std::error::Error>;
 
-fn hex(bytes: &[u8]) -> String {
-	format!("0x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
-}
-
 fn unhex(s: &str) -> Vec<u8> {
-	let s = s.trim_start_matches("0x");
-	(0..s.len()).step_by(2).filter_map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
-}
-
-async fn sign(client: &HttpClient, signer: Sr25519Keyring, call: RuntimeCall) -> Result<UncheckedExtrinsic, Error> {
-	let who = signer.to_account_id();
-	let nonce: Nonce = client.request("system_accountNextIndex", rpc_params![who.to_string()]).await?;
-	let version: Value = client.request("state_getRuntimeVersion", rpc_params![]).await?;
-	let spec = version["specVersion"].as_u64().ok_or("no specVersion")? as u32;
-	let tx = version["transactionVersion"].as_u64().ok_or("no transactionVersion")? as u32;
-	let genesis: String = client.request("chain_getBlockHash", rpc_params![0]).await?;
-	let genesis = H256::from_slice(&unhex(&genesis));
-	let ext = verity_runtime::tx_extension(sp_runtime::generic::Era::Immortal, nonce);
-	let implicit = ((), spec, tx, genesis, genesis, (), (), (), None, ());
-	let payload = SignedPayload::from_raw(call.clone(), ext.clone(), implicit);
-	let signature = payload.using_encoded(|p| signer.pair().sign(p));
-	Ok(UncheckedExtrinsic::new_signed(call, who.into(), signature.into(), ext))
+	tx::unhex(s).unwrap_or_default()
 }
 
 async fn poll<T>(
@@ -78,9 +54,9 @@ async fn main() -> Result<(), Error> {
 		max_fee: verity_runtime::UNIT,
 		policy: pallet_inference::Policy::Optimistic,
 	});
-	let xt = sign(&client, Sr25519Keyring::Charlie, call).await?;
-	let tx_hash: String = client.request("author_submitExtrinsic", rpc_params![hex(&xt.encode())]).await?;
-	println!("[demo] Charlie requested mlp-demo on its reference input: tx {tx_hash}");
+	let xt = tx::sign(&client, &Sr25519Keyring::Charlie.pair(), call).await?;
+	let tx_hash = tx::submit(&client, &xt).await?;
+	println!("[demo] Charlie requested mlp-demo on its reference input: tx {tx_hash:?}");
 
 	// The newest request of Charlie's: scan ids from the top (the demo is the chain's user).
 	let id = poll("the request on chain", Duration::from_secs(60), async || {

@@ -10,7 +10,7 @@
 //!
 //!   cargo run --release -p verity-node --example loop_bench -- [rpc-url] [burst]
 
-use codec::{Decode, Encode};
+use codec::Decode;
 use frame_support::BoundedVec;
 use jsonrpsee::{
 	core::client::ClientT,
@@ -19,16 +19,18 @@ use jsonrpsee::{
 };
 use pallet_models::{AcceptanceRule, Availability, DType, ModelSpec, TensorSpec};
 use serde_json::Value;
-use sp_core::{crypto::Pair as _, H256};
+use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
 use std::{
 	collections::BTreeMap,
 	time::{Duration, Instant},
 };
-use verity_runtime::{
-	genesis_config_presets::demo_model, Nonce, RuntimeCall, RuntimeEvent, SignedPayload,
-	UncheckedExtrinsic,
-};
+use verity_runtime::{genesis_config_presets::demo_model, Nonce, RuntimeCall, RuntimeEvent};
+
+/// Signing and submission, shared with the node's `client` subcommand.
+#[allow(dead_code)]
+#[path = "../src/client/tx.rs"]
+mod tx;
 
 type Error = Box<dyn std::error::Error>;
 const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../precompiles/engine/models");
@@ -54,26 +56,8 @@ impl Chain {
 			None => self.client.request("system_accountNextIndex", rpc_params![who.to_string()]).await?,
 		};
 		self.nonces.insert(who.to_string(), nonce + 1);
-		let version: Value = self.client.request("state_getRuntimeVersion", rpc_params![]).await?;
-		let genesis: String = self.client.request("chain_getBlockHash", rpc_params![0]).await?;
-		let genesis = H256::from_slice(&unhex(&genesis));
-		let ext = verity_runtime::tx_extension(sp_runtime::generic::Era::Immortal, nonce);
-		let implicit = (
-			(),
-			version["specVersion"].as_u64().unwrap_or_default() as u32,
-			version["transactionVersion"].as_u64().unwrap_or_default() as u32,
-			genesis,
-			genesis,
-			(),
-			(),
-			(),
-			None,
-			(),
-		);
-		let payload = SignedPayload::from_raw(call.clone(), ext.clone(), implicit);
-		let sig = payload.using_encoded(|p| signer.pair().sign(p));
-		let xt = UncheckedExtrinsic::new_signed(call, who.into(), sig.into(), ext);
-		let _: String = self.client.request("author_submitExtrinsic", rpc_params![hex(&xt.encode())]).await?;
+		let xt = tx::Chain::fetch(&self.client).await?.sign(&signer.pair(), call, nonce);
+		tx::submit(&self.client, &xt).await?;
 		Ok(())
 	}
 

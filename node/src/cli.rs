@@ -34,6 +34,10 @@ pub enum Subcommand {
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
 
+	/// Command-line client of a running chain: register and upload models, serve them as a
+	/// provider, delegate, request inferences, challenge results, check receipts.
+	Client(crate::client::ClientCmd),
+
 	/// Runtime benchmarks (`benchmark pallet` writes the pallets' `weights.rs`). Only in a node
 	/// built with `--features runtime-benchmarks`; see `scripts/bench_weights.sh`.
 	#[cfg(feature = "runtime-benchmarks")]

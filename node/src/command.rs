@@ -133,6 +133,8 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<verity_runtime::opaque::Block>(&config))
 		},
+		Some(Subcommand::Client(cmd)) =>
+			crate::client::run(cmd).map_err(|e| sc_cli::Error::Application(Box::new(e))),
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			use frame_benchmarking_cli::BenchmarkCmd;

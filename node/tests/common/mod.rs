@@ -9,7 +9,7 @@ use jsonrpsee::{
 	rpc_params,
 };
 use serde_json::Value;
-use sp_core::{crypto::Pair as _, sr25519, H256};
+use sp_core::{sr25519, H256};
 use std::{
 	fs,
 	net::TcpListener,
@@ -18,9 +18,13 @@ use std::{
 	time::{Duration, Instant},
 };
 use verity_runtime::{
-	AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall, RuntimeEvent, SignedPayload,
-	UncheckedExtrinsic,
+	AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
+
+/// Signing and submission, shared with the node's `client` subcommand (the node is a binary
+/// crate, so the file is included rather than imported).
+#[path = "../../src/client/tx.rs"]
+pub mod tx;
 
 /// Path of the binary Cargo built for this test run.
 pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_verity-node");
@@ -248,23 +252,12 @@ impl Node {
 		records.into_iter().map(|r| r.event).collect()
 	}
 
-	/// Signs `call` as `signer` (immortal era, no tip) against this node's chain.
+	/// Signs `call` as `signer` (immortal era, no tip) against this node's chain, with the
+	/// client's signing code.
 	pub async fn sign(&self, signer: &sr25519::Pair, call: RuntimeCall) -> UncheckedExtrinsic {
-		let who: AccountId = signer.public().into();
-		let nonce: Nonce = serde_json::from_value(
-			self.rpc("system_accountNextIndex", rpc_params![who.to_string()]).await.unwrap(),
-		)
-		.unwrap();
-		let version = self.rpc("state_getRuntimeVersion", rpc_params![]).await.unwrap();
-		let spec_version = version["specVersion"].as_u64().unwrap() as u32;
-		let tx_version = version["transactionVersion"].as_u64().unwrap() as u32;
-		let genesis = self.block_hash(0).await.unwrap();
-
-		let tx_ext = verity_runtime::tx_extension(sp_runtime::generic::Era::Immortal, nonce);
-		let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), (), None, ());
-		let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
-		let signature = payload.using_encoded(|p| signer.sign(p));
-		UncheckedExtrinsic::new_signed(call, who.into(), signature.into(), tx_ext)
+		tx::sign(&self.client, signer, call)
+			.await
+			.expect("runtime version, genesis and nonce over RPC")
 	}
 
 	/// Submits an extrinsic; returns its hash.
