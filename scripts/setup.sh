@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent machine setup for Verity: Debian's Rust 1.96 with its library sources, the wasm
 # linker, a `wasm32v1-none` sysroot built from those sources, protoc and clang for the node's
-# native dependencies, Python packages for model generation. Fast (a few checks) when all is
-# already in place. The recipe and its reasons are in docs/toolchain.md.
+# native dependencies, Python packages for model generation, the dApp example's npm packages.
+# Fast (a few checks) when all is already in place. The recipe and its reasons are in
+# docs/toolchain.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -76,5 +77,20 @@ if [ -f "$REQS" ] && [ "$(cat "$PY_STAMP" 2>/dev/null)" != "$(sha256sum <"$REQS"
 	[ -x "$VERITY_PYTHON" ] || /usr/bin/python3 -m venv "$VENV"
 	"$VERITY_PYTHON" -m pip install -q --disable-pip-version-check -r "$REQS"
 	sha256sum <"$REQS" >"$PY_STAMP"
+fi
+# 5. The dApp example's npm packages (scripts/dapp-example), exactly its
+# package-lock.json from the npm registry with `npm ci`; again only when the lock file changes
+# (its hash is the stamp). Node.js 20+ with npm: the image's, else Debian's.
+DAPP="$VERITY_ROOT/scripts/dapp-example"
+NPM_STAMP="$DAPP/node_modules/.verity-stamp"
+if [ -f "$DAPP/package-lock.json" ] && [ "$(cat "$NPM_STAMP" 2>/dev/null)" != "$(sha256sum <"$DAPP/package-lock.json")" ]; then
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		log "installing Node.js and npm"
+		$SUDO apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+	fi
+	log "installing the dApp example's npm packages (npm ci in scripts/dapp-example)"
+	(cd "$DAPP" && npm ci --include=dev --no-audit --no-fund --silent)
+	sha256sum <"$DAPP/package-lock.json" >"$NPM_STAMP"
 fi
 log "ok ($RUST_VERSION, target dir $CARGO_TARGET_DIR)"
