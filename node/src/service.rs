@@ -367,7 +367,13 @@ fn inference_backend(
 		..Limits::default()
 	};
 	log::info!("Model store: {}", dir.display());
-	Ok(Arc::new(verity_host::HostBackend::new(Arc::new(Engine::new(limits)), store)))
+	let backend = verity_host::HostBackend::new(Arc::new(Engine::new(limits)), store);
+	Ok(Arc::new(match config.prometheus_registry() {
+		Some(registry) => backend.with_metrics(verity_host::metrics::Metrics::register(registry).map_err(
+			|e| ServiceError::Other(format!("cannot register the inference metrics: {e}")),
+		)?),
+		None => backend,
+	}))
 }
 
 /// Record the dev fault switch where the workers read it (persistent offchain storage); cleared

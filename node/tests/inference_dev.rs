@@ -23,7 +23,8 @@ type Posted = ResultRecord<verity_runtime::AccountId, BlockNumber, frame_support
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_chain_runs_the_inference_loop() {
 	let dir = TempDir::new("inference-dev");
-	let mut node = Node::spawn("dev", &dir.0, &["--dev"]);
+	let prometheus = free_port().to_string();
+	let mut node = Node::spawn("dev", &dir.0, &["--dev", "--prometheus-port", &prometheus]);
 	node.wait_ready(Duration::from_secs(60)).await;
 
 	let requester = Sr25519Keyring::Charlie;
@@ -164,6 +165,16 @@ async fn dev_chain_runs_the_inference_loop() {
 	let _ = number;
 	assert_eq!(after.data.reserved, 0);
 	assert_eq!(after.data.free, before.data.free - tx_fee);
+
+	// The node's metrics saw Alice's worker run the model and post the result; the model file
+	// came from its on-chain chunks into the store.
+	let port: u16 = prometheus.parse().unwrap();
+	assert!(metric(port, "verity_inference_runs_total", Some(("outcome", "ok"))) >= 1.0);
+	assert!(metric(port, "verity_inference_run_seconds_count", None) >= 1.0);
+	assert!(metric(port, "verity_worker_duties_total", Some(("duty", "result"))) >= 1.0);
+	assert!(metric(port, "verity_model_plan_cache_total", Some(("outcome", "loaded"))) >= 1.0);
+	assert!(metric(port, "verity_model_store_models", None) >= 1.0);
+	assert!(metric(port, "verity_model_store_bytes", None) > 0.0);
 }
 
 /// A model run that times out in the worker (here every run: a 0 ms limit) makes the executor
@@ -172,7 +183,12 @@ async fn dev_chain_runs_the_inference_loop() {
 #[tokio::test(flavor = "multi_thread")]
 async fn timed_out_runs_are_reported_and_refunded() {
 	let dir = TempDir::new("inference-timeout");
-	let mut node = Node::spawn("dev-timeout", &dir.0, &["--dev", "--inference-timeout-ms", "0"]);
+	let prometheus = free_port().to_string();
+	let mut node = Node::spawn(
+		"dev-timeout",
+		&dir.0,
+		&["--dev", "--inference-timeout-ms", "0", "--prometheus-port", &prometheus],
+	);
 	node.wait_ready(Duration::from_secs(60)).await;
 	let requester = Sr25519Keyring::Charlie;
 	let (_, requested_at) =
@@ -194,6 +210,10 @@ async fn timed_out_runs_are_reported_and_refunded() {
 		.any(|e| matches!(e, pallet_inference::Event::ResultSubmitted { .. })));
 	let account = node.account(&requester.to_account_id(), None).await;
 	assert_eq!(account.data.reserved, 0, "the fee was released");
+	let port: u16 = prometheus.parse().unwrap();
+	assert!(metric(port, "verity_inference_runs_total", Some(("outcome", "timeout"))) >= 1.0);
+	assert_eq!(metric(port, "verity_inference_runs_total", Some(("outcome", "ok"))), 0.0);
+	assert!(metric(port, "verity_worker_duties_total", Some(("duty", "failure_report"))) >= 1.0);
 	// Blocks keep coming.
 	let head = node.best_number().await;
 	node.wait_finalized(head + 2, Duration::from_secs(60)).await;

@@ -449,6 +449,7 @@ fn submit_signed<'a>(
 	now: BlockNumber,
 	nonces: &mut Nonces,
 ) -> Result<(), ()> {
+	let duty = duty_of(&call);
 	let nonce = nonces.next(account);
 	let extension = crate::tx_extension(Era::mortal(TX_LONGEVITY, u64::from(now)), nonce);
 	let payload = SignedPayload::new(call, extension).map_err(|_| ())?;
@@ -468,7 +469,24 @@ fn submit_signed<'a>(
 		signature,
 		extension,
 	);
-	sp_io::offchain::submit_transaction(xt.encode())
+	sp_io::offchain::submit_transaction(xt.encode())?;
+	if let Some(duty) = duty {
+		verity_host::record_duty(duty);
+	}
+	Ok(())
+}
+
+/// The metrics label of a worker transaction (`verity_worker_duties_total` on the node).
+fn duty_of(call: &RuntimeCall) -> Option<verity_host::Duty> {
+	use verity_host::Duty;
+	Some(match call {
+		RuntimeCall::Inference(pallet_inference::Call::submit_result { .. }) => Duty::Result,
+		RuntimeCall::Inference(pallet_inference::Call::report_failure { .. }) => Duty::FailureReport,
+		RuntimeCall::Disputes(pallet_disputes::Call::commit { .. }) => Duty::VoteCommit,
+		RuntimeCall::Disputes(pallet_disputes::Call::reveal { .. }) => Duty::VoteReveal,
+		RuntimeCall::Models(pallet_models::Call::attest { .. }) => Duty::Attestation,
+		_ => return None,
+	})
 }
 
 impl<'a> From<&'a ecdsa::Public> for Key<'a> {

@@ -100,7 +100,9 @@ impl Node {
 			.arg(&self.base_path)
 			.arg("--rpc-port")
 			.arg(self.rpc_port.to_string())
-			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--listen-addr"])
+			// Prometheus only where a test asks for it (`--prometheus-port`).
+			.args(if self.args.iter().any(|a| a == "--prometheus-port") { &[][..] } else { &["--no-prometheus"][..] })
+			.args(["--no-telemetry", "--no-mdns", "--listen-addr"])
 			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port))
 			.args(["--rpc-methods", "unsafe", "--rpc-cors", "all"])
 			.stdout(Stdio::null())
@@ -412,4 +414,22 @@ pub async fn execute(node: &mut Node, signer: &sr25519::Pair, call: RuntimeCall)
 	});
 	assert!(failed.is_none(), "{}: extrinsic failed: {failed:?}", node.name);
 	(hash, number)
+}
+
+/// The value of metric `name` with label value `label` (or without labels) on the node's
+/// Prometheus endpoint at `port`; 0 when the series is absent.
+pub fn metric(port: u16, name: &str, label: Option<(&str, &str)>) -> f64 {
+	use std::io::{Read, Write};
+	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("prometheus endpoint");
+	stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+	let mut body = String::new();
+	stream.read_to_string(&mut body).unwrap();
+	let series = match label {
+		Some((k, v)) => format!("{name}{{{k}=\"{v}\"}}"),
+		None => name.to_string(),
+	};
+	body.lines()
+		.filter(|l| !l.starts_with('#'))
+		.find_map(|l| l.strip_prefix(&series).and_then(|rest| rest.trim().parse().ok()))
+		.unwrap_or(0.0)
 }

@@ -1,6 +1,6 @@
 //! The node side: the externalities extension, its backend, and the on-disk model store.
 
-use crate::HostError;
+use crate::{metrics::Metrics, Duty, HostError};
 use std::{
 	fs,
 	io::{self, Write},
@@ -118,6 +118,19 @@ impl ModelStore {
 		Ok(Some(bytes))
 	}
 
+	/// How many model files the store holds and their total size in bytes.
+	pub fn usage(&self) -> io::Result<(u64, u64)> {
+		let (mut count, mut bytes) = (0, 0);
+		for entry in fs::read_dir(&self.dir)? {
+			let entry = entry?;
+			if entry.file_name().to_string_lossy().ends_with(".onnx") {
+				count += 1;
+				bytes += entry.metadata()?.len();
+			}
+		}
+		Ok((count, bytes))
+	}
+
 	/// Remove a model; absent is not an error.
 	pub fn remove(&self, hash: &ModelHash) -> io::Result<()> {
 		match fs::remove_file(self.path(hash)) {
@@ -131,11 +144,39 @@ impl ModelStore {
 pub struct HostBackend {
 	engine: Arc<Engine>,
 	store: ModelStore,
+	metrics: Option<Metrics>,
 }
 
 impl HostBackend {
 	pub fn new(engine: Arc<Engine>, store: ModelStore) -> Self {
-		Self { engine, store }
+		Self { engine, store, metrics: None }
+	}
+
+	/// Keep [`Metrics`] of runs, plan lookups, the store and worker duties.
+	pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+		self.metrics = Some(metrics);
+		self.update_store_gauges();
+		self
+	}
+
+	fn count_plan(&self, outcome: &str) {
+		if let Some(m) = &self.metrics {
+			m.plan_cache.with_label_values(&[outcome]).inc();
+		}
+	}
+
+	fn update_store_gauges(&self) {
+		if let (Some(m), Ok((count, bytes))) = (&self.metrics, self.store.usage()) {
+			m.store_models.set(count);
+			m.store_bytes.set(bytes);
+		}
+	}
+
+	/// Count a worker duty; `false` without metrics.
+	pub fn record_duty(&self, duty: Duty) -> bool {
+		let Some(m) = &self.metrics else { return false };
+		m.duties.with_label_values(&[duty.label()]).inc();
+		true
 	}
 
 	pub fn engine(&self) -> &Arc<Engine> {
@@ -149,12 +190,18 @@ impl HostBackend {
 	/// Load `hash` from the store into the engine unless it is cached.
 	pub fn ensure_loaded(&self, hash: &ModelHash) -> Result<(), HostError> {
 		if self.engine.is_loaded(hash) {
+			self.count_plan("hit");
 			return Ok(());
 		}
 		let bytes = match self.store.get(hash) {
 			Ok(Some(b)) => b,
-			Ok(None) => return Err(HostError::ModelNotFound),
+			Ok(None) => {
+				self.count_plan("not_found");
+				return Err(HostError::ModelNotFound);
+			},
 			Err(e) => {
+				self.count_plan("not_found");
+				self.update_store_gauges();
 				log::warn!(target: LOG_TARGET, "model 0x{}: {e}", hex::encode(hash));
 				return Err(match e {
 					StoreError::Io(_) => HostError::ModelNotFound,
@@ -162,16 +209,40 @@ impl HostBackend {
 				});
 			},
 		};
-		self.engine.load(&bytes, hash).map(|_| ()).map_err(|e| {
-			log::warn!(target: LOG_TARGET, "model 0x{} rejected: {e}", hex::encode(hash));
-			HostError::InvalidModel
-		})
+		match self.engine.load(&bytes, hash) {
+			Ok(_) => {
+				self.count_plan("loaded");
+				Ok(())
+			},
+			Err(e) => {
+				self.count_plan("rejected");
+				log::warn!(target: LOG_TARGET, "model 0x{} rejected: {e}", hex::encode(hash));
+				Err(HostError::InvalidModel)
+			},
+		}
 	}
 
 	/// Run a model on canonical input bytes; returns canonical output bytes.
 	pub fn run(&self, hash: &ModelHash, input: &[u8]) -> Result<Vec<u8>, HostError> {
-		let inputs = decode_tensors(input).map_err(|_| HostError::InvalidInput)?;
-		self.ensure_loaded(hash)?;
+		let started = std::time::Instant::now();
+		let r = self.run_inner(hash, input);
+		if let Some(m) = &self.metrics {
+			let outcome = match &r {
+				Ok(_) => {
+					m.run_seconds.observe(started.elapsed().as_secs_f64());
+					"ok"
+				},
+				Err((_, outcome)) => outcome,
+			};
+			m.runs.with_label_values(&[outcome]).inc();
+		}
+		r.map_err(|(e, _)| e)
+	}
+
+	/// A run; an error comes with its metrics label.
+	fn run_inner(&self, hash: &ModelHash, input: &[u8]) -> Result<Vec<u8>, (HostError, &'static str)> {
+		let inputs = decode_tensors(input).map_err(|_| (HostError::InvalidInput, "invalid_input"))?;
+		self.ensure_loaded(hash).map_err(|e| (e, "model_unavailable"))?;
 		let outputs = self.engine.run(hash, &inputs).map_err(|e| {
 			if matches!(e, EngineError::Panic { .. }) {
 				log::warn!(target: LOG_TARGET, "run of 0x{} failed: {e}", hex::encode(hash));
@@ -181,12 +252,13 @@ impl HostBackend {
 			match e {
 				EngineError::InputCount { .. } |
 				EngineError::InputSpec { .. } |
-				EngineError::BatchTooLarge { .. } => HostError::InvalidInput,
-				EngineError::Timeout(_) => HostError::Timeout,
-				EngineError::Busy(_) => HostError::Busy,
+				EngineError::BatchTooLarge { .. } => (HostError::InvalidInput, "invalid_input"),
+				EngineError::Timeout(_) => (HostError::Timeout, "timeout"),
+				EngineError::Busy(_) => (HostError::Busy, "busy"),
 				// Evicted between `ensure_loaded` and `run` by a concurrent load.
-				EngineError::NotLoaded(_) => HostError::Busy,
-				_ => HostError::ExecutionFailed,
+				EngineError::NotLoaded(_) => (HostError::Busy, "busy"),
+				EngineError::Panic { .. } => (HostError::ExecutionFailed, "panicked"),
+				_ => (HostError::ExecutionFailed, "failed"),
 			}
 		})?;
 		Ok(encode_tensors(&outputs))
@@ -212,10 +284,12 @@ impl HostBackend {
 		if verity_engine::model_hash(bytes) != *hash {
 			return Err(HostError::InvalidModel);
 		}
-		self.store.put(bytes).map(|_| ()).map_err(|e| {
+		let r = self.store.put(bytes).map(|_| ()).map_err(|e| {
 			log::warn!(target: LOG_TARGET, "storing model 0x{}: {e}", hex::encode(hash));
 			HostError::InvalidModel
-		})
+		});
+		self.update_store_gauges();
+		r
 	}
 
 	pub fn model_available(&self, hash: &ModelHash) -> bool {

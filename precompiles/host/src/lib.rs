@@ -46,6 +46,8 @@ use verity_engine::{AcceptanceRule, ModelHash};
 mod backend;
 #[cfg(feature = "std")]
 pub use backend::{HostBackend, InferenceExt, ModelStore, StoreError};
+#[cfg(feature = "std")]
+pub mod metrics;
 
 /// Why an inference host call failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -169,6 +171,12 @@ pub trait Inference {
 		native::model_available(&mut **self, model).0
 	}
 
+	/// Count an off-chain worker duty (a [`Duty`] code) in the node's metrics. Status value: 1
+	/// if counted, 0 if the node keeps no metrics or the code is unknown.
+	fn record_duty(&mut self, duty: u32) -> u64 {
+		native::record_duty(&mut **self, duty).0
+	}
+
 	/// Put `bytes` into the node's model store if they hash (blake2-256) to `model`; workers
 	/// call it with bytes assembled from on-chain chunks or fetched from a model's URIs.
 	/// `InvalidModel` when the hash differs. Status value: 1.
@@ -238,6 +246,14 @@ mod native {
 			b.put_model(model, bytes).map(|()| 1)
 		})())
 	}
+
+	pub fn record_duty(ext: &mut dyn Externalities, duty: u32) -> Status {
+		Status::from_result((|| {
+			let b = backend(ext).ok_or(HostError::Unavailable)?;
+			let duty = u8::try_from(duty).ok().and_then(Duty::from_code);
+			Ok(u32::from(duty.is_some_and(|d| b.record_duty(d))))
+		})())
+	}
 }
 
 #[cfg(all(not(feature = "std"), not(substrate_runtime)))]
@@ -256,6 +272,9 @@ mod native {
 		Status::err(HostError::Unavailable)
 	}
 	pub fn put_model<E: ?Sized>(_: &mut E, _: &[u8; 32], _: &[u8]) -> Status {
+		Status::err(HostError::Unavailable)
+	}
+	pub fn record_duty<E: ?Sized>(_: &mut E, _: u32) -> Status {
 		Status::err(HostError::Unavailable)
 	}
 }
@@ -287,6 +306,50 @@ pub fn verify(
 /// Whether the node can run `model` right now.
 pub fn model_available(model: &ModelHash) -> Result<bool, HostError> {
 	Status(inference::model_available(model)).into_result().map(|v| v == 1)
+}
+
+/// An off-chain worker duty whose submission the node counts (`verity_worker_duties_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Duty {
+	/// `submit_result` of an assigned slot.
+	Result = 0,
+	/// `report_failure` of an assigned slot.
+	FailureReport = 1,
+	/// A juror's vote commitment.
+	VoteCommit = 2,
+	/// A juror's vote reveal.
+	VoteReveal = 3,
+	/// A validator's model attestation.
+	Attestation = 4,
+}
+
+impl Duty {
+	pub fn from_code(code: u8) -> Option<Self> {
+		Some(match code {
+			0 => Self::Result,
+			1 => Self::FailureReport,
+			2 => Self::VoteCommit,
+			3 => Self::VoteReveal,
+			4 => Self::Attestation,
+			_ => return None,
+		})
+	}
+
+	/// The metric label.
+	pub fn label(self) -> &'static str {
+		match self {
+			Self::Result => "result",
+			Self::FailureReport => "failure_report",
+			Self::VoteCommit => "vote_commit",
+			Self::VoteReveal => "vote_reveal",
+			Self::Attestation => "attestation",
+		}
+	}
+}
+
+/// Count a worker duty in the node's metrics (best effort: a node without metrics ignores it).
+pub fn record_duty(duty: Duty) {
+	let _ = inference::record_duty(duty as u32);
 }
 
 /// Store model `bytes` in the node's model store, checked against `model`.

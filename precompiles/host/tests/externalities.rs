@@ -144,3 +144,60 @@ fn store_is_content_addressed_and_verifies_reads() {
 fn hex_of(h: &[u8; 32]) -> String {
 	h.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Runs, plan lookups, the store and worker duties show up in the Prometheus registry with
+/// the outcome each call had.
+#[test]
+fn metrics_count_runs_plans_store_and_duties() {
+	use prometheus_endpoint::{prometheus::proto::MetricFamily, Registry};
+	let dir = tempfile::tempdir().unwrap();
+	let registry = Registry::new();
+	let metrics = verity_host::metrics::Metrics::register(&registry).unwrap();
+	let store = ModelStore::open(dir.path(), 8 << 20).unwrap();
+	let backend = Arc::new(
+		HostBackend::new(Arc::new(Engine::new(Limits::default())), store).with_metrics(metrics),
+	);
+	let mut ext = sp_io::TestExternalities::default();
+	ext.register_extension(InferenceExt::new(backend.clone()));
+	let model = testing::tiny_classifier();
+	let h = model_hash(&model);
+
+	ext.execute_with(|| {
+		put_model(&h, &model).unwrap();
+		run(&h, &input(), DEFAULT_MAX_OUTPUT).unwrap();
+		run(&h, &input(), DEFAULT_MAX_OUTPUT).unwrap();
+		assert_eq!(run(&h, b"garbage", DEFAULT_MAX_OUTPUT), Err(HostError::InvalidInput));
+		assert_eq!(run(&[9; 32], &input(), DEFAULT_MAX_OUTPUT), Err(HostError::ModelNotFound));
+		verity_host::record_duty(verity_host::Duty::VoteCommit);
+		verity_host::record_duty(verity_host::Duty::VoteCommit);
+		verity_host::record_duty(verity_host::Duty::Result);
+		// An unknown duty code is not counted.
+		assert_eq!(inference::record_duty(99), 0);
+	});
+
+	let families = registry.gather();
+	let family = |name: &str| -> &MetricFamily {
+		families.iter().find(|f| f.get_name() == name).unwrap_or_else(|| panic!("{name} missing"))
+	};
+	let counter = |name: &str, label: &str| -> u64 {
+		family(name)
+			.get_metric()
+			.iter()
+			.find(|m| m.get_label().iter().any(|l| l.get_value() == label))
+			.map(|m| m.get_counter().get_value() as u64)
+			.unwrap_or(0)
+	};
+	assert_eq!(counter("verity_inference_runs_total", "ok"), 2);
+	assert_eq!(counter("verity_inference_runs_total", "invalid_input"), 1);
+	assert_eq!(counter("verity_inference_runs_total", "model_unavailable"), 1);
+	assert_eq!(counter("verity_model_plan_cache_total", "loaded"), 1);
+	assert_eq!(counter("verity_model_plan_cache_total", "hit"), 1);
+	assert_eq!(counter("verity_model_plan_cache_total", "not_found"), 1);
+	assert_eq!(counter("verity_worker_duties_total", "vote_commit"), 2);
+	assert_eq!(counter("verity_worker_duties_total", "result"), 1);
+	let gauge = |name: &str| family(name).get_metric()[0].get_gauge().get_value() as u64;
+	assert_eq!(gauge("verity_model_store_models"), 1);
+	assert_eq!(gauge("verity_model_store_bytes"), model.len() as u64);
+	let histogram = family("verity_inference_run_seconds").get_metric()[0].get_histogram();
+	assert_eq!(histogram.get_sample_count(), 2);
+}
