@@ -23,3 +23,23 @@ export WASM_BUILD_WORKSPACE_HINT="$VERITY_ROOT"
 verity_build() {
 	cargo build --release --locked --workspace --all-targets "$@"
 }
+
+# A throwaway `--dev` node for the benchmark and load scripts, with room for bursts in its pool,
+# RPC on 127.0.0.1:$1. Waits until it answers; stops it and deletes its base path when the
+# calling script exits. Sets VERITY_BENCH_URL.
+verity_bench_node() {
+	local port="$1" dir
+	dir="$(mktemp -d -t verity-bench-XXXX)"
+	"$VERITY_NODE_BIN" --dev --base-path "$dir" --rpc-port "$port" --no-prometheus \
+		--rpc-max-connections 1000 --pool-limit 100000 --pool-kbytes 200000 2>"$dir/node.log" &
+	VERITY_BENCH_PID=$!
+	VERITY_BENCH_DIR="$dir"
+	trap 'kill $VERITY_BENCH_PID 2>/dev/null || true; wait $VERITY_BENCH_PID 2>/dev/null || true; rm -rf "$VERITY_BENCH_DIR"' EXIT
+	for _ in $(seq 1 120); do
+		curl -sf -H 'Content-Type: application/json' \
+			-d '{"id":1,"jsonrpc":"2.0","method":"system_health","params":[]}' \
+			"http://127.0.0.1:$port" >/dev/null && break
+		sleep 0.5
+	done
+	export VERITY_BENCH_URL="http://127.0.0.1:$port"
+}
