@@ -416,20 +416,26 @@ pub async fn execute(node: &mut Node, signer: &sr25519::Pair, call: RuntimeCall)
 	(hash, number)
 }
 
-/// The value of metric `name` with label value `label` (or without labels) on the node's
-/// Prometheus endpoint at `port`; 0 when the series is absent.
+/// The value of metric `name` with label `label` (among others) on the node's Prometheus
+/// endpoint at `port`; 0 when the series is absent. Substrate's registry prefixes every name
+/// with `substrate_` and adds a `chain` label.
 pub fn metric(port: u16, name: &str, label: Option<(&str, &str)>) -> f64 {
 	use std::io::{Read, Write};
 	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("prometheus endpoint");
 	stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
 	let mut body = String::new();
 	stream.read_to_string(&mut body).unwrap();
-	let series = match label {
-		Some((k, v)) => format!("{name}{{{k}=\"{v}\"}}"),
-		None => name.to_string(),
-	};
+	let prefixed = format!("substrate_{name}");
+	let wanted = label.map(|(k, v)| format!("{k}=\"{v}\""));
 	body.lines()
 		.filter(|l| !l.starts_with('#'))
-		.find_map(|l| l.strip_prefix(&series).and_then(|rest| rest.trim().parse().ok()))
+		.filter_map(|l| l.rsplit_once(' '))
+		.find_map(|(series, value)| {
+			let (metric, labels) = series.split_once('{').unwrap_or((series, ""));
+			let labels: Vec<&str> = labels.trim_end_matches('}').split(',').collect();
+			let named = metric == name || metric == prefixed;
+			let labelled = wanted.as_ref().is_none_or(|w| labels.contains(&w.as_str()));
+			(named && labelled).then(|| value.parse().ok()).flatten()
+		})
 		.unwrap_or(0.0)
 }

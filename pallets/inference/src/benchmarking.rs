@@ -238,7 +238,9 @@ pub fn register_providers<P: pallet_providers::Config>(
 	use pallet_providers::Pallet as Providers;
 	let count = <P as pallet_providers::Config>::MaxProvidersPerModel::get();
 	assert!(count >= min, "a model cannot have {min} providers");
-	let seed = model.to_low_u64_le() as u32;
+	// The model id's first bytes (`to_low_u64_le` needs fixed-hash's byteorder feature, which
+	// the runtime's no_std build does not enable).
+	let seed = u32::from_le_bytes([model.0[0], model.0[1], model.0[2], model.0[3]]);
 	let bond =
 		P::MinSelfBond::get().saturating_add(P::MinStake::get()).saturating_mul(10u32.into());
 	let ed = <P::Currency as Inspect<P::AccountId>>::minimum_balance();
