@@ -190,16 +190,17 @@ async fn main() -> Result<(), Error> {
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
 	let first_block = chain.best().await?;
-	// Per stage: submitted, pool rejections by reason, first and last block seen while it ran.
+	// Per stage: submitted, pool rejections by reason.
 	let mut submitted = vec![0u32; rates.len()];
 	let mut pool_rejected: Vec<BTreeMap<String, u32>> = vec![BTreeMap::new(); rates.len()];
-	let mut stage_blocks = vec![(0u32, 0u32); rates.len()];
+	// The first block that can hold each stage's requests.
+	let mut stage_starts = vec![0u32; rates.len()];
 	// Per sender, the stage of each accepted submission in nonce order: a sender's requests are
 	// included in that order, so each `Requested` event is attributed to its stage exactly.
 	let mut pending: BTreeMap<verity_runtime::AccountId, VecDeque<usize>> = BTreeMap::new();
 	for (s, rate) in rates.iter().enumerate() {
 		let start = Instant::now();
-		stage_blocks[s].0 = chain.best().await? + 1;
+		stage_starts[s] = chain.best().await? + 1;
 		let total = *rate as u64 * seconds;
 		for i in 0..total {
 			// Pace the submissions evenly over the stage.
@@ -214,7 +215,6 @@ async fn main() -> Result<(), Error> {
 				Err(reason) => *pool_rejected[s].entry(reason).or_default() += 1,
 			}
 		}
-		stage_blocks[s].1 = chain.best().await?;
 		eprintln!("stage {s}: {rate} req/s for {seconds} s submitted ({:.1} s)", start.elapsed().as_secs_f64());
 	}
 
@@ -229,7 +229,7 @@ async fn main() -> Result<(), Error> {
 	let mut included_requests = 0u32;
 	let deadline = Instant::now() + Duration::from_secs(120 + 12 * window as u64 + seconds * rates.len() as u64);
 	let mut n = first_block;
-	let stage_of = |b: u32| stage_blocks.iter().rposition(|(from, _)| b >= *from).unwrap_or(0);
+	let stage_of = |b: u32| stage_starts.iter().rposition(|from| b >= *from).unwrap_or(0);
 	loop {
 		while let Some(block) = chain.block(n).await? {
 			timestamps.insert(n, block.timestamp_ms);
@@ -309,7 +309,7 @@ async fn main() -> Result<(), Error> {
 		// that included its last request: the offered rate while the chain keeps up, less once
 		// requests queue in the pool.
 		let last = stage.iter().map(|l| l.included).max();
-		let span = last.and_then(|last| secs(stage_blocks[s].0.saturating_sub(1), last)).filter(|t| *t > 0.0);
+		let span = last.and_then(|last| secs(stage_starts[s].saturating_sub(1), last)).filter(|t| *t > 0.0);
 		let sustained = span.map(|t| stage.len() as f64 / t);
 		let refunded = stage.iter().filter(|l| matches!(l.end, Some((_, "refunded")))).count();
 		let open = stage.iter().filter(|l| l.end.is_none()).count() as u32;
