@@ -25,7 +25,8 @@ pub enum Wait {
 	Included,
 	/// Until a result is posted (provisional during the challenge window).
 	Provisional,
-	/// Until the result is final (after the challenge window, or a redundant agreement).
+	/// Until the result is final (after the challenge window, or a redundant agreement) in a
+	/// GRANDPA-finalized block.
 	Finalized,
 }
 
@@ -118,8 +119,14 @@ fn input_bytes(args: &RequestArgs) -> Result<Vec<u8>> {
 	}
 }
 
-async fn request_at(rpc: &Rpc, id: u64) -> Result<Option<Request>> {
-	rpc.storage(pallet_inference::Requests::<Runtime>::hashed_key_for(id), None).await
+/// The request as of the best block, or as of the GRANDPA-finalized block when `finalized`
+/// (a `Finalized` status in a best block could still be reorganized away).
+async fn request_at(rpc: &Rpc, id: u64, finalized: bool) -> Result<Option<Request>> {
+	let at = match finalized {
+		true => Some(rpc.call::<H256>("chain_getFinalizedHead", rpc_params![]).await?),
+		false => None,
+	};
+	rpc.storage(pallet_inference::Requests::<Runtime>::hashed_key_for(id), at).await
 }
 
 /// `request`.
@@ -210,7 +217,7 @@ pub async fn request(rpc: &Rpc, opts: &Opts, args: &RequestArgs, out: &mut Outpu
 		vrt(held),
 		included.number
 	));
-	let req = request_at(rpc, id)
+	let req = request_at(rpc, id, false)
 		.await?
 		.ok_or_else(|| Error::new(format!("request {id} is not in storage")))?;
 	for (slot, a) in req.executors.iter().enumerate() {
@@ -239,7 +246,7 @@ pub async fn request(rpc: &Rpc, opts: &Opts, args: &RequestArgs, out: &mut Outpu
 	);
 	let mut said_disputed = false;
 	let status = loop {
-		let req = request_at(rpc, id)
+		let req = request_at(rpc, id, args.wait == Wait::Finalized)
 			.await?
 			.ok_or_else(|| Error::new(format!("request {id} disappeared from storage (pruned)")))?;
 		match req.status {
@@ -409,7 +416,7 @@ pub async fn challenge(
 ) -> Result<()> {
 	let signer = Signer::from_opts(opts)?;
 	let id = args.request;
-	let req = request_at(rpc, id).await?.ok_or_else(|| {
+	let req = request_at(rpc, id, false).await?.ok_or_else(|| {
 		Error::new(format!("no request {id} on chain (Inference::RequestNotFound)"))
 	})?;
 	if !matches!(req.status, RequestStatus::Provisional { .. }) {
@@ -457,12 +464,12 @@ pub async fn challenge(
 			_ => {},
 		}
 	}
-	let mut status = request_at(rpc, id).await?.map(|r| r.status);
+	let mut status = request_at(rpc, id, false).await?.map(|r| r.status);
 	if args.wait {
 		eprintln!("waiting for the verdict on request {id}…");
 		while matches!(status, Some(RequestStatus::Disputed)) {
 			rpc.tick(&format!("the verdict on request {id}")).await?;
-			status = request_at(rpc, id).await?.map(|r| r.status);
+			status = request_at(rpc, id, false).await?.map(|r| r.status);
 		}
 	}
 	let status = status.map(|s| format!("{s:?}")).unwrap_or_else(|| "pruned".into());

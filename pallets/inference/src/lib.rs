@@ -8,8 +8,10 @@
 //! model natively and posts the canonical output with [`Pallet::submit_result`], together with a
 //! secp256k1 receipt. Under `Optimistic` the result is `Provisional` for `ChallengeWindow`
 //! blocks (pallet-disputes may take it to a jury), then `Finalized` and paid out. Under
-//! `Redundant(k)` the `k` outputs are compared under the model's acceptance rule: agreement
-//! finalizes at once, disagreement opens a dispute.
+//! `Redundant(k)` each output is compared, as it is posted, with the first one posted under the
+//! model's acceptance rule; once every slot has posted, failed or missed its deadline, agreement
+//! finalizes at once and any disagreement opens a dispute. Comparing on posting keeps the cost
+//! of a comparison in `submit_result`, which pays for it, and out of `on_initialize`.
 //!
 //! ## Terms
 //!
@@ -541,6 +543,8 @@ pub mod pallet {
 				status: RequestStatus::Assigned { deadline },
 				outcome: None,
 				created: now,
+				reference: None,
+				disagreement: false,
 			};
 			NextRequestId::<T>::put(id.saturating_add(1));
 			Self::push_timeout(deadline, id);
@@ -640,6 +644,16 @@ pub mod pallet {
 				.map(|a| a.provider.clone())
 				.ok_or(Error::<T>::NotAssigned)?;
 
+			if let Policy::Redundant(_) = req.policy {
+				match req.reference {
+					None => req.reference = Some(slot),
+					Some(reference) if !req.disagreement => {
+						req.disagreement = !Self::agrees_with(id, reference, &req.model, &output);
+					},
+					Some(_) => {},
+				}
+			}
+
 			let now = frame_system::Pallet::<T>::block_number();
 			Assignments::<T>::remove(&executor, id);
 			Results::<T>::insert(
@@ -696,23 +710,33 @@ pub mod pallet {
 					if posted.is_empty() {
 						return Self::refund(id, req, now, RefundReason::NoResult);
 					}
-					let rule = T::Models::acceptance_rule(&req.model);
-					let decoded: Vec<_> =
-						posted.iter().map(|(_, r)| decode_tensors(&r.output).ok()).collect();
-					let agree = match (rule, decoded.first()) {
-						(Some(rule), Some(Some(first))) => decoded
-							.iter()
-							.all(|d| d.as_ref().is_some_and(|d| agrees_all(&rule, d, first))),
-						_ => false,
-					};
-					if agree {
-						let slots: Vec<u32> = posted.iter().map(|(s, _)| *s).collect();
-						let hash = posted.first().map(|(_, r)| r.output_hash).unwrap_or_default();
-						Self::finalize(id, req, now, Outcome { slot: slots.first().copied(), output_hash: hash }, &slots);
-					} else {
-						Self::open_dispute(id, req, now, &posted);
+					// Outputs were compared with the reference as they were posted.
+					let reference = req
+						.reference
+						.and_then(|slot| posted.iter().find(|(s, _)| *s == slot))
+						.map(|(slot, r)| Outcome { slot: Some(*slot), output_hash: r.output_hash });
+					match reference {
+						Some(outcome) if !req.disagreement => {
+							let slots: Vec<u32> = posted.iter().map(|(s, _)| *s).collect();
+							Self::finalize(id, req, now, outcome, &slots);
+						},
+						_ => Self::open_dispute(id, req, now, &posted),
 					}
 				},
+			}
+		}
+
+		/// Whether `output` agrees with the output posted for `reference` under `model`'s rule.
+		/// An output that does not decode, a missing reference or rule disagree.
+		fn agrees_with(id: RequestId, reference: u32, model: &ModelId, output: &[u8]) -> bool {
+			let (Some(rule), Some(r)) =
+				(T::Models::acceptance_rule(model), Results::<T>::get(id, reference))
+			else {
+				return false;
+			};
+			match (decode_tensors(output), decode_tensors(&r.output)) {
+				(Ok(a), Ok(b)) => agrees_all(&rule, &a, &b),
+				_ => false,
 			}
 		}
 
@@ -978,6 +1002,14 @@ pub mod pallet {
 				ensure!(open == req.pending, "pending differs from open assignments");
 				if !matches!(req.status, RequestStatus::Assigned { .. }) {
 					ensure!(open == 0, "assignments of a request that is not assigned");
+				}
+				match (req.policy, req.reference) {
+					(Policy::Optimistic, Some(_)) => Err("an optimistic request has a reference output")?,
+					(Policy::Redundant(_), Some(slot)) => ensure!(
+						Results::<T>::contains_key(id, slot),
+						"the reference output of a redundant request is missing"
+					),
+					_ => {},
 				}
 			}
 			for (requester, sum) in held {

@@ -399,6 +399,39 @@ fn redundant_deadline_settles_on_the_posted_slots() {
 	});
 }
 
+#[test]
+fn redundant_outputs_are_compared_with_the_first_posted_as_they_post() {
+	three_providers().build_and_execute(|| {
+		// Slot 2 posts first: its output is the reference; slot 0 agrees; slot 1 misses.
+		let agreed = request(Policy::Redundant(3));
+		assert_ok!(submit(agreed, executor_of(agreed, 2), OUT));
+		assert_ok!(submit(agreed, executor_of(agreed, 0), OUT));
+		let req = Requests::<Test>::get(agreed).unwrap();
+		assert_eq!((req.reference, req.disagreement), (Some(2), false));
+
+		// Slot 1 posts first; slot 2 disagrees; slot 0 misses. The disagreement is recorded
+		// when slot 2 posts, and the deadline opens the dispute without comparing again.
+		let split = request(Policy::Redundant(3));
+		assert_ok!(submit(split, executor_of(split, 1), OUT));
+		assert_ok!(submit(split, executor_of(split, 2), [0.5, 0.25, 1.0, 2.5]));
+		let req = Requests::<Test>::get(split).unwrap();
+		assert_eq!((req.reference, req.disagreement), (Some(1), true));
+		assert_eq!(status(split), RequestStatus::Assigned { deadline: 1 + DEADLINE });
+
+		run_to(1 + DEADLINE);
+		let req = Requests::<Test>::get(agreed).unwrap();
+		assert_eq!(req.status, RequestStatus::Finalized { at: 1 + DEADLINE });
+		assert_eq!(req.outcome.unwrap().slot, Some(2), "the reference is the outcome");
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ResultFinalized { request, execution_fees, .. }
+				if *request == agreed && *execution_fees == 2 * EXEC_FEE
+		)));
+		assert_eq!(status(split), RequestStatus::Disputed);
+		assert_eq!(OPENED.with(|o| o.borrow().iter().map(|(id, _)| *id).collect::<Vec<_>>()), vec![split]);
+	});
+}
+
 // ---- disputes interface ----
 
 #[test]

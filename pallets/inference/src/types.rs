@@ -180,6 +180,12 @@ where
 	pub outcome: Option<Outcome>,
 	/// Block the request was made in.
 	pub created: BlockNumber,
+	/// `Redundant`: the slot of the first output posted. Each later output is compared with it
+	/// under the model's acceptance rule when it is posted, so settling a round (possibly in
+	/// `on_initialize`, at a deadline) never compares outputs.
+	pub reference: Option<u32>,
+	/// `Redundant`: an output posted so far disagreed with the reference output.
+	pub disagreement: bool,
 }
 
 /// A result posted by an executor.
