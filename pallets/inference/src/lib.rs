@@ -403,6 +403,16 @@ pub mod pallet {
 				T::MaxTimeoutsPerBlock::get() >= T::MaxRedundancy::get(),
 				"MaxTimeoutsPerBlock must be at least MaxRedundancy"
 			);
+			// A full timeout queue must fit in the share of a block that ordinary transactions
+			// cannot take, so `on_initialize` neither crowds them out nor overruns the block.
+			let limits = <T as frame_system::Config>::BlockWeights::get();
+			let normal = limits.get(DispatchClass::Normal).max_total.unwrap_or(limits.max_block);
+			let reserved = limits.max_block.saturating_sub(normal);
+			let full = Self::on_initialize_weight(T::MaxTimeoutsPerBlock::get());
+			assert!(
+				full.all_lte(reserved),
+				"on_initialize with MaxTimeoutsPerBlock entries ({full:?}) exceeds the block's non-normal share ({reserved:?})"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
