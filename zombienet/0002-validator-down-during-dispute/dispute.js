@@ -53,7 +53,7 @@ async function run(nodeName, networkInfo, args) {
 		const req = await (await api.at(r.hash)).query.inference.requests(s.id);
 		v.check(req.isSome && req.unwrap().status.isFinalized, `request ${s.id} Finalized: ${req.unwrap().status}`);
 		const fin = await v.waitFinalized(api, r.number + 2, 90);
-		v.check(fin >= r.number + 2, `blocks keep finalizing with Dave stopped: finalized #${fin} past the verdict #${r.number}`);
+		v.check(fin >= r.number + 2, `blocks keep finalizing: finalized #${fin} past the verdict #${r.number}`);
 		v.save(networkInfo, Object.assign(s, { resolvedAt: r.number }));
 		return 1;
 	}
