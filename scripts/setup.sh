@@ -93,4 +93,14 @@ if [ -f "$DAPP/package-lock.json" ] && [ "$(cat "$NPM_STAMP" 2>/dev/null)" != "$
 	(cd "$DAPP" && npm ci --include=dev --no-audit --no-fund --silent)
 	sha256sum <"$DAPP/package-lock.json" >"$NPM_STAMP"
 fi
+# 6. The zombienet CLI (zombienet/package.json: @zombienet/cli, with the registry's `toml`
+# instead of its git-hosted one), the same way; scripts/zombienet.sh and the scenarios'
+# js-scripts use it. Nothing is downloaded when a scenario runs.
+ZN="$VERITY_ROOT/zombienet"
+ZN_STAMP="$ZN/node_modules/.verity-stamp"
+if [ -f "$ZN/package-lock.json" ] && [ "$(cat "$ZN_STAMP" 2>/dev/null)" != "$(sha256sum <"$ZN/package-lock.json")" ]; then
+	log "installing the zombienet CLI (npm ci in zombienet)"
+	(cd "$ZN" && npm ci --no-audit --no-fund --silent)
+	sha256sum <"$ZN/package-lock.json" >"$ZN_STAMP"
+fi
 log "ok ($RUST_VERSION, target dir $CARGO_TARGET_DIR)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: set up the machine, build the workspace (release, like the binary users run),
-# run unit tests and the end-to-end tests that start real nodes on loopback.
+# run unit tests and the end-to-end tests that start real nodes on loopback, then the zombienet
+# scenarios.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -25,4 +26,12 @@ cargo test --release --locked -p pallet-models -p pallet-providers -p pallet-inf
 	--features pallet-models/runtime-benchmarks,pallet-providers/runtime-benchmarks,pallet-inference/runtime-benchmarks,pallet-disputes/runtime-benchmarks \
 	benchmark
 echo "[test] pallet benchmarks took $(( $(date +%s) - bench_start ))s" >&2
+# The zombienet scenarios (zombienet/0*/): four validators and two provider nodes of the binary
+# just built, through faults (a validator down in a dispute, a provider offline, a restart, a
+# partition); each scenario's duration is printed. VERITY_ZOMBIENET=0 skips them.
+if [ "${VERITY_ZOMBIENET:-1}" != 0 ]; then
+	zn_start=$(date +%s)
+	VERITY_SKIP_SETUP=1 "$VERITY_ROOT/scripts/zombienet.sh" all
+	echo "[test] zombienet scenarios took $(( $(date +%s) - zn_start ))s" >&2
+fi
 echo "[test] total $(( $(date +%s) - start ))s" >&2

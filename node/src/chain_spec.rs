@@ -35,6 +35,8 @@ pub fn from_preset(preset: &str) -> Result<ChainSpec, String> {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => ("Verity Development", "verity_dev", ChainType::Development),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET =>
 			("Verity Local Testnet", "verity_local", ChainType::Local),
+		verity_runtime::genesis_config_presets::ZOMBIENET_RUNTIME_PRESET =>
+			("Verity Zombienet", "verity_zombienet", ChainType::Local),
 		other => return Err(unknown_chain(other)),
 	};
 	Ok(ChainSpec::builder(wasm, Default::default())
@@ -87,6 +89,7 @@ mod tests {
 		assert_eq!(load("development").unwrap().id(), "verity_dev");
 		assert_eq!(load("local").unwrap().id(), "verity_local");
 		assert_eq!(load("local_testnet").unwrap().chain_type(), ChainType::Local);
+		assert_eq!(load("zombienet").unwrap().id(), "verity_zombienet");
 	}
 
 	#[test]

@@ -4,9 +4,13 @@
 //! - `development`: Alice is the only validator and sudo; the dev accounts are endowed.
 //! - `local_testnet`: Alice, Bob, Charlie and Dave are validators (GRANDPA tolerates one of the
 //!   four being down), Alice is sudo; the dev accounts are endowed.
+//! - `zombienet`: the network of the zombienet scenarios (`zombienet/`): Alice, Bob, Charlie
+//!   and Dave validate and serve nothing; Eve and Ferdie are the providers (their nodes are not
+//!   validators) and `One` delegates to Eve.
 //!
-//! Both start with the demo model ([`demo_model`]) `Active` and owned by Alice, Alice a
-//! provider serving it and Bob delegating to her, so requests can be made from block 1.
+//! All start with the demo model ([`demo_model`]) `Active` and owned by Alice, so requests can
+//! be made from block 1; in `development` and `local_testnet` Alice is a provider serving it
+//! and Bob delegates to her.
 
 use crate::{
 	AccountId, BalancesConfig, ModelsConfig, ProvidersConfig, RuntimeGenesisConfig, SudoConfig,
@@ -33,6 +37,9 @@ pub const DEMO_DELEGATION: crate::Balance = 1_000 * UNIT;
 
 /// The name of the four-validator local network preset.
 pub use sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET;
+
+/// The name of the zombienet preset: four validators, two providers on other nodes.
+pub const ZOMBIENET_RUNTIME_PRESET: &str = "zombienet";
 
 /// The demo model of the dev presets: the MLP classifier of the engine's test models,
 /// `precompiles/engine/models/mlp.onnx` (described in `manifest.json` beside it): f32[1,64]
@@ -165,10 +172,13 @@ pub fn dev_executor(keyring: Sr25519Keyring) -> AccountId {
 }
 
 /// The demo model, providers and delegation of the dev presets (see the module docs):
-/// `providers` serve the demo model with their dev executor keys, Bob delegates to Alice.
-fn demo_models_and_providers(providers: &[Sr25519Keyring]) -> (ModelsConfig, ProvidersConfig) {
+/// `providers` serve the demo model with their dev executor keys, `delegator` delegates
+/// [`DEMO_DELEGATION`] to `delegate`.
+fn demo_models_and_providers(
+	providers: &[Sr25519Keyring],
+	(delegator, delegate): (Sr25519Keyring, Sr25519Keyring),
+) -> (ModelsConfig, ProvidersConfig) {
 	let alice = Sr25519Keyring::Alice.to_account_id();
-	let bob = Sr25519Keyring::Bob.to_account_id();
 	let models = ModelsConfig {
 		models: vec![(
 			alice.clone(),
@@ -190,7 +200,7 @@ fn demo_models_and_providers(providers: &[Sr25519Keyring]) -> (ModelsConfig, Pro
 				)
 			})
 			.collect(),
-		delegations: vec![(bob, alice, DEMO_DELEGATION)],
+		delegations: vec![(delegator.to_account_id(), delegate.to_account_id(), DEMO_DELEGATION)],
 	};
 	(models, providers)
 }
@@ -200,8 +210,9 @@ fn testnet_genesis(
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 	providers: &[Sr25519Keyring],
+	delegation: (Sr25519Keyring, Sr25519Keyring),
 ) -> Value {
-	let (models_config, providers_config) = demo_models_and_providers(providers);
+	let (models_config, providers_config) = demo_models_and_providers(providers, delegation);
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
@@ -240,6 +251,7 @@ pub fn development_config_genesis() -> Value {
 		endowed(),
 		Sr25519Keyring::Alice.to_account_id(),
 		&[Sr25519Keyring::Alice],
+		(Sr25519Keyring::Bob, Sr25519Keyring::Alice),
 	)
 }
 
@@ -256,6 +268,25 @@ pub fn local_config_genesis() -> Value {
 		endowed(),
 		Sr25519Keyring::Alice.to_account_id(),
 		&[Sr25519Keyring::Alice, Sr25519Keyring::Charlie, Sr25519Keyring::Dave],
+		(Sr25519Keyring::Bob, Sr25519Keyring::Alice),
+	)
+}
+
+/// Alice, Bob, Charlie and Dave validate; Eve and Ferdie are the providers, run by nodes that
+/// do not validate; `One` delegates to Eve. Two providers so that a dispute over one has the
+/// other as its jury, and a request whose provider is offline has another to go to.
+pub fn zombienet_config_genesis() -> Value {
+	testnet_genesis(
+		vec![
+			authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			authority(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+		],
+		endowed(),
+		Sr25519Keyring::Alice.to_account_id(),
+		&[Sr25519Keyring::Eve, Sr25519Keyring::Ferdie],
+		(Sr25519Keyring::One, Sr25519Keyring::Eve),
 	)
 }
 
@@ -264,6 +295,7 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
 		LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		ZOMBIENET_RUNTIME_PRESET => zombienet_config_genesis(),
 		_ => return None,
 	};
 	Some(serde_json::to_string(&patch).ok()?.into_bytes())
@@ -274,6 +306,7 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(ZOMBIENET_RUNTIME_PRESET),
 	]
 }
 
@@ -413,6 +446,69 @@ mod tests {
 	fn local_testnet_genesis_has_active_demo_model_provider_and_delegation() {
 		sp_io::TestExternalities::new(genesis_storage(LOCAL_TESTNET_RUNTIME_PRESET))
 			.execute_with(|| check_demo_state(3));
+	}
+
+	/// Eve and Ferdie serve the demo model with their dev executor keys, One's delegation to
+	/// Eve is recorded, none of the four validators is a provider, and every stake is held.
+	#[test]
+	fn zombienet_genesis_has_two_non_validator_providers_and_a_delegator() {
+		use crate::{Balances, Providers, RuntimeHoldReason};
+		use frame_support::traits::fungible::{Inspect, InspectHold};
+		use pallet_providers::{ExecutorSelection, ProviderStatus};
+		use Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie, One};
+
+		let json = get_preset(&PresetId::from(ZOMBIENET_RUNTIME_PRESET)).unwrap();
+		let value: Value = serde_json::from_slice(&json).unwrap();
+		assert_eq!(value["aura"]["authorities"].as_array().unwrap().len(), 4);
+		assert_eq!(value["grandpa"]["authorities"].as_array().unwrap().len(), 4);
+
+		sp_io::TestExternalities::new(genesis_storage(ZOMBIENET_RUNTIME_PRESET)).execute_with(
+			|| {
+				assert!(<crate::Models as pallet_models::ModelRegistry<_, _>>::is_active(
+					&demo_model::ID
+				));
+				for k in [Eve, Ferdie] {
+					let p = pallet_providers::Providers::<crate::Runtime>::get(k.to_account_id())
+						.unwrap();
+					assert_eq!(p.status, ProviderStatus::Active);
+					assert_eq!(p.models.to_vec(), vec![demo_model::ID]);
+					assert_eq!(p.executor, dev_executor(k));
+					assert_eq!(
+						Providers::stake_of(&k.to_account_id(), &k.to_account_id()),
+						DEMO_PROVIDER_BOND
+					);
+					assert_eq!(Balances::balance(&dev_executor(k)), ENDOWMENT);
+				}
+				for k in [Alice, Bob, Charlie, Dave] {
+					assert!(pallet_providers::Providers::<crate::Runtime>::get(k.to_account_id())
+						.is_none());
+				}
+				assert_eq!(
+					Providers::stake_of(&Eve.to_account_id(), &One.to_account_id()),
+					DEMO_DELEGATION
+				);
+				assert_eq!(Balances::balance(&One.to_account_id()), ENDOWMENT - DEMO_DELEGATION);
+				assert_eq!(
+					Balances::balance_on_hold(
+						&RuntimeHoldReason::Providers(pallet_providers::HoldReason::Stake),
+						&Providers::account_id()
+					),
+					2 * DEMO_PROVIDER_BOND + DEMO_DELEGATION
+				);
+				let mut chosen = <Providers as ExecutorSelection<_>>::select(
+					&demo_model::ID,
+					9,
+					Default::default(),
+					&[],
+				);
+				chosen.sort();
+				let mut expected = vec![Eve.to_account_id(), Ferdie.to_account_id()];
+				expected.sort();
+				assert_eq!(chosen, expected);
+				#[cfg(feature = "try-runtime")]
+				Providers::do_try_state().unwrap();
+			},
+		);
 	}
 
 	#[test]
