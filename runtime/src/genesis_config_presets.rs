@@ -255,16 +255,21 @@ pub fn development_config_genesis() -> Value {
 	)
 }
 
+/// Alice, Bob, Charlie and Dave: the validators of the `local_testnet` and `zombienet` presets.
+fn four_validators() -> Vec<(AuraId, GrandpaId)> {
+	vec![
+		authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+		authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+		authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		authority(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+	]
+}
+
 /// Alice, Bob, Charlie and Dave validate; Alice, Charlie and Dave are providers (so a
 /// dispute over one has two others to judge it).
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
-		vec![
-			authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-			authority(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
-		],
+		four_validators(),
 		endowed(),
 		Sr25519Keyring::Alice.to_account_id(),
 		&[Sr25519Keyring::Alice, Sr25519Keyring::Charlie, Sr25519Keyring::Dave],
@@ -277,12 +282,7 @@ pub fn local_config_genesis() -> Value {
 /// other as its jury, and a request whose provider is offline has another to go to.
 pub fn zombienet_config_genesis() -> Value {
 	testnet_genesis(
-		vec![
-			authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-			authority(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
-		],
+		four_validators(),
 		endowed(),
 		Sr25519Keyring::Alice.to_account_id(),
 		&[Sr25519Keyring::Eve, Sr25519Keyring::Ferdie],
