@@ -172,8 +172,7 @@ function check(cond, msg) {
 async function waitFinalized(api, n, seconds) {
 	const deadline = Date.now() + seconds * 1000;
 	while (Date.now() < deadline) {
-		const head = await api.rpc.chain.getFinalizedHead();
-		const number = (await api.rpc.chain.getHeader(head)).number.toNumber();
+		const number = await finalizedNumber(api);
 		if (number >= n) return number;
 		await sleep(1000);
 	}

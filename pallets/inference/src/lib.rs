@@ -108,7 +108,9 @@ pub mod pallet {
 		traits::{One, Saturating, Zero},
 		Perbill,
 	};
-	use verity_engine::{agrees_all, check_list, decode_tensors, ListError, TensorSpec};
+	use verity_engine::{
+		agrees_all, check_list, decode_tensors, AcceptanceRule, ListError, Tensor, TensorSpec,
+	};
 
 	/// The balance type of the currency.
 	pub type BalanceOf<T> =
@@ -644,7 +646,9 @@ pub mod pallet {
 			let slot = Assignments::<T>::get(&executor, id).ok_or(Error::<T>::NotAssigned)?;
 			let mut req = Requests::<T>::get(id).ok_or(Error::<T>::RequestNotFound)?;
 			let view = T::Models::model(&req.model).ok_or(Error::<T>::ModelNotFound)?;
-			Self::check_tensors(&view.outputs, &output).map_err(|_| Error::<T>::MalformedOutput)?;
+			// Checked and decoded once: a redundant round compares the decoded tensors below.
+			let decoded =
+				check_list(&view.outputs, &output).map_err(|_| Error::<T>::MalformedOutput)?;
 			let output_hash = H256(sp_io::hashing::blake2_256(&output));
 			let message = receipt_message(id, &req.model, &req.input_hash, &output_hash);
 			ensure!(T::Receipts::verify(&executor, &message, &receipt), Error::<T>::InvalidReceipt);
@@ -658,7 +662,7 @@ pub mod pallet {
 				match req.reference {
 					None => req.reference = Some(slot),
 					Some(reference) if !req.disagreement => {
-						req.disagreement = !Self::agrees_with(id, reference, &req.model, &output);
+						req.disagreement = !Self::agrees_with(id, reference, &view.acceptance, &decoded);
 					},
 					Some(_) => {},
 				}
@@ -736,18 +740,12 @@ pub mod pallet {
 			}
 		}
 
-		/// Whether `output` agrees with the output posted for `reference` under `model`'s rule.
-		/// An output that does not decode, a missing reference or rule disagree.
-		fn agrees_with(id: RequestId, reference: u32, model: &ModelId, output: &[u8]) -> bool {
-			let (Some(rule), Some(r)) =
-				(T::Models::acceptance_rule(model), Results::<T>::get(id, reference))
-			else {
-				return false;
-			};
-			match (decode_tensors(output), decode_tensors(&r.output)) {
-				(Ok(a), Ok(b)) => agrees_all(&rule, &a, &b),
-				_ => false,
-			}
+		/// Whether `output` (decoded) agrees under `rule` with the output posted for
+		/// `reference`. A missing or undecodable reference output disagrees.
+		fn agrees_with(id: RequestId, reference: u32, rule: &AcceptanceRule, output: &[Tensor]) -> bool {
+			Results::<T>::get(id, reference)
+				.and_then(|r| decode_tensors(&r.output).ok())
+				.is_some_and(|theirs| agrees_all(rule, output, &theirs))
 		}
 
 		/// The posted results of the current assignments, in slot order.
