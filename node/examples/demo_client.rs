@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 use verity_runtime::{genesis_config_presets::demo_model, RuntimeCall};
 
 /// Signing and submission, shared with the node's `client` subcommand.
-#[allow(dead_code)]
-#[path = "../src/client/tx.rs"]
-mod tx;
+use verity_node::client::tx;
 
 type Error = Box<dyn std::error::Error>;
 

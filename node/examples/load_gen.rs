@@ -29,9 +29,7 @@ use std::{
 use verity_runtime::{genesis_config_presets::demo_model, Nonce, RuntimeCall, RuntimeEvent};
 
 /// Signing and submission, shared with the node's `client` subcommand.
-#[allow(dead_code)]
-#[path = "../src/client/tx.rs"]
-mod tx;
+use verity_node::client::tx;
 
 type Error = Box<dyn std::error::Error>;
 

@@ -28,19 +28,14 @@ use std::{
 use verity_runtime::{genesis_config_presets::demo_model, Nonce, RuntimeCall, RuntimeEvent};
 
 /// Signing and submission, shared with the node's `client` subcommand.
-#[allow(dead_code)]
-#[path = "../src/client/tx.rs"]
-mod tx;
+use verity_node::client::tx;
 
 type Error = Box<dyn std::error::Error>;
 const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../precompiles/engine/models");
 
-fn hex(b: &[u8]) -> String {
-	format!("0x{}", b.iter().map(|b| format!("{b:02x}")).collect::<String>())
-}
+use tx::hex;
 fn unhex(s: &str) -> Vec<u8> {
-	let s = s.trim_start_matches("0x");
-	(0..s.len()).step_by(2).filter_map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
+	tx::unhex(s).unwrap_or_default()
 }
 
 struct Chain {

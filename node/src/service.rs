@@ -21,9 +21,9 @@ pub type HostFunctions = (sp_io::SubstrateHostFunctions, verity_host::HostFuncti
 /// The wasm executor with Verity's host functions.
 pub type RuntimeExecutor = sc_executor::WasmExecutor<HostFunctions>;
 
-pub(crate) type FullClient = sc_service::TFullClient<Block, RuntimeApi, RuntimeExecutor>;
-type FullBackend = sc_service::TFullBackend<Block>;
-type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
+pub type FullClient = sc_service::TFullClient<Block, RuntimeApi, RuntimeExecutor>;
+pub type FullBackend = sc_service::TFullBackend<Block>;
+pub type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 
 /// Blocks between two GRANDPA justifications that are stored and served to syncing peers.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
@@ -131,7 +131,15 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-/// Builds and starts a full node (a validator when `--validator`/`--dev`).
+type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
+type Network = Arc<dyn sc_network::service::traits::NetworkService>;
+type SyncService = Arc<sc_network_sync::SyncingService<Block>>;
+type GrandpaImport =
+	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
+
+/// Builds and starts a full node (a validator when `--validator`/`--dev`): the network with
+/// the GRANDPA protocol, the off-chain workers, RPC and the base tasks, then Aura authoring
+/// and the GRANDPA voter.
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
@@ -139,6 +147,9 @@ pub fn new_full<
 	verity: crate::cli::VerityArgs,
 ) -> Result<TaskManager, ServiceError> {
 	let inference = inference_backend(&config, &verity)?;
+	if verity.dev_faulty_executor {
+		log::warn!("--dev-faulty-executor: this node's executor posts PERTURBED outputs");
+	}
 	let sc_service::PartialComponents {
 		client,
 		backend,
@@ -156,8 +167,6 @@ pub fn new_full<
 		N,
 	>::new(&config.network, config.prometheus_registry().cloned());
 	let metrics = N::register_notification_metrics(config.prometheus_registry());
-
-	let peer_store_handle = net_config.peer_store_handle();
 	let genesis_hash = client
 		.block_hash(0)
 		.ok()
@@ -169,16 +178,14 @@ pub fn new_full<
 		sc_consensus_grandpa::grandpa_peers_set_config::<_, N>(
 			grandpa_protocol_name.clone(),
 			metrics.clone(),
-			peer_store_handle,
+			net_config.peer_store_handle(),
 		);
 	net_config.add_notification_protocol(grandpa_protocol_config);
-
 	let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
 		grandpa_link.shared_authority_set().clone(),
 		Vec::default(),
 	));
-
 	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
 		sc_service::build_network(sc_service::BuildNetworkParams {
 			config: &config,
@@ -195,68 +202,53 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
-	set_fault_switch(&backend, verity.dev_faulty_executor);
-	if verity.dev_faulty_executor {
-		log::warn!("--dev-faulty-executor: this node's executor posts PERTURBED outputs");
-	}
-
 	if config.offchain_worker.enabled {
-		let offchain_workers =
-			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
-				runtime_api_provider: client.clone(),
-				is_validator: config.role.is_authority(),
-				keystore: Some(keystore_container.keystore()),
-				offchain_db: backend.offchain_storage(),
-				transaction_pool: Some(OffchainTransactionPoolFactory::new(
-					transaction_pool.clone(),
-				)),
-				network_provider: Arc::new(network.clone()),
-				enable_http_requests: true,
-				// Workers reach the engine and model store through the inference host functions.
-				custom_extensions: {
-					let inference = inference.clone();
-					move |_| {
-						vec![Box::new(verity_host::InferenceExt::new(inference.clone())) as Box<_>]
-					}
-				},
-			})?;
-		task_manager.spawn_handle().spawn(
-			"offchain-workers-runner",
-			"offchain-worker",
-			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
-		);
+		start_offchain_workers(
+			&config,
+			&task_manager,
+			&client,
+			&backend,
+			&keystore_container,
+			&transaction_pool,
+			&network,
+			&inference,
+		)?;
 	}
 
 	let role = config.role;
 	let force_authoring = config.force_authoring;
-	let backoff_authoring_blocks: Option<()> = None;
-	let name = config.network.node_name.clone();
+	let grandpa_config = sc_consensus_grandpa::Config {
+		gossip_duration: Duration::from_millis(333),
+		justification_generation_period: GRANDPA_JUSTIFICATION_PERIOD,
+		name: Some(config.network.node_name.clone()),
+		observer_enabled: false,
+		// Only authorities vote, so only they need the keystore.
+		keystore: role.is_authority().then(|| keystore_container.keystore()),
+		local_role: role,
+		telemetry: telemetry.as_ref().map(|x| x.handle()),
+		protocol_name: grandpa_protocol_name,
+	};
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
-	let rpc_extensions_builder = {
-		let client = client.clone();
-		let pool = transaction_pool.clone();
-
-		let inference = inference.clone();
+	let rpc_builder = {
+		let (client, pool, inference) = (client.clone(), transaction_pool.clone(), inference);
 		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
-			let other = |e: Box<dyn std::error::Error + Send + Sync>| ServiceError::Other(e.to_string());
-			let mut module = crate::rpc::create_full(deps).map_err(other)?;
-			let verity =
-				crate::inference_rpc::module(client.clone(), inference.clone()).map_err(other)?;
-			module.merge(verity).map_err(|e| ServiceError::Other(e.to_string()))?;
-			Ok(module)
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				inference: inference.clone(),
+			};
+			crate::rpc::create_full(deps).map_err(|e| ServiceError::Other(e.to_string()))
 		})
 	};
-
 	let _rpc_handlers = sc_service::spawn_tasks(sc_service::SpawnTasksParams {
 		network: network.clone(),
 		client: client.clone(),
 		keystore: keystore_container.keystore(),
 		task_manager: &mut task_manager,
 		transaction_pool: transaction_pool.clone(),
-		rpc_builder: rpc_extensions_builder,
+		rpc_builder,
 		backend,
 		system_rpc_tx,
 		tx_handler_controller,
@@ -267,65 +259,20 @@ pub fn new_full<
 	})?;
 
 	if role.is_authority() {
-		let proposer_factory = sc_basic_authorship::ProposerFactory::new(
-			task_manager.spawn_handle(),
-			client.clone(),
-			transaction_pool.clone(),
+		start_aura(
+			&task_manager,
+			client,
+			select_chain,
+			block_import,
+			&transaction_pool,
+			&keystore_container,
+			&sync_service,
+			force_authoring,
 			prometheus_registry.as_ref(),
-			telemetry.as_ref().map(|x| x.handle()),
-		);
-
-		let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
-
-		let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
-			StartAuraParams {
-				slot_duration,
-				client,
-				select_chain,
-				block_import,
-				proposer_factory,
-				create_inherent_data_providers: move |_, ()| async move {
-					let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-					let slot =
-						sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-							*timestamp,
-							slot_duration,
-						);
-					Ok((slot, timestamp))
-				},
-				force_authoring,
-				backoff_authoring_blocks,
-				keystore: keystore_container.keystore(),
-				sync_oracle: sync_service.clone(),
-				justification_sync_link: sync_service.clone(),
-				block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
-				max_block_proposal_slot_portion: None,
-				telemetry: telemetry.as_ref().map(|x| x.handle()),
-				compatibility_mode: Default::default(),
-			},
+			telemetry.as_ref(),
 		)?;
-
-		// Authoring is essential: if it fails, the node goes down rather than idling silently.
-		task_manager
-			.spawn_essential_handle()
-			.spawn_blocking("aura", Some("block-authoring"), aura);
 	}
-
 	if enable_grandpa {
-		// Only authorities vote, so only they need the keystore.
-		let keystore = if role.is_authority() { Some(keystore_container.keystore()) } else { None };
-
-		let grandpa_config = sc_consensus_grandpa::Config {
-			gossip_duration: Duration::from_millis(333),
-			justification_generation_period: GRANDPA_JUSTIFICATION_PERIOD,
-			name: Some(name),
-			observer_enabled: false,
-			keystore,
-			local_role: role,
-			telemetry: telemetry.as_ref().map(|x| x.handle()),
-			protocol_name: grandpa_protocol_name,
-		};
-
 		// Every node runs the full voter (non-authorities only follow): the observer protocol
 		// is less tested and can stall finality when many nodes rely on it.
 		let grandpa_params = sc_consensus_grandpa::GrandpaParams {
@@ -340,15 +287,100 @@ pub fn new_full<
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
 			offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(transaction_pool),
 		};
-
 		task_manager.spawn_essential_handle().spawn_blocking(
 			"grandpa-voter",
 			None,
 			sc_consensus_grandpa::run_grandpa_voter(grandpa_params)?,
 		);
 	}
-
 	Ok(task_manager)
+}
+
+/// Off-chain workers: each pallet's duty runs in them, and reaches the engine and the model
+/// store through the inference externalities extension.
+#[allow(clippy::too_many_arguments)]
+fn start_offchain_workers(
+	config: &Configuration,
+	task_manager: &TaskManager,
+	client: &Arc<FullClient>,
+	backend: &Arc<FullBackend>,
+	keystore_container: &sc_service::KeystoreContainer,
+	transaction_pool: &Arc<TransactionPool>,
+	network: &Network,
+	inference: &Arc<verity_host::HostBackend>,
+) -> Result<(), ServiceError> {
+	let inference = inference.clone();
+	let offchain_workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
+		runtime_api_provider: client.clone(),
+		is_validator: config.role.is_authority(),
+		keystore: Some(keystore_container.keystore()),
+		offchain_db: backend.offchain_storage(),
+		transaction_pool: Some(OffchainTransactionPoolFactory::new(transaction_pool.clone())),
+		network_provider: Arc::new(network.clone()),
+		enable_http_requests: true,
+		custom_extensions: move |_| {
+			vec![Box::new(verity_host::InferenceExt::new(inference.clone())) as Box<_>]
+		},
+	})?;
+	task_manager.spawn_handle().spawn(
+		"offchain-workers-runner",
+		"offchain-worker",
+		offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
+	);
+	Ok(())
+}
+
+/// Aura block authoring. Essential: if it fails, the node goes down rather than idling.
+#[allow(clippy::too_many_arguments)]
+fn start_aura(
+	task_manager: &TaskManager,
+	client: Arc<FullClient>,
+	select_chain: FullSelectChain,
+	block_import: GrandpaImport,
+	transaction_pool: &Arc<TransactionPool>,
+	keystore_container: &sc_service::KeystoreContainer,
+	sync_service: &SyncService,
+	force_authoring: bool,
+	prometheus_registry: Option<&prometheus_endpoint::Registry>,
+	telemetry: Option<&Telemetry>,
+) -> Result<(), ServiceError> {
+	let proposer_factory = sc_basic_authorship::ProposerFactory::new(
+		task_manager.spawn_handle(),
+		client.clone(),
+		transaction_pool.clone(),
+		prometheus_registry,
+		telemetry.map(|x| x.handle()),
+	);
+	let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
+	let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
+		StartAuraParams {
+			slot_duration,
+			client,
+			select_chain,
+			block_import,
+			proposer_factory,
+			create_inherent_data_providers: move |_, ()| async move {
+				let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+				let slot =
+					sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+						*timestamp,
+						slot_duration,
+					);
+				Ok((slot, timestamp))
+			},
+			force_authoring,
+			backoff_authoring_blocks: Option::<()>::None,
+			keystore: keystore_container.keystore(),
+			sync_oracle: sync_service.clone(),
+			justification_sync_link: sync_service.clone(),
+			block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
+			max_block_proposal_slot_portion: None,
+			telemetry: telemetry.map(|x| x.handle()),
+			compatibility_mode: Default::default(),
+		},
+	)?;
+	task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
+	Ok(())
 }
 
 /// The engine and model store behind the inference host functions: one per node, shared by
@@ -367,7 +399,8 @@ fn inference_backend(
 		..Limits::default()
 	};
 	log::info!("Model store: {}", dir.display());
-	let backend = verity_host::HostBackend::new(Arc::new(Engine::new(limits)), store);
+	let backend = verity_host::HostBackend::new(Arc::new(Engine::new(limits)), store)
+		.with_faulty_executor(verity.dev_faulty_executor);
 	Ok(Arc::new(match config.prometheus_registry() {
 		Some(registry) => backend.with_metrics(verity_host::metrics::Metrics::register(registry).map_err(
 			|e| ServiceError::Other(format!("cannot register the inference metrics: {e}")),
@@ -376,12 +409,3 @@ fn inference_backend(
 	}))
 }
 
-/// Record the dev fault switch where the workers read it (persistent offchain storage); cleared
-/// when the flag is absent so a restart without it behaves honestly.
-fn set_fault_switch(backend: &FullBackend, on: bool) {
-	use codec::Encode;
-	use sp_core::offchain::OffchainStorage;
-	if let Some(mut storage) = backend.offchain_storage() {
-		storage.set(sp_offchain::STORAGE_PREFIX, verity_runtime::workers::FAULT_KEY, &on.encode());
-	}
-}

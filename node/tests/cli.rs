@@ -102,7 +102,7 @@ fn alice_executor_address() -> String {
 	let key = sp_core::ecdsa::Pair::from_string("//Alice", None).unwrap();
 	let sig = key.sign_prehashed(&[1u8; 32]);
 	let public = sp_io::crypto::secp256k1_ecdsa_recover(&sig.0, &[1u8; 32]).ok().unwrap();
-	format!("0x{}", hex(&sp_io::hashing::keccak_256(&public)[12..]))
+	hex(&sp_io::hashing::keccak_256(&public)[12..])
 }
 
 fn h256_of(v: &Value) -> H256 {
@@ -114,14 +114,9 @@ async fn stake(
 	provider: &verity_runtime::AccountId,
 	staker: &verity_runtime::AccountId,
 ) -> u128 {
-	let info: pallet_providers::ProviderInfoOf<Runtime> = node
-		.storage(&pallet_providers::Providers::<Runtime>::hashed_key_for(provider), None)
-		.await
-		.expect("a provider");
-	let ledger: Option<pallet_providers::StakeLedgerOf<Runtime>> = node
-		.storage(&pallet_providers::Stakes::<Runtime>::hashed_key_for(provider, staker), None)
-		.await;
-	ledger.map(|l| info.pool.points_to_balance(l.points)).unwrap_or_default()
+	let view =
+		pallet_providers::StakeViewFunction::<Runtime>::new(provider.clone(), staker.clone());
+	node.view(view, None).await.map_or(0, |s| s.active)
 }
 
 /// Request, receipt and challenge, as Charlie then Dave.
@@ -149,21 +144,16 @@ async fn request_flow(node: &Node, dir: &Path) -> u64 {
 	let id = out["request"].as_u64().expect("request id");
 
 	// What it printed is what the chain holds.
-	let req: pallet_inference::RequestOf<Runtime> = node
-		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), None)
-		.await
-		.expect("request");
+	let req = node.request_info(id, None).await.expect("request");
 	assert_eq!(req.requester, Sr25519Keyring::Charlie.to_account_id());
 	assert_eq!(req.model, demo_model::ID);
-	assert_eq!(req.input.to_vec(), demo_input());
+	assert_eq!(verity_engine::encode_tensors(&req.input), demo_input());
 	assert_eq!(out["executors"][0]["executor"], dev_executor(Sr25519Keyring::Alice).to_string());
 	assert_eq!(out["executors"][0]["provider"], Sr25519Keyring::Alice.to_account_id().to_string());
-	let posted: pallet_inference::ResultOf<Runtime> = node
-		.storage(&pallet_inference::Results::<Runtime>::hashed_key_for(id, 0), None)
-		.await
-		.expect("result");
+	let posted = node.result_info(id, None).await.expect("result");
 	assert_eq!(h256_of(&out["outputHash"]), posted.output_hash);
-	let tensors = verity_engine::decode_tensors(&posted.output).unwrap();
+	let posted_receipt = posted.receipt.clone().expect("an executor's receipt").signature;
+	let tensors = posted.output.clone();
 	assert_eq!(out["output"].as_array().unwrap().len(), tensors.len());
 	assert_eq!(out["output"][0]["dtype"], "f32");
 	assert_eq!(out["output"][0]["shape"], serde_json::json!(demo_model::OUTPUT_DIMS));
@@ -178,7 +168,7 @@ async fn request_flow(node: &Node, dir: &Path) -> u64 {
 	assert_eq!(out["receiptCheck"]["signerAddress"], alice_executor_address());
 	assert_eq!(
 		out["receipt"]["signature"].as_str().unwrap(),
-		format!("0x{}", hex(&posted.receipt))
+		hex(&posted_receipt)
 	);
 	assert!(out["status"].as_str().unwrap().starts_with("Provisional"), "{out}");
 
@@ -273,14 +263,14 @@ async fn registration_flow(node: &Node, dir: &Path) -> H256 {
 	let id = H256(sp_io::hashing::blake2_256(&std::fs::read(&model).unwrap()));
 	assert_eq!(h256_of(&out["model"]), id);
 	assert!(out["status"].as_str().unwrap().starts_with("Active"), "{out}");
-	let info: pallet_models::ModelInfoOf<Runtime> = node
-		.storage(&pallet_models::Models::<Runtime>::hashed_key_for(id), None)
+	let info = node
+		.view(pallet_models::ModelInfoViewFunction::<Runtime>::new(id), None)
 		.await
 		.expect("registered");
 	assert!(matches!(info.status, pallet_models::ModelStatus::Active { .. }), "{:?}", info.status);
 	assert_eq!(info.owner, Sr25519Keyring::Ferdie.to_account_id());
-	assert_eq!(info.spec.price_per_call, verity_runtime::MILLI_UNIT);
-	assert_eq!(info.spec.acceptance, pallet_models::AcceptanceRule::Exact);
+	assert_eq!(info.price_per_call, verity_runtime::MILLI_UNIT);
+	assert_eq!(info.acceptance, pallet_models::AcceptanceRule::Exact);
 	id
 }
 
@@ -431,11 +421,11 @@ async fn client_jobs_against_a_dev_chain() {
 	.assert_ok("provider register")
 	.json();
 	let eve = Sr25519Keyring::Eve.to_account_id();
-	let info: pallet_providers::ProviderInfoOf<Runtime> = node
-		.storage(&pallet_providers::Providers::<Runtime>::hashed_key_for(&eve), None)
+	let info = node
+		.view(pallet_providers::ProviderViewFunction::<Runtime>::new(eve.clone()), None)
 		.await
 		.expect("Eve is a provider");
-	let executor = verity_runtime::workers::executor_account(
+	let executor = verity_primitives::executor_account(
 		&sp_core::ecdsa::Pair::from_string("//Eve", None).unwrap().public(),
 	);
 	assert_eq!(info.executor, executor);

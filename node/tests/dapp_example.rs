@@ -31,8 +31,6 @@ use verity_runtime::{
 	Runtime, RuntimeEvent,
 };
 
-type Request = pallet_inference::RequestOf<Runtime>;
-type Posted = pallet_inference::ResultOf<Runtime>;
 
 fn example_dir() -> PathBuf {
 	let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/dapp-example"));
@@ -120,7 +118,7 @@ fn dtype(name: &str) -> DType {
 }
 
 fn hex0x(bytes: &[u8]) -> String {
-	format!("0x{}", hex(bytes))
+	hex(bytes)
 }
 
 #[test]
@@ -275,15 +273,12 @@ async fn dapp_example_requests_follows_and_verifies_an_inference() {
 	assert!(run.stdout.contains(&format!("request id {id}")), "{run}");
 
 	// The request the chain holds is the one printed, with the engine's input bytes.
-	let req: Request = node
-		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), None)
-		.await
-		.expect("the printed request id is on chain");
+	let req = node.request_info(id, None).await.expect("the printed request id is on chain");
 	assert_eq!(req.requester, Sr25519Keyring::Alice.to_account_id());
 	assert_eq!(result["requester"], req.requester.to_string());
 	assert_eq!(req.model, demo_model::ID);
 	assert_eq!(result["model"], hex0x(demo_model::ID.as_bytes()));
-	assert_eq!(req.input.to_vec(), demo_input(), "the example's encoding is the engine's");
+	assert_eq!(verity_engine::encode_tensors(&req.input), demo_input(), "the example's encoding is the engine's");
 	assert_eq!(parse_h256(&result["inputHash"]), req.input_hash);
 	let pallet_inference::RequestStatus::Finalized { at: finalized_at } = req.status else {
 		panic!("request {id} is {:?}, the example said final", req.status)
@@ -293,13 +288,12 @@ async fn dapp_example_requests_follows_and_verifies_an_inference() {
 	assert_eq!(parse_h256(&result["outputHash"]), outcome.output_hash);
 
 	// The printed output and receipt are the posted result's.
-	let posted: Posted = node
-		.storage(&pallet_inference::Results::<Runtime>::hashed_key_for(id, 0), None)
-		.await
-		.expect("result stored");
+	let posted = node.result_info(id, None).await.expect("result stored");
 	assert_eq!(posted.output_hash, outcome.output_hash);
-	assert_eq!(H256(sp_io::hashing::blake2_256(&posted.output)), posted.output_hash);
-	let tensors = verity_engine::decode_tensors(&posted.output).unwrap();
+	let posted_output = verity_engine::encode_tensors(&posted.output);
+	assert_eq!(H256(sp_io::hashing::blake2_256(&posted_output)), posted.output_hash);
+	let posted_receipt = posted.receipt.clone().expect("an executor's receipt").signature;
+	let tensors = posted.output.clone();
 	let expected: Vec<f32> = tensors[0].to_f32_vec().unwrap();
 	let printed = &result["output"][0];
 	assert_eq!(printed["dtype"], "F32");
@@ -312,7 +306,7 @@ async fn dapp_example_requests_follows_and_verifies_an_inference() {
 	assert!(verity_engine::agrees_all(&spec.acceptance, &tensors, &reference));
 
 	let receipt = &result["receipt"];
-	assert_eq!(receipt["signature"], hex0x(&posted.receipt));
+	assert_eq!(receipt["signature"], hex0x(&posted_receipt));
 	let message = pallet_inference::receipt_message(
 		id,
 		&demo_model::ID,
@@ -322,7 +316,7 @@ async fn dapp_example_requests_follows_and_verifies_an_inference() {
 	assert_eq!(receipt["message"], hex0x(&message));
 	let alice_exec = sp_core::ecdsa::Pair::from_string("//Alice", None).unwrap();
 	let key =
-		sp_io::crypto::secp256k1_ecdsa_recover(&posted.receipt, &message).ok().expect("recovers");
+		sp_io::crypto::secp256k1_ecdsa_recover(&posted_receipt, &message).ok().expect("recovers");
 	let address = hex0x(&sp_io::hashing::keccak_256(&key)[12..]);
 	let alice_address = {
 		let sig = alice_exec.sign_prehashed(&[1u8; 32]);

@@ -18,7 +18,6 @@ use sp_keyring::Sr25519Keyring;
 use std::time::Duration;
 use verity_runtime::{configs::verity::ChallengeBond, Runtime, RuntimeCall, RuntimeEvent};
 
-type Request = pallet_inference::RequestOf<Runtime>;
 
 fn providers_call(call: pallet_providers::Call<Runtime>) -> RuntimeCall {
 	RuntimeCall::Providers(call)
@@ -127,10 +126,7 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 		_ => None,
 	});
 	assert!(resolved.as_deref().is_some_and(|o| o.contains("AllCorrect")), "{events:?}");
-	let req: Request = alice
-		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), Some(alice.block_hash(at).await.unwrap()))
-		.await
-		.unwrap();
+	let req = alice.request_info(id, Some(alice.block_hash(at).await.unwrap())).await.unwrap();
 	assert_eq!(req.status, RequestStatus::Finalized { at });
 	assert_eq!(req.outcome.unwrap().slot, Some(0));
 	let bob_after = alice.account(&Bob.to_account_id(), None).await;
@@ -157,10 +153,7 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 		RuntimeEvent::Inference(pallet_inference::Event::ResultCorrected { request, .. }) if *request == id
 	)));
 	let hash = alice.block_hash(at).await.unwrap();
-	let req: Request = alice
-		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), Some(hash))
-		.await
-		.unwrap();
+	let req = alice.request_info(id, Some(hash)).await.unwrap();
 	assert_eq!(req.status, RequestStatus::Finalized { at });
 	assert_eq!(req.outcome.unwrap().slot, None, "the jury's output is the result");
 	assert_eq!(req.held, 0);
@@ -218,10 +211,7 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 	);
 	assert!(events.iter().any(|e| matches!(e,
 		pallet_inference::Event::ResultFinalized { request, .. } if *request == id)));
-	let req: Request = alice
-		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), Some(hash))
-		.await
-		.unwrap();
+	let req = alice.request_info(id, Some(hash)).await.unwrap();
 	assert_eq!(req.status, RequestStatus::Finalized { at });
 	assert_eq!(req.outcome.unwrap().slot, Some(honest_slot), "the honest executor's result stands");
 	assert_eq!(req.held, 0);

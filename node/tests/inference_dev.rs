@@ -7,7 +7,7 @@ mod common;
 
 use codec::Decode;
 use common::*;
-use pallet_inference::{Policy, RequestStatus, ResultRecord};
+use pallet_inference::{Policy, RequestStatus};
 use sp_core::{Pair as _, H256};
 use sp_keyring::Sr25519Keyring;
 use std::time::Duration;
@@ -17,8 +17,6 @@ use verity_runtime::{
 	BlockNumber, Runtime, RuntimeEvent,
 };
 
-type Request = pallet_inference::RequestOf<Runtime>;
-type Posted = ResultRecord<verity_runtime::AccountId, BlockNumber, frame_support::traits::ConstU32<{ 64 * 1024 }>>;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_chain_runs_the_inference_loop() {
@@ -69,26 +67,22 @@ async fn dev_chain_runs_the_inference_loop() {
 	);
 	assert_eq!(until, provisional_at + CHALLENGE_WINDOW);
 	let at = node.block_hash(provisional_at).await.unwrap();
-	let posted: Posted = node
-		.storage(&pallet_inference::Results::<Runtime>::hashed_key_for(id, 0), Some(at))
-		.await
-		.expect("result stored");
-	assert_eq!(posted.provider, Sr25519Keyring::Alice.to_account_id());
+	let posted = node.result_info(id, Some(at)).await.expect("result stored");
+	assert_eq!(posted.provider, Some(Sr25519Keyring::Alice.to_account_id()));
 	assert_eq!(posted.output_hash, output_hash);
-	assert_eq!(H256(sp_io::hashing::blake2_256(&posted.output)), output_hash);
+	let posted_output = verity_engine::encode_tensors(&posted.output);
+	assert_eq!(H256(sp_io::hashing::blake2_256(&posted_output)), output_hash);
+	let posted_receipt = posted.receipt.clone().expect("an executor's receipt").signature;
 
 	// The output agrees with the model's reference output under its rule (ArgMax).
-	let ours = verity_engine::decode_tensors(&posted.output).expect("canonical output");
+	let ours = posted.output.clone();
 	let spec = demo_model::spec();
 	let reference = verity_engine::decode_tensors(&spec.reference_output).unwrap();
 	assert!(verity_engine::agrees_all(&spec.acceptance, &ours, &reference));
 
 	// The receipt: ecrecover over keccak(domain, request, model, input hash, output hash)
 	// gives the Ethereum address of Alice's executor key, and the chain's check accepts it.
-	let req: Request = node
-		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), Some(at))
-		.await
-		.unwrap();
+	let req = node.request_info(id, Some(at)).await.unwrap();
 	assert_eq!(req.input_hash, H256(sp_io::hashing::blake2_256(&input)));
 	let message = pallet_inference::receipt_message(id, &demo_model::ID, &req.input_hash, &output_hash);
 	let alice_exec = sp_core::ecdsa::Pair::from_string("//Alice", None).unwrap();
@@ -98,12 +92,12 @@ async fn dev_chain_runs_the_inference_loop() {
 		sp_io::hashing::keccak_256(&key)[12..].to_vec()
 	};
 	sp_io::TestExternalities::default().execute_with(|| {
-		let address = pallet_inference::receipt_signer_address(&message, &posted.receipt).unwrap();
+		let address = pallet_inference::receipt_signer_address(&message, &posted_receipt).unwrap();
 		assert_eq!(address.to_vec(), expected_address);
 		assert!(<pallet_inference::EcdsaReceipts as pallet_inference::ReceiptVerifier<_>>::verify(
 			&dev_executor(Sr25519Keyring::Alice),
 			&message,
-			&posted.receipt
+			&posted_receipt
 		));
 	});
 
@@ -124,10 +118,7 @@ async fn dev_chain_runs_the_inference_loop() {
 	assert_eq!(royalty, demo_model::PRICE_PER_CALL);
 	assert_eq!(fees, ExecutionFee::get());
 	let fin = node.block_hash(finalized_at).await.unwrap();
-	let req: Request = node
-		.storage(&pallet_inference::Requests::<Runtime>::hashed_key_for(id), Some(fin))
-		.await
-		.unwrap();
+	let req = node.request_info(id, Some(fin)).await.unwrap();
 	assert_eq!(req.status, RequestStatus::Finalized { at: finalized_at });
 	assert_eq!(req.held, 0);
 	let account = node.account(&who, Some(fin)).await;

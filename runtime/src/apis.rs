@@ -50,6 +50,17 @@ impl_runtime_apis! {
 		}
 	}
 
+	/// The pallets' read API (`#[pallet::view_functions]`): models, providers and stake,
+	/// requests and results, disputes. The node's `verity_*` RPC is built on it.
+	impl frame_support::view_functions::runtime_api::RuntimeViewFunction<Block> for Runtime {
+		fn execute_view_function(
+			id: frame_support::view_functions::ViewFunctionId,
+			input: Vec<u8>,
+		) -> Result<Vec<u8>, frame_support::view_functions::ViewFunctionDispatchError> {
+			Runtime::execute_view_function(id, input)
+		}
+	}
+
 	impl sp_block_builder::BlockBuilder<Block> for Runtime {
 		fn apply_extrinsic(extrinsic: <Block as BlockT>::Extrinsic) -> ApplyExtrinsicResult {
 			Executive::apply_extrinsic(extrinsic)
@@ -83,8 +94,9 @@ impl_runtime_apis! {
 
 	impl sp_offchain::OffchainWorkerApi<Block> for Runtime {
 		fn offchain_worker(header: &<Block as BlockT>::Header) {
+			// Each Verity pallet runs its own duty in its `offchain_worker` hook: models attest,
+			// inference executes, disputes judge.
 			Executive::offchain_worker(header);
-			crate::workers::offchain_worker(header.number);
 		}
 	}
 

@@ -168,7 +168,7 @@ pub fn dev_executor(keyring: Sr25519Keyring) -> AccountId {
 		.find(|(n, _)| *n == name)
 		.map(|(_, k)| *k)
 		.unwrap_or(DEV_EXECUTOR_KEYS[0].1);
-	crate::workers::executor_account(&sp_core::ecdsa::Public::from_raw(key))
+	verity_primitives::executor_account(&sp_core::ecdsa::Public::from_raw(key))
 }
 
 /// The demo model, providers and delegation of the dev presets (see the module docs):

@@ -1,13 +1,14 @@
 //! # Verity runtime
 //!
 //! The state transition function of the Verity chain: a solochain with Aura block production
-//! and GRANDPA finality, balances in VRT (12 decimals), transaction payment and sudo. The
-//! inference pallets (models, providers, inference, disputes) are added to the `#[runtime]`
-//! below with explicit pallet indices as they land; indices are never reused.
+//! and GRANDPA finality, balances in VRT (12 decimals), transaction payment and sudo, and the
+//! Verity pallets (models, providers, inference, disputes) with explicit pallet indices, never
+//! reused. The pallets' off-chain duties run in their own `offchain_worker` hooks.
 //!
 //! Layout: `configs/` holds one `impl Config` per pallet with its parameters, `apis.rs` the
-//! runtime APIs the node calls, `genesis_config_presets.rs` the named genesis presets the node
-//! chooses from (`development`, `local_testnet`), `benchmarks.rs` the benchmarked pallets.
+//! runtime APIs the node calls (the pallets' read API through `RuntimeViewFunction`),
+//! `genesis_config_presets.rs` the named genesis presets the node chooses from (`development`,
+//! `local_testnet`, `zombienet`), `benchmarks.rs` the benchmarked pallets.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // Runtime code must never panic: a panic in block execution halts the chain.
@@ -30,7 +31,6 @@ pub use apis::RuntimeApi;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
-pub mod workers;
 
 extern crate alloc;
 
@@ -72,7 +72,7 @@ impl_opaque_keys! {
 		pub grandpa: Grandpa,
 		/// The executor key of a provider's node (secp256k1): signs results, receipts and
 		/// jury votes from the node's off-chain workers. `--dev`/`--alice` insert `//Alice`.
-		pub executor: workers::ExecutorKey,
+		pub executor: verity_primitives::ExecutorKey,
 	}
 }
 
@@ -92,8 +92,8 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 mod block_times {
 	/// Target block time. Blocks are produced at one per slot; the slot is this long.
 	///
-	/// The design brief asks for 6 s on production networks; the dev chain and the tests use
-	/// the same value so that what is measured is what runs.
+	/// 6 s on every network: the dev chain and the tests use the production value, so that
+	/// what is measured is what runs.
 	pub const MILLI_SECS_PER_BLOCK: u64 = 6000;
 
 	/// The slot duration can never change after genesis: doing so bricks block production.
@@ -158,8 +158,8 @@ pub type TxExtension = (
 
 /// Unchecked extrinsic type as expected by this runtime.
 /// The transaction extensions of a signed transaction with `nonce`, valid for `era`, no tip
-/// and no metadata hash check: what the node's workers, the e2e tests and the example clients
-/// sign.
+/// and no metadata hash check: what the pallets' off-chain workers, the e2e tests and the
+/// example clients sign.
 pub fn tx_extension(era: sp_runtime::generic::Era, nonce: Nonce) -> TxExtension {
 	(
 		frame_system::CheckNonZeroSender::<Runtime>::new(),

@@ -3,7 +3,7 @@
 use super::{
 	models::{list_error, resolve, specs_line},
 	rpc::Rpc,
-	tx::{hex, unhex},
+	tx::hex,
 	values::{
 		parse_amount, parse_dtype, parse_shape, tensor_from_f32_list, tensor_from_raw, tensor_json,
 		tensor_line, vrt,
@@ -11,6 +11,7 @@ use super::{
 	Error, Opts, Output, Result, Signer,
 };
 use frame_support::BoundedVec;
+use crate::rpc::verity::{RequestEntry, ResultEntry};
 use jsonrpsee::rpc_params;
 use pallet_inference::{Policy, RequestStatus};
 use pallet_models::ModelStatus;
@@ -84,7 +85,7 @@ pub struct ReceiptArgs {
 	pub request: u64,
 }
 
-type Request = pallet_inference::RequestOf<Runtime>;
+type Request = pallet_inference::RequestViewOf<Runtime>;
 
 fn parse_policy(s: &str) -> Result<Policy> {
 	let t = s.trim().to_ascii_lowercase();
@@ -126,18 +127,18 @@ async fn request_at(rpc: &Rpc, id: u64, finalized: bool) -> Result<Option<Reques
 		true => Some(rpc.call::<H256>("chain_getFinalizedHead", rpc_params![]).await?),
 		false => None,
 	};
-	rpc.storage(pallet_inference::Requests::<Runtime>::hashed_key_for(id), at).await
+	rpc.view(pallet_inference::RequestInfoViewFunction::<Runtime>::new(id), at).await
 }
 
-/// `request`.
+/// `request`: check it locally (unless `--no-precheck`), submit it, report its executors, wait
+/// for its result and check the receipt.
 pub async fn request(rpc: &Rpc, opts: &Opts, args: &RequestArgs, out: &mut Output) -> Result<()> {
 	let signer = Signer::from_opts(opts)?;
 	let (model, info) = resolve(rpc, &args.model).await?;
-	let name = String::from_utf8_lossy(&info.spec.name).to_string();
+	let name = String::from_utf8_lossy(&info.name).to_string();
 	let input = input_bytes(args)?;
 	let policy = parse_policy(&args.policy)?;
 	let fee = info
-		.spec
 		.price_per_call
 		.saturating_add(ExecutionFee::get().saturating_mul(policy.executors().into()));
 	let max_fee = match &args.max_fee {
@@ -145,51 +146,8 @@ pub async fn request(rpc: &Rpc, opts: &Opts, args: &RequestArgs, out: &mut Outpu
 		None => fee,
 	};
 	if !args.no_precheck {
-		// The checks `request` makes, made here first so that a mistake costs no fee. The
-		// chain's error is named so the two paths read alike.
-		if !matches!(info.status, ModelStatus::Active { .. }) {
-			return Err(Error::new(format!(
-				"model {name} ({model:?}) is {:?}, not active: it takes no requests (Inference::ModelNotActive)",
-				info.status
-			)));
-		}
-		let max = verity_runtime::configs::verity::MAX_IO_SIZE as usize;
-		if input.len() > max {
-			return Err(Error::new(format!(
-				"the input is {} bytes, the chain takes at most {max}",
-				input.len()
-			)));
-		}
-		if let Err(e) = verity_engine::check_list(&info.spec.inputs, &input) {
-			let chain_error = match e {
-				verity_engine::ListError::Malformed => "MalformedInput",
-				verity_engine::ListError::Count { .. } => "InputCountMismatch",
-				verity_engine::ListError::Spec { .. } => "InputSpecMismatch",
-			};
-			return Err(Error::new(format!(
-				"the input does not fit model {name}, which takes {}: {} (Inference::{chain_error})",
-				specs_line(&info.spec.inputs),
-				list_error(&e)
-			)));
-		}
-		let serving: Option<Vec<verity_runtime::AccountId>> = rpc
-			.storage(pallet_providers::ModelProviders::<Runtime>::hashed_key_for(model), None)
+		precheck(rpc, &Precheck { model, name: &name, info: &info, input: &input, policy, fee, max_fee })
 			.await?;
-		let serving = serving.map_or(0, |p| p.len());
-		if (serving as u32) < policy.executors() {
-			return Err(Error::new(format!(
-				"model {name} is served by {serving} provider(s), {policy:?} needs {} 				 (Inference::NotEnoughProviders)",
-				policy.executors()
-			)));
-		}
-		if fee > max_fee {
-			return Err(Error::new(format!(
-				"the request costs {} (royalty {} + execution fees), above --max-fee {} (Inference::FeeAboveMax)",
-				vrt(fee),
-				vrt(info.spec.price_per_call),
-				vrt(max_fee)
-			)));
-		}
 	}
 
 	let call = RuntimeCall::Inference(pallet_inference::Call::request {
@@ -240,13 +198,89 @@ pub async fn request(rpc: &Rpc, opts: &Opts, args: &RequestArgs, out: &mut Outpu
 		return Ok(());
 	}
 
+	let status = wait_for_result(rpc, id, args.wait).await?;
+	out.line(format!("status: {status:?}"));
+	json["status"] = json!(format!("{status:?}"));
+	let (result, decoded, check) = result_and_receipt(rpc, id, out).await?;
+	json["output"] = decoded;
+	json["outputHash"] = json!(result.output_hash);
+	json["receipt"] = json!(result.receipt);
+	json["receiptCheck"] = check;
+	out.json = json;
+	Ok(())
+}
+
+/// What `request` checks before submitting.
+struct Precheck<'a> {
+	model: H256,
+	name: &'a str,
+	info: &'a pallet_models::ModelSummaryOf<Runtime>,
+	input: &'a [u8],
+	policy: Policy,
+	fee: verity_runtime::Balance,
+	max_fee: verity_runtime::Balance,
+}
+
+/// The checks `request` makes on chain, made here first so that a mistake costs no fee. The
+/// chain's error is named so that the two paths read alike.
+async fn precheck(rpc: &Rpc, c: &Precheck<'_>) -> Result<()> {
+	let Precheck { model, name, info, input, policy, fee, max_fee } = c;
+	if !matches!(info.status, ModelStatus::Active { .. }) {
+		return Err(Error::new(format!(
+			"model {name} ({model:?}) is {:?}, not active: it takes no requests (Inference::ModelNotActive)",
+			info.status
+		)));
+	}
+	let max = verity_runtime::configs::verity::MAX_IO_SIZE as usize;
+	if input.len() > max {
+		return Err(Error::new(format!(
+			"the input is {} bytes, the chain takes at most {max}",
+			input.len()
+		)));
+	}
+	if let Err(e) = verity_engine::check_list(&info.inputs, input) {
+		let chain_error = match e {
+			verity_engine::ListError::Malformed => "MalformedInput",
+			verity_engine::ListError::Count { .. } => "InputCountMismatch",
+			verity_engine::ListError::Spec { .. } => "InputSpecMismatch",
+		};
+		return Err(Error::new(format!(
+			"the input does not fit model {name}, which takes {}: {} (Inference::{chain_error})",
+			specs_line(&info.inputs),
+			list_error(&e)
+		)));
+	}
+	let serving = rpc
+		.view(pallet_providers::ProvidersOfViewFunction::<Runtime>::new(*model), None)
+		.await?
+		.len();
+	if (serving as u32) < policy.executors() {
+		return Err(Error::new(format!(
+			"model {name} is served by {serving} provider(s), {policy:?} needs {} (Inference::NotEnoughProviders)",
+			policy.executors()
+		)));
+	}
+	if fee > max_fee {
+		return Err(Error::new(format!(
+			"the request costs {} (royalty {} + execution fees), above --max-fee {} (Inference::FeeAboveMax)",
+			vrt(*fee),
+			vrt(info.price_per_call),
+			vrt(*max_fee)
+		)));
+	}
+	Ok(())
+}
+
+/// Waits until request `id` reaches what `wait` asks for; its status then. A refund is an
+/// error that says why.
+async fn wait_for_result(rpc: &Rpc, id: u64, wait: Wait) -> Result<RequestStatus<u32>> {
 	eprintln!(
 		"waiting for the {} result of request {id}…",
-		if args.wait == Wait::Finalized { "final" } else { "provisional" }
+		if wait == Wait::Finalized { "final" } else { "provisional" }
 	);
 	let mut said_disputed = false;
-	let status = loop {
-		let req = request_at(rpc, id, args.wait == Wait::Finalized)
+	loop {
+		let req = request_at(rpc, id, wait == Wait::Finalized)
 			.await?
 			.ok_or_else(|| Error::new(format!("request {id} disappeared from storage (pruned)")))?;
 		match req.status {
@@ -262,121 +296,91 @@ pub async fn request(rpc: &Rpc, opts: &Opts, args: &RequestArgs, out: &mut Outpu
 					}
 				)))
 			},
-			RequestStatus::Finalized { .. } => break req.status,
-			RequestStatus::Provisional { .. } if args.wait == Wait::Provisional => {
-				break req.status
-			},
-			RequestStatus::Disputed if args.wait == Wait::Provisional => break req.status,
+			RequestStatus::Finalized { .. } => return Ok(req.status),
+			RequestStatus::Provisional { .. } if wait == Wait::Provisional => return Ok(req.status),
+			RequestStatus::Disputed if wait == Wait::Provisional => return Ok(req.status),
 			RequestStatus::Disputed if !said_disputed => {
 				said_disputed = true;
 				eprintln!("request {id} is disputed; waiting for the jury's verdict…");
 			},
 			_ => {},
 		}
-		rpc.tick(&format!("the {:?} result of request {id}", args.wait).to_lowercase()).await?;
-	};
-	out.line(format!("status: {status:?}"));
-	json["status"] = json!(format!("{status:?}"));
-	let (result, check) = result_and_receipt(rpc, id, out).await?;
-	json["output"] = result["decoded"].clone();
-	json["outputHash"] = result["outputHash"].clone();
-	json["receipt"] = result["receipt"].clone();
-	json["receiptCheck"] = check;
-	out.json = json;
-	Ok(())
+		rpc.tick(&format!("the {wait:?} result of request {id}").to_lowercase()).await?;
+	}
 }
 
-/// Reads `verity_request`/`verity_result`, prints the output, checks the receipt.
-async fn result_and_receipt(rpc: &Rpc, id: u64, out: &mut Output) -> Result<(Value, Value)> {
-	let req: Value = rpc.call("verity_request", rpc_params![id]).await?;
-	if req.is_null() {
-		return Err(Error::new(format!(
-			"no request {id} on chain (never made, or pruned a day after it ended)"
-		)));
-	}
-	let mut result: Value = rpc.call("verity_result", rpc_params![id]).await?;
-	if result.is_null() {
-		return Err(Error::new(format!(
-			"request {id} has no result yet (status {})",
-			req["status"].as_str().unwrap_or("?")
-		)));
-	}
-	let output = result["output"]
-		.as_str()
-		.and_then(unhex)
-		.ok_or_else(|| Error::new(format!("the node returned no output bytes for request {id}")))?;
-	let tensors = verity_engine::decode_tensors(&output).map_err(|e| {
+/// Reads `verity_request`/`verity_result`, prints the output, checks the receipt. Returns the
+/// result, its decoded output (JSON) and the receipt check.
+async fn result_and_receipt(
+	rpc: &Rpc,
+	id: u64,
+	out: &mut Output,
+) -> Result<(ResultEntry, Value, Value)> {
+	let req = rpc.verity_request(id).await?.ok_or_else(|| {
+		Error::new(format!("no request {id} on chain (never made, or pruned a day after it ended)"))
+	})?;
+	let result = rpc.verity_result(id).await?.ok_or_else(|| {
+		Error::new(format!("request {id} has no result yet (status {})", req.status))
+	})?;
+	let tensors = verity_engine::decode_tensors(&result.output).map_err(|e| {
 		Error::new(format!("the output of request {id} is not canonical tensors: {e}"))
 	})?;
 	for (i, t) in tensors.iter().enumerate() {
 		out.line(format!("output {i}: {}", tensor_line(t)));
 	}
-	out.line(format!("output hash {}", result["outputHash"].as_str().unwrap_or_default()));
-	result["decoded"] = json!(tensors.iter().map(tensor_json).collect::<Vec<_>>());
-	let check = verify_receipt(id, &req, &result, &output)?;
-	out.line(format!("receipt {}", serde_json::to_string(&result["receipt"]).unwrap_or_default()));
+	out.line(format!("output hash {:?}", result.output_hash));
+	let decoded = json!(tensors.iter().map(tensor_json).collect::<Vec<_>>());
+	let check = verify_receipt(id, &req, &result)?;
+	out.line(format!("receipt {}", serde_json::to_string(&result.receipt).unwrap_or_default()));
 	out.line(format!(
 		"receipt verified: signed by {} (executor account {}) over the message of request {id}",
 		check["signerAddress"].as_str().unwrap_or_default(),
 		check["executor"].as_str().unwrap_or_default()
 	));
-	Ok((result, check))
+	Ok((result, decoded, check))
 }
 
 /// Checks a receipt locally from what the node reported: the message is the receipt message
 /// of (request, model, input hash, output hash), the output hashes to the output hash, the
 /// signature recovers to the reported signer address, and the recovered key is the executor
 /// assigned to the request.
-fn verify_receipt(id: u64, req: &Value, result: &Value, output: &[u8]) -> Result<Value> {
-	let receipt = &result["receipt"];
-	if receipt.is_null() {
+fn verify_receipt(id: u64, req: &RequestEntry, result: &ResultEntry) -> Result<Value> {
+	let Some(receipt) = &result.receipt else {
 		return Err(Error::new(format!(
 			"request {id} has no executor receipt: its output was set by a jury (ResultCorrected)"
 		)));
-	}
-	let bad = |what: &str| Error::new(format!("receipt of request {id} does not verify: {what}"));
-	let h256 = |v: &Value, what: &str| {
-		v.as_str()
-			.and_then(unhex)
-			.filter(|b| b.len() == 32)
-			.map(|b| H256::from_slice(&b))
-			.ok_or_else(|| bad(what))
 	};
-	let model = h256(&req["model"], "no model in the request")?;
-	let input_hash = h256(&req["inputHash"], "no input hash in the request")?;
-	let output_hash = h256(&result["outputHash"], "no output hash")?;
-	if H256(sp_io::hashing::blake2_256(output)) != output_hash {
+	let bad = |what: &str| Error::new(format!("receipt of request {id} does not verify: {what}"));
+	if H256(sp_io::hashing::blake2_256(&result.output)) != result.output_hash {
 		return Err(bad("the output does not hash to the output hash"));
 	}
-	let message = pallet_inference::receipt_message(id, &model, &input_hash, &output_hash);
-	if receipt["message"].as_str().and_then(unhex).as_deref() != Some(&message[..]) {
+	let message =
+		pallet_inference::receipt_message(id, &req.model, &req.input_hash, &result.output_hash);
+	if receipt.message.0 != message {
 		return Err(bad("the node's message is not the receipt message of this request"));
 	}
-	let signature: [u8; 65] = receipt["signature"]
-		.as_str()
-		.and_then(unhex)
-		.and_then(|b| b.try_into().ok())
-		.ok_or_else(|| bad("the signature is not 65 bytes"))?;
+	let signature: [u8; 65] = receipt
+		.signature
+		.to_vec()
+		.try_into()
+		.map_err(|_| bad("the signature is not 65 bytes"))?;
 	let address = pallet_inference::receipt_signer_address(&message, &signature)
 		.ok_or_else(|| bad("the signature does not recover to a key"))?;
-	let reported = receipt["signerAddress"].as_str().unwrap_or_default().to_ascii_lowercase();
+	let reported = receipt.signer_address.clone().unwrap_or_default().to_ascii_lowercase();
 	if hex(&address) != reported {
 		return Err(bad(&format!("it recovers to {}, the node says {reported}", hex(&address))));
 	}
 	let key = sp_io::crypto::secp256k1_ecdsa_recover_compressed(&signature, &message)
 		.map_err(|_| bad("the signature does not recover to a key"))?;
 	let executor =
-		verity_runtime::workers::executor_account(&ecdsa::Public::from_raw(key)).to_string();
-	if receipt["executor"].as_str() != Some(executor.as_str()) {
+		verity_primitives::executor_account(&ecdsa::Public::from_raw(key)).to_string();
+	if receipt.executor.as_deref() != Some(executor.as_str()) {
 		return Err(bad(&format!(
-			"it was signed by executor account {executor}, not {}",
-			receipt["executor"]
+			"it was signed by executor account {executor}, not {:?}",
+			receipt.executor
 		)));
 	}
-	let assigned = req["executors"]
-		.as_array()
-		.is_some_and(|a| a.iter().any(|e| e["executor"].as_str() == Some(executor.as_str())));
-	if !assigned {
+	if !req.executors.iter().any(|e| e.executor == executor) {
 		return Err(bad(&format!("executor account {executor} was not assigned to the request")));
 	}
 	Ok(json!({
@@ -390,18 +394,18 @@ fn verify_receipt(id: u64, req: &Value, result: &Value, output: &[u8]) -> Result
 /// `receipt`.
 pub async fn receipt(rpc: &Rpc, args: &ReceiptArgs, out: &mut Output) -> Result<()> {
 	let id = args.request;
-	let req: Value = rpc.call("verity_request", rpc_params![id]).await?;
-	if !req.is_null() {
-		out.line(format!("request {id}: {}", req["status"].as_str().unwrap_or("?")));
+	let status = rpc.verity_request(id).await?.map(|r| r.status);
+	if let Some(status) = &status {
+		out.line(format!("request {id}: {status}"));
 	}
-	let (result, check) = result_and_receipt(rpc, id, out).await?;
+	let (result, decoded, check) = result_and_receipt(rpc, id, out).await?;
 	out.json = json!({
 		"request": id,
-		"status": req["status"],
-		"output": result["decoded"],
-		"outputHash": result["outputHash"],
-		"by": result["by"],
-		"receipt": result["receipt"],
+		"status": status,
+		"output": decoded,
+		"outputHash": result.output_hash,
+		"by": result.by,
+		"receipt": result.receipt,
 		"receiptCheck": check,
 	});
 	Ok(())

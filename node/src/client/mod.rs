@@ -7,17 +7,19 @@
 //! (`Inference::InputSpecMismatch: …`). Every failure ends the process with one `Error: …`
 //! line and exit code 1 (see `main.rs`).
 //!
-//! Files: `tx.rs` signs and submits (shared with the e2e harness and the examples), `rpc.rs`
-//! is the connection (storage, events, waiting, error decoding), `values.rs` parses and prints
-//! amounts, accounts and tensors, and one file per area holds its jobs: `models.rs`,
-//! `staking.rs`, `inference.rs`.
+//! Files: `tx.rs` signs and submits, `view.rs` calls the pallets' read API, `rpc.rs` is the
+//! connection (views, the typed `verity_*` RPC, events, waiting, error decoding), `values.rs`
+//! parses and prints amounts, accounts and tensors (`tx`, `view` and `values` are shared with
+//! the e2e tests and the examples through the library), and one file per area holds its jobs:
+//! `models.rs`, `staking.rs`, `inference.rs`.
 
 mod inference;
 mod models;
-mod rpc;
+pub mod rpc;
 mod staking;
 pub mod tx;
-mod values;
+pub mod values;
+pub mod view;
 
 use serde_json::Value;
 use sp_core::{crypto::Pair as _, sr25519};

@@ -36,7 +36,7 @@ use super::{
 };
 use frame_support::BoundedVec;
 use pallet_models::{
-	AcceptanceRule, Availability, ModelInfoOf, ModelSpecOf, ModelStatus, TensorSpec,
+	AcceptanceRule, Availability, ModelSummaryOf, ModelSpecOf, ModelStatus, TensorSpec,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -288,12 +288,13 @@ fn status_name(s: &ModelStatus<u32>) -> String {
 	}
 }
 
-pub async fn model_info(rpc: &Rpc, id: H256) -> Result<Option<ModelInfoOf<Runtime>>> {
-	rpc.storage(pallet_models::Models::<Runtime>::hashed_key_for(id), None).await
+/// Model `id` through the registry's read API.
+pub async fn model_info(rpc: &Rpc, id: H256) -> Result<Option<ModelSummaryOf<Runtime>>> {
+	rpc.view(pallet_models::ModelInfoViewFunction::<Runtime>::new(id), None).await
 }
 
 /// A model by `0x` id or by name (which must be unique).
-pub async fn resolve(rpc: &Rpc, model: &str) -> Result<(H256, ModelInfoOf<Runtime>)> {
+pub async fn resolve(rpc: &Rpc, model: &str) -> Result<(H256, ModelSummaryOf<Runtime>)> {
 	if let Some(b) = super::tx::unhex(model).filter(|b| b.len() == 32 && model.starts_with("0x")) {
 		let id = H256::from_slice(&b);
 		let info = model_info(rpc, id)
@@ -301,9 +302,9 @@ pub async fn resolve(rpc: &Rpc, model: &str) -> Result<(H256, ModelInfoOf<Runtim
 			.ok_or_else(|| Error::new(format!("no model {model} is registered")))?;
 		return Ok((id, info));
 	}
-	let list: Vec<Value> = rpc.call("verity_listModels", jsonrpsee::rpc_params![]).await?;
-	let ids: Vec<&str> =
-		list.iter().filter(|m| m["name"] == model).filter_map(|m| m["id"].as_str()).collect();
+	let list = rpc.models().await?;
+	let ids: Vec<String> =
+		list.iter().filter(|m| m.name == model).map(|m| format!("{:?}", m.id)).collect();
 	match ids.as_slice() {
 		[id] => Box::pin(resolve(rpc, id)).await,
 		[] => Err(Error::new(format!(
@@ -315,19 +316,12 @@ pub async fn resolve(rpc: &Rpc, model: &str) -> Result<(H256, ModelInfoOf<Runtim
 
 /// `models`.
 pub async fn list(rpc: &Rpc, out: &mut Output) -> Result<()> {
-	let models: Vec<Value> = rpc.call("verity_listModels", jsonrpsee::rpc_params![]).await?;
+	let models = rpc.models().await?;
 	for m in &models {
-		let price =
-			m["pricePerCall"].as_str().and_then(|p| p.parse().ok()).map(vrt).unwrap_or_default();
+		let price = m.price_per_call.parse().ok().map(vrt).unwrap_or_default();
 		out.line(format!(
-			"{}  {:<20} {:<22} price {:<12} {} bytes, {}, owner {}",
-			m["id"].as_str().unwrap_or_default(),
-			m["name"].as_str().unwrap_or_default(),
-			m["status"].as_str().unwrap_or_default(),
-			price,
-			m["byteSize"],
-			m["acceptance"].as_str().unwrap_or_default(),
-			m["owner"].as_str().unwrap_or_default(),
+			"{:?}  {:<20} {:<22} price {:<12} {} bytes, {}, owner {}",
+			m.id, m.name, m.status, price, m.byte_size, m.acceptance, m.owner,
 		));
 	}
 	if models.is_empty() {
@@ -399,7 +393,7 @@ pub async fn register(rpc: &Rpc, opts: &Opts, args: &RegisterArgs, out: &mut Out
 	};
 
 	if on_chain && info.status == ModelStatus::Pending && !info.bytes_verified {
-		upload(rpc, &signer, id, &bytes, info.chunk_count, out, &mut events).await?;
+		upload(rpc, &signer, id, &bytes, info.chunks.0, out, &mut events).await?;
 	}
 
 	let mut status = status_name(&info.status);
@@ -422,10 +416,12 @@ async fn upload(
 ) -> Result<()> {
 	// Every chunk missing on chain goes to the pool at once (consecutive nonces); a block
 	// takes about three 1 MiB chunks.
+	let missing =
+		rpc.view(pallet_models::MissingChunksViewFunction::<Runtime>::new(id), None).await?;
 	let mut pending = Vec::new();
 	for (index, chunk) in bytes.chunks(CHUNK_SIZE as usize).enumerate() {
 		let index = index as u32;
-		if rpc.exists(pallet_models::Chunks::<Runtime>::hashed_key_for(id, index)).await? {
+		if !missing.contains(&index) {
 			continue;
 		}
 		let call = RuntimeCall::Models(pallet_models::Call::upload_chunk {

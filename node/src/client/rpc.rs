@@ -8,6 +8,7 @@ use jsonrpsee::{
 	http_client::{HttpClient, HttpClientBuilder},
 	rpc_params,
 };
+use frame_support::view_functions::ViewFunction;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sp_core::H256;
@@ -156,11 +157,50 @@ impl Rpc {
 		})
 	}
 
-	/// Whether a storage value exists at `key`, without reading it.
-	pub async fn exists(&self, key: Vec<u8>) -> Result<bool> {
-		let hash: Option<String> =
-			self.call("state_getStorageHash", rpc_params![tx::hex(&key)]).await?;
-		Ok(hash.is_some())
+	/// Calls view function `call` of a pallet's read API at `at` (default: the best block).
+	pub async fn view<V: ViewFunction + Encode>(
+		&self,
+		call: V,
+		at: Option<H256>,
+	) -> Result<V::ReturnType>
+	where
+		V::ReturnType: Decode,
+	{
+		let params = super::view::encode_call(&call);
+		let raw: String = match at {
+			Some(at) => self.call("state_call", rpc_params![super::view::API, params, at]).await?,
+			None => self.call("state_call", rpc_params![super::view::API, params]).await?,
+		};
+		super::view::decode_result::<V>(&raw).map_err(|e| {
+			Error::new(format!(
+				"{e} (runtime {} v{}): rebuild the client from the node's release",
+				self.chain.spec_name, self.chain.spec_version
+			))
+		})
+	}
+
+	/// Request `id` (`verity_request`).
+	pub async fn verity_request(&self, id: u64) -> Result<Option<crate::rpc::verity::RequestEntry>> {
+		use crate::rpc::verity::VerityApiClient;
+		<HttpClient as VerityApiClient<H256>>::request_of(&self.client, id, None)
+			.await
+			.map_err(|e| self.rpc_error("verity_request", e))
+	}
+
+	/// The result of request `id` (`verity_result`).
+	pub async fn verity_result(&self, id: u64) -> Result<Option<crate::rpc::verity::ResultEntry>> {
+		use crate::rpc::verity::VerityApiClient;
+		<HttpClient as VerityApiClient<H256>>::result_of(&self.client, id, None)
+			.await
+			.map_err(|e| self.rpc_error("verity_result", e))
+	}
+
+	/// The registered models (`verity_listModels`).
+	pub async fn models(&self) -> Result<Vec<crate::rpc::verity::ModelEntry>> {
+		use crate::rpc::verity::VerityApiClient;
+		<HttpClient as VerityApiClient<H256>>::list_models(&self.client, None)
+			.await
+			.map_err(|e| self.rpc_error("verity_listModels", e))
 	}
 
 	pub async fn best_number(&self) -> Result<u32> {

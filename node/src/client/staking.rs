@@ -75,23 +75,16 @@ pub struct ProviderArg {
 	pub provider: String,
 }
 
-type ProviderInfo = pallet_providers::ProviderInfoOf<Runtime>;
-type Ledger = pallet_providers::StakeLedgerOf<Runtime>;
+type ProviderInfo = pallet_providers::ProviderView<AccountId, Balance>;
 
 async fn provider_info(rpc: &Rpc, who: &AccountId) -> Result<Option<ProviderInfo>> {
-	rpc.storage(pallet_providers::Providers::<Runtime>::hashed_key_for(who), None).await
-}
-
-async fn ledger(rpc: &Rpc, provider: &AccountId, staker: &AccountId) -> Result<Option<Ledger>> {
-	rpc.storage(pallet_providers::Stakes::<Runtime>::hashed_key_for(provider, staker), None).await
+	rpc.view(pallet_providers::ProviderViewFunction::<Runtime>::new(who.clone()), None).await
 }
 
 /// Active stake of `staker` with `provider`.
 async fn stake_of(rpc: &Rpc, provider: &AccountId, staker: &AccountId) -> Result<Balance> {
-	Ok(match (provider_info(rpc, provider).await?, ledger(rpc, provider, staker).await?) {
-		(Some(info), Some(l)) => info.pool.points_to_balance(l.points),
-		_ => 0,
-	})
+	let view = pallet_providers::StakeViewFunction::<Runtime>::new(provider.clone(), staker.clone());
+	Ok(rpc.view(view, None).await?.map_or(0, |s| s.active))
 }
 
 async fn model_list(rpc: &Rpc, models: &str) -> Result<pallet_providers::ModelsOf<Runtime>> {
@@ -134,7 +127,7 @@ pub async fn provider(rpc: &Rpc, opts: &Opts, cmd: &ProviderCmd, out: &mut Outpu
 				},
 				(None, None) => return Err(Error::new("give --executor or --executor-suri")),
 			};
-			let executor = verity_runtime::workers::executor_account(&key);
+			let executor = verity_primitives::executor_account(&key);
 			let call = RuntimeCall::Providers(pallet_providers::Call::register_provider {
 				bond,
 				commission,
@@ -197,7 +190,7 @@ pub async fn provider(rpc: &Rpc, opts: &Opts, cmd: &ProviderCmd, out: &mut Outpu
 			let info = provider_info(rpc, &who)
 				.await?
 				.ok_or_else(|| Error::new(format!("{who} is not a provider")))?;
-			let own = stake_of(rpc, &who, &who).await?;
+			let own = info.self_bond;
 			let yours = match &me {
 				Some(me) if *me != who => Some(stake_of(rpc, &who, me).await?),
 				_ => None,
@@ -208,7 +201,7 @@ pub async fn provider(rpc: &Rpc, opts: &Opts, cmd: &ProviderCmd, out: &mut Outpu
 			));
 			out.line(format!(
 				"  active stake {} (self-bond {}), {} staker(s)",
-				vrt(info.pool.balance),
+				vrt(info.active_stake),
 				vrt(own),
 				info.stakers
 			));
@@ -223,7 +216,7 @@ pub async fn provider(rpc: &Rpc, opts: &Opts, cmd: &ProviderCmd, out: &mut Outpu
 				"provider": who.to_string(),
 				"status": format!("{:?}", info.status),
 				"commission": info.commission.deconstruct(),
-				"activeStake": info.pool.balance.to_string(),
+				"activeStake": info.active_stake.to_string(),
 				"selfBond": own.to_string(),
 				"stakers": info.stakers,
 				"executor": info.executor.to_string(),

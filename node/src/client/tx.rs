@@ -1,10 +1,8 @@
 //! Signing and submitting Verity transactions over JSON-RPC: the one place that knows how a
 //! signed extrinsic of this runtime is built (immortal era, no tip, no metadata hash).
 //!
-//! Self-contained on purpose (it uses only external crates, never `crate::`): the node's
-//! `client` subcommand uses it as a module, and the end-to-end harness (`node/tests/common`)
-//! and the examples include the same file with `#[path]`, since the node is a binary crate and
-//! exports no library.
+//! The node's `client` subcommand, the end-to-end harness (`node/tests/common`) and the
+//! examples all sign with it, through the node's library.
 
 use codec::Encode;
 use jsonrpsee::{
@@ -123,22 +121,10 @@ pub async fn submit(client: &HttpClient, xt: &UncheckedExtrinsic) -> Result<H256
 
 /// `0x`-prefixed lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-	let mut s = String::with_capacity(2 + 2 * bytes.len());
-	s.push_str("0x");
-	for b in bytes {
-		s.push_str(&format!("{b:02x}"));
-	}
-	s
+	format!("0x{}", hex::encode(bytes))
 }
 
 /// Bytes of a hex string with or without `0x`; `None` if it is not hex.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-	let s = s.strip_prefix("0x").unwrap_or(s);
-	if s.len() % 2 != 0 {
-		return None;
-	}
-	(0..s.len())
-		.step_by(2)
-		.map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-		.collect()
+	hex::decode(s.strip_prefix("0x").unwrap_or(s)).ok()
 }

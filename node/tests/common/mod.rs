@@ -21,10 +21,8 @@ use verity_runtime::{
 	AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
 
-/// Signing and submission, shared with the node's `client` subcommand (the node is a binary
-/// crate, so the file is included rather than imported).
-#[path = "../../src/client/tx.rs"]
-pub mod tx;
+/// Signing and submission, shared with the node's `client` subcommand.
+pub use verity_node::client::tx;
 
 /// Path of the binary Cargo built for this test run.
 pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_verity-node");
@@ -228,13 +226,46 @@ impl Node {
 
 	/// Reads and decodes a storage value at `at` (best block when `None`).
 	pub async fn storage<T: Decode>(&self, key: &[u8], at: Option<H256>) -> Option<T> {
-		let key = format!("0x{}", hex(key));
+		let key = hex(key);
 		let v = match at {
 			Some(at) => self.rpc("state_getStorage", rpc_params![key, at]).await.unwrap(),
 			None => self.rpc("state_getStorage", rpc_params![key]).await.unwrap(),
 		};
 		let bytes = unhex(v.as_str()?);
 		Some(T::decode(&mut &bytes[..]).expect("storage decodes"))
+	}
+
+	/// Calls view function `call` of a pallet's read API at `at` (best block when `None`).
+	pub async fn view<V>(&self, call: V, at: Option<H256>) -> V::ReturnType
+	where
+		V: frame_support::view_functions::ViewFunction + Encode,
+		V::ReturnType: Decode,
+	{
+		use verity_node::client::view;
+		let params = view::encode_call(&call);
+		let v = match at {
+			Some(at) => self.rpc("state_call", rpc_params![view::API, params, at]).await.unwrap(),
+			None => self.rpc("state_call", rpc_params![view::API, params]).await.unwrap(),
+		};
+		view::decode_result::<V>(v.as_str().expect("state_call returns hex")).unwrap()
+	}
+
+	/// Request `id` through pallet-inference's read API.
+	pub async fn request_info(
+		&self,
+		id: u64,
+		at: Option<H256>,
+	) -> Option<pallet_inference::RequestViewOf<Runtime>> {
+		self.view(pallet_inference::RequestInfoViewFunction::<Runtime>::new(id), at).await
+	}
+
+	/// The result of request `id` through pallet-inference's read API.
+	pub async fn result_info(
+		&self,
+		id: u64,
+		at: Option<H256>,
+	) -> Option<pallet_inference::ResultView<AccountId>> {
+		self.view(pallet_inference::ResultInfoViewFunction::<Runtime>::new(id), at).await
 	}
 
 	pub async fn account(
@@ -264,7 +295,7 @@ impl Node {
 
 	/// Submits an extrinsic; returns its hash.
 	pub async fn submit(&self, xt: &UncheckedExtrinsic) -> Result<H256, String> {
-		let hex_xt = format!("0x{}", hex(&xt.encode()));
+		let hex_xt = hex(&xt.encode());
 		let v = self.rpc("author_submitExtrinsic", rpc_params![hex_xt]).await?;
 		Ok(parse_h256(&v))
 	}
@@ -276,7 +307,7 @@ impl Node {
 		from: u32,
 		timeout: Duration,
 	) -> (H256, u32) {
-		let wanted = format!("0x{}", hex(&xt.encode()));
+		let wanted = hex(&xt.encode());
 		let deadline = Instant::now() + timeout;
 		let mut next = from;
 		loop {
@@ -309,13 +340,12 @@ pub fn transfer(dest: &AccountId, value: Balance) -> RuntimeCall {
 	RuntimeCall::Balances(BalancesCall::transfer_keep_alive { dest: dest.clone().into(), value })
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// `0x`-prefixed lower-case hex (the client's).
+pub use verity_node::client::tx::hex;
 
+/// Bytes of a hex string; panics on anything else.
 pub fn unhex(s: &str) -> Vec<u8> {
-	let s = s.trim_start_matches("0x");
-	(0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+	tx::unhex(s).unwrap_or_else(|| panic!("not hex: {s}"))
 }
 
 pub fn parse_h256(v: &Value) -> H256 {

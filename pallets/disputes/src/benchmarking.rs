@@ -14,8 +14,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use pallet_inference::RequestId;
-use pallet_providers::traits::ExecutorSelection;
+use verity_primitives::{ExecutorSelection, RequestId};
 use sp_runtime::traits::{Saturating, Zero};
 
 fn challenger<T: Config>() -> T::AccountId {

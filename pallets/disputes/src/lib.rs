@@ -81,6 +81,7 @@
 
 extern crate alloc;
 
+pub mod offchain;
 pub mod types;
 pub mod weights;
 
@@ -90,6 +91,8 @@ mod benchmarking;
 mod mock;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod offchain_tests;
 
 pub use pallet::*;
 pub use types::*;
@@ -112,10 +115,10 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use pallet_inference::{
-		Conclusion, DisputeOpener, DisputeSubject, InferenceForDisputes, RequestId, Verdict,
+	use verity_primitives::{
+		Conclusion, DisputeOpener, DisputeSubject, ExecutorSelection, InferenceForDisputes,
+		JurySelection, RequestId, Slash as SlashStake, Verdict,
 	};
-	use pallet_providers::traits::{ExecutorSelection, Slash as SlashStake};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{One, Saturating, Zero},
@@ -148,7 +151,16 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>>
+		+ frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
+		/// The executor keys of a provider's node: a juror provider's key signs its votes.
+		type ExecutorId: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>;
+
+		/// The model registry: jurors re-execute a request's model and judge under its rule.
+		type Models: verity_primitives::ModelRegistry<Self::AccountId, BalanceOf<Self>>;
+
 		/// The currency of challenge bonds.
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
@@ -162,7 +174,7 @@ pub mod pallet {
 		type Inference: InferenceForDisputes<Self::AccountId>;
 
 		/// Where jurors come from: stake-weighted providers of the model (pallet-providers).
-		type Jury: ExecutorSelection<Self::AccountId>;
+		type Jury: JurySelection<Self::AccountId>;
 
 		/// Takes stake from penalized jurors (pallet-providers).
 		type Slash: SlashStake<Self::AccountId, BalanceOf<Self>>;
@@ -344,6 +356,11 @@ pub mod pallet {
 			weight
 		}
 
+		/// Drawn jurors judge, see [`crate::offchain`].
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			crate::offchain::judge_disputes::<T>(sp_runtime::SaturatedConversion::saturated_into(now));
+		}
+
 		fn integrity_test() {
 			assert!(!T::CommitPeriod::get().is_zero(), "CommitPeriod must be non-zero");
 			assert!(!T::RevealPeriod::get().is_zero(), "RevealPeriod must be non-zero");
@@ -358,6 +375,16 @@ pub mod pallet {
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
+		}
+	}
+
+	/// The read API: what wallets, clients and the node's RPC ask about disputes.
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// The open dispute on request `id`: challenger, accused, jurors with their weights,
+		/// commitments and reveals, and the phase deadlines (`None`: no dispute open).
+		pub fn dispute_info(id: RequestId) -> Option<DisputeInfoOf<T>> {
+			Disputes::<T>::get(id)
 		}
 	}
 
@@ -550,7 +577,7 @@ pub mod pallet {
 				// The challenger's own provider must not judge its challenge either.
 				exclude.extend(T::Jury::provider_of(who));
 			}
-			let selected = T::Jury::select(
+			let selected = T::Jury::draw_jury(
 				&subject.model,
 				T::JurySize::get(),
 				Self::jury_seed(request),

@@ -9,9 +9,10 @@ use frame_support::{
 	derive_impl,
 	traits::{ConstU32, ConstU64, Hooks},
 };
-use pallet_inference::{Conclusion, DisputeSubject, InferenceForDisputes, RequestId, Verdict};
-use pallet_models::ModelId;
-use pallet_providers::traits::{ExecutorSelection, Slash};
+use verity_primitives::{
+	Conclusion, DisputeSubject, ExecutorSelection, InferenceForDisputes, JurySelection, ModelId,
+	RequestId, Slash, Verdict,
+};
 use sp_core::H256;
 use sp_runtime::{BuildStorage, DispatchError, Perbill};
 use std::collections::BTreeMap;
@@ -96,7 +97,11 @@ frame_support::parameter_types! {
 	pub const JurorPenalty: Perbill = Perbill::from_percent(10);
 }
 
+verity_primitives::impl_test_signing!(Test, RuntimeCall);
+
 impl Config for Test {
+	type ExecutorId = verity_primitives::testing::TestExecutorId;
+	type Models = verity_primitives::testing::MockModelRegistry;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Inference = MockInference;
@@ -132,6 +137,10 @@ thread_local! {
 	static PROVIDERS: RefCell<Vec<(AccountId, u128)>> = RefCell::new(Vec::new());
 	static SLASHES: RefCell<Vec<(AccountId, Perbill, Option<AccountId>)>> = RefCell::new(Vec::new());
 	static SEEDS: RefCell<Vec<H256>> = RefCell::new(Vec::new());
+	/// Executor accounts of real keys (off-chain duty tests) and their providers.
+	static KEY_EXECUTORS: RefCell<BTreeMap<AccountId, AccountId>> = RefCell::new(BTreeMap::new());
+	/// The model and input every request runs, when a test sets them (off-chain duty tests).
+	static RUN: RefCell<Option<(ModelId, Vec<u8>)>> = RefCell::new(None);
 }
 
 fn disputed_key(request: RequestId) -> Vec<u8> {
@@ -161,6 +170,15 @@ impl MockInference {
 	pub fn concluded() -> Vec<(RequestId, Verdict, Option<AccountId>)> {
 		CONCLUDED.with(|c| c.borrow().clone())
 	}
+	/// Every request runs `model` on `input`, judged on `candidates` (duty tests).
+	pub fn set_run(request: RequestId, model: ModelId, input: Vec<u8>, candidates: Vec<Vec<u8>>) {
+		RUN.with(|r| *r.borrow_mut() = Some((model, input)));
+		REQUESTS.with(|r| {
+			if let Some(q) = r.borrow_mut().get_mut(&request) {
+				q.candidates = candidates;
+			}
+		});
+	}
 	pub fn set_conclusion(c: Option<Conclusion>) {
 		CONCLUSION.with(|x| *x.borrow_mut() = c);
 	}
@@ -183,7 +201,14 @@ impl InferenceForDisputes<AccountId> for MockInference {
 		})
 	}
 	fn input(request: RequestId) -> Option<Vec<u8>> {
-		REQUESTS.with(|r| r.borrow().get(&request).map(|_| vec![1, 2, 3]))
+		let known = REQUESTS.with(|r| r.borrow().contains_key(&request));
+		let set = RUN.with(|r| r.borrow().as_ref().map(|(_, i)| i.clone()));
+		known.then(|| set.unwrap_or_else(|| vec![1, 2, 3]))
+	}
+	fn model(request: RequestId) -> Option<ModelId> {
+		let known = REQUESTS.with(|r| r.borrow().contains_key(&request));
+		let set = RUN.with(|r| r.borrow().as_ref().map(|(m, _)| *m));
+		known.then(|| set.unwrap_or(MODEL))
 	}
 	fn candidates(request: RequestId) -> Vec<Vec<u8>> {
 		REQUESTS
@@ -217,6 +242,10 @@ impl MockJury {
 	pub fn seeds() -> Vec<H256> {
 		SEEDS.with(|s| s.borrow().clone())
 	}
+	/// `executor` (a real key's account) is `provider`'s executor key.
+	pub fn set_executor(provider: AccountId, executor: AccountId) {
+		KEY_EXECUTORS.with(|k| k.borrow_mut().insert(executor, provider));
+	}
 }
 
 impl ExecutorSelection<AccountId> for MockJury {
@@ -232,13 +261,24 @@ impl ExecutorSelection<AccountId> for MockJury {
 		})
 	}
 	fn executor_of(provider: &AccountId) -> Option<AccountId> {
-		Some(provider + EXEC_OFFSET)
+		let key = KEY_EXECUTORS
+			.with(|k| k.borrow().iter().find(|(_, p)| *p == provider).map(|(e, _)| *e));
+		Some(key.unwrap_or(provider + EXEC_OFFSET))
 	}
 	fn provider_of(executor: &AccountId) -> Option<AccountId> {
+		if let Some(p) = KEY_EXECUTORS.with(|k| k.borrow().get(executor).copied()) {
+			return Some(p);
+		}
 		executor.checked_sub(EXEC_OFFSET).filter(|p| *p > 0)
 	}
 	fn stake_weight(provider: &AccountId) -> u128 {
 		PROVIDERS.with(|p| p.borrow().iter().find(|(a, _)| a == provider).map_or(0, |(_, w)| *w))
+	}
+}
+
+impl JurySelection<AccountId> for MockJury {
+	fn draw_jury(model: &ModelId, count: u32, seed: H256, exclude: &[AccountId]) -> Vec<AccountId> {
+		<Self as ExecutorSelection<AccountId>>::select(model, count, seed, exclude)
 	}
 }
 
@@ -293,6 +333,9 @@ impl ExtBuilder {
 		CONCLUSION.with(|c| *c.borrow_mut() = None);
 		SLASHES.with(|s| s.borrow_mut().clear());
 		SEEDS.with(|s| s.borrow_mut().clear());
+		KEY_EXECUTORS.with(|k| k.borrow_mut().clear());
+		RUN.with(|r| *r.borrow_mut() = None);
+		verity_primitives::testing::MockModelRegistry::clear();
 		MockJury::set(self.providers);
 		MockInference::add(REQUEST, vec![EXECUTOR], true);
 		MockInference::add(FINAL_REQUEST, vec![EXECUTOR], false);

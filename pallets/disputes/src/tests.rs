@@ -11,7 +11,7 @@ use frame_support::{
 	},
 	BoundedVec,
 };
-use pallet_inference::{Conclusion, DisputeOpener, RequestId, Verdict};
+use verity_primitives::{Conclusion, DisputeOpener, RequestId, Verdict};
 use sp_core::H256;
 use sp_runtime::{DispatchError, Perbill, TokenError};
 
@@ -903,5 +903,22 @@ fn try_state_detects_a_bond_mismatch() {
 		assert_ok!(DisputesPallet::do_try_state());
 		crate::Disputes::<Test>::mutate(REQUEST, |i| i.as_mut().unwrap().bond = BOND + 1);
 		assert!(DisputesPallet::do_try_state().is_err());
+	});
+}
+
+// ---- read API (view functions) ----
+
+#[test]
+fn dispute_info_shows_the_open_dispute_and_its_votes() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_eq!(DisputesPallet::dispute_info(REQUEST), None);
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_1, REQUEST, &[true], &[1]));
+		let info = DisputesPallet::dispute_info(REQUEST).expect("open");
+		assert_eq!(Some(&info), crate::Disputes::<Test>::get(REQUEST).as_ref());
+		assert_eq!(info.challenger, Some(CHALLENGER));
+		let juror = info.jurors.iter().find(|j| j.provider == JUROR_1).unwrap();
+		assert_eq!(juror.commitment, Some(DisputesPallet::commitment_of(&[true], &[1], &SALT)));
+		assert_eq!(DisputesPallet::dispute_info(FINAL_REQUEST), None);
 	});
 }

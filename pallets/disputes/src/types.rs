@@ -125,12 +125,12 @@ pub enum Outcome {
 	Undecided,
 }
 
-impl From<pallet_inference::Conclusion> for Outcome {
-	fn from(c: pallet_inference::Conclusion) -> Self {
+impl From<verity_primitives::Conclusion> for Outcome {
+	fn from(c: verity_primitives::Conclusion) -> Self {
 		match c {
-			pallet_inference::Conclusion::AllCorrect => Self::AllCorrect,
-			pallet_inference::Conclusion::SomeWrong => Self::SomeWrong,
-			pallet_inference::Conclusion::Undecided => Self::Undecided,
+			verity_primitives::Conclusion::AllCorrect => Self::AllCorrect,
+			verity_primitives::Conclusion::SomeWrong => Self::SomeWrong,
+			verity_primitives::Conclusion::Undecided => Self::Undecided,
 		}
 	}
 }

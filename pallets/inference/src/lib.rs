@@ -72,6 +72,7 @@
 
 extern crate alloc;
 
+pub mod offchain;
 pub mod traits;
 pub mod types;
 pub mod weights;
@@ -82,6 +83,8 @@ pub mod benchmarking;
 mod mock;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod offchain_tests;
 
 pub use pallet::*;
 pub use traits::*;
@@ -101,8 +104,7 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use pallet_models::{ModelId, ModelRegistry};
-	use pallet_providers::{ExecutorSelection, Rewards, Slash};
+	use verity_primitives::{ExecutorSelection, ModelId, ModelRegistry, ModelView, Rewards, Slash};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{One, Saturating, Zero},
@@ -131,6 +133,9 @@ pub mod pallet {
 	pub type InputOf<T> = BoundedVec<u8, <T as Config>::MaxInputLen>;
 	/// Canonical output bytes.
 	pub type OutputOf<T> = BoundedVec<u8, <T as Config>::MaxOutputLen>;
+	/// The read API's view of a request.
+	pub type RequestViewOf<T> =
+		RequestView<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
@@ -145,7 +150,18 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>>
+		+ frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
+		/// The executor keys of a provider's node (secp256k1, `vexe`): they sign results,
+		/// receipts (prehashed, for `ecrecover`) and the transactions that post them.
+		type ExecutorId: frame_system::offchain::AppCrypto<
+			Self::Public,
+			Self::Signature,
+			RuntimeAppPublic = verity_primitives::executor_app::Public,
+		>;
+
 		/// The fee currency.
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
@@ -395,6 +411,11 @@ pub mod pallet {
 			Self::on_initialize_weight(n)
 		}
 
+		/// Assigned executors run their requests, see [`crate::offchain`].
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			crate::offchain::execute_assignments::<T>(sp_runtime::SaturatedConversion::saturated_into(now));
+		}
+
 		fn integrity_test() {
 			assert!(T::MaxRedundancy::get() >= 2, "MaxRedundancy must be at least 2");
 			assert!(!T::ResultDeadline::get().is_zero(), "ResultDeadline must be non-zero");
@@ -420,6 +441,72 @@ pub mod pallet {
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
+		}
+	}
+
+	/// The read API: what wallets, clients and the node's RPC ask about requests.
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// The fee `request` would hold for `policy` on `model` now, or the error it would
+		/// fail with for the model or the policy.
+		pub fn quote(model: ModelId, policy: Policy) -> Result<BalanceOf<T>, Error<T>> {
+			Self::quote_fee(&model, policy).map(|(fee, _)| fee)
+		}
+
+		/// Request `id` (`None`: unknown, or pruned after the retention period).
+		pub fn request_info(id: RequestId) -> Option<RequestViewOf<T>> {
+			let r = Requests::<T>::get(id)?;
+			Some(RequestView {
+				requester: r.requester,
+				model: r.model,
+				input: decode_tensors(&r.input).unwrap_or_default(),
+				input_hash: r.input_hash,
+				policy: r.policy,
+				status: r.status,
+				executors: r.executors.into_inner(),
+				held: r.held,
+				royalty: r.royalty,
+				execution_fee: r.execution_fee,
+				outcome: r.outcome,
+				created: r.created,
+			})
+		}
+
+		/// The result of request `id`: the settled output once final, before that the first
+		/// slot's posted output, with the executor's receipt (a jury's output has none).
+		/// `None` while nothing is posted.
+		pub fn result_info(id: RequestId) -> Option<ResultView<T::AccountId>> {
+			let req = Requests::<T>::get(id)?;
+			let settled = matches!(req.status, RequestStatus::Finalized { .. });
+			let slot = match req.outcome {
+				Some(Outcome { slot: None, output_hash }) => {
+					let output = JuryOutputs::<T>::get(id)?;
+					return Some(ResultView {
+						output: decode_tensors(&output).unwrap_or_default(),
+						output_hash,
+						provider: None,
+						receipt: None,
+						settled,
+					});
+				},
+				Some(Outcome { slot: Some(s), .. }) => s,
+				None => 0,
+			};
+			let r = Results::<T>::get(id, slot)?;
+			let message = receipt_message(id, &req.model, &req.input_hash, &r.output_hash);
+			let receipt = ReceiptView {
+				signature: r.receipt,
+				message,
+				signer_address: receipt_signer_address(&message, &r.receipt),
+				executor: req.executors.get(slot as usize).map(|a| a.executor.clone()),
+			};
+			Some(ResultView {
+				output: decode_tensors(&r.output).unwrap_or_default(),
+				output_hash: r.output_hash,
+				provider: Some(r.provider),
+				receipt: Some(receipt),
+				settled,
+			})
 		}
 	}
 
@@ -510,6 +597,24 @@ pub mod pallet {
 			})
 		}
 
+		/// The fee of a request for `policy` on `model` now (royalty plus the execution fee per
+		/// executor) with the model's view, or why `request` refuses the model or the policy.
+		pub fn quote_fee(
+			model: &ModelId,
+			policy: Policy,
+		) -> Result<(BalanceOf<T>, ModelView<T::AccountId, BalanceOf<T>>), Error<T>> {
+			if let Policy::Redundant(k) = policy {
+				ensure!((2..=T::MaxRedundancy::get()).contains(&k), Error::<T>::InvalidPolicy);
+			}
+			let view = T::Models::model(model).ok_or(Error::<T>::ModelNotFound)?;
+			ensure!(view.active, Error::<T>::ModelNotActive);
+			let fee = T::ExecutionFee::get()
+				.checked_mul(&policy.executors().into())
+				.and_then(|f| f.checked_add(&view.price_per_call))
+				.ok_or(Error::<T>::FeeAboveMax)?;
+			Ok((fee, view))
+		}
+
 		pub(crate) fn do_request(
 			who: T::AccountId,
 			model: ModelId,
@@ -518,17 +623,9 @@ pub mod pallet {
 			policy: Policy,
 		) -> Result<RequestId, DispatchError> {
 			let k = policy.executors();
-			if let Policy::Redundant(k) = policy {
-				ensure!((2..=T::MaxRedundancy::get()).contains(&k), Error::<T>::InvalidPolicy);
-			}
-			let view = T::Models::model(&model).ok_or(Error::<T>::ModelNotFound)?;
-			ensure!(view.active, Error::<T>::ModelNotActive);
+			let (fee, view) = Self::quote_fee(&model, policy)?;
 			Self::check_tensors(&view.inputs, &input)?;
 			let execution_fee = T::ExecutionFee::get();
-			let fee = execution_fee
-				.checked_mul(&k.into())
-				.and_then(|f| f.checked_add(&view.price_per_call))
-				.ok_or(Error::<T>::FeeAboveMax)?;
 			ensure!(fee <= max_fee, Error::<T>::FeeAboveMax);
 
 			let id = NextRequestId::<T>::get();
@@ -1054,6 +1151,10 @@ pub mod pallet {
 
 		fn input(request: RequestId) -> Option<Vec<u8>> {
 			Requests::<T>::get(request).map(|r| r.input.into_inner())
+		}
+
+		fn model(request: RequestId) -> Option<ModelId> {
+			Requests::<T>::get(request).map(|r| r.model)
 		}
 
 		fn candidates(request: RequestId) -> Vec<Vec<u8>> {

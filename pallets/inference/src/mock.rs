@@ -8,7 +8,7 @@ use frame_support::{
 	traits::{ConstU32, ConstU64},
 	BoundedVec, PalletId,
 };
-use pallet_models::{traits::mock::MockModelRegistry, AcceptanceRule, DType, ModelView, TensorSpec};
+use verity_primitives::{testing::MockModelRegistry, AcceptanceRule, DType, ModelView, TensorSpec};
 use sp_core::H256;
 use sp_runtime::{BuildStorage, Perbill};
 use verity_engine::{encode_tensors, Tensor};
@@ -159,7 +159,10 @@ pub fn mock_sign(signer: AccountId, message: &[u8; 32]) -> ReceiptSignature {
 	s
 }
 
+verity_primitives::impl_test_signing!(Test, RuntimeCall);
+
 impl Config for Test {
+	type ExecutorId = verity_primitives::testing::TestExecutorId;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Models = MockModelRegistry;
@@ -212,7 +215,7 @@ impl crate::BenchmarkHelper<AccountId> for InferenceHelper {
 				byte_size: 1,
 			},
 		);
-		crate::benchmarking::register_providers::<Test>(model, providers, unbonding, |p| {
+		pallet_providers::benchmarking::register_providers::<Test>(model, providers, unbonding, |p| {
 			use codec::Encode;
 			// Executor keys distinct from every `account(..)` of the benchmarks.
 			let h = sp_io::hashing::blake2_256(&(b"mock/executor", p).encode());
@@ -262,6 +265,8 @@ pub fn output(values: [f32; 4]) -> BoundedVec<u8, ConstU32<256>> {
 #[derive(Default)]
 pub struct ExtBuilder {
 	providers: Vec<(AccountId, AccountId)>,
+	/// Models besides the test models, served by every provider.
+	extra_models: Vec<(H256, ModelView<AccountId, Balance>)>,
 }
 
 impl ExtBuilder {
@@ -271,8 +276,17 @@ impl ExtBuilder {
 		self
 	}
 
+	/// Also register `view` as model `id`, served by every provider.
+	pub fn with_model(mut self, id: H256, view: ModelView<AccountId, Balance>) -> Self {
+		self.extra_models.push((id, view));
+		self
+	}
+
 	pub fn build(self) -> sp_io::TestExternalities {
 		MockModelRegistry::clear();
+		for (id, view) in &self.extra_models {
+			MockModelRegistry::insert::<AccountId, Balance>(*id, view.clone());
+		}
 		OPENED.with(|o| o.borrow_mut().clear());
 		DISPUTES_FAIL.with(|f| *f.borrow_mut() = false);
 		DISPUTES_CONCLUDE_AT_ONCE.with(|f| *f.borrow_mut() = false);
@@ -294,7 +308,9 @@ impl ExtBuilder {
 				.providers
 				.iter()
 				.map(|(p, e)| {
-					(*p, PROVIDER_BOND, Perbill::from_percent(10), vec![MODEL, ARGMAX_MODEL], *e)
+					let extra = self.extra_models.iter().map(|(id, _)| *id);
+					let models = [MODEL, ARGMAX_MODEL].into_iter().chain(extra).collect();
+					(*p, PROVIDER_BOND, Perbill::from_percent(10), models, *e)
 				})
 				.collect(),
 			delegations: if self.providers.iter().any(|(p, _)| *p == ALICE) {

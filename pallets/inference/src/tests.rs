@@ -706,3 +706,56 @@ mod benchmark_setup {
 		});
 	}
 }
+
+// ---- read API (view functions) ----
+
+#[test]
+fn quote_is_the_fee_request_holds_or_the_error_it_gives() {
+	alice_only().build_and_execute(|| {
+		assert_eq!(Inference::quote(MODEL, Policy::Optimistic).ok(), Some(FEE_1));
+		assert_eq!(Inference::quote(MODEL, Policy::Redundant(2)).ok(), Some(PRICE + 2 * EXEC_FEE));
+		assert!(matches!(Inference::quote(MODEL, Policy::Redundant(1)), Err(Error::<Test>::InvalidPolicy)));
+		assert!(matches!(
+			Inference::quote(INACTIVE_MODEL, Policy::Optimistic),
+			Err(Error::<Test>::ModelNotActive)
+		));
+		assert!(matches!(
+			Inference::quote(UNKNOWN_MODEL, Policy::Optimistic),
+			Err(Error::<Test>::ModelNotFound)
+		));
+		let before = held(REQUESTER);
+		request(Policy::Optimistic);
+		assert_eq!(held(REQUESTER) - before, FEE_1);
+	});
+}
+
+#[test]
+fn request_info_and_result_info_show_tensors_and_the_receipt() {
+	alice_only().build_and_execute(|| {
+		assert_eq!(Inference::request_info(999), None);
+		let id = request(Policy::Optimistic);
+		let view = Inference::request_info(id).expect("made");
+		assert_eq!(view.requester, REQUESTER);
+		assert_eq!(view.model, MODEL);
+		assert_eq!(verity_engine::encode_tensors(&view.input), input().to_vec());
+		assert_eq!(view.input_hash, H256(sp_io::hashing::blake2_256(&input())));
+		assert_eq!(view.held, FEE_1);
+		assert_eq!(view.executors.len(), 1);
+		assert_eq!(Inference::result_info(id), None);
+
+		let exec = executor_of(id, 0);
+		assert_ok!(submit(id, exec, OUT));
+		let result = Inference::result_info(id).expect("posted");
+		assert_eq!(verity_engine::encode_tensors(&result.output), output(OUT).to_vec());
+		assert_eq!(result.output_hash, H256(sp_io::hashing::blake2_256(&output(OUT))));
+		assert_eq!(result.provider, Some(ALICE));
+		assert!(!result.settled);
+		let posted = result.receipt.expect("an executor's receipt");
+		assert_eq!(
+			posted.message,
+			receipt_message(id, &MODEL, &view.input_hash, &result.output_hash)
+		);
+		assert_eq!(posted.signature, receipt(id, exec, &output(OUT)));
+		assert_eq!(posted.executor, Some(exec));
+	});
+}

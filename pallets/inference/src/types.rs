@@ -1,10 +1,11 @@
 //! Types of pallet-inference: policies, the request record, posted results and receipts.
 
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
-use pallet_models::ModelId;
+use verity_primitives::ModelId;
 use scale_info::TypeInfo;
 use sp_core::H256;
 
@@ -186,6 +187,64 @@ where
 	pub reference: Option<u32>,
 	/// `Redundant`: an output posted so far disagreed with the reference output.
 	pub disagreement: bool,
+}
+
+/// What the read API (`Pallet::request_info`) shows of a request: the record with its input as
+/// tensors.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct RequestView<AccountId, Balance, BlockNumber> {
+	/// Who pays, and gets refunds.
+	pub requester: AccountId,
+	/// The model run.
+	pub model: ModelId,
+	/// The input tensors.
+	pub input: Vec<verity_engine::Tensor>,
+	/// blake2-256 of the canonical input, part of every receipt.
+	pub input_hash: H256,
+	/// Execution policy.
+	pub policy: Policy,
+	/// Life-cycle state.
+	pub status: RequestStatus<BlockNumber>,
+	/// The assigned executors, one per slot.
+	pub executors: Vec<Assignment<AccountId>>,
+	/// Amount held from the requester for it now.
+	pub held: Balance,
+	/// Owner royalty.
+	pub royalty: Balance,
+	/// Fee per executor.
+	pub execution_fee: Balance,
+	/// The settled result, once final.
+	pub outcome: Option<Outcome>,
+	/// Block it was made in.
+	pub created: BlockNumber,
+}
+
+/// A receipt as the read API shows it, with what a verifier needs.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ReceiptView<AccountId> {
+	/// The executor's signature, `r ++ s ++ v`.
+	pub signature: ReceiptSignature,
+	/// The signed message, [`receipt_message`].
+	pub message: [u8; 32],
+	/// The Ethereum address `ecrecover(message, signature)` returns (`None`: invalid).
+	pub signer_address: Option<[u8; 20]>,
+	/// The executor account assigned to the slot.
+	pub executor: Option<AccountId>,
+}
+
+/// What the read API (`Pallet::result_info`) shows of a request's result.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ResultView<AccountId> {
+	/// The output tensors.
+	pub output: Vec<verity_engine::Tensor>,
+	/// blake2-256 of the canonical output.
+	pub output_hash: H256,
+	/// The provider whose executor posted it; `None` for a jury's output.
+	pub provider: Option<AccountId>,
+	/// The executor's receipt; `None` for a jury's output.
+	pub receipt: Option<ReceiptView<AccountId>>,
+	/// Whether the request is finalized on it.
+	pub settled: bool,
 }
 
 /// A result posted by an executor.

@@ -66,6 +66,7 @@
 
 extern crate alloc;
 
+pub mod offchain;
 pub mod traits;
 pub mod types;
 pub mod weights;
@@ -76,6 +77,8 @@ mod benchmarking;
 mod mock;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod offchain_tests;
 
 pub use pallet::*;
 pub use traits::ModelRegistry;
@@ -113,6 +116,9 @@ pub mod pallet {
 		BlockNumberFor<T>,
 		<T as Config>::MaxReferenceSize,
 	>;
+	/// The read API's view of a model.
+	pub type ModelSummaryOf<T> =
+		ModelSummary<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 	/// One chunk of model bytes.
 	pub type ChunkOf<T> = BoundedVec<u8, <T as Config>::ChunkSize>;
 
@@ -123,7 +129,14 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>>
+		+ frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
+		/// The key a validator's off-chain worker signs attestations with (the runtime: its
+		/// Aura key); only keys whose account `AttestOrigin` accepts attest.
+		type AttesterId: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>;
+
 		/// The currency deposits are held in.
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
@@ -311,9 +324,58 @@ pub mod pallet {
 			);
 		}
 
+		/// Validators attest pending models, see [`crate::offchain`].
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			crate::offchain::attest_pending::<T>(now.saturated_into());
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
+		}
+	}
+
+	/// Most models one `models` page returns.
+	pub const MAX_MODELS_PAGE: u32 = 100;
+
+	/// The read API: what wallets, clients and the node's RPC ask about models.
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// Model `id` (`None`: unknown, or reaped).
+		pub fn model_info(id: ModelId) -> Option<ModelSummaryOf<T>> {
+			Models::<T>::get(id).map(|info| ModelSummary::new(id, info))
+		}
+
+		/// Up to `count` (at most 100) registered models in storage order, after model `after`
+		/// (`None`: from the first). Page through all by passing the last id returned.
+		pub fn models(after: Option<ModelId>, count: u32) -> Vec<ModelSummaryOf<T>> {
+			let page = count.min(MAX_MODELS_PAGE) as usize;
+			match after {
+				Some(id) => Models::<T>::iter_from(Models::<T>::hashed_key_for(id))
+					.take(page)
+					.map(|(id, info)| ModelSummary::new(id, info))
+					.collect(),
+				None => Models::<T>::iter()
+					.take(page)
+					.map(|(id, info)| ModelSummary::new(id, info))
+					.collect(),
+			}
+		}
+
+		/// Chunk `index` of an on-chain model's bytes (`None` past the last stored chunk, and
+		/// for URI models): clients and nodes assemble a model from these.
+		pub fn model_chunk(id: ModelId, index: u32) -> Option<Vec<u8>> {
+			Chunks::<T>::get(id, index).map(|c| c.into_inner())
+		}
+
+		/// Indices of the chunks of a pending on-chain model still to upload, in order (empty
+		/// for an unknown, URI or complete model).
+		pub fn missing_chunks(id: ModelId) -> Vec<u32> {
+			match Models::<T>::get(id) {
+				Some(info) if info.status == ModelStatus::Pending && !info.bytes_verified =>
+					(0..info.chunk_count).filter(|i| !Chunks::<T>::contains_key(id, i)).collect(),
+				_ => Vec::new(),
+			}
 		}
 	}
 
@@ -532,14 +594,7 @@ pub mod pallet {
 		/// Whether an attester's `output` agrees with the spec's reference output under the
 		/// spec's acceptance rule (exact integer logic, the engine's `agrees_all`).
 		fn reproduces_reference(spec: &ModelSpecOf<T>, output: &[u8]) -> bool {
-			match (
-				verity_engine::decode_tensors(output),
-				verity_engine::decode_tensors(&spec.reference_output),
-			) {
-				(Ok(ours), Ok(reference)) =>
-					verity_engine::agrees_all(&spec.acceptance, &ours, &reference),
-				_ => false,
-			}
+			verity_engine::agrees_encoded(&spec.acceptance, output, &spec.reference_output)
 		}
 
 		fn validate_spec(spec: &ModelSpecOf<T>) -> DispatchResult {

@@ -67,16 +67,33 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+std::thread_local! {
+	/// Accounts of real keys made attesters by off-chain duty tests.
+	static KEY_ATTESTERS: core::cell::RefCell<Vec<AccountId>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Make `who` (a real key's account) an attester too.
+pub fn add_key_attester(who: AccountId) {
+	KEY_ATTESTERS.with(|k| k.borrow_mut().push(who));
+}
+
 pub struct AttesterSet;
 impl frame_support::traits::SortedMembers<AccountId> for AttesterSet {
 	fn sorted_members() -> Vec<AccountId> {
-		vec![ATTESTER_1, ATTESTER_2, ATTESTER_3]
+		let mut all = vec![ATTESTER_1, ATTESTER_2, ATTESTER_3];
+		all.extend(KEY_ATTESTERS.with(|k| k.borrow().clone()));
+		all.sort();
+		all
 	}
 	#[cfg(feature = "runtime-benchmarks")]
 	fn add(_: &AccountId) {}
 }
 
+verity_primitives::impl_test_signing!(Test, RuntimeCall);
+
 impl Config for Test {
+	/// Executor-style secp256k1 test keys; `AttestOrigin` decides who attests.
+	type AttesterId = verity_primitives::testing::TestExecutorId;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type AttestOrigin = EnsureSignedBy<AttesterSet, AccountId>;
@@ -114,6 +131,7 @@ impl ExtBuilder {
 	}
 
 	pub fn build(self) -> sp_io::TestExternalities {
+		KEY_ATTESTERS.with(|k| k.borrow_mut().clear());
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> {
 			balances: vec![(OWNER, 1_000_000), (OTHER, 1_000_000), (POOR, 10)],

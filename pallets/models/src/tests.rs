@@ -561,3 +561,76 @@ fn integrity_test_passes() {
 	assert_eq!(ModelsPallet::chunk_len(40, 2), 8);
 	assert_eq!(ModelsPallet::chunk_len(40, 3), 0);
 }
+
+// ---- read API (view functions) ----
+
+#[test]
+fn model_info_shows_the_record_with_reference_tensors() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = register_uri_model();
+		let info = ModelsPallet::model_info(id).expect("registered");
+		assert_eq!(info.id, id);
+		assert_eq!(info.owner, OWNER);
+		assert_eq!(info.name, b"demo".to_vec());
+		assert_eq!(info.status, ModelStatus::Pending);
+		assert_eq!(info.price_per_call, 5);
+		assert_eq!(info.byte_size, 1_000_000);
+		assert_eq!(info.reference_input, verity_engine::decode_tensors(&f32_list([1.0, 2.0, 3.0, 4.0])).unwrap());
+		assert_eq!(info.reference_output, verity_engine::decode_tensors(&expected()).unwrap());
+		assert_eq!(info.chunks, (0, 0));
+		assert!(info.bytes_verified);
+		assert_eq!(info.deposit, held(OWNER));
+		assert_eq!(ModelsPallet::model_info(H256([9; 32])), None);
+	});
+}
+
+#[test]
+fn models_pages_through_every_model_once() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (on_chain, _) = register_on_chain(40);
+		let uri = register_uri_model();
+		let first = ModelsPallet::models(None, 1);
+		assert_eq!(first.len(), 1);
+		let second = ModelsPallet::models(Some(first[0].id), 1);
+		assert_eq!(second.len(), 1);
+		assert!(ModelsPallet::models(Some(second[0].id), 1).is_empty());
+		let mut seen = vec![first[0].id, second[0].id];
+		seen.sort();
+		let mut all = vec![on_chain, uri];
+		all.sort();
+		assert_eq!(seen, all);
+		assert_eq!(ModelsPallet::models(None, u32::MAX).len(), 2);
+		assert!(ModelsPallet::models(None, 0).is_empty());
+	});
+}
+
+#[test]
+fn missing_chunks_and_model_chunk_follow_the_upload() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, bytes) = register_on_chain(40);
+		assert_eq!(ModelsPallet::missing_chunks(id), vec![0, 1, 2]);
+		assert_ok!(ModelsPallet::upload_chunk(
+			RuntimeOrigin::signed(OWNER),
+			id,
+			1,
+			BoundedVec::truncate_from(bytes[16..32].to_vec())
+		));
+		assert_eq!(ModelsPallet::missing_chunks(id), vec![0, 2]);
+		assert_eq!(ModelsPallet::model_chunk(id, 1), Some(bytes[16..32].to_vec()));
+		assert_eq!(ModelsPallet::model_chunk(id, 0), None);
+		for (i, range) in [(2u32, 32..40), (0, 0..16)] {
+			assert_ok!(ModelsPallet::upload_chunk(
+				RuntimeOrigin::signed(OWNER),
+				id,
+				i,
+				BoundedVec::truncate_from(bytes[range].to_vec())
+			));
+		}
+		assert!(crate::Models::<Test>::get(id).unwrap().bytes_verified);
+		assert!(ModelsPallet::missing_chunks(id).is_empty());
+		let assembled: Vec<u8> =
+			(0..3).flat_map(|i| ModelsPallet::model_chunk(id, i).unwrap()).collect();
+		assert_eq!(assembled, bytes);
+		assert!(ModelsPallet::missing_chunks(register_uri_model()).is_empty());
+	});
+}

@@ -6,17 +6,15 @@
 //! (name length, tensor count, rank, URIs) are protocol-level constants; the sizes that cost
 //! storage (reference vectors, model bytes, chunk size) are `Config` constants.
 
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	traits::{ConstU32, Get},
 	BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
 use scale_info::TypeInfo;
-use sp_core::H256;
 pub use verity_engine::{AcceptanceRule, DType, Dim, TensorSpec, MAX_RANK, MAX_TENSORS};
-
-/// A model is identified by `blake2_256` of its ONNX bytes.
-pub type ModelId = H256;
+pub use verity_primitives::{ModelId, ModelView, TensorSpecs};
 
 /// Maximum length of a model name in bytes (UTF-8 expected, not enforced).
 pub const MAX_NAME_LEN: u32 = 64;
@@ -24,9 +22,6 @@ pub const MAX_NAME_LEN: u32 = 64;
 pub const MAX_URIS: u32 = 4;
 /// Maximum length of one URI in bytes.
 pub const MAX_URI_LEN: u32 = 256;
-
-/// The tensor specs of a model (inputs or outputs), as the engine checks them.
-pub type TensorSpecs = BoundedVec<TensorSpec, ConstU32<MAX_TENSORS>>;
 
 /// A bounded URI.
 pub type Uri = BoundedVec<u8, ConstU32<MAX_URI_LEN>>;
@@ -129,6 +124,78 @@ impl<B> ModelStatus<B> {
 	}
 }
 
+/// What the read API (`Pallet::model_info`, `Pallet::models`) shows of a model: the record,
+/// with its reference vectors as tensors rather than canonical bytes.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ModelSummary<AccountId, Balance, BlockNumber> {
+	/// The model id (blake2-256 of the ONNX bytes).
+	pub id: ModelId,
+	/// Who registered it and receives the royalty.
+	pub owner: AccountId,
+	/// Its name (UTF-8 expected).
+	pub name: Vec<u8>,
+	/// Current status.
+	pub status: ModelStatus<BlockNumber>,
+	/// Input tensor specs, in graph order.
+	pub inputs: TensorSpecs,
+	/// Output tensor specs, in graph order.
+	pub outputs: TensorSpecs,
+	/// ONNX opset version.
+	pub opset: u32,
+	/// Engine version the reference vector was produced with.
+	pub engine_version: u32,
+	/// Royalty per call.
+	pub price_per_call: Balance,
+	/// How outputs are compared.
+	pub acceptance: AcceptanceRule,
+	/// Size of the ONNX file in bytes.
+	pub byte_size: u64,
+	/// Where the bytes are.
+	pub availability: Availability,
+	/// The reference input.
+	pub reference_input: Vec<verity_engine::Tensor>,
+	/// The output expected on the reference input.
+	pub reference_output: Vec<verity_engine::Tensor>,
+	/// Chunks expected (0 for URI models) and stored.
+	pub chunks: (u32, u32),
+	/// Whether the bytes matched the hash.
+	pub bytes_verified: bool,
+	/// Deposit held for the model (record and bytes).
+	pub deposit: Balance,
+}
+
+impl<AccountId, Balance, BlockNumber> ModelSummary<AccountId, Balance, BlockNumber>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug + sp_runtime::Saturating,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+{
+	/// The summary of record `info` of model `id`. Reference vectors were checked to decode at
+	/// registration; one that does not shows as no tensors.
+	pub fn new<MaxRef: Get<u32>>(id: ModelId, info: ModelInfo<AccountId, Balance, BlockNumber, MaxRef>) -> Self {
+		let tensors = |bytes: &[u8]| verity_engine::decode_tensors(bytes).unwrap_or_default();
+		Self {
+			id,
+			owner: info.owner,
+			name: info.spec.name.into_inner(),
+			status: info.status,
+			inputs: info.spec.inputs,
+			outputs: info.spec.outputs,
+			opset: info.spec.opset,
+			engine_version: info.spec.engine_version,
+			price_per_call: info.spec.price_per_call,
+			acceptance: info.spec.acceptance,
+			byte_size: info.spec.byte_size,
+			availability: info.spec.availability,
+			reference_input: tensors(&info.spec.reference_input),
+			reference_output: tensors(&info.spec.reference_output),
+			chunks: (info.chunk_count, info.chunks_received),
+			bytes_verified: info.bytes_verified,
+			deposit: info.record_deposit.saturating_add(info.bytes_deposit),
+		}
+	}
+}
+
 /// The on-chain record of a model.
 #[derive(
 	Encode,
@@ -168,17 +235,4 @@ where
 	pub bytes_verified: bool,
 }
 
-/// What other pallets see of a model (`ModelRegistry::model`). It leaves out the reference
-/// vector, which only attesters need.
-#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
-pub struct ModelView<AccountId, Balance> {
-	pub owner: AccountId,
-	pub active: bool,
-	pub inputs: TensorSpecs,
-	pub outputs: TensorSpecs,
-	pub opset: u32,
-	pub engine_version: u32,
-	pub price_per_call: Balance,
-	pub acceptance: AcceptanceRule,
-	pub byte_size: u64,
-}
+

@@ -10,7 +10,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use pallet_models::ModelId;
+use verity_primitives::ModelId;
 use sp_core::H256;
 use sp_runtime::{traits::Saturating, Perbill};
 
@@ -294,4 +294,73 @@ mod benchmarks {
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+}
+
+/// Register as many providers of `model` as pallet-providers indexes per model
+/// (`MaxProvidersPerModel`, at least `min`), each with a self-bond of ten times the minimum
+/// stake and the executor key `executor(&provider)`. With `unbonding`, each provider then gets,
+/// in each of `UnbondingBuckets + 1` successive buckets, a delegator that unbonds part of its
+/// stake there (the most buckets a slash reaches), and the block number advances by
+/// `UnbondingBuckets` bucket spans. For `BenchmarkHelper::active_model` of runtimes and mocks.
+pub fn register_providers<P: Config>(
+	model: ModelId,
+	min: u32,
+	unbonding: bool,
+	executor: impl Fn(&P::AccountId) -> P::AccountId,
+) -> Vec<P::AccountId> {
+	use crate::Pallet as Providers;
+	let count = <P as Config>::MaxProvidersPerModel::get();
+	assert!(count >= min, "a model cannot have {min} providers");
+	// The model id's first bytes (`to_low_u64_le` needs fixed-hash's byteorder feature, which
+	// the runtime's no_std build does not enable).
+	let seed = u32::from_le_bytes([model.0[0], model.0[1], model.0[2], model.0[3]]);
+	let bond =
+		P::MinSelfBond::get().saturating_add(P::MinStake::get()).saturating_mul(10u32.into());
+	let ed = <P::Currency as Inspect<P::AccountId>>::minimum_balance();
+	Providers::<P>::ensure_pallet_account();
+	let providers: Vec<P::AccountId> = (0..count)
+		.map(|i| {
+			let who: P::AccountId = account("provider", i, seed);
+			P::Currency::set_balance(&who, bond.saturating_mul(2u32.into()).saturating_add(ed));
+			let registered = Providers::<P>::register_provider(
+				RawOrigin::Signed(who.clone()).into(),
+				bond,
+				Perbill::from_percent(10),
+				BoundedVec::truncate_from(vec![model]),
+				executor(&who),
+			);
+			if let Err(e) = registered {
+				panic!("benchmark provider: {e:?}");
+			}
+			who
+		})
+		.collect();
+	if unbonding {
+		let buckets = P::UnbondingBuckets::get();
+		let span: BlockNumberFor<P> = Providers::<P>::bucket_span().into();
+		let amount = P::MinDelegation::get();
+		for bucket in 0..=buckets {
+			if bucket > 0 {
+				let now = frame_system::Pallet::<P>::block_number();
+				frame_system::Pallet::<P>::set_block_number(now.saturating_add(span));
+			}
+			for (i, provider) in providers.iter().enumerate() {
+				let index =
+					(i as u32).saturating_mul(buckets.saturating_add(1)).saturating_add(bucket);
+				let d: P::AccountId = account("unbonding", index, seed);
+				P::Currency::set_balance(&d, amount.saturating_mul(4u32.into()).saturating_add(ed));
+				let origin = || RawOrigin::Signed(d.clone()).into();
+				let delegated = Providers::<P>::delegate(
+					origin(),
+					provider.clone(),
+					amount.saturating_mul(2u32.into()),
+				);
+				let unbonded = Providers::<P>::undelegate(origin(), provider.clone(), amount);
+				if let Err(e) = delegated.and(unbonded) {
+					panic!("benchmark unbonding: {e:?}");
+				}
+			}
+		}
+	}
+	providers
 }

@@ -77,14 +77,14 @@ pub mod types;
 pub mod weights;
 
 #[cfg(feature = "runtime-benchmarks")]
-mod benchmarking;
+pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
 mod tests;
 
 pub use pallet::*;
-pub use traits::{ExecutorSelection, Rewards, Slash};
+pub use traits::{ExecutorSelection, JurySelection, Rewards, Slash};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -107,7 +107,7 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use pallet_models::{ModelId, ModelRegistry};
+	use verity_primitives::{ModelId, ModelRegistry};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{AccountIdConversion, Bounded, Saturating, Zero},
@@ -395,6 +395,63 @@ pub mod pallet {
 		}
 	}
 
+	/// The read API: what wallets, clients and the node's RPC ask about providers and stake.
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// Provider `who` (`None`: not registered, or gone after leaving).
+		pub fn provider(who: T::AccountId) -> Option<ProviderView<T::AccountId, BalanceOf<T>>> {
+			let info = Providers::<T>::get(&who)?;
+			Some(ProviderView {
+				eligible: Self::is_eligible(&who, &info),
+				self_bond: Self::stake_of(&who, &who),
+				executor: info.executor,
+				commission: info.commission,
+				models: info.models.into_inner(),
+				status: info.status,
+				active_stake: info.pool.balance,
+				stakers: info.stakers,
+				commission_pending: info.commission_pending,
+			})
+		}
+
+		/// The providers indexed for `model`: active and chilled ones (not leaving), in index
+		/// order, with their active stake and whether selection considers them now.
+		pub fn providers_of(model: ModelId) -> Vec<ModelProvider<T::AccountId, BalanceOf<T>>> {
+			ModelProviders::<T>::get(model)
+				.into_iter()
+				.filter_map(|provider| {
+					let info = Providers::<T>::get(&provider)?;
+					Some(ModelProvider {
+						eligible: Self::is_eligible(&provider, &info),
+						active_stake: info.pool.balance,
+						provider,
+					})
+				})
+				.collect()
+		}
+
+		/// `staker`'s position with `provider` (`None`: it has none).
+		pub fn stake(
+			provider: T::AccountId,
+			staker: T::AccountId,
+		) -> Option<StakeView<BalanceOf<T>, BlockNumberFor<T>>> {
+			let ledger = Stakes::<T>::get(&provider, &staker)?;
+			let unbonding = ledger
+				.unlocking
+				.iter()
+				.map(|chunk| {
+					let pool = UnbondingPools::<T>::get(&provider, chunk.era).unwrap_or_default();
+					(pool.points_to_balance(chunk.points), Self::era_start(chunk.era))
+				})
+				.collect();
+			Some(StakeView {
+				active: Self::stake_of(&provider, &staker),
+				pending_rewards: Self::pending_rewards(&provider, &staker),
+				unbonding,
+			})
+		}
+	}
+
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Become a provider with `bond` self-stake (moved to the pallet account and held),
@@ -516,16 +573,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::chill())]
 		pub fn chill(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
-			match info.status {
-				ProviderStatus::Leaving => return Err(Error::<T>::ProviderLeaving.into()),
-				ProviderStatus::Chilled => return Err(Error::<T>::AlreadyChilled.into()),
-				ProviderStatus::Active => {},
-			}
-			info.status = ProviderStatus::Chilled;
-			Providers::<T>::insert(&who, info);
-			Self::deposit_event(Event::Chilled { provider: who });
-			Ok(())
+			Self::do_set_chilled(who, true)
 		}
 
 		/// Resume after `chill`.
@@ -533,16 +581,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::unchill())]
 		pub fn unchill(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
-			match info.status {
-				ProviderStatus::Leaving => return Err(Error::<T>::ProviderLeaving.into()),
-				ProviderStatus::Active => return Err(Error::<T>::NotChilled.into()),
-				ProviderStatus::Chilled => {},
-			}
-			info.status = ProviderStatus::Active;
-			Providers::<T>::insert(&who, info);
-			Self::deposit_event(Event::Unchilled { provider: who });
-			Ok(())
+			Self::do_set_chilled(who, false)
 		}
 
 		/// Leave: stop being selected, unbond the whole self-bond. The record stays (and its
@@ -605,6 +644,24 @@ pub mod pallet {
 		pub fn slashable_eras(now: BlockNumberFor<T>) -> core::ops::RangeInclusive<u32> {
 			let n: u32 = now.saturated_into();
 			n.checked_div(Self::bucket_span()).unwrap_or(0).saturating_add(1)..=Self::unlock_era(now)
+		}
+
+		/// `chill` (`chilled`) or `unchill` `who`: switch between `Active` and `Chilled`.
+		fn do_set_chilled(who: T::AccountId, chilled: bool) -> DispatchResult {
+			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
+			let (from, to, already) = match chilled {
+				true => (ProviderStatus::Active, ProviderStatus::Chilled, Error::<T>::AlreadyChilled),
+				false => (ProviderStatus::Chilled, ProviderStatus::Active, Error::<T>::NotChilled),
+			};
+			ensure!(info.status != ProviderStatus::Leaving, Error::<T>::ProviderLeaving);
+			ensure!(info.status == from, already);
+			info.status = to;
+			Providers::<T>::insert(&who, info);
+			Self::deposit_event(match chilled {
+				true => Event::Chilled { provider: who },
+				false => Event::Unchilled { provider: who },
+			});
+			Ok(())
 		}
 
 		/// Active stake a staker holds with a provider (0 if none).
@@ -1203,6 +1260,19 @@ pub mod pallet {
 
 		fn stake_weight(provider: &T::AccountId) -> u128 {
 			Providers::<T>::get(provider).map_or(0, |i| i.pool.balance.saturated_into())
+		}
+	}
+
+	/// Juries are drawn like executors today: stake-weighted among the model's eligible
+	/// providers.
+	impl<T: Config> JurySelection<T::AccountId> for Pallet<T> {
+		fn draw_jury(
+			model: &ModelId,
+			count: u32,
+			seed: H256,
+			exclude: &[T::AccountId],
+		) -> Vec<T::AccountId> {
+			Self::do_select(model, count, seed, exclude)
 		}
 	}
 }

@@ -6,7 +6,7 @@ use frame_support::{
 	traits::{ConstU32, ConstU64},
 	PalletId,
 };
-use pallet_models::traits::mock::MockModelRegistry;
+use verity_primitives::testing::MockModelRegistry;
 use sp_core::H256;
 use sp_runtime::BuildStorage;
 

@@ -632,3 +632,46 @@ fn unit_impls_do_nothing() {
 	assert_eq!(<() as ExecutorSelection<u64>>::executor_of(&1), None);
 	assert_eq!(<() as ExecutorSelection<u64>>::provider_of(&1), None);
 }
+
+// ---- read API (view functions) ----
+
+#[test]
+fn provider_and_providers_of_show_stake_and_eligibility() {
+	alice_and_bob().build_and_execute(|| {
+		let view = ProvidersPallet::provider(ALICE).expect("registered");
+		assert_eq!(view.executor, ALICE_EXEC);
+		assert_eq!(view.commission, Perbill::from_percent(10));
+		assert_eq!(view.models, vec![MODEL_A]);
+		assert_eq!(view.status, ProviderStatus::Active);
+		assert!(view.eligible);
+		assert_eq!(view.active_stake, 2_000);
+		assert_eq!(view.self_bond, 1_000);
+		assert_eq!(view.stakers, 2);
+		assert_eq!(ProvidersPallet::provider(BOB), None);
+		let listed = ProvidersPallet::providers_of(MODEL_A);
+		assert_eq!(
+			listed,
+			vec![ModelProvider { provider: ALICE, active_stake: 2_000, eligible: true }]
+		);
+		assert_ok!(ProvidersPallet::chill(RuntimeOrigin::signed(ALICE)));
+		assert!(!ProvidersPallet::provider(ALICE).unwrap().eligible);
+		assert!(!ProvidersPallet::providers_of(MODEL_A)[0].eligible);
+		assert!(ProvidersPallet::providers_of(MODEL_B).is_empty());
+	});
+}
+
+#[test]
+fn stake_shows_active_stake_rewards_and_the_unbonding_schedule() {
+	alice_and_bob().build_and_execute(|| {
+		assert_ok!(<ProvidersPallet as Rewards<_, _>>::reward(&PAYER, &ALICE, 1_000));
+		assert_ok!(ProvidersPallet::undelegate(RuntimeOrigin::signed(BOB), ALICE, 400));
+		let unlock = unlock_block();
+		let bob = ProvidersPallet::stake(ALICE, BOB).expect("Bob delegates");
+		assert_eq!(bob.active, stake(ALICE, BOB));
+		assert_eq!(bob.active, 600);
+		assert_eq!(bob.pending_rewards, ProvidersPallet::pending_rewards(&ALICE, &BOB));
+		assert_eq!(bob.pending_rewards, 450);
+		assert_eq!(bob.unbonding, vec![(400, unlock)]);
+		assert_eq!(ProvidersPallet::stake(ALICE, CHARLIE), None);
+	});
+}

@@ -2,7 +2,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
-use pallet_models::ModelId;
+use verity_primitives::ModelId;
 use scale_info::TypeInfo;
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedU128, Perbill, Rounding,
@@ -173,4 +173,50 @@ where
 	pub pending_rewards: Balance,
 	/// Stake being unbonded, by bucket.
 	pub unlocking: BoundedVec<UnlockChunk<Balance>, MaxChunks>,
+}
+
+/// What the read API (`Pallet::provider`) shows of a provider.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ProviderView<AccountId, Balance> {
+	/// Key its off-chain worker signs results with.
+	pub executor: AccountId,
+	/// Share of every reward kept before the pro-rata split.
+	pub commission: Perbill,
+	/// Models it serves.
+	pub models: alloc::vec::Vec<ModelId>,
+	/// Current status.
+	pub status: ProviderStatus,
+	/// Whether executor and jury selection consider it now (active, with the minimum stake).
+	pub eligible: bool,
+	/// Active stake: self-bond and delegations.
+	pub active_stake: Balance,
+	/// Its own part of the active stake.
+	pub self_bond: Balance,
+	/// Number of stakers, itself included.
+	pub stakers: u32,
+	/// Commission owed to it, claimable.
+	pub commission_pending: Balance,
+}
+
+/// One provider of a model, as the read API (`Pallet::providers_of`) lists it.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ModelProvider<AccountId, Balance> {
+	/// The provider.
+	pub provider: AccountId,
+	/// Its active stake, the weight of its selection.
+	pub active_stake: Balance,
+	/// Whether selection considers it now.
+	pub eligible: bool,
+}
+
+/// A staker's position with a provider, as the read API (`Pallet::stake`) shows it.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct StakeView<Balance, BlockNumber> {
+	/// Active stake: earns rewards, slashable.
+	pub active: Balance,
+	/// Rewards claimable now with `claim`.
+	pub pending_rewards: Balance,
+	/// Stake being unbonded: `(amount, block from which withdraw releases it)`. Slashable
+	/// until then.
+	pub unbonding: alloc::vec::Vec<(Balance, BlockNumber)>,
 }

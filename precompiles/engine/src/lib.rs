@@ -19,8 +19,37 @@
 
 extern crate alloc;
 
+// The modules the runtime compiles must never panic: a panic in block execution halts the
+// chain, so they carry the runtime's panic-freedom lints.
+#[cfg_attr(
+	not(test),
+	deny(
+		clippy::unwrap_used,
+		clippy::expect_used,
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects
+	)
+)]
 pub mod rules;
+#[cfg_attr(
+	not(test),
+	deny(
+		clippy::unwrap_used,
+		clippy::expect_used,
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects
+	)
+)]
 pub mod spec;
+#[cfg_attr(
+	not(test),
+	deny(
+		clippy::unwrap_used,
+		clippy::expect_used,
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects
+	)
+)]
 pub mod tensor;
 
 #[cfg(feature = "std")]
@@ -33,7 +62,7 @@ mod maxpool;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use rules::{agrees, agrees_all, AcceptanceRule};
+pub use rules::{agrees, agrees_all, agrees_encoded, AcceptanceRule};
 pub use spec::{check_list, Dim, ListError, ModelIo, SpecError, TensorSpec};
 pub use tensor::{
 	commitment, decode_tensors, encode_tensors, tensor_commitment, DType, Tensor, TensorError,

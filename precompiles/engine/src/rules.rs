@@ -65,6 +65,15 @@ pub fn agrees_all(rule: &AcceptanceRule, a: &[Tensor], b: &[Tensor]) -> bool {
 	a.len() == b.len() && a.iter().zip(b).all(|(x, y)| agrees(rule, x, y))
 }
 
+/// [`agrees_all`] for canonical encodings ([`crate::encode_tensors`]): whether both decode and
+/// agree. Bytes that are not a canonical tensor list never agree.
+pub fn agrees_encoded(rule: &AcceptanceRule, a: &[u8], b: &[u8]) -> bool {
+	match (crate::decode_tensors(a), crate::decode_tensors(b)) {
+		(Ok(a), Ok(b)) => agrees_all(rule, &a, &b),
+		_ => false,
+	}
+}
+
 /// An element value decoded exactly: `(-1)^neg * mant * 2^exp`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Num {

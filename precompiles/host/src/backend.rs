@@ -1,6 +1,6 @@
 //! The node side: the externalities extension, its backend, and the on-disk model store.
 
-use crate::{metrics::Metrics, Duty, HostError};
+use crate::{metrics::Metrics, Duty, HostError, Purpose};
 use std::{
 	fs,
 	io::{self, Write},
@@ -145,11 +145,25 @@ pub struct HostBackend {
 	engine: Arc<Engine>,
 	store: ModelStore,
 	metrics: Option<Metrics>,
+	faulty_executor: bool,
 }
 
 impl HostBackend {
 	pub fn new(engine: Arc<Engine>, store: ModelStore) -> Self {
-		Self { engine, store, metrics: None }
+		Self { engine, store, metrics: None, faulty_executor: false }
+	}
+
+	/// Dev only (`verity-node --dev-faulty-executor`, refused on every chain but `--dev`):
+	/// perturb every [`Purpose::Execute`] output with [`perturb`], so that this node's executor
+	/// posts wrong results with valid receipts. Jurors' and attesters' runs stay honest.
+	pub fn with_faulty_executor(mut self, faulty: bool) -> Self {
+		self.faulty_executor = faulty;
+		self
+	}
+
+	/// Whether [`Self::with_faulty_executor`] is on.
+	pub fn is_faulty_executor(&self) -> bool {
+		self.faulty_executor
 	}
 
 	/// Keep [`Metrics`] of runs, plan lookups, the store and worker duties.
@@ -220,6 +234,22 @@ impl HostBackend {
 				Err(HostError::InvalidModel)
 			},
 		}
+	}
+
+	/// Run a model on canonical input bytes for `purpose`; returns canonical output bytes,
+	/// perturbed for [`Purpose::Execute`] on a faulty dev executor.
+	pub fn run_for(
+		&self,
+		hash: &ModelHash,
+		input: &[u8],
+		purpose: Purpose,
+	) -> Result<Vec<u8>, HostError> {
+		let mut out = self.run(hash, input)?;
+		if self.faulty_executor && purpose == Purpose::Execute {
+			log::warn!(target: LOG_TARGET, "dev faulty executor: perturbing the output of 0x{}", hex::encode(hash));
+			perturb(&mut out);
+		}
+		Ok(out)
 	}
 
 	/// Run a model on canonical input bytes; returns canonical output bytes.
@@ -295,4 +325,43 @@ impl HostBackend {
 	pub fn model_available(&self, hash: &ModelHash) -> bool {
 		self.engine.is_loaded(hash) || self.store.contains(hash)
 	}
+}
+
+/// Make an output wrong under every acceptance rule: in each f32 tensor, swap the largest and
+/// the smallest element (the arg-max moves unless all elements are equal, in which case the
+/// first is increased by one). Other dtypes are left alone.
+pub fn perturb(output: &mut Vec<u8>) {
+	use verity_engine::{DType, Tensor};
+	let Ok(tensors) = decode_tensors(output) else { return };
+	let changed: Vec<Tensor> = tensors
+		.into_iter()
+		.map(|t| {
+			if t.dtype() != DType::F32 {
+				return t;
+			}
+			let Some(mut v) = t.to_f32_vec() else { return t };
+			let (mut lo, mut hi) = (0usize, 0usize);
+			let (mut min, mut max) = match v.first() {
+				Some(x) => (*x, *x),
+				None => return t,
+			};
+			for (i, x) in v.iter().enumerate() {
+				if *x < min {
+					(lo, min) = (i, *x);
+				}
+				if *x > max {
+					(hi, max) = (i, *x);
+				}
+			}
+			if lo == hi {
+				if let Some(first) = v.first_mut() {
+					*first += 1.0;
+				}
+			} else {
+				v.swap(lo, hi);
+			}
+			Tensor::from_f32(t.shape().to_vec(), &v).unwrap_or(t)
+		})
+		.collect();
+	*output = encode_tensors(&changed);
 }

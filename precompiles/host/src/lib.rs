@@ -30,6 +30,17 @@
 //! model's acceptance rule, which is what consensus code should compare with.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// The wrappers here run in the runtime, and the host side runs inside block import and
+// off-chain workers, where a panic fails the import: no panics anywhere in this crate.
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::unwrap_used,
+		clippy::expect_used,
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects
+	)
+)]
 
 extern crate alloc;
 
@@ -45,7 +56,7 @@ use verity_engine::{AcceptanceRule, ModelHash};
 #[cfg(feature = "std")]
 mod backend;
 #[cfg(feature = "std")]
-pub use backend::{HostBackend, InferenceExt, ModelStore, StoreError};
+pub use backend::{perturb, HostBackend, InferenceExt, ModelStore, StoreError};
 #[cfg(feature = "std")]
 pub mod metrics;
 
@@ -154,6 +165,19 @@ pub trait Inference {
 		native::run(&mut **self, model, input, output).0
 	}
 
+	/// Version 2: as version 1, for a [`Purpose`] (code): a `--dev` node started with `--dev-faulty-executor` perturbs [`Purpose::Execute`]
+	/// outputs (and only those), to exercise disputes.
+	#[version(2)]
+	fn run(
+		&mut self,
+		model: PassPointerAndRead<&[u8; 32], 32>,
+		input: PassFatPointerAndRead<&[u8]>,
+		output: PassFatPointerAndWrite<&mut [u8]>,
+		purpose: u32,
+	) -> u64 {
+		native::run_for(&mut **self, model, input, output, purpose).0
+	}
+
 	/// Run `model` on `input` and compare the result with `claimed` (canonical tensor list)
 	/// under `rule` (SCALE-encoded [`AcceptanceRule`]). Status value: 1 agree, 0 disagree.
 	fn verify(
@@ -210,9 +234,21 @@ mod native {
 		input: &[u8],
 		output: &mut [u8],
 	) -> Status {
+		run_for(ext, model, input, output, Purpose::Judge as u32)
+	}
+
+	pub fn run_for(
+		ext: &mut dyn Externalities,
+		model: &[u8; 32],
+		input: &[u8],
+		output: &mut [u8],
+		purpose: u32,
+	) -> Status {
 		Status::from_result((|| {
 			let b = backend(ext).ok_or(HostError::Unavailable)?;
-			let out = b.run(model, input)?;
+			// A purpose this node does not know (a newer runtime) runs honestly.
+			let purpose = Purpose::from_code(purpose).unwrap_or(Purpose::Judge);
+			let out = b.run_for(model, input, purpose)?;
 			let needed = u32::try_from(out.len()).unwrap_or(u32::MAX);
 			let dst = output.get_mut(..out.len()).ok_or(HostError::OutputTooLarge { needed })?;
 			dst.copy_from_slice(&out);
@@ -262,6 +298,9 @@ mod native {
 	//! there is no engine to call.
 	use super::*;
 
+	pub fn run_for<E: ?Sized>(_: &mut E, _: &[u8; 32], _: &[u8], _: &mut [u8], _: u32) -> Status {
+		Status::err(HostError::Unavailable)
+	}
 	pub fn run<E: ?Sized>(_: &mut E, _: &[u8; 32], _: &[u8], _: &mut [u8]) -> Status {
 		Status::err(HostError::Unavailable)
 	}
@@ -282,13 +321,46 @@ mod native {
 /// Default output buffer for [`run`]: the chain's maximum output size (64 KiB).
 pub const DEFAULT_MAX_OUTPUT: u32 = 64 * 1024;
 
-/// Run `model` on canonical `input`; returns the canonical output list. `max_output` bounds
-/// the buffer the runtime allocates for the result.
-pub fn run(model: &ModelHash, input: &[u8], max_output: u32) -> Result<Vec<u8>, HostError> {
+/// Why runtime code runs a model: a dev node's fault switch applies to [`Purpose::Execute`]
+/// only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+	/// An assigned executor computes the output it signs and posts.
+	Execute = 0,
+	/// A juror re-executes a disputed request (also version 1 of `run`).
+	Judge = 1,
+	/// A validator runs a pending model's reference input.
+	Attest = 2,
+}
+
+impl Purpose {
+	pub fn from_code(code: u32) -> Option<Self> {
+		Some(match code {
+			0 => Self::Execute,
+			1 => Self::Judge,
+			2 => Self::Attest,
+			_ => return None,
+		})
+	}
+}
+
+/// Run `model` on canonical `input` for `purpose`; returns the canonical output list.
+/// `max_output` bounds the buffer the runtime allocates for the result.
+pub fn run_for(
+	model: &ModelHash,
+	input: &[u8],
+	max_output: u32,
+	purpose: Purpose,
+) -> Result<Vec<u8>, HostError> {
 	let mut buf = alloc::vec![0u8; max_output as usize];
-	let len = Status(inference::run(model, input, &mut buf)).into_result()?;
+	let len = Status(inference::run(model, input, &mut buf, purpose as u32)).into_result()?;
 	buf.truncate(len as usize);
 	Ok(buf)
+}
+
+/// [`run_for`] a juror's re-execution ([`Purpose::Judge`]).
+pub fn run(model: &ModelHash, input: &[u8], max_output: u32) -> Result<Vec<u8>, HostError> {
+	run_for(model, input, max_output, Purpose::Judge)
 }
 
 /// Re-run `model` on `input` and say whether `claimed` agrees under `rule`.

@@ -1,8 +1,8 @@
-//! Configs of the Verity pallets (models, providers, inference) and the protocol timings they
-//! share.
+//! Configs of the Verity pallets (models, providers, inference, disputes), the protocol
+//! timings they share, and the signing types of the pallets' off-chain duties.
 //!
-//! Timings are in blocks (6 s each) and follow DESIGN.md ("Parameters"). They are deliberately
-//! short so that a whole request life (challenge, dispute, unbonding) can be watched on a dev
+//! Timings are in blocks (6 s each); docs/inference.md describes what each one bounds. They
+//! are deliberately short so that a whole request life (challenge, dispute, unbonding) can be watched on a dev
 //! chain in minutes; a public network raises them together, keeping
 //! `UNBONDING_PERIOD > CHALLENGE_WINDOW + DISPUTE_PERIOD` (pallet-providers' `integrity_test`
 //! refuses to start otherwise).
@@ -28,7 +28,7 @@ pub const COMMIT_PERIOD: BlockNumber = 5;
 pub const REVEAL_PERIOD: BlockNumber = 5;
 /// Blocks a tally may be pushed back when its block's tally queue is full
 /// (`pallet_disputes::TALLY_LOOKAHEAD`).
-pub const TALLY_LOOKAHEAD: BlockNumber = 16;
+pub const TALLY_LOOKAHEAD: BlockNumber = pallet_disputes::TALLY_LOOKAHEAD;
 /// Longest time a dispute takes to reach a verdict: commit, reveal, and a tally pushed back
 /// as far as it can be.
 pub const DISPUTE_PERIOD: BlockNumber = COMMIT_PERIOD + REVEAL_PERIOD + TALLY_LOOKAHEAD;
@@ -42,7 +42,7 @@ pub const MAX_MODEL_SIZE: u32 = 8 * 1024 * 1024;
 /// Size of one uploaded chunk (1 MiB): fits the 3.75 MiB of a block open to normal
 /// transactions with room for other traffic.
 pub const CHUNK_SIZE: u32 = 1024 * 1024;
-/// Largest canonical input or output of an inference (64 KiB, DESIGN.md "Parameters").
+/// Largest canonical input or output of an inference (64 KiB).
 pub const MAX_IO_SIZE: u32 = 64 * 1024;
 /// Largest reference input or output of a model: the request input and output limit.
 pub const MAX_REFERENCE_SIZE: u32 = MAX_IO_SIZE;
@@ -146,7 +146,20 @@ impl EnsureOrigin<RuntimeOrigin> for EnsureAuraAuthority {
 	}
 }
 
+/// Validators sign model attestations with their Aura key (sr25519): its account is the
+/// key's 32 bytes, which [`EnsureAuraAuthority`] checks against the authority set.
+pub struct AuraAttesterId;
+
+impl frame_system::offchain::AppCrypto<sp_runtime::MultiSigner, sp_runtime::MultiSignature>
+	for AuraAttesterId
+{
+	type RuntimeAppPublic = sp_consensus_aura::sr25519::AuthorityId;
+	type GenericPublic = sp_core::sr25519::Public;
+	type GenericSignature = sp_core::sr25519::Signature;
+}
+
 impl pallet_models::Config for Runtime {
+	type AttesterId = AuraAttesterId;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	/// Current validators (Aura authorities) attest models, see [`EnsureAuraAuthority`].
@@ -203,6 +216,7 @@ impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersBenchmarkHelper {
 }
 
 impl pallet_inference::Config for Runtime {
+	type ExecutorId = verity_primitives::ExecutorAuthId;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Models = Models;
@@ -262,7 +276,7 @@ impl pallet_inference::BenchmarkHelper<AccountId> for InferenceBenchmarkHelper {
 				info.spec.price_per_call = UNIT;
 			}
 		});
-		pallet_inference::benchmarking::register_providers::<Runtime>(
+		pallet_providers::benchmarking::register_providers::<Runtime>(
 			model,
 			providers,
 			unbonding,
@@ -280,6 +294,8 @@ impl pallet_inference::BenchmarkHelper<AccountId> for InferenceBenchmarkHelper {
 }
 
 impl pallet_disputes::Config for Runtime {
+	type ExecutorId = verity_primitives::ExecutorAuthId;
+	type Models = Models;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Inference = Inference;
@@ -313,5 +329,50 @@ pub struct DisputesBenchmarkHelper;
 impl pallet_disputes::BenchmarkHelper<AccountId> for DisputesBenchmarkHelper {
 	fn challengeable_request(candidates: u32, jurors: u32) -> pallet_inference::RequestId {
 		pallet_inference::benchmarking::challengeable_request::<Runtime>(candidates, jurors)
+	}
+}
+
+/// Mortality of the transactions the pallets' off-chain workers sign, in blocks.
+const WORKER_TX_LONGEVITY: u64 = 16;
+
+impl frame_system::offchain::SigningTypes for Runtime {
+	type Public = <crate::Signature as sp_runtime::traits::Verify>::Signer;
+	type Signature = crate::Signature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	crate::RuntimeCall: From<C>,
+{
+	type Extrinsic = crate::UncheckedExtrinsic;
+	type RuntimeCall = crate::RuntimeCall;
+}
+
+/// The pallets' off-chain duties sign ordinary signed transactions: mortal (16 blocks from the
+/// block the worker runs on), no tip, the nonce FRAME's signer counts for the account.
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Runtime
+where
+	crate::RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<
+		A: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: crate::RuntimeCall,
+		public: Self::Public,
+		account: AccountId,
+		nonce: crate::Nonce,
+	) -> Option<crate::UncheckedExtrinsic> {
+		use codec::Encode;
+		let now = u64::from(frame_system::Pallet::<Runtime>::block_number());
+		let era = sp_runtime::generic::Era::mortal(WORKER_TX_LONGEVITY, now);
+		let payload = crate::SignedPayload::new(call, crate::tx_extension(era, nonce)).ok()?;
+		let signature = payload.using_encoded(|bytes| A::sign(bytes, public))?;
+		let (call, extension, _) = payload.deconstruct();
+		Some(crate::UncheckedExtrinsic::new_signed(
+			call,
+			sp_runtime::MultiAddress::Id(account),
+			signature,
+			extension,
+		))
 	}
 }

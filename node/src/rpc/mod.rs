@@ -1,5 +1,7 @@
-//! The node's JSON-RPC extensions: system (nonces, dry runs) and transaction payment. The
-//! inference RPC joins here.
+//! The node's JSON-RPC extensions: system (nonces, dry runs), transaction payment and the
+//! `verity_*` API ([`verity`]).
+
+pub mod verity;
 
 use std::sync::Arc;
 
@@ -16,6 +18,8 @@ pub struct FullDeps<C, P> {
 	pub client: Arc<C>,
 	/// Transaction pool instance.
 	pub pool: Arc<P>,
+	/// The node's inference engine and model store (`verity_dryRun`, `verity_putModel`).
+	pub inference: Arc<verity_host::HostBackend>,
 }
 
 /// Instantiates all the node's RPC extensions.
@@ -29,16 +33,19 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
+	C::Api: frame_support::view_functions::runtime_api::RuntimeViewFunction<Block>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
+	use verity::VerityApiServer;
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool } = deps;
+	let FullDeps { client, pool, inference } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(verity::Verity::<C, Block>::new(client, inference).into_rpc())?;
 
 	Ok(module)
 }

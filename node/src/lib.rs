@@ -1,0 +1,23 @@
+//! # verity-node
+//!
+//! The Verity node as a library: the binary (`main.rs`) is a thin wrapper around
+//! [`command::run`], and the end-to-end tests, the examples and the load generator use the
+//! same [`client`] (transactions, the typed `verity_*` RPC, the pallets' read API) that the
+//! command-line client is built on.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`chain_spec`] | chain specs by genesis preset name, or from a file |
+//! | [`cli`], [`command`] | the command line: node options, subcommands, `client` jobs |
+//! | [`service`] | the full node: Aura + GRANDPA, ParityDB, off-chain workers, the engine |
+//! | [`rpc`] | JSON-RPC extensions, the typed `verity_*` API ([`rpc::verity`]) |
+//! | [`client`] | the command-line client of a running chain, and its library |
+//! | [`preflight`] | checks run before the node binds its ports |
+
+pub mod chain_spec;
+pub mod cli;
+pub mod client;
+pub mod command;
+pub mod preflight;
+pub mod rpc;
+pub mod service;

@@ -1,0 +1,195 @@
+//! The glue traits between the Verity pallets. Each pallet implements its side and names the
+//! others only through these, in its `Config`; each trait has a `()` impl for mocks that do not
+//! care.
+//!
+//! - [`ModelRegistry`]: pallet-models, read by providers, inference and disputes;
+//! - [`Rewards`], [`Slash`], [`ExecutorSelection`], [`JurySelection`]: pallet-providers;
+//! - [`InferenceForDisputes`]: pallet-inference, for pallet-disputes;
+//! - [`DisputeOpener`]: pallet-disputes, for pallet-inference (redundant executors disagreed).
+
+use crate::types::*;
+use alloc::vec::Vec;
+use sp_core::H256;
+use sp_runtime::{DispatchError, DispatchResult, Perbill};
+use verity_host::{HostError, Purpose};
+
+/// Read access to the model registry.
+pub trait ModelRegistry<AccountId, Balance> {
+	/// What callers need to check an input and judge an output; `None` for an unknown model.
+	fn model(model: &ModelId) -> Option<ModelView<AccountId, Balance>>;
+
+	/// Whether the model accepts new requests (registered, certified, not retired).
+	fn is_active(model: &ModelId) -> bool {
+		Self::model(model).map(|m| m.active).unwrap_or(false)
+	}
+
+	/// The account that receives the royalty.
+	fn owner(model: &ModelId) -> Option<AccountId> {
+		Self::model(model).map(|m| m.owner)
+	}
+
+	/// Royalty per call.
+	fn price(model: &ModelId) -> Option<Balance> {
+		Self::model(model).map(|m| m.price_per_call)
+	}
+
+	/// How outputs of the model are compared.
+	fn acceptance_rule(model: &ModelId) -> Option<AcceptanceRule> {
+		Self::model(model).map(|m| m.acceptance)
+	}
+
+	/// Off-chain workers only: run `model` on canonical `input` through the node's engine for
+	/// `purpose`, first putting the model's bytes into the node's model store (from on-chain
+	/// chunks, or from the first of its URIs that serves bytes with the right hash).
+	/// `max_output` bounds the output buffer.
+	fn run_offchain(
+		model: &ModelId,
+		input: &[u8],
+		max_output: u32,
+		purpose: Purpose,
+	) -> Result<Vec<u8>, HostError> {
+		let _ = (model, input, max_output, purpose);
+		Err(HostError::ModelNotFound)
+	}
+}
+
+/// No models at all.
+impl<AccountId, Balance> ModelRegistry<AccountId, Balance> for () {
+	fn model(_: &ModelId) -> Option<ModelView<AccountId, Balance>> {
+		None
+	}
+}
+
+/// Pay providers and their delegators.
+pub trait Rewards<AccountId, Balance> {
+	/// Move `amount` from `payer`'s free balance (which may be emptied) to `provider`'s pool:
+	/// the commission to the provider, the rest to every active staker pro rata, claimable
+	/// with `claim`. Fails if the provider is unknown or the payer cannot pay.
+	fn reward(payer: &AccountId, provider: &AccountId, amount: Balance) -> DispatchResult;
+}
+
+impl<AccountId, Balance> Rewards<AccountId, Balance> for () {
+	fn reward(_: &AccountId, _: &AccountId, _: Balance) -> DispatchResult {
+		Err(DispatchError::Other("no rewards"))
+	}
+}
+
+/// Take stake from a provider and everyone who delegated to it.
+pub trait Slash<AccountId, Balance> {
+	/// Slash `fraction` of `provider`'s active stake and of every unbonding bucket not yet
+	/// withdrawable (self-bond and delegations alike, pro rata, in constant time). The amount
+	/// goes to `beneficiary` if given (burned if it cannot receive it), else is burned.
+	/// Returns the amount taken (0 for an unknown provider).
+	fn slash(provider: &AccountId, fraction: Perbill, beneficiary: Option<&AccountId>) -> Balance;
+}
+
+impl<AccountId, Balance: Default> Slash<AccountId, Balance> for () {
+	fn slash(_: &AccountId, _: Perbill, _: Option<&AccountId>) -> Balance {
+		Balance::default()
+	}
+}
+
+/// Choose executors for a request.
+pub trait ExecutorSelection<AccountId> {
+	/// Up to `count` distinct providers serving `model`, drawn without replacement with
+	/// probability proportional to active stake, deterministically from `seed`. Only active
+	/// providers with at least the minimum stake, not in `exclude`, and only for an active
+	/// model.
+	fn select(model: &ModelId, count: u32, seed: H256, exclude: &[AccountId]) -> Vec<AccountId>;
+
+	/// The executor key of `provider`.
+	fn executor_of(provider: &AccountId) -> Option<AccountId>;
+
+	/// The provider whose executor key is `executor`.
+	fn provider_of(executor: &AccountId) -> Option<AccountId>;
+
+	/// `provider`'s active stake (self-bond plus delegations) as a voting weight; 0 for an
+	/// unknown provider.
+	fn stake_weight(provider: &AccountId) -> u128;
+}
+
+impl<AccountId> ExecutorSelection<AccountId> for () {
+	fn select(_: &ModelId, _: u32, _: H256, _: &[AccountId]) -> Vec<AccountId> {
+		Vec::new()
+	}
+	fn executor_of(_: &AccountId) -> Option<AccountId> {
+		None
+	}
+	fn provider_of(_: &AccountId) -> Option<AccountId> {
+		None
+	}
+	fn stake_weight(_: &AccountId) -> u128 {
+		0
+	}
+}
+
+/// Draw juries. A separate trait from [`ExecutorSelection`] so that a jury can be drawn
+/// differently from executors (other randomness, other eligibility) without touching
+/// assignment.
+pub trait JurySelection<AccountId>: ExecutorSelection<AccountId> {
+	/// Up to `count` distinct providers of `model`, not in `exclude`, drawn from `seed` with
+	/// probability proportional to stake.
+	fn draw_jury(model: &ModelId, count: u32, seed: H256, exclude: &[AccountId]) -> Vec<AccountId>;
+}
+
+impl<AccountId> JurySelection<AccountId> for () {
+	fn draw_jury(_: &ModelId, _: u32, _: H256, _: &[AccountId]) -> Vec<AccountId> {
+		Vec::new()
+	}
+}
+
+/// What pallet-disputes needs from pallet-inference.
+pub trait InferenceForDisputes<AccountId> {
+	/// Put a `Provisional` request under dispute on `challenger`'s challenge. Fails unless the
+	/// request exists, is `Provisional` and its challenge window is open.
+	fn begin_challenge(
+		request: RequestId,
+		challenger: &AccountId,
+	) -> Result<DisputeSubject<AccountId>, DispatchError>;
+
+	/// The canonical input of a request under dispute (jurors re-execute on it).
+	fn input(request: RequestId) -> Option<Vec<u8>>;
+
+	/// The model a request runs.
+	fn model(request: RequestId) -> Option<ModelId>;
+
+	/// The candidates' canonical outputs, in candidate order.
+	fn candidates(request: RequestId) -> Vec<Vec<u8>>;
+
+	/// Apply the verdict of the dispute on `request`: pay correct executors, slash wrong ones
+	/// (the slashed stake goes to `beneficiary`, burned when `None`), refund the requester
+	/// where no candidate is correct, record the result and finalize the request. Infallible:
+	/// a request that is no longer disputed is left alone (`Undecided`).
+	fn conclude(request: RequestId, verdict: Verdict, beneficiary: Option<&AccountId>)
+		-> Conclusion;
+}
+
+/// What pallet-inference needs from pallet-disputes.
+pub trait DisputeOpener<AccountId> {
+	/// Open a dispute on `request` without a challenger (redundant executors disagreed).
+	fn open(request: RequestId, subject: DisputeSubject<AccountId>) -> DispatchResult;
+}
+
+impl<AccountId> DisputeOpener<AccountId> for () {
+	fn open(_: RequestId, _: DisputeSubject<AccountId>) -> DispatchResult {
+		Err(DispatchError::Other("no dispute pallet"))
+	}
+}
+
+impl<AccountId> InferenceForDisputes<AccountId> for () {
+	fn begin_challenge(_: RequestId, _: &AccountId) -> Result<DisputeSubject<AccountId>, DispatchError> {
+		Err(DispatchError::Other("no inference pallet"))
+	}
+	fn input(_: RequestId) -> Option<Vec<u8>> {
+		None
+	}
+	fn model(_: RequestId) -> Option<ModelId> {
+		None
+	}
+	fn candidates(_: RequestId) -> Vec<Vec<u8>> {
+		Vec::new()
+	}
+	fn conclude(_: RequestId, _: Verdict, _: Option<&AccountId>) -> Conclusion {
+		Conclusion::Undecided
+	}
+}

@@ -1,0 +1,68 @@
+//! Ids and the view types the glue traits exchange.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::{ConstU32, H256};
+use sp_runtime::BoundedVec;
+pub use verity_engine::{AcceptanceRule, DType, Dim, TensorSpec, MAX_RANK, MAX_TENSORS};
+
+/// A model is identified by `blake2_256` of its ONNX bytes.
+pub type ModelId = H256;
+
+/// The tensor specs of a model (inputs or outputs), as the engine checks them.
+pub type TensorSpecs = BoundedVec<TensorSpec, ConstU32<MAX_TENSORS>>;
+
+/// What other pallets see of a model (`ModelRegistry::model`). It leaves out the reference
+/// vector, which only attesters need.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ModelView<AccountId, Balance> {
+	pub owner: AccountId,
+	pub active: bool,
+	pub inputs: TensorSpecs,
+	pub outputs: TensorSpecs,
+	pub opset: u32,
+	pub engine_version: u32,
+	pub price_per_call: Balance,
+	pub acceptance: AcceptanceRule,
+	pub byte_size: u64,
+}
+
+/// Identifier of an inference request, assigned in order from 0.
+pub type RequestId = u64;
+
+/// What a dispute judges: the posted outputs (*candidates*) of a request, in candidate order.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct DisputeSubject<AccountId> {
+	/// The model that was run.
+	pub model: ModelId,
+	/// The providers whose outputs are judged, one per candidate, in candidate order. Never
+	/// jurors of this dispute.
+	pub accused: Vec<AccountId>,
+}
+
+/// The jury's decision, as pallet-disputes hands it to pallet-inference.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Verdict {
+	/// `correct[i]`: whether candidate `i` agrees with the jury's re-execution under the
+	/// model's acceptance rule (stake-weighted majority of revealed votes; a tie counts as
+	/// correct). `jury_output` is the canonical output a majority juror computed, recorded as
+	/// the request's result when no candidate is correct.
+	Decided { correct: Vec<bool>, jury_output: Option<Vec<u8>> },
+	/// Too little jury stake revealed a vote (or no juror could be chosen): no one is judged.
+	NoQuorum,
+}
+
+/// How a concluded dispute ended for the request, for pallet-disputes' bookkeeping.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum Conclusion {
+	/// Every candidate was found correct: a challenger was wrong.
+	AllCorrect,
+	/// At least one candidate was wrong and its provider was slashed.
+	SomeWrong,
+	/// No quorum: nobody was judged.
+	Undecided,
+}
+
