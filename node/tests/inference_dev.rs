@@ -14,7 +14,7 @@ use std::time::Duration;
 use verity_runtime::{
 	configs::verity::{ExecutionFee, CHALLENGE_WINDOW},
 	genesis_config_presets::{demo_model, dev_executor},
-	BlockNumber, Runtime, RuntimeEvent,
+	Runtime, RuntimeEvent,
 };
 
 

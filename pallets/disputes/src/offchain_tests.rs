@@ -137,7 +137,7 @@ fn juror_rejects_an_output_that_disagrees() {
 
 #[test]
 fn juror_that_cannot_run_the_model_commits_nothing() {
-	let Env { mut ext, pool, model, .. } = env(false);
+	let Env { mut ext, pool, model, _dir, .. } = env(false);
 	ext.execute_with(|| {
 		MockInference::set_run(REQUEST, model, classifier_input(), vec![vec![1, 2, 3]]);
 		assert_ok!(DisputesPallet::challenge(RuntimeOrigin::signed(CHALLENGER), REQUEST));
@@ -148,7 +148,7 @@ fn juror_that_cannot_run_the_model_commits_nothing() {
 
 #[test]
 fn keys_of_providers_off_the_jury_submit_nothing() {
-	let Env { mut ext, pool, model, .. } = env(true);
+	let Env { mut ext, pool, model, _dir, .. } = env(true);
 	ext.execute_with(|| {
 		// The key belongs to a provider that is not drawn (SPARE is fourth of three seats).
 		MockJury::set_executor(SPARE, keys::account_of(&{

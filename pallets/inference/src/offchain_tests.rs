@@ -94,7 +94,7 @@ fn submitted() -> impl Fn(&RwLock<PoolState>) -> Vec<TestXt<RuntimeCall>> {
 
 #[test]
 fn executor_posts_the_engines_output_with_a_receipt_by_its_key() {
-	let Env { mut ext, pool, backend, key, model, .. } = env(true, false);
+	let Env { mut ext, pool, backend, key, model, _dir, .. } = env(true, false);
 	ext.execute_with(|| {
 		let id = request_classifier(model);
 		let honest = backend.run(&model.0, &classifier_input()).unwrap();
@@ -131,7 +131,7 @@ fn executor_posts_the_engines_output_with_a_receipt_by_its_key() {
 
 #[test]
 fn overlapping_worker_runs_post_an_assignment_once() {
-	let Env { mut ext, pool, model, .. } = env(true, false);
+	let Env { mut ext, pool, model, _dir, .. } = env(true, false);
 	ext.execute_with(|| {
 		request_classifier(model);
 		Inference::offchain_worker(1);
@@ -145,7 +145,7 @@ fn overlapping_worker_runs_post_an_assignment_once() {
 
 #[test]
 fn two_assignments_in_one_run_use_consecutive_nonces() {
-	let Env { mut ext, pool, model, .. } = env(true, false);
+	let Env { mut ext, pool, model, _dir, .. } = env(true, false);
 	ext.execute_with(|| {
 		request_classifier(model);
 		request_classifier(model);
@@ -158,7 +158,7 @@ fn two_assignments_in_one_run_use_consecutive_nonces() {
 #[test]
 fn a_model_the_node_cannot_obtain_is_reported_as_failure() {
 	// MockModelRegistry runs only what the store holds: the classifier is missing.
-	let Env { mut ext, pool, model, .. } = env(false, false);
+	let Env { mut ext, pool, model, _dir, .. } = env(false, false);
 	ext.execute_with(|| {
 		let id = request_classifier(model);
 		Inference::offchain_worker(1);
@@ -170,7 +170,7 @@ fn a_model_the_node_cannot_obtain_is_reported_as_failure() {
 
 #[test]
 fn a_faulty_dev_executor_posts_a_perturbed_output_with_a_valid_receipt() {
-	let Env { mut ext, pool, backend, key, model, .. } = env(true, true);
+	let Env { mut ext, pool, backend, key, model, _dir, .. } = env(true, true);
 	ext.execute_with(|| {
 		let id = request_classifier(model);
 		let honest = backend.run(&model.0, &classifier_input()).unwrap();
@@ -194,7 +194,7 @@ fn a_faulty_dev_executor_posts_a_perturbed_output_with_a_valid_receipt() {
 
 #[test]
 fn keys_without_assignments_submit_nothing() {
-	let Env { mut ext, pool, .. } = env(true, false);
+	let Env { mut ext, pool, _dir, .. } = env(true, false);
 	ext.execute_with(|| {
 		// A request for a model only Alice serves... none is made: nothing to do.
 		Inference::offchain_worker(1);

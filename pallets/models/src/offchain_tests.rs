@@ -99,7 +99,7 @@ fn attestations(pool: &RwLock<PoolState>) -> Vec<TestXt<RuntimeCall>> {
 
 #[test]
 fn attester_reproduces_the_reference_output_and_its_attestation_counts() {
-	let Env { mut ext, pool, backend, key, .. } = env(true);
+	let Env { mut ext, pool, backend, key, _dir, .. } = env(true);
 	ext.execute_with(|| {
 		let bytes = testing::tiny_classifier();
 		backend.store().put(&bytes).unwrap();
@@ -132,7 +132,7 @@ fn attester_reproduces_the_reference_output_and_its_attestation_counts() {
 
 #[test]
 fn a_model_the_engine_refuses_is_attested_empty_and_rejected() {
-	let Env { mut ext, pool, backend, .. } = env(true);
+	let Env { mut ext, pool, backend, _dir, .. } = env(true);
 	ext.execute_with(|| {
 		let bytes = b"not an onnx model at all".to_vec();
 		backend.store().put(&bytes).unwrap();
@@ -156,7 +156,7 @@ fn a_model_the_engine_refuses_is_attested_empty_and_rejected() {
 
 #[test]
 fn keys_that_may_not_attest_submit_nothing() {
-	let Env { mut ext, pool, backend, .. } = env(false);
+	let Env { mut ext, pool, backend, _dir, .. } = env(false);
 	ext.execute_with(|| {
 		let bytes = testing::tiny_classifier();
 		backend.store().put(&bytes).unwrap();
@@ -169,7 +169,7 @@ fn keys_that_may_not_attest_submit_nothing() {
 
 #[test]
 fn bytes_fetched_from_the_uri_are_stored_and_attested() {
-	let Env { mut ext, pool, http, backend, .. } = env(true);
+	let Env { mut ext, pool, http, backend, _dir, .. } = env(true);
 	ext.execute_with(|| {
 		let bytes = testing::tiny_classifier();
 		let reference = {
@@ -196,7 +196,7 @@ fn bytes_fetched_from_the_uri_are_stored_and_attested() {
 fn bytes_with_the_wrong_hash_leave_the_model_for_a_later_block() {
 	// The URI serves other bytes: the host refuses them, the attester neither rejects the
 	// model nor holds the duty, and the next block tries again.
-	let Env { mut ext, pool, http, backend, key, .. } = env(true);
+	let Env { mut ext, pool, http, backend, key, _dir, .. } = env(true);
 	ext.execute_with(|| {
 		let bytes = testing::tiny_classifier();
 		let id = register(&bytes, some_output());
