@@ -649,6 +649,14 @@ impl Engine {
 				max: self.limits.max_constant_bytes,
 			});
 		}
+		// The first part of step 7's check, before translation materializes the constants.
+		let model_bytes = bytes.len() as u128;
+		if model_bytes.saturating_add(constant_bytes) > u128::from(self.limits.cache_bytes) {
+			return Err(EngineError::PlanTooLarge {
+				bytes: model_bytes.saturating_add(constant_bytes),
+				max: self.limits.cache_bytes,
+			});
+		}
 		let typed = guarded("analysing types", || inference.into_typed())?;
 
 		let symbols = self.bind_symbols(&typed)?;
@@ -670,7 +678,6 @@ impl Engine {
 		}
 		// The deterministic part of the charge: a plan that cannot fit in the cache is refused
 		// here, alike on every node with the same limits.
-		let model_bytes = bytes.len() as u128;
 		let bound = model_bytes.saturating_add(constant_bytes).saturating_add(activations);
 		if bound > u128::from(self.limits.cache_bytes) {
 			return Err(EngineError::PlanTooLarge { bytes: bound, max: self.limits.cache_bytes });
