@@ -22,7 +22,7 @@
 //! 6. the declared [`ModelIo`], if any, compatible with the graph's inputs and outputs;
 //! 7. cost estimates on the decluttered graph: multiply-adds and divisions (`max_flops`) and
 //!    the sum of all tensor sizes as an upper bound of peak memory (`max_peak_bytes`); then
-//!    model bytes + constant bound + the non-constant tensors of one run within `cache_bytes`
+//!    model bytes + constant bound + one run's peak of live tensors within `cache_bytes`
 //!    ([`EngineError::PlanTooLarge`]); all of 1-7 depend on the graph only, not on the CPU;
 //! 8. optimization into a runnable plan, measured (see "Cache") and inserted into the cache.
 //!
@@ -38,8 +38,9 @@
 //! - *held* is measured on the optimized plan: the bytes of every constant it keeps, with
 //!   tract's packed weights measured by their buffers (their storage reports pointer sizes only;
 //!   that is how a plan holding 548 MB of weights was charged 222 KB before);
-//! - *scratch* bounds one run's other tensors at `max_batch`: the larger of the sums over the
-//!   optimized plan (im2col buffers included) and the decluttered graph.
+//! - *scratch* bounds the other tensors one run has alive at once, at `max_batch`: each node's
+//!   outputs live from its step to their last consumer's (as tract frees them), and the larger
+//!   peak of the optimized plan (im2col buffers included) and the decluttered graph is taken.
 //!
 //! The charge therefore bounds what the plan holds while cached plus one run's tensors. A plan's
 //! run states belong to the plan (see "Running"), so eviction frees it as soon as no run holds
@@ -273,8 +274,9 @@ pub struct ModelInfo {
 	/// Bytes the optimized plan holds in its constants, measured: plain tensors plus the
 	/// buffers of weights packed for tract's matrix multiply. Depends on the CPU's kernels.
 	pub held_bytes: u64,
-	/// Bound of the tensors of one run at `max_batch`: every non-constant fact of the
-	/// optimized plan (im2col buffers included) or of the decluttered model, the larger.
+	/// Bound of the tensors one run has alive at once at `max_batch`: the peak of live
+	/// non-constant tensors over the optimized plan's steps (im2col buffers included) or over
+	/// the decluttered graph's evaluation order, the larger.
 	pub scratch_bytes: u128,
 	/// Bytes the plan is charged in the cache: model bytes + max(`constant_bytes`,
 	/// `held_bytes`) + `scratch_bytes`. See the module docs, "Cache".
@@ -669,7 +671,7 @@ impl Engine {
 		let decluttered = guarded("decluttering", || typed.into_decluttered())?;
 		// Decluttering may rewrite shapes; re-check before estimating costs on this form.
 		self.check_facts(&decluttered, &symbols)?;
-		let Estimate { flops, bytes: peak_bytes, activations } = estimate(&decluttered, &symbols)?;
+		let (flops, peak_bytes) = estimate(&decluttered, &symbols)?;
 		if flops > u128::from(self.limits.max_flops) {
 			return Err(EngineError::TooManyFlops { flops, max: self.limits.max_flops });
 		}
@@ -678,20 +680,27 @@ impl Engine {
 		}
 		// The deterministic part of the charge: a plan that cannot fit in the cache is refused
 		// here, alike on every node with the same limits.
+		let activations = guarded("estimating memory", || {
+			live_peak(&decluttered, &decluttered.eval_order()?, &symbols)
+		})?;
 		let bound = model_bytes.saturating_add(constant_bytes).saturating_add(activations);
 		if bound > u128::from(self.limits.cache_bytes) {
 			return Err(EngineError::PlanTooLarge { bytes: bound, max: self.limits.cache_bytes });
 		}
 
 		let optimized = guarded("optimizing", || optimize(decluttered))?;
-		let (held_bytes, scratch) =
-			guarded("measuring the plan", || plan_memory(&optimized, &symbols))?;
+		let output_dtypes = io.outputs.iter().map(|s| s.dtype).collect();
+		let plan = guarded("planning", || tp::TypedSimplePlan::new(optimized))?;
+		let (held_bytes, scratch) = guarded("measuring the plan", || {
+			Ok((
+				held_bytes(plan.model(), &symbols),
+				live_peak(plan.model(), plan.order_without_consts(), &symbols)?,
+			))
+		})?;
 		let scratch_bytes = scratch.max(activations);
 		let plan_bytes = model_bytes
 			.saturating_add(constant_bytes.max(u128::from(held_bytes)))
 			.saturating_add(scratch_bytes);
-		let output_dtypes = io.outputs.iter().map(|s| s.dtype).collect();
-		let plan = guarded("planning", || tp::TypedSimplePlan::new(optimized))?;
 		let stateless = guarded("planning", || {
 			Ok(plan.spawn()?.op_states.iter().all(Option::is_none))
 		})?;
@@ -1018,20 +1027,10 @@ fn check_declared(declared: &ModelIo, graph: &ModelIo) -> Result<(), EngineError
 	Ok(())
 }
 
-/// Static estimates of one run at the bound symbols.
-struct Estimate {
-	/// Multiply-adds and divisions.
-	flops: u128,
-	/// Sum of the bytes of every tensor, constants included.
-	bytes: u128,
-	/// Sum of the bytes of every tensor but the constants.
-	activations: u128,
-}
-
-fn estimate(m: &tp::TypedModel, syms: &tp::SymbolValues) -> Result<Estimate, EngineError> {
+/// (multiply-adds + divisions, sum of all tensor bytes) at the bound symbols.
+fn estimate(m: &tp::TypedModel, syms: &tp::SymbolValues) -> Result<(u128, u128), EngineError> {
 	let mut flops: u128 = 0;
 	let mut bytes: u128 = 0;
-	let mut activations: u128 = 0;
 	for node in m.nodes() {
 		let inputs = m.node_input_facts(node.id).map_err(tract_err("estimating cost"))?;
 		let costs = guarded("estimating cost", || node.op.cost(&inputs))?;
@@ -1048,24 +1047,64 @@ fn estimate(m: &tp::TypedModel, syms: &tp::SymbolValues) -> Result<Estimate, Eng
 		}
 		for out in &node.outputs {
 			let n = volume(&out.fact, syms).unwrap_or(u128::MAX);
-			let b = n.saturating_mul(out.fact.datum_type.size_of() as u128);
-			bytes = bytes.saturating_add(b);
-			if !node.op_is::<Const>() {
-				activations = activations.saturating_add(b);
-			}
+			bytes = bytes.saturating_add(n.saturating_mul(out.fact.datum_type.size_of() as u128));
 		}
 	}
-	Ok(Estimate { flops, bytes, activations })
+	Ok((flops, bytes))
 }
 
-/// What an optimized plan holds, measured: (bytes of its constants, bound of one run's other
-/// tensors at the bound symbols). Constants are `Const` nodes (plain tensors, or tract's packed
-/// weights, whose storage reports the size of its pointers only: their buffers are measured
-/// here) and the packed weights tract bakes into its matrix multiplies (`OptMatMul`, which also
-/// carries convolutions). Other ops may keep small constants (pad values, scalars) that are not
-/// measured; the charge covers them through the constant bound. Buffers shared between holders
-/// are counted once per holder (an over-estimate).
-fn plan_memory(m: &tp::TypedModel, syms: &tp::SymbolValues) -> tp::TractResult<(u64, u128)> {
+/// The most bytes of non-constant tensors alive at once when the nodes of `m` run in `order`
+/// at the bound symbols: a node's outputs live from its step until the step of their last
+/// consumer (what tract's plan frees after each step), the model's outputs until the end.
+fn live_peak(
+	m: &tp::TypedModel,
+	order: &[usize],
+	syms: &tp::SymbolValues,
+) -> tp::TractResult<u128> {
+	let step: HashMap<usize, usize> = order.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+	let outputs = m.output_outlets()?;
+	let mut freed_after = vec![0u128; order.len().saturating_add(1)];
+	let (mut live, mut peak) = (0u128, 0u128);
+	for (i, &id) in order.iter().enumerate() {
+		let node = m.node(id);
+		if !node.op_is::<Const>() {
+			for (slot, out) in node.outputs.iter().enumerate() {
+				let b = out
+					.fact
+					.mem_size()
+					.eval_to_i64(syms)
+					.ok()
+					.and_then(|v| u128::try_from(v).ok())
+					.unwrap_or(u128::MAX);
+				live = live.saturating_add(b);
+				let last = if outputs.contains(&tp::OutletId::new(id, slot)) {
+					order.len()
+				} else {
+					out.successors
+						.iter()
+						.filter_map(|s| step.get(&s.node))
+						.copied()
+						.max()
+						.unwrap_or(i)
+				};
+				if let Some(f) = freed_after.get_mut(last.max(i)) {
+					*f = f.saturating_add(b);
+				}
+			}
+		}
+		peak = peak.max(live);
+		live = live.saturating_sub(freed_after.get(i).copied().unwrap_or(0));
+	}
+	Ok(peak)
+}
+
+/// The bytes an optimized plan holds in its constants, measured: `Const` nodes (plain tensors,
+/// or tract's packed weights, whose storage reports the size of its pointers only: their
+/// buffers are measured here) and the packed weights tract bakes into its matrix multiplies
+/// (`OptMatMul`, which also carries convolutions). Other ops may keep small constants (pad
+/// values, scalars) that are not measured; the charge covers them through the constant bound.
+/// Buffers shared between holders are counted once per holder (an over-estimate).
+fn held_bytes(m: &tp::TypedModel, syms: &tp::SymbolValues) -> u64 {
 	use tract_onnx::tract_core::{
 		ops::matmul::optimized::{MatMulOperand, OptMatMul, ProtoFusedSpec},
 		tract_linalg::mmm::{EagerPackedInput, MMMInputValue, PackedMatrixStorage},
@@ -1076,13 +1115,8 @@ fn plan_memory(m: &tp::TypedModel, syms: &tp::SymbolValues) -> tp::TractResult<(
 		None => dim_bytes(v.exotic_fact().mem_size()).unwrap_or(u64::MAX),
 	};
 	let mut held: u64 = 0;
-	let mut scratch: u128 = 0;
 	for node in m.nodes() {
 		let Some(c) = node.op_as::<Const>() else {
-			for out in &node.outputs {
-				let b = dim_bytes(out.fact.mem_size()).unwrap_or(u64::MAX);
-				scratch = scratch.saturating_add(u128::from(b));
-			}
 			if let Some(mm) = node.op_as::<OptMatMul>() {
 				for op in &mm.micro_ops {
 					if let ProtoFusedSpec::AddMatMul { a, b, .. } = op {
@@ -1107,7 +1141,7 @@ fn plan_memory(m: &tp::TypedModel, syms: &tp::SymbolValues) -> tp::TractResult<(
 		}
 		held = held.saturating_add(b);
 	}
-	Ok((held, scratch))
+	held
 }
 
 /// Convert a canonical tensor to a tract tensor.

@@ -20,8 +20,9 @@
 //!   hold its own folded or packed copy of it). Nothing here depends on the CPU: every node
 //!   computes the same figure for a model, which the engine checks against `max_constant_bytes`.
 //!
-//! The first decluttering fold is then bounded too: every typed fact is within `max_elements`
-//! (checked by the engine before decluttering), so a fold allocates at most one such tensor.
+//! Decluttering folds are bounded too: every typed fact is within `max_elements` (checked by the
+//! engine before decluttering), so a fold allocates at most one such tensor before tract weighs
+//! it, and what it keeps replaces a tensor already counted in the constant bound.
 
 use std::{
 	collections::HashMap,
