@@ -9,20 +9,46 @@
 //! 2. protobuf decode, then a scan of the raw proto: opset domain, every node's op in the
 //!    [allow-list](ALLOWED_OPS) and known to tract, no sub-graphs, no model-local functions,
 //!    no external or sparse data, initializer sizes within `max_elements`;
-//! 3. tract parse and type analysis, then every fact of the typed graph (inputs, outputs and
-//!    intermediates) within `max_elements`, with each symbolic dimension bound to `max_batch`;
-//!    shapes that depend on data (fresh symbols) are rejected, because they cannot be bounded;
-//! 4. the declared [`ModelIo`], if any, compatible with the graph's inputs and outputs;
-//! 5. cost estimates on the decluttered graph: multiply-adds and divisions (`max_flops`) and
-//!    the sum of all tensor sizes as an upper bound of peak memory (`max_peak_bytes`);
-//! 6. optimization into a runnable plan, inserted into the cache.
+//! 3. tract parse and type analysis with every op wrapped by the folding guard (`src/fold.rs`):
+//!    a tensor is checked against `max_elements` as soon as its shape is known, and tract
+//!    evaluates a node over constant inputs only when every output size is known, so nothing
+//!    that constant folding creates is allocated before it is checked;
+//! 4. the bound of the constants the plan may hold (every tensor that is a constant or computable
+//!    from constants, once per non-constant consumer), computed on the analysed graph before any
+//!    of it is folded, within `max_constant_bytes` ([`EngineError::TooManyConstantBytes`]);
+//! 5. translation to a typed graph, then every fact (inputs, outputs and intermediates) within
+//!    `max_elements`, with each symbolic dimension bound to `max_batch`; shapes that depend on
+//!    data (fresh symbols) are rejected, because they cannot be bounded;
+//! 6. the declared [`ModelIo`], if any, compatible with the graph's inputs and outputs;
+//! 7. cost estimates on the decluttered graph: multiply-adds and divisions (`max_flops`) and
+//!    the sum of all tensor sizes as an upper bound of peak memory (`max_peak_bytes`); then
+//!    model bytes + constant bound + one run's peak of live tensors within `cache_bytes`
+//!    ([`EngineError::PlanTooLarge`]); all of 1-7 depend on the graph only, not on the CPU;
+//! 8. optimization into a runnable plan, measured (see "Cache") and inserted into the cache.
 //!
 //! Every call into tract is wrapped in `catch_unwind`: a hostile model is reported as
 //! [`EngineError::Panic`] and never takes the process down (the node's profiles unwind).
 //!
 //! ## Cache
-//! Plans are kept in an LRU bounded in bytes (the model bytes plus its constant tensors), keyed
-//! by model hash, and handed out as `Arc`s: the cache lock is held only to look up or insert,
+//! Plans are kept in an LRU bounded in bytes, keyed by model hash. A plan is charged
+//! `model bytes + max(constant bound, held) + scratch` ([`ModelInfo::plan_bytes`]):
+//! - the *constant bound* is step 4's figure: every constant tensor and every tensor computable
+//!   from constants, counted once per consumer that runs at run time, since each consumer may
+//!   keep its own folded or packed copy;
+//! - *held* is measured on the optimized plan: the bytes of every constant it keeps, with
+//!   tract's packed weights measured by their buffers (their storage reports pointer sizes only;
+//!   that is how a plan holding 548 MB of weights was charged 222 KB before);
+//! - *scratch* bounds the other tensors one run has alive at once, at `max_batch`: each node's
+//!   outputs live from its step to their last consumer's (as tract frees them), and the larger
+//!   peak of the optimized plan (im2col buffers included) and the decluttered graph is taken.
+//!
+//! The charge therefore bounds what the plan holds while cached plus one run's tensors. A plan's
+//! run states belong to the plan (see "Running"), so eviction frees it as soon as no run holds
+//! it. Resident memory of a node is then the cache budget, plus the runs in flight beyond the
+//! one charged (each within `max_peak_bytes`), plus the allocator's and tract's own overhead;
+//! docs/benchmarks.md ("Plan memory") has the measured figures.
+//!
+//! Plans are handed out as `Arc`s: the cache lock is held only to look up or insert,
 //! never while a model runs, so concurrent runs of one model do not serialize. Two threads that
 //! load the same uncached model at once both compile it (the lock is not held while compiling);
 //! the second insert replaces the first, which costs time but never correctness.
@@ -42,16 +68,18 @@
 //! `max_concurrent_runs` threads. A worker that dies (a panic escaping `catch_unwind`, which
 //! tract panics do not) is replaced by its own drop guard.
 //!
-//! Each worker keeps the run state (`SimpleState`) of the last plan it ran, for plans whose ops
-//! keep no state between runs, so that repeated runs of one model do not rebuild it. This holds
-//! at most one plan per worker alive after it is evicted from the cache.
+//! A plan keeps the run states (`SimpleState`) of its finished runs, for plans whose ops keep no
+//! state between runs, so that repeated runs of one model do not rebuild them. The states belong
+//! to the plan: nothing but a run in flight keeps an evicted plan alive.
 //!
 //! ## What is not bounded
 //! Allocation inside tract is bounded only through the static estimates above (there is no
-//! allocator hook). Constant folding inside tract is capped by tract itself
-//! (`CONST_FOLD_MEM_BUDGET`).
+//! allocator hook). Constant folding allocates at most one tensor of `max_elements` at a time
+//! before it is weighed (by the guard during analysis and translation, by the fact checks
+//! before decluttering); the folded results tract keeps are within the constant bound.
 
 use crate::{
+	fold::FoldError,
 	spec::{Dim, ModelIo, SpecError, TensorSpec},
 	tensor::{DType, Tensor, MAX_TENSORS},
 	ModelHash,
@@ -88,6 +116,11 @@ pub struct Limits {
 	pub max_flops: u64,
 	/// Upper bound of the bytes of all tensors of one run (sum of every fact's size).
 	pub max_peak_bytes: u64,
+	/// Most bytes of constants a plan may hold: every tensor that is a constant or computable
+	/// from constants (what tract folds into the plan and packs into its ops), counted once per
+	/// consumer, computed from the graph before anything is folded (`src/fold.rs`). The same on
+	/// every node for a given model, so attestation refuses such a model everywhere alike.
+	pub max_constant_bytes: u64,
 	/// Most nodes in a graph.
 	pub max_nodes: usize,
 	/// Byte budget of the plan cache.
@@ -107,6 +140,7 @@ impl Default for Limits {
 			max_batch: 64,
 			max_flops: 20_000_000_000,
 			max_peak_bytes: 1 << 30,
+			max_constant_bytes: 256 << 20,
 			max_nodes: 10_000,
 			cache_bytes: 512 << 20,
 			run_timeout: Some(Duration::from_secs(10)),
@@ -168,8 +202,12 @@ pub enum EngineError {
 	TooManyFlops { flops: u128, max: u64 },
 	#[error("estimated {bytes} bytes of tensors per run, the limit is {max}")]
 	TooMuchMemory { bytes: u128, max: u64 },
+	#[error(
+		"constants computed from the graph would hold {bytes} bytes in the plan, the limit is {max}"
+	)]
+	TooManyConstantBytes { bytes: u128, max: u64 },
 	#[error("compiled plan needs {bytes} bytes, more than the whole cache ({max})")]
-	PlanTooLarge { bytes: u64, max: u64 },
+	PlanTooLarge { bytes: u128, max: u64 },
 	#[error("tract rejected the model while {stage}: {message}")]
 	Tract { stage: &'static str, message: String },
 	#[error("tract panicked while {stage}: {message}")]
@@ -230,7 +268,18 @@ pub struct ModelInfo {
 	pub flops: u128,
 	/// Upper bound of tensor bytes per run at `max_batch`.
 	pub peak_bytes: u128,
-	/// Bytes the plan is charged in the cache.
+	/// Bound of the constant bytes the plan may hold (checked against `max_constant_bytes`;
+	/// see `src/fold.rs`), computed from the graph before folding: the same on every node.
+	pub constant_bytes: u128,
+	/// Bytes the optimized plan holds in its constants, measured: plain tensors plus the
+	/// buffers of weights packed for tract's matrix multiply. Depends on the CPU's kernels.
+	pub held_bytes: u64,
+	/// Bound of the tensors one run has alive at once at `max_batch`: the peak of live
+	/// non-constant tensors over the optimized plan's steps (im2col buffers included) or over
+	/// the decluttered graph's evaluation order, the larger.
+	pub scratch_bytes: u128,
+	/// Bytes the plan is charged in the cache: model bytes + max(`constant_bytes`,
+	/// `held_bytes`) + `scratch_bytes`. See the module docs, "Cache".
 	pub plan_bytes: u64,
 }
 
@@ -241,6 +290,30 @@ struct Plan {
 	stateless: bool,
 	/// tract dtype of each output, to convert quantized outputs back.
 	output_dtypes: Vec<DType>,
+	/// Run states of this plan's finished runs, reused by its next runs (stateless plans only,
+	/// at most `max_concurrent_runs`). They live and die with the plan: an evicted plan is freed
+	/// when its last run ends, never kept alive by an idle worker.
+	spare: Mutex<Vec<tp::TypedSimpleState>>,
+	max_spare: usize,
+}
+
+impl Plan {
+	fn run(&self, inputs: tp::TVec<tp::TValue>) -> RunResult {
+		let spare = self.spare.lock().unwrap_or_else(|p| p.into_inner()).pop();
+		let mut st = match spare {
+			Some(st) => st,
+			None => guarded("running", || self.plan.spawn())?,
+		};
+		// After an error or a panic the state may be half-updated: it is dropped.
+		let r = guarded("running", || st.run(inputs))?;
+		if self.stateless {
+			let mut spare = self.spare.lock().unwrap_or_else(|p| p.into_inner());
+			if spare.len() < self.max_spare {
+				spare.push(st);
+			}
+		}
+		Ok(r)
+	}
 }
 
 struct CacheEntry {
@@ -334,14 +407,13 @@ pub const WORKER_THREAD_NAME: &str = "verity-inference";
 fn spawn_worker(shared: Arc<PoolShared>) -> std::io::Result<()> {
 	std::thread::Builder::new().name(WORKER_THREAD_NAME.into()).spawn(move || {
 		let guard = WorkerGuard(shared);
-		let mut state = StateCache::default();
 		loop {
 			let job = {
 				let rx = guard.0.rx.lock().unwrap_or_else(|p| p.into_inner());
 				rx.recv()
 			};
 			let Ok(Job { plan, inputs, slot, reply }) = job else { break };
-			let r = state.run(&plan, inputs);
+			let r = plan.run(inputs);
 			// Free the slot before replying, so that a caller who runs again right away is not
 			// refused for its own finished run.
 			drop(slot);
@@ -367,27 +439,6 @@ impl Drop for WorkerGuard {
 	}
 }
 
-/// The run state of the last plan a worker ran, reused while the same plan runs again.
-#[derive(Default)]
-struct StateCache {
-	last: Option<tp::TypedSimpleState>,
-}
-
-impl StateCache {
-	fn run(&mut self, plan: &Plan, inputs: tp::TVec<tp::TValue>) -> RunResult {
-		let mut st = match self.last.take() {
-			Some(st) if Arc::ptr_eq(st.plan(), &plan.plan) => st,
-			_ => guarded("running", || plan.plan.spawn())?,
-		};
-		// After an error or a panic the state may be half-updated: drop it.
-		let r = guarded("running", || st.run(inputs))?;
-		if plan.stateless {
-			self.last = Some(st);
-		}
-		Ok(r)
-	}
-}
-
 fn hex32(h: &[u8; 32]) -> String {
 	hex::encode(h)
 }
@@ -407,9 +458,23 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
 fn guarded<T>(stage: &'static str, f: impl FnOnce() -> tp::TractResult<T>) -> Result<T, EngineError> {
 	match catch_unwind(AssertUnwindSafe(f)) {
 		Ok(Ok(v)) => Ok(v),
-		Ok(Err(e)) => Err(EngineError::Tract { stage, message: format!("{e:#}") }),
+		Ok(Err(e)) => Err(fold_error(&e)
+			.unwrap_or_else(|| EngineError::Tract { stage, message: format!("{e:#}") })),
 		Err(p) => Err(EngineError::Panic { stage, message: panic_message(p) }),
 	}
+}
+
+/// A refusal of the folding guard (src/fold.rs) anywhere in a tract error chain.
+fn fold_error(e: &tp::TractError) -> Option<EngineError> {
+	let f = e.chain().find_map(|c| c.downcast_ref::<FoldError>())?;
+	Some(match f.clone() {
+		FoldError::TooLarge { what, elements, max } =>
+			EngineError::TensorTooLarge { what, elements, max },
+		FoldError::Unbounded { what } =>
+			EngineError::UnboundedShape { what, shape: "not known before folding".into() },
+		FoldError::TooManyConstants { bytes, max } =>
+			EngineError::TooManyConstantBytes { bytes, max },
+	})
 }
 
 fn to_dtype(dt: tp::DatumType) -> Option<DType> {
@@ -543,16 +608,15 @@ impl Engine {
 				actual: hex32(&actual),
 			});
 		}
-		let plan = Arc::new(self.compile(bytes, *expected, declared)?);
-		if plan.info.plan_bytes > self.limits.cache_bytes {
-			return Err(EngineError::PlanTooLarge {
-				bytes: plan.info.plan_bytes,
-				max: self.limits.cache_bytes,
-			});
-		}
-		let info = plan.info.clone();
-		self.insert(plan);
-		Ok(info)
+		let loaded = self.compile(bytes, *expected, declared).map(|plan| {
+			let plan = Arc::new(plan);
+			let info = plan.info.clone();
+			self.insert(plan);
+			info
+		});
+		// After the compilation's transients and the plans this insert evicted are freed.
+		release_free_memory();
+		loaded
 	}
 
 	fn compile(
@@ -569,8 +633,32 @@ impl Engine {
 			Err(p) => return Err(EngineError::Panic { stage: "decoding", message: panic_message(p) }),
 		};
 		let opset = self.scan_proto(&proto, &onnx)?;
-		let inference = guarded("parsing", || onnx.model_for_proto_model(&proto))?;
+		let mut inference = guarded("parsing", || onnx.model_for_proto_model(&proto))?;
 		drop(proto);
+		// Bound tract's eager evaluation before it analyses anything, then bound the constants
+		// the plan may hold before translation folds them (src/fold.rs).
+		crate::fold::bound_ops(
+			&mut inference,
+			self.limits.max_elements,
+			self.limits.max_constant_bytes,
+		);
+		guarded("analysing types", || inference.analyse(false))?;
+		let constant_bytes =
+			guarded("bounding constants", || crate::fold::constant_bytes(&inference))?;
+		if constant_bytes > u128::from(self.limits.max_constant_bytes) {
+			return Err(EngineError::TooManyConstantBytes {
+				bytes: constant_bytes,
+				max: self.limits.max_constant_bytes,
+			});
+		}
+		// The first part of step 7's check, before translation materializes the constants.
+		let model_bytes = bytes.len() as u128;
+		if model_bytes.saturating_add(constant_bytes) > u128::from(self.limits.cache_bytes) {
+			return Err(EngineError::PlanTooLarge {
+				bytes: model_bytes.saturating_add(constant_bytes),
+				max: self.limits.cache_bytes,
+			});
+		}
 		let typed = guarded("analysing types", || inference.into_typed())?;
 
 		let symbols = self.bind_symbols(&typed)?;
@@ -590,16 +678,29 @@ impl Engine {
 		if peak_bytes > u128::from(self.limits.max_peak_bytes) {
 			return Err(EngineError::TooMuchMemory { bytes: peak_bytes, max: self.limits.max_peak_bytes });
 		}
+		// The deterministic part of the charge: a plan that cannot fit in the cache is refused
+		// here, alike on every node with the same limits.
+		let activations = guarded("estimating memory", || {
+			live_peak(&decluttered, &decluttered.eval_order()?, &symbols)
+		})?;
+		let bound = model_bytes.saturating_add(constant_bytes).saturating_add(activations);
+		if bound > u128::from(self.limits.cache_bytes) {
+			return Err(EngineError::PlanTooLarge { bytes: bound, max: self.limits.cache_bytes });
+		}
 
 		let optimized = guarded("optimizing", || optimize(decluttered))?;
-		let const_bytes: u64 = optimized
-			.nodes()
-			.iter()
-			.filter_map(|n| n.op_as::<Const>())
-			.map(|c| (c.val().len() as u64).saturating_mul(c.val().datum_type().size_of() as u64))
-			.fold(0u64, |a, b| a.saturating_add(b));
 		let output_dtypes = io.outputs.iter().map(|s| s.dtype).collect();
 		let plan = guarded("planning", || tp::TypedSimplePlan::new(optimized))?;
+		let (held_bytes, scratch) = guarded("measuring the plan", || {
+			Ok((
+				held_bytes(plan.model(), &symbols),
+				live_peak(plan.model(), plan.order_without_consts(), &symbols)?,
+			))
+		})?;
+		let scratch_bytes = scratch.max(activations);
+		let plan_bytes = model_bytes
+			.saturating_add(constant_bytes.max(u128::from(held_bytes)))
+			.saturating_add(scratch_bytes);
 		let stateless = guarded("planning", || {
 			Ok(plan.spawn()?.op_states.iter().all(Option::is_none))
 		})?;
@@ -609,9 +710,19 @@ impl Engine {
 			opset,
 			flops,
 			peak_bytes,
-			plan_bytes: (bytes.len() as u64).saturating_add(const_bytes),
+			constant_bytes,
+			held_bytes,
+			scratch_bytes,
+			plan_bytes: u64::try_from(plan_bytes).unwrap_or(u64::MAX),
 		};
-		Ok(Plan { info: Arc::new(info), plan, stateless, output_dtypes })
+		Ok(Plan {
+			info: Arc::new(info),
+			plan,
+			stateless,
+			output_dtypes,
+			spare: Mutex::new(Vec::new()),
+			max_spare: self.limits.max_concurrent_runs,
+		})
 	}
 
 	/// Checks on the raw protobuf, before tract interprets anything. Returns the opset.
@@ -766,7 +877,7 @@ impl Engine {
 		let outputs = match self.limits.run_timeout {
 			None => {
 				let _slot = slot;
-				guarded("running", || plan.plan.run(values))?
+				plan.run(values)?
 			},
 			Some(limit) => {
 				let pool = self.pool.get_or_init(Pool::new);
@@ -806,6 +917,21 @@ pub fn optimize(mut model: tp::TypedModel) -> tp::TractResult<tp::TypedModel> {
 	model.optimize()?;
 	crate::maxpool::replace_max_pools(&mut model)?;
 	Ok(model)
+}
+
+/// Compiling a model allocates and frees tensors several times the size of its largest constant
+/// (the folded value, a transposed copy, the packed one), and evicting a plan frees its weights.
+/// glibc keeps freed blocks below the top of its heap resident; handing them back after each
+/// cold load keeps the process's resident memory near what the cached plans hold (measured in
+/// `tests/robustness.rs`: without it, 5 cached plans of 16 MiB held 112-128 MiB; with it, 80).
+#[allow(unsafe_code)]
+fn release_free_memory() {
+	#[cfg(all(target_os = "linux", target_env = "gnu"))]
+	// SAFETY: `malloc_trim` only returns free pages of the allocator's heaps to the OS; it is
+	// thread-safe and has no preconditions.
+	unsafe {
+		libc::malloc_trim(0);
+	}
 }
 
 /// Decrements the in-flight counter when dropped.
@@ -925,6 +1051,97 @@ fn estimate(m: &tp::TypedModel, syms: &tp::SymbolValues) -> Result<(u128, u128),
 		}
 	}
 	Ok((flops, bytes))
+}
+
+/// The most bytes of non-constant tensors alive at once when the nodes of `m` run in `order`
+/// at the bound symbols: a node's outputs live from its step until the step of their last
+/// consumer (what tract's plan frees after each step), the model's outputs until the end.
+fn live_peak(
+	m: &tp::TypedModel,
+	order: &[usize],
+	syms: &tp::SymbolValues,
+) -> tp::TractResult<u128> {
+	let step: HashMap<usize, usize> = order.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+	let outputs = m.output_outlets()?;
+	let mut freed_after = vec![0u128; order.len().saturating_add(1)];
+	let (mut live, mut peak) = (0u128, 0u128);
+	for (i, &id) in order.iter().enumerate() {
+		let node = m.node(id);
+		if !node.op_is::<Const>() {
+			for (slot, out) in node.outputs.iter().enumerate() {
+				let b = out
+					.fact
+					.mem_size()
+					.eval_to_i64(syms)
+					.ok()
+					.and_then(|v| u128::try_from(v).ok())
+					.unwrap_or(u128::MAX);
+				live = live.saturating_add(b);
+				let last = if outputs.contains(&tp::OutletId::new(id, slot)) {
+					order.len()
+				} else {
+					out.successors
+						.iter()
+						.filter_map(|s| step.get(&s.node))
+						.copied()
+						.max()
+						.unwrap_or(i)
+				};
+				if let Some(f) = freed_after.get_mut(last.max(i)) {
+					*f = f.saturating_add(b);
+				}
+			}
+		}
+		peak = peak.max(live);
+		live = live.saturating_sub(freed_after.get(i).copied().unwrap_or(0));
+	}
+	Ok(peak)
+}
+
+/// The bytes an optimized plan holds in its constants, measured: `Const` nodes (plain tensors,
+/// or tract's packed weights, whose storage reports the size of its pointers only: their
+/// buffers are measured here) and the packed weights tract bakes into its matrix multiplies
+/// (`OptMatMul`, which also carries convolutions). Other ops may keep small constants (pad
+/// values, scalars) that are not measured; the charge covers them through the constant bound.
+/// Buffers shared between holders are counted once per holder (an over-estimate).
+fn held_bytes(m: &tp::TypedModel, syms: &tp::SymbolValues) -> u64 {
+	use tract_onnx::tract_core::{
+		ops::matmul::optimized::{MatMulOperand, OptMatMul, ProtoFusedSpec},
+		tract_linalg::mmm::{EagerPackedInput, MMMInputValue, PackedMatrixStorage},
+	};
+	let dim_bytes = |d: tp::TDim| d.eval_to_i64(syms).ok().and_then(|v| u64::try_from(v).ok());
+	let packed = |v: &dyn MMMInputValue| match v.downcast_ref::<EagerPackedInput>() {
+		Some(e) => e.packed.len() as u64,
+		None => dim_bytes(v.exotic_fact().mem_size()).unwrap_or(u64::MAX),
+	};
+	let mut held: u64 = 0;
+	for node in m.nodes() {
+		let Some(c) = node.op_as::<Const>() else {
+			if let Some(mm) = node.op_as::<OptMatMul>() {
+				for op in &mm.micro_ops {
+					if let ProtoFusedSpec::AddMatMul { a, b, .. } = op {
+						for operand in [a, b] {
+							if let MatMulOperand::Const(v) = operand {
+								held = held.saturating_add(packed(&**v));
+							}
+						}
+					}
+				}
+			}
+			continue;
+		};
+		let t = c.val();
+		let mut b = if let Some(p) = t.storage_as::<PackedMatrixStorage>() {
+			p.values().iter().map(|v| packed(&**v)).fold(0u64, u64::saturating_add)
+		} else {
+			(t.len() as u64).saturating_mul(t.datum_type().size_of() as u64)
+		};
+		if let Some(out) = node.outputs.first() {
+			b = b.max(dim_bytes(out.fact.mem_size()).unwrap_or(0));
+		}
+		held = held.saturating_add(b);
+	}
+	held
 }
 
 /// Convert a canonical tensor to a tract tensor.

@@ -57,6 +57,8 @@ pub mod engine;
 #[cfg(feature = "std")]
 mod conv;
 #[cfg(feature = "std")]
+mod fold;
+#[cfg(feature = "std")]
 mod maxpool;
 
 #[cfg(feature = "testing")]

@@ -157,3 +157,100 @@ pub fn tiny_int_add() -> Vec<u8> {
 		vec![i64_tensor("one", &[1], &[1])],
 	)
 }
+
+/// The same model under another hash: `tag` goes into the model's doc string.
+pub fn retag(bytes: &[u8], tag: &str) -> Vec<u8> {
+	let mut m = pb::ModelProto::decode(bytes).expect("an ONNX model");
+	m.doc_string = tag.into();
+	m.encode_to_vec()
+}
+
+/// A `value` attribute holding one f32 (for `ConstantOfShape`).
+fn attr_f32_value(v: f32) -> AttributeProto {
+	AttributeProto {
+		name: "value".into(),
+		r#type: AttributeType::Tensor as i32,
+		t: Some(f32_tensor("value", &[1], &[v])),
+		..Default::default()
+	}
+}
+
+// Hostile models: a few hundred bytes each, whose weights are produced inside the graph, so that
+// what tract folds into the plan is far larger than the file.
+
+/// `y = x · ConstantOfShape([rows, cols], fill)`, x: [1, rows] f32, y: [1, cols]. The weight is
+/// `rows * cols * 4` bytes once folded; `fill` only changes the model's hash.
+pub fn constant_of_shape_matmul(rows: i64, cols: i64, fill: f32) -> Vec<u8> {
+	model(
+		vec![
+			node("ConstantOfShape", &["shape"], &["w"], vec![attr_f32_value(fill)]),
+			node("MatMul", &["x", "w"], &["y"], vec![]),
+		],
+		vec![value("x", FLOAT, &[Some(1), Some(rows)])],
+		vec![value("y", FLOAT, &[Some(1), Some(cols)])],
+		vec![i64_tensor("shape", &[2], &[rows, cols])],
+	)
+}
+
+/// `layers` chained `y = y · ConstantOfShape([n, n])`, x: [1, n]: `layers * n * n * 4` bytes of
+/// folded weights, each within the element limit when `n * n` is.
+pub fn constant_of_shape_layers(n: i64, layers: usize) -> Vec<u8> {
+	let mut nodes = vec![];
+	let mut prev = "x".to_string();
+	for i in 0..layers {
+		let (w, y) = (format!("w{i}"), format!("y{i}"));
+		nodes.push(node("ConstantOfShape", &["shape"], &[&w], vec![attr_f32_value(0.5)]));
+		nodes.push(node("MatMul", &[&prev, &w], &[&y], vec![]));
+		prev = y;
+	}
+	nodes.push(node("Identity", &[&prev], &["y"], vec![]));
+	model(
+		nodes,
+		vec![value("x", FLOAT, &[Some(1), Some(n)])],
+		vec![value("y", FLOAT, &[Some(1), Some(n)])],
+		vec![i64_tensor("shape", &[2], &[n, n])],
+	)
+}
+
+/// A scalar expanded to [n, n], tiled `tiles` times along rows twice (an Expand/Tile chain), into
+/// a MatMul: x: [1, n * tiles * tiles], y: [1, n]. The folded weight has `n² * tiles²` elements.
+pub fn expand_tile_chain(n: i64, tiles: i64) -> Vec<u8> {
+	model(
+		vec![
+			node("Expand", &["c", "shape"], &["e"], vec![]),
+			node("Tile", &["e", "reps"], &["t1"], vec![]),
+			node("Tile", &["t1", "reps"], &["t2"], vec![]),
+			node("MatMul", &["x", "t2"], &["y"], vec![]),
+		],
+		vec![value("x", FLOAT, &[Some(1), Some(n * tiles * tiles)])],
+		vec![value("y", FLOAT, &[Some(1), Some(n)])],
+		vec![
+			f32_tensor("c", &[1, 1], &[0.25]),
+			i64_tensor("shape", &[2], &[n, n]),
+			i64_tensor("reps", &[2], &[tiles, 1]),
+		],
+	)
+}
+
+/// `Range(0, n, 1) mod 16` indexing a Gather over a [16, width] constant: an [n, width] weight
+/// built from a 3-scalar Range, into a MatMul: x: [1, n], y: [1, width].
+pub fn range_gather(n: i64, width: i64) -> Vec<u8> {
+	model(
+		vec![
+			node("Range", &["start", "limit", "delta"], &["r"], vec![]),
+			node("Mod", &["r", "sixteen"], &["idx"], vec![]),
+			node("ConstantOfShape", &["dshape"], &["data"], vec![attr_f32_value(0.125)]),
+			node("Gather", &["data", "idx"], &["g"], vec![attr_int("axis", 0)]),
+			node("MatMul", &["x", "g"], &["y"], vec![]),
+		],
+		vec![value("x", FLOAT, &[Some(1), Some(n)])],
+		vec![value("y", FLOAT, &[Some(1), Some(width)])],
+		vec![
+			i64_tensor("start", &[], &[0]),
+			i64_tensor("limit", &[], &[n]),
+			i64_tensor("delta", &[], &[1]),
+			i64_tensor("sixteen", &[], &[16]),
+			i64_tensor("dshape", &[2], &[16, width]),
+		],
+	)
+}

@@ -483,3 +483,66 @@ fn direct_conv_available() -> bool {
 		false
 	}
 }
+
+/// The `light` models of the onnx package: real architectures whose weights are
+/// `ConstantOfShape` nodes (a few KB of ONNX each). With the default limits each is refused
+/// before its weights are folded, or loaded and charged at least the constants it holds.
+/// `light_vgg19` (548 MiB of folded weights, 9 KB of ONNX) must be refused.
+#[test]
+fn light_models_are_refused_or_charged_what_they_hold() {
+	if std::env::var("VERITY_SKIP_CONFORMANCE").as_deref() == Ok("1") {
+		eprintln!("conformance skipped (VERITY_SKIP_CONFORMANCE=1)");
+		return;
+	}
+	let out = Command::new(python())
+		.args(["-c", "import onnx,os;print(os.path.dirname(onnx.__file__))"])
+		.output()
+		.expect("runs python");
+	let light =
+		PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("backend/test/data/light");
+	let mut models: Vec<PathBuf> = fs::read_dir(&light)
+		.unwrap_or_else(|e| panic!("{}: {e}", light.display()))
+		.filter_map(|e| e.ok())
+		.map(|e| e.path())
+		.filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+		.collect();
+	models.sort();
+	assert!(models.len() >= 5, "light models in {}", light.display());
+	let engine = Engine::new(Limits { run_timeout: None, ..Limits::default() });
+	for path in &models {
+		let name = path.file_stem().unwrap().to_string_lossy().to_string();
+		let bytes = fs::read(path).unwrap();
+		match engine.load(&bytes, &model_hash(&bytes)) {
+			Ok(info) => {
+				println!(
+					"{name}: {} bytes, loaded: constant bound {}, held {}, scratch {}, charged {}",
+					bytes.len(),
+					info.constant_bytes,
+					info.held_bytes,
+					info.scratch_bytes,
+					info.plan_bytes
+				);
+				assert!(u128::from(info.plan_bytes) >= info.constant_bytes + bytes.len() as u128);
+				assert!(info.plan_bytes >= info.held_bytes + bytes.len() as u64);
+				engine.evict(&model_hash(&bytes));
+			},
+			Err(e) => {
+				println!("{name}: {} bytes, refused: {e}", bytes.len());
+				assert!(
+					matches!(
+						e,
+						EngineError::TensorTooLarge { .. }
+							| EngineError::TooManyConstantBytes { .. }
+							| EngineError::PlanTooLarge { .. }
+							| EngineError::TooManyFlops { .. }
+							| EngineError::TooMuchMemory { .. }
+					),
+					"{name}: {e}"
+				);
+			},
+		}
+		if name == "light_vgg19" {
+			assert!(!engine.is_loaded(&model_hash(&bytes)), "light_vgg19 must be refused");
+		}
+	}
+}

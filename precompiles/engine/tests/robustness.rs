@@ -3,9 +3,9 @@
 
 use proptest::prelude::*;
 use verity_engine::{
-	agrees, decode_tensors,
-	engine::{Engine, Limits},
-	encode_tensors, model_hash,
+	agrees, decode_tensors, encode_tensors,
+	engine::{Engine, EngineError, Limits},
+	model_hash,
 	testing::*,
 	AcceptanceRule, DType, Tensor,
 };
@@ -152,4 +152,182 @@ proptest! {
 			}
 		}
 	}
+}
+
+// Hostile models whose weights are produced inside the graph (ConstantOfShape, Expand, Tile,
+// Range + Gather): a few hundred bytes of ONNX that fold into megabytes or gigabytes. Each is
+// refused before the folded tensors are allocated, or charged in the cache what it holds.
+
+/// Extra resident memory allowed above the cache budget (or above one plan's charge) in the
+/// tests below: the allocator's retained free blocks, tract's lazily built tables and the
+/// worker threads' stacks. Documented in docs/benchmarks.md ("Plan memory").
+const RSS_MARGIN: u64 = 32 << 20;
+
+/// (VmRSS, VmHWM) of this process in bytes, from /proc/self/status.
+fn resident() -> (u64, u64) {
+	let status = std::fs::read_to_string("/proc/self/status").unwrap();
+	let kib = |key: &str| -> u64 {
+		let line = status.lines().find(|l| l.starts_with(key)).unwrap();
+		line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+	};
+	(kib("VmRSS:"), kib("VmHWM:"))
+}
+
+/// Run test `name` of this binary again in a child process, where `in_child(name)` is true, so
+/// that the resident memory it measures is its own (the harness runs tests as threads of one
+/// process). Returns `false` in the child; in the parent, checks that the child passed.
+fn spawn_child(name: &str) -> bool {
+	if in_child(name) {
+		return false;
+	}
+	let out = std::process::Command::new(std::env::current_exe().unwrap())
+		.args([name, "--exact", "--nocapture", "--test-threads=1"])
+		.env("VERITY_MEMORY_CHILD", name)
+		.output()
+		.unwrap();
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	println!("{stdout}");
+	assert!(
+		out.status.success(),
+		"child failed:\n{stdout}\n{}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	assert!(stdout.contains("1 passed"), "the child ran no test:\n{stdout}");
+	true
+}
+
+fn in_child(name: &str) -> bool {
+	std::env::var("VERITY_MEMORY_CHILD").as_deref() == Ok(name)
+}
+
+fn default_limits() -> Limits {
+	Limits { run_timeout: None, ..Limits::default() }
+}
+
+fn ones(n: u32) -> Tensor {
+	Tensor::from_f32(vec![1, n], &vec![1.0; n as usize]).unwrap()
+}
+
+fn mib(b: u64) -> f64 {
+	b as f64 / (1 << 20) as f64
+}
+
+#[test]
+fn hostile_folds_are_refused_before_they_are_allocated() {
+	if spawn_child("hostile_folds_are_refused_before_they_are_allocated") {
+		return;
+	}
+	let e = Engine::new(default_limits());
+	let (_, hwm0) = resident();
+	let cases = [
+		// 50,000 x 50,000 f32: 10 GB from a 2-element shape.
+		("ConstantOfShape 10 GB", constant_of_shape_matmul(50_000, 50_000, 0.5)),
+		// A scalar expanded to 8192 x 8192, then tiled 64 x 64 times: 1.1 TB.
+		("Expand/Tile", expand_tile_chain(8192, 64)),
+		// Range(0, 2^30): an 8 GB index tensor, gathered into 2^30 x 8.
+		("Range/Gather", range_gather(1 << 30, 8)),
+		// 160 weights of 2^24 elements, each within max_elements: 10 GiB in all.
+		("160 x 64 MiB", constant_of_shape_layers(4096, 160)),
+	];
+	for (what, bytes) in cases {
+		assert!(bytes.len() < 20_000, "{what}: {} bytes", bytes.len());
+		let err = e.load(&bytes, &model_hash(&bytes)).unwrap_err();
+		println!("{what}: {err}");
+		assert!(
+			matches!(
+				err,
+				EngineError::TensorTooLarge { .. } | EngineError::TooManyConstantBytes { .. }
+			),
+			"{what}: {err}"
+		);
+	}
+	let (_, hwm) = resident();
+	println!("peak resident growth {:.1} MiB", mib(hwm.saturating_sub(hwm0)));
+	assert!(hwm.saturating_sub(hwm0) < 64 << 20, "peak grew by {} bytes", hwm - hwm0);
+}
+
+#[test]
+fn hostile_models_are_charged_what_they_fold() {
+	let e = Engine::new(default_limits());
+	let w = 16u64 << 20; // each case folds a 16 MiB f32 weight
+					  // (name, model, input width, expected output, whether tract folds the weight into the plan:
+					  // it does not fold a result larger than max(its inputs, 4 MiB), which then is computed by
+					  // every run and charged as scratch)
+	let cases = [
+		("ConstantOfShape", constant_of_shape_matmul(2048, 2048, 0.5), 2048, 2048.0 * 0.5, true),
+		("Expand/Tile", expand_tile_chain(512, 4), 8192, 8192.0 * 0.25, false),
+		("Range/Gather", range_gather(8192, 512), 8192, 8192.0 * 0.125, false),
+	];
+	for (what, bytes, n, want, folded) in cases {
+		let h = model_hash(&bytes);
+		let info = e.load(&bytes, &h).unwrap();
+		println!(
+			"{what}: {} bytes of ONNX, constant bound {}, held {}, scratch {}, charged {}",
+			bytes.len(),
+			info.constant_bytes,
+			info.held_bytes,
+			info.scratch_bytes,
+			info.plan_bytes
+		);
+		assert!(info.constant_bytes >= u128::from(w), "{what}");
+		if folded {
+			assert!(info.held_bytes >= w, "{what}: the packed weight is measured");
+		} else {
+			assert!(info.scratch_bytes >= u128::from(w), "{what}: the weight is computed per run");
+		}
+		assert!(info.plan_bytes >= w.max(info.held_bytes) + bytes.len() as u64, "{what}");
+		// Folding under the guard computes what tract computes without it.
+		let y = e.run(&h, &[ones(n)]).unwrap();
+		assert!(y[0].to_f32_vec().unwrap().iter().all(|v| *v == want as f32), "{what}");
+	}
+	assert!(e.cache_stats().bytes >= 3 * w);
+	// The same models under a constant budget below their weights are refused.
+	let tight = Engine::new(Limits { max_constant_bytes: 8 << 20, ..default_limits() });
+	for bytes in [constant_of_shape_matmul(2048, 2048, 0.5), expand_tile_chain(512, 4)] {
+		let err = tight.load(&bytes, &model_hash(&bytes)).unwrap_err();
+		assert!(
+			matches!(err, EngineError::TooManyConstantBytes { max, .. } if max == 8 << 20),
+			"{err}"
+		);
+	}
+}
+
+#[test]
+fn resident_memory_stays_within_the_cache_budget() {
+	if spawn_child("resident_memory_stays_within_the_cache_budget") {
+		return;
+	}
+	let cache = 96u64 << 20;
+	// With a run timeout: runs go through the worker pool, whose states belong to the plans.
+	let e = Engine::new(Limits { cache_bytes: cache, ..Limits::default() });
+	// One-time costs first (tract's op registry, the worker threads, kernel tables).
+	let warm = constant_of_shape_matmul(64, 64, 0.5);
+	e.load(&warm, &model_hash(&warm)).unwrap();
+	e.run(&model_hash(&warm), &[ones(64)]).unwrap();
+	e.evict(&model_hash(&warm));
+	let (base, _) = resident();
+	println!("baseline {:.1} MiB", mib(base));
+	for i in 0..10 {
+		// 16 MiB of folded weights each, under ten different hashes.
+		let bytes = constant_of_shape_matmul(2048, 2048, 1.0 + i as f32);
+		let h = model_hash(&bytes);
+		let info = e.load(&bytes, &h).unwrap();
+		e.run(&h, &[ones(2048)]).unwrap();
+		let (rss, _) = resident();
+		let grown = rss.saturating_sub(base);
+		let stats = e.cache_stats();
+		println!(
+			"plan {i}: charged {:.1} MiB, cache {} plans {:.1} MiB, resident +{:.1} MiB",
+			mib(info.plan_bytes),
+			stats.entries,
+			mib(stats.bytes),
+			mib(grown)
+		);
+		assert!(stats.bytes <= cache);
+		if i == 0 {
+			assert!(grown <= info.plan_bytes + RSS_MARGIN, "one plan: +{grown} bytes");
+		}
+		assert!(grown <= cache + RSS_MARGIN, "plan {i}: +{grown} bytes");
+	}
+	assert!(e.cache_stats().entries < 10, "plans were evicted");
 }

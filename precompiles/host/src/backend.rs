@@ -170,12 +170,24 @@ impl HostBackend {
 	pub fn with_metrics(mut self, metrics: Metrics) -> Self {
 		self.metrics = Some(metrics);
 		self.update_store_gauges();
+		self.update_cache_gauges();
 		self
 	}
 
 	fn count_plan(&self, outcome: &str) {
 		if let Some(m) = &self.metrics {
 			m.plan_cache.with_label_values(&[outcome]).inc();
+		}
+	}
+
+	/// Refresh the plan cache gauges from the engine (after every load, hit or not: another
+	/// thread's load may have evicted plans meanwhile).
+	fn update_cache_gauges(&self) {
+		if let Some(m) = &self.metrics {
+			let stats = self.engine.cache_stats();
+			m.plan_cache_bytes.set(stats.bytes);
+			m.plan_cache_capacity.set(stats.capacity);
+			m.plan_cache_plans.set(stats.entries as u64);
 		}
 	}
 
@@ -203,6 +215,12 @@ impl HostBackend {
 
 	/// Load `hash` from the store into the engine unless it is cached.
 	pub fn ensure_loaded(&self, hash: &ModelHash) -> Result<(), HostError> {
+		let r = self.load(hash);
+		self.update_cache_gauges();
+		r
+	}
+
+	fn load(&self, hash: &ModelHash) -> Result<(), HostError> {
 		if self.engine.is_loaded(hash) {
 			self.count_plan("hit");
 			return Ok(());

@@ -15,6 +15,13 @@ pub struct Metrics {
 	pub run_seconds: Histogram,
 	/// Plan lookups by outcome: `hit` (already loaded), `loaded`, `rejected`, `not_found`.
 	pub plan_cache: CounterVec<U64>,
+	/// Bytes the engine's plan cache charges for the plans it holds (constants folded into the
+	/// plans, packed weights and one run's tensors; see `verity_engine::engine::ModelInfo`).
+	pub plan_cache_bytes: Gauge<U64>,
+	/// The plan cache's budget in bytes (`Limits::cache_bytes`).
+	pub plan_cache_capacity: Gauge<U64>,
+	/// Plans in the engine's cache.
+	pub plan_cache_plans: Gauge<U64>,
 	/// Bytes of model files in the model store.
 	pub store_bytes: Gauge<U64>,
 	/// Model files in the model store.
@@ -56,6 +63,25 @@ impl Metrics {
 					),
 					&["outcome"],
 				)?,
+				registry,
+			)?,
+			plan_cache_bytes: register(
+				Gauge::new(
+					"verity_model_plan_cache_bytes",
+					"Bytes charged for the plans in the engine's cache (folded constants, packed \
+					 weights, one run's tensors)",
+				)?,
+				registry,
+			)?,
+			plan_cache_capacity: register(
+				Gauge::new(
+					"verity_model_plan_cache_capacity_bytes",
+					"Budget of the engine's plan cache in bytes",
+				)?,
+				registry,
+			)?,
+			plan_cache_plans: register(
+				Gauge::new("verity_model_plan_cache_plans", "Plans in the engine's cache")?,
 				registry,
 			)?,
 			store_bytes: register(

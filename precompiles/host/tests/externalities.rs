@@ -198,6 +198,10 @@ fn metrics_count_runs_plans_store_and_duties() {
 	let gauge = |name: &str| family(name).get_metric()[0].get_gauge().get_value() as u64;
 	assert_eq!(gauge("verity_model_store_models"), 1);
 	assert_eq!(gauge("verity_model_store_bytes"), model.len() as u64);
+	let info = backend.engine().info(&h).unwrap();
+	assert_eq!(gauge("verity_model_plan_cache_plans"), 1);
+	assert_eq!(gauge("verity_model_plan_cache_bytes"), info.plan_bytes);
+	assert_eq!(gauge("verity_model_plan_cache_capacity_bytes"), Limits::default().cache_bytes);
 	let histogram = family("verity_inference_run_seconds").get_metric()[0].get_histogram();
 	assert_eq!(histogram.get_sample_count(), 2);
 }
