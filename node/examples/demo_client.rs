@@ -40,12 +40,14 @@ async fn poll<T>(
 #[tokio::main]
 async fn main() -> Result<(), Error> {
 	let url = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:9944".into());
-	let client = HttpClientBuilder::default().request_timeout(Duration::from_secs(30)).build(&url)?;
+	let client =
+		HttpClientBuilder::default().request_timeout(Duration::from_secs(30)).build(&url)?;
 
 	let models: Value = client.request("verity_listModels", rpc_params![]).await?;
 	println!("[demo] models on chain: {}", serde_json::to_string(&models)?);
 
-	let input = demo_model::canonical_f32_list(&demo_model::INPUT_DIMS, demo_model::REFERENCE_INPUT);
+	let input =
+		demo_model::canonical_f32_list(&demo_model::INPUT_DIMS, demo_model::REFERENCE_INPUT);
 	let call = RuntimeCall::Inference(pallet_inference::Call::request {
 		model: demo_model::ID,
 		input: frame_support::BoundedVec::truncate_from(input),
@@ -60,7 +62,8 @@ async fn main() -> Result<(), Error> {
 	let id = poll("the request on chain", Duration::from_secs(60), async || {
 		for id in (0..64u64).rev() {
 			let r: Value = client.request("verity_request", rpc_params![id]).await?;
-			if r["requester"].as_str() == Some(&Sr25519Keyring::Charlie.to_account_id().to_string()) {
+			if r["requester"].as_str() == Some(&Sr25519Keyring::Charlie.to_account_id().to_string())
+			{
 				return Ok(Some(id));
 			}
 		}

@@ -68,12 +68,14 @@ impl Chain {
 	}
 
 	async fn block(&self, n: u32) -> Result<Option<Block>, Error> {
-		let hash: Option<String> = self.client.request("chain_getBlockHash", rpc_params![n]).await?;
+		let hash: Option<String> =
+			self.client.request("chain_getBlockHash", rpc_params![n]).await?;
 		let Some(hash) = hash else { return Ok(None) };
 		let prefix = |p: &[u8], s: &[u8]| frame_support::storage::storage_prefix(p, s).to_vec();
 		let records: Vec<frame_system::EventRecord<RuntimeEvent, H256>> =
 			self.storage(prefix(b"System", b"Events"), &hash).await?.unwrap_or_default();
-		let timestamp_ms: u64 = self.storage(prefix(b"Timestamp", b"Now"), &hash).await?.unwrap_or_default();
+		let timestamp_ms: u64 =
+			self.storage(prefix(b"Timestamp", b"Now"), &hash).await?.unwrap_or_default();
 		let consumed: frame_support::dispatch::PerDispatchClass<Weight> =
 			self.storage(prefix(b"System", b"BlockWeight"), &hash).await?.unwrap_or_default();
 		Ok(Some(Block {
@@ -91,12 +93,20 @@ impl Chain {
 	}
 
 	/// The signer of extrinsic `index` of block `hash` if it is an `inference.request`.
-	async fn request_signer(&self, hash: &str, index: u32) -> Result<Option<verity_runtime::AccountId>, Error> {
-		let block: serde_json::Value = self.client.request("chain_getBlock", rpc_params![hash]).await?;
-		let Some(raw) = block["block"]["extrinsics"].get(index as usize).and_then(|x| x.as_str()) else {
+	async fn request_signer(
+		&self,
+		hash: &str,
+		index: u32,
+	) -> Result<Option<verity_runtime::AccountId>, Error> {
+		let block: serde_json::Value =
+			self.client.request("chain_getBlock", rpc_params![hash]).await?;
+		let Some(raw) = block["block"]["extrinsics"].get(index as usize).and_then(|x| x.as_str())
+		else {
 			return Ok(None);
 		};
-		let xt = verity_runtime::UncheckedExtrinsic::decode(&mut &tx::unhex(raw).unwrap_or_default()[..])?;
+		let xt = verity_runtime::UncheckedExtrinsic::decode(
+			&mut &tx::unhex(raw).unwrap_or_default()[..],
+		)?;
 		Ok(match (&xt.function, &xt.preamble) {
 			(
 				RuntimeCall::Inference(pallet_inference::Call::request { .. }),
@@ -112,7 +122,11 @@ impl Chain {
 	}
 
 	/// Submits a request of the demo model from `who`; `Err` is the pool's reason.
-	async fn request(&mut self, who: Sr25519Keyring, input: &[u8]) -> Result<Result<(), String>, Error> {
+	async fn request(
+		&mut self,
+		who: Sr25519Keyring,
+		input: &[u8],
+	) -> Result<Result<(), String>, Error> {
 		let nonce = match self.nonces.get(&who) {
 			Some(n) => *n,
 			None => tx::next_nonce(&self.client, &who.to_account_id()).await?,
@@ -170,14 +184,20 @@ async fn main() -> Result<(), Error> {
 		.map(|s| s.split(',').filter_map(|r| r.trim().parse().ok()).collect())
 		.unwrap_or_else(|| vec![2, 5, 10, 20, 40]);
 	let seconds: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(20);
-	if rates.is_empty() || rates.iter().any(|r| *r == 0 || *r > 1_000) || seconds == 0 || seconds > 600 {
+	if rates.is_empty()
+		|| rates.iter().any(|r| *r == 0 || *r > 1_000)
+		|| seconds == 0
+		|| seconds > 600
+	{
 		return Err("rates must be 1..=1000 requests/s and a stage 1..=600 s".into());
 	}
 
-	let client = HttpClientBuilder::default().request_timeout(Duration::from_secs(60)).build(&url)?;
+	let client =
+		HttpClientBuilder::default().request_timeout(Duration::from_secs(60)).build(&url)?;
 	let tx = tx::Chain::fetch(&client).await?;
 	let mut chain = Chain { client, tx, nonces: BTreeMap::new() };
-	let input = demo_model::canonical_f32_list(&demo_model::INPUT_DIMS, demo_model::REFERENCE_INPUT);
+	let input =
+		demo_model::canonical_f32_list(&demo_model::INPUT_DIMS, demo_model::REFERENCE_INPUT);
 	let max_normal = <verity_runtime::Runtime as frame_system::Config>::BlockWeights::get()
 		.get(frame_support::dispatch::DispatchClass::Normal)
 		.max_total
@@ -213,27 +233,32 @@ async fn main() -> Result<(), Error> {
 				Err(reason) => *pool_rejected[s].entry(reason).or_default() += 1,
 			}
 		}
-		eprintln!("stage {s}: {rate} req/s for {seconds} s submitted ({:.1} s)", start.elapsed().as_secs_f64());
+		eprintln!(
+			"stage {s}: {rate} req/s for {seconds} s submitted ({:.1} s)",
+			start.elapsed().as_secs_f64()
+		);
 	}
 
 	// Follow every block from the first one until every included request has ended, with a
 	// bound: the challenge window plus deadlines and reassignments, generously.
 	let window = verity_runtime::configs::verity::CHALLENGE_WINDOW;
-	let accepted: u32 = submitted.iter().sum::<u32>() - pool_rejected.iter().flat_map(|m| m.values()).sum::<u32>();
+	let accepted: u32 =
+		submitted.iter().sum::<u32>() - pool_rejected.iter().flat_map(|m| m.values()).sum::<u32>();
 	let mut lives: BTreeMap<u64, Life> = BTreeMap::new();
 	let mut in_block_failed: Vec<BTreeMap<String, u32>> = vec![BTreeMap::new(); rates.len()];
 	let mut timestamps: BTreeMap<u32, u64> = BTreeMap::new();
 	let mut full_blocks = vec![0u32; rates.len()];
 	let mut included_requests = 0u32;
-	let deadline = Instant::now() + Duration::from_secs(120 + 12 * window as u64 + seconds * rates.len() as u64);
+	let deadline = Instant::now()
+		+ Duration::from_secs(120 + 12 * window as u64 + seconds * rates.len() as u64);
 	let mut n = first_block;
 	let stage_of = |b: u32| stage_starts.iter().rposition(|from| b >= *from).unwrap_or(0);
 	loop {
 		while let Some(block) = chain.block(n).await? {
 			timestamps.insert(n, block.timestamp_ms);
 			let stage = stage_of(n);
-			if block.normal_weight.ref_time() * 100 >= max_normal.ref_time() * 95 ||
-				block.normal_weight.proof_size() * 100 >= max_normal.proof_size() * 95
+			if block.normal_weight.ref_time() * 100 >= max_normal.ref_time() * 95
+				|| block.normal_weight.proof_size() * 100 >= max_normal.proof_size() * 95
 			{
 				full_blocks[stage] += 1;
 			}
@@ -242,22 +267,29 @@ async fn main() -> Result<(), Error> {
 				match e {
 					RuntimeEvent::Inference(E::Requested { request, requester, .. }) => {
 						included_requests += 1;
-						let stage = pending.get_mut(requester).and_then(|q| q.pop_front()).unwrap_or(stage);
+						let stage =
+							pending.get_mut(requester).and_then(|q| q.pop_front()).unwrap_or(stage);
 						lives.insert(*request, Life { stage, included: n, ..Default::default() });
 					},
-					RuntimeEvent::Inference(E::ResultProvisional { request, .. }) =>
+					RuntimeEvent::Inference(E::ResultProvisional { request, .. }) => {
 						if let Some(l) = lives.get_mut(request) {
 							l.provisional = Some(n);
-						},
-					RuntimeEvent::Inference(E::ResultFinalized { request, .. }) =>
+						}
+					},
+					RuntimeEvent::Inference(E::ResultFinalized { request, .. }) => {
 						if let Some(l) = lives.get_mut(request) {
 							l.end = Some((n, "finalized"));
-						},
-					RuntimeEvent::Inference(E::Refunded { request, .. }) =>
+						}
+					},
+					RuntimeEvent::Inference(E::Refunded { request, .. }) => {
 						if let Some(l) = lives.get_mut(request) {
 							l.end = Some((n, "refunded"));
-						},
-					RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) => {
+						}
+					},
+					RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+						dispatch_error,
+						..
+					}) => {
 						// Only failed requests count here (the worker's transactions fail too,
 						// e.g. a result posted after its slot was reassigned).
 						let signer = match index {
@@ -265,10 +297,12 @@ async fn main() -> Result<(), Error> {
 							None => None,
 						};
 						let Some(signer) = signer else { continue };
-						let stage = pending.get_mut(&signer).and_then(|q| q.pop_front()).unwrap_or(stage);
-						let reason = verity_runtime::RuntimeError::from_dispatch_error(*dispatch_error)
-							.map(|e| format!("{e:?}"))
-							.unwrap_or_else(|| format!("{dispatch_error:?}"));
+						let stage =
+							pending.get_mut(&signer).and_then(|q| q.pop_front()).unwrap_or(stage);
+						let reason =
+							verity_runtime::RuntimeError::from_dispatch_error(*dispatch_error)
+								.map(|e| format!("{e:?}"))
+								.unwrap_or_else(|| format!("{dispatch_error:?}"));
 						*in_block_failed[stage].entry(reason).or_default() += 1;
 					},
 					_ => {},
@@ -277,7 +311,8 @@ async fn main() -> Result<(), Error> {
 			n += 1;
 		}
 		let failed: u32 = in_block_failed.iter().flat_map(|m| m.values()).sum();
-		let done = included_requests + failed >= accepted && lives.values().all(|l| l.end.is_some());
+		let done =
+			included_requests + failed >= accepted && lives.values().all(|l| l.end.is_some());
 		if done || Instant::now() > deadline {
 			break;
 		}
@@ -307,7 +342,9 @@ async fn main() -> Result<(), Error> {
 		// that included its last request: the offered rate while the chain keeps up, less once
 		// requests queue in the pool.
 		let last = stage.iter().map(|l| l.included).max();
-		let span = last.and_then(|last| secs(stage_starts[s].saturating_sub(1), last)).filter(|t| *t > 0.0);
+		let span = last
+			.and_then(|last| secs(stage_starts[s].saturating_sub(1), last))
+			.filter(|t| *t > 0.0);
 		let sustained = span.map(|t| stage.len() as f64 / t);
 		let refunded = stage.iter().filter(|l| matches!(l.end, Some((_, "refunded")))).count();
 		let open = stage.iter().filter(|l| l.end.is_none()).count() as u32;

@@ -48,7 +48,9 @@ impl Chain {
 		let who = signer.to_account_id();
 		let nonce = match self.nonces.get(&who.to_string()) {
 			Some(n) => *n,
-			None => self.client.request("system_accountNextIndex", rpc_params![who.to_string()]).await?,
+			None => {
+				self.client.request("system_accountNextIndex", rpc_params![who.to_string()]).await?
+			},
 		};
 		self.nonces.insert(who.to_string(), nonce + 1);
 		let xt = tx::Chain::fetch(&self.client).await?.sign(&signer.pair(), call, nonce);
@@ -62,17 +64,21 @@ impl Chain {
 	}
 
 	async fn events(&self, n: u32) -> Result<Option<(Vec<RuntimeEvent>, u64)>, Error> {
-		let hash: Option<String> = self.client.request("chain_getBlockHash", rpc_params![n]).await?;
+		let hash: Option<String> =
+			self.client.request("chain_getBlockHash", rpc_params![n]).await?;
 		let Some(hash) = hash else { return Ok(None) };
 		let key = hex(&frame_support::storage::storage_prefix(b"System", b"Events"));
-		let raw: Option<String> = self.client.request("state_getStorage", rpc_params![key, &hash]).await?;
+		let raw: Option<String> =
+			self.client.request("state_getStorage", rpc_params![key, &hash]).await?;
 		let records: Vec<frame_system::EventRecord<RuntimeEvent, H256>> = match raw {
 			Some(r) => Decode::decode(&mut &unhex(&r)[..])?,
 			None => vec![],
 		};
 		let ts_key = hex(&frame_support::storage::storage_prefix(b"Timestamp", b"Now"));
-		let ts: Option<String> = self.client.request("state_getStorage", rpc_params![ts_key, &hash]).await?;
-		let ts = ts.map(|t| u64::decode(&mut &unhex(&t)[..]).unwrap_or_default()).unwrap_or_default();
+		let ts: Option<String> =
+			self.client.request("state_getStorage", rpc_params![ts_key, &hash]).await?;
+		let ts =
+			ts.map(|t| u64::decode(&mut &unhex(&t)[..]).unwrap_or_default()).unwrap_or_default();
 		Ok(Some((records.into_iter().map(|r| r.event).collect(), ts)))
 	}
 
@@ -105,8 +111,12 @@ impl Chain {
 }
 
 fn list(dtype: DType, dims: &[u32], data: &[u8]) -> Vec<u8> {
-	verity_engine::encode_tensors(&[verity_engine::Tensor::new(dtype, dims.to_vec(), data.to_vec())
-		.expect("manifest tensor")])
+	verity_engine::encode_tensors(&[verity_engine::Tensor::new(
+		dtype,
+		dims.to_vec(),
+		data.to_vec(),
+	)
+	.expect("manifest tensor")])
 }
 
 struct Demo {
@@ -120,7 +130,8 @@ struct Demo {
 async fn register(chain: &mut Chain, d: &Demo) -> Result<(H256, Vec<u8>), Error> {
 	let bytes = std::fs::read(format!("{MODELS}/{}.onnx", d.name))?;
 	let input = list(d.dtype, &d.input, &std::fs::read(format!("{MODELS}/{}.input.bin", d.name))?);
-	let output = list(d.dtype, &d.output, &std::fs::read(format!("{MODELS}/{}.output.bin", d.name))?);
+	let output =
+		list(d.dtype, &d.output, &std::fs::read(format!("{MODELS}/{}.output.bin", d.name))?);
 	let id = H256(sp_io::hashing::blake2_256(&bytes));
 	let spec = |dims: &[u32]| {
 		let mut v: Vec<Option<u32>> = dims.iter().map(|d| Some(*d)).collect();
@@ -143,7 +154,12 @@ async fn register(chain: &mut Chain, d: &Demo) -> Result<(H256, Vec<u8>), Error>
 		reference_output: BoundedVec::truncate_from(output),
 	};
 	let from = chain.best().await?;
-	chain.submit(Sr25519Keyring::Bob, RuntimeCall::Models(pallet_models::Call::register_model { hash: id, spec })).await?;
+	chain
+		.submit(
+			Sr25519Keyring::Bob,
+			RuntimeCall::Models(pallet_models::Call::register_model { hash: id, spec }),
+		)
+		.await?;
 	chain
 		.submit(
 			Sr25519Keyring::Bob,
@@ -180,26 +196,53 @@ fn median(v: &mut [f64]) -> f64 {
 async fn main() -> Result<(), Error> {
 	let url = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:9944".into());
 	let burst: usize = std::env::args().nth(2).and_then(|b| b.parse().ok()).unwrap_or(200);
-	let client = HttpClientBuilder::default().request_timeout(Duration::from_secs(60)).build(&url)?;
+	let client =
+		HttpClientBuilder::default().request_timeout(Duration::from_secs(60)).build(&url)?;
 	let mut chain = Chain { client, nonces: BTreeMap::new() };
 
 	// Models.
-	let mlp_input = demo_model::canonical_f32_list(&demo_model::INPUT_DIMS, demo_model::REFERENCE_INPUT);
+	let mlp_input =
+		demo_model::canonical_f32_list(&demo_model::INPUT_DIMS, demo_model::REFERENCE_INPUT);
 	let mut models = vec![("mlp".to_string(), demo_model::ID, mlp_input.clone())];
 	for d in [
-		Demo { name: "int8", dtype: DType::U8, input: vec![1, 64], output: vec![1, 10], rule: AcceptanceRule::Exact },
-		Demo { name: "cnn", dtype: DType::F32, input: vec![1, 1, 28, 28], output: vec![1, 10], rule: AcceptanceRule::ArgMax },
-		Demo { name: "batch", dtype: DType::F32, input: vec![3, 16], output: vec![3, 4], rule: AcceptanceRule::ArgMax },
+		Demo {
+			name: "int8",
+			dtype: DType::U8,
+			input: vec![1, 64],
+			output: vec![1, 10],
+			rule: AcceptanceRule::Exact,
+		},
+		Demo {
+			name: "cnn",
+			dtype: DType::F32,
+			input: vec![1, 1, 28, 28],
+			output: vec![1, 10],
+			rule: AcceptanceRule::ArgMax,
+		},
+		Demo {
+			name: "batch",
+			dtype: DType::F32,
+			input: vec![3, 16],
+			output: vec![3, 4],
+			rule: AcceptanceRule::ArgMax,
+		},
 	] {
 		let (id, input) = register(&mut chain, &d).await?;
 		models.push((d.name.to_string(), id, input));
 	}
 	let ids = BoundedVec::truncate_from(models.iter().map(|m| m.1).collect::<Vec<_>>());
-	chain.submit(Sr25519Keyring::Alice, RuntimeCall::Providers(pallet_providers::Call::set_models { models: ids })).await?;
+	chain
+		.submit(
+			Sr25519Keyring::Alice,
+			RuntimeCall::Providers(pallet_providers::Call::set_models { models: ids }),
+		)
+		.await?;
 	tokio::time::sleep(Duration::from_secs(13)).await;
 
 	// 1. Latency, five sequential requests per model.
-	println!("\nLatency: request inclusion -> provisional result (dev chain, 6 s blocks, 1 provider)");
+	println!(
+		"\nLatency: request inclusion -> provisional result (dev chain, 6 s blocks, 1 provider)"
+	);
 	println!("| model | requests | blocks min | blocks median | blocks max | seconds median (block timestamps) |");
 	println!("|-------|----------|------------|---------------|------------|-----------------------------------|");
 	for (name, id, input) in &models {
@@ -211,21 +254,25 @@ async fn main() -> Result<(), Error> {
 			let mut req: Option<(u64, u32, u64)> = None;
 			chain
 				.scan(from, Duration::from_secs(120), |n, ts, e| match e {
-					RuntimeEvent::Inference(pallet_inference::Event::Requested { request, model, .. })
-						if model == id && req.is_none() =>
-					{
+					RuntimeEvent::Inference(pallet_inference::Event::Requested {
+						request,
+						model,
+						..
+					}) if model == id && req.is_none() => {
 						req = Some((*request, n, ts));
 						false
 					},
-					RuntimeEvent::Inference(pallet_inference::Event::ResultProvisional { request, .. }) =>
-						match req {
-							Some((r, at, t)) if r == *request => {
-								blocks.push((n - at) as f64);
-								secs.push((ts - t) as f64 / 1000.0);
-								true
-							},
-							_ => false,
+					RuntimeEvent::Inference(pallet_inference::Event::ResultProvisional {
+						request,
+						..
+					}) => match req {
+						Some((r, at, t)) if r == *request => {
+							blocks.push((n - at) as f64);
+							secs.push((ts - t) as f64 / 1000.0);
+							true
 						},
+						_ => false,
+					},
 					_ => false,
 				})
 				.await?;
@@ -242,7 +289,12 @@ async fn main() -> Result<(), Error> {
 	}
 
 	// 2. Throughput: a burst of MLP requests from four accounts at once.
-	let senders = [Sr25519Keyring::Charlie, Sr25519Keyring::Dave, Sr25519Keyring::Eve, Sr25519Keyring::Ferdie];
+	let senders = [
+		Sr25519Keyring::Charlie,
+		Sr25519Keyring::Dave,
+		Sr25519Keyring::Eve,
+		Sr25519Keyring::Ferdie,
+	];
 	let from = chain.best().await? + 1;
 	let t0 = Instant::now();
 	for i in 0..burst {

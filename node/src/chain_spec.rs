@@ -32,11 +32,15 @@ pub fn from_preset(preset: &str) -> Result<ChainSpec, String> {
 			.to_string()
 	})?;
 	let (name, id, chain_type) = match preset {
-		sp_genesis_builder::DEV_RUNTIME_PRESET => ("Verity Development", "verity_dev", ChainType::Development),
-		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET =>
-			("Verity Local Testnet", "verity_local", ChainType::Local),
-		verity_runtime::genesis_config_presets::ZOMBIENET_RUNTIME_PRESET =>
-			("Verity Zombienet", "verity_zombienet", ChainType::Local),
+		sp_genesis_builder::DEV_RUNTIME_PRESET => {
+			("Verity Development", "verity_dev", ChainType::Development)
+		},
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => {
+			("Verity Local Testnet", "verity_local", ChainType::Local)
+		},
+		verity_runtime::genesis_config_presets::ZOMBIENET_RUNTIME_PRESET => {
+			("Verity Zombienet", "verity_zombienet", ChainType::Local)
+		},
 		other => return Err(unknown_chain(other)),
 	};
 	Ok(ChainSpec::builder(wasm, Default::default())

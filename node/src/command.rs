@@ -135,8 +135,9 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<verity_runtime::opaque::Block>(&config))
 		},
-		Some(Subcommand::Client(cmd)) =>
-			crate::client::run(cmd).map_err(|e| sc_cli::Error::Application(Box::new(e))),
+		Some(Subcommand::Client(cmd)) => {
+			crate::client::run(cmd).map_err(|e| sc_cli::Error::Application(Box::new(e)))
+		},
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			use frame_benchmarking_cli::BenchmarkCmd;
@@ -166,8 +167,8 @@ pub fn run() -> sc_cli::Result<()> {
 			// and `--chain dev|local` (the four-validator network of the dispute tests). A
 			// chain spec file is refused whatever its chain type says, so an exported copy of
 			// a test chain cannot run a faulty executor.
-			let builtin_test_chain = cli.run.shared_params.dev ||
-				matches!(cli.run.shared_params.chain.as_deref(), Some("dev" | "local"));
+			let builtin_test_chain = cli.run.shared_params.dev
+				|| matches!(cli.run.shared_params.chain.as_deref(), Some("dev" | "local"));
 			if verity.dev_faulty_executor && !builtin_test_chain {
 				return Err(sc_cli::Error::Input(
 					"--dev-faulty-executor is refused on this chain: it is only for the \
@@ -194,9 +195,10 @@ pub fn run() -> sc_cli::Result<()> {
 						>,
 					>(config, verity)
 					.map_err(sc_cli::Error::Service),
-					sc_network::config::NetworkBackendType::Litep2p =>
+					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(config, verity)
-							.map_err(sc_cli::Error::Service),
+							.map_err(sc_cli::Error::Service)
+					},
 				}
 			})
 		},

@@ -10,7 +10,10 @@ use std::net::{IpAddr, SocketAddr, TcpListener};
 ///
 /// `explicit_rpc_port`: the operator named `--rpc-port`; only then is a busy RPC port an error
 /// (the default port may still move to a free one, as upstream does).
-pub fn check_listen_addresses(config: &Configuration, explicit_rpc_port: bool) -> Result<(), String> {
+pub fn check_listen_addresses(
+	config: &Configuration,
+	explicit_rpc_port: bool,
+) -> Result<(), String> {
 	for addr in p2p_tcp_addresses(config) {
 		bindable(addr).map_err(|e| format!("p2p listen address {addr} is not available: {e}"))?;
 	}
@@ -34,10 +37,11 @@ fn p2p_tcp_addresses(config: &Configuration) -> Vec<SocketAddr> {
 			match protocol {
 				Protocol::Ip4(v4) => ip = Some(v4.into()),
 				Protocol::Ip6(v6) => ip = Some(v6.into()),
-				Protocol::Tcp(port) if port != 0 =>
+				Protocol::Tcp(port) if port != 0 => {
 					if let Some(ip) = ip {
 						out.push(SocketAddr::new(ip, port));
-					},
+					}
+				},
 				_ => {},
 			}
 		}

@@ -352,8 +352,8 @@ fn start_aura(
 		telemetry.map(|x| x.handle()),
 	);
 	let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
-	let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
-		StartAuraParams {
+	let aura =
+		sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(StartAuraParams {
 			slot_duration,
 			client,
 			select_chain,
@@ -377,8 +377,7 @@ fn start_aura(
 			max_block_proposal_slot_portion: None,
 			telemetry: telemetry.map(|x| x.handle()),
 			compatibility_mode: Default::default(),
-		},
-	)?;
+		})?;
 	task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
 	Ok(())
 }
@@ -402,10 +401,11 @@ fn inference_backend(
 	let backend = verity_host::HostBackend::new(Arc::new(Engine::new(limits)), store)
 		.with_faulty_executor(verity.dev_faulty_executor);
 	Ok(Arc::new(match config.prometheus_registry() {
-		Some(registry) => backend.with_metrics(verity_host::metrics::Metrics::register(registry).map_err(
-			|e| ServiceError::Other(format!("cannot register the inference metrics: {e}")),
-		)?),
+		Some(registry) => {
+			backend.with_metrics(verity_host::metrics::Metrics::register(registry).map_err(
+				|e| ServiceError::Other(format!("cannot register the inference metrics: {e}")),
+			)?)
+		},
 		None => backend,
 	}))
 }
-

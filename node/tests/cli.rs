@@ -166,10 +166,7 @@ async fn request_flow(node: &Node, dir: &Path) -> u64 {
 	assert_eq!(printed, tensors[0].to_f32_vec().unwrap(), "printed output = posted output");
 	assert_eq!(out["receiptCheck"]["verified"], true);
 	assert_eq!(out["receiptCheck"]["signerAddress"], alice_executor_address());
-	assert_eq!(
-		out["receipt"]["signature"].as_str().unwrap(),
-		hex(&posted_receipt)
-	);
+	assert_eq!(out["receipt"]["signature"].as_str().unwrap(), hex(&posted_receipt));
 	assert!(out["status"].as_str().unwrap().starts_with("Provisional"), "{out}");
 
 	// `receipt` checks the same receipt (JSON, then the lines people read).

@@ -31,7 +31,6 @@ use verity_runtime::{
 	Runtime, RuntimeEvent,
 };
 
-
 fn example_dir() -> PathBuf {
 	let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/dapp-example"));
 	assert!(
@@ -278,7 +277,11 @@ async fn dapp_example_requests_follows_and_verifies_an_inference() {
 	assert_eq!(result["requester"], req.requester.to_string());
 	assert_eq!(req.model, demo_model::ID);
 	assert_eq!(result["model"], hex0x(demo_model::ID.as_bytes()));
-	assert_eq!(verity_engine::encode_tensors(&req.input), demo_input(), "the example's encoding is the engine's");
+	assert_eq!(
+		verity_engine::encode_tensors(&req.input),
+		demo_input(),
+		"the example's encoding is the engine's"
+	);
 	assert_eq!(parse_h256(&result["inputHash"]), req.input_hash);
 	let pallet_inference::RequestStatus::Finalized { at: finalized_at } = req.status else {
 		panic!("request {id} is {:?}, the example said final", req.status)

@@ -61,8 +61,10 @@ async fn dev_chain_finalizes_and_transfers() {
 	// A transaction with a bad signature is refused by the pool, not included.
 	let mut forged = node.sign(&alice.pair(), transfer(&bob, value)).await;
 	match &mut forged.preamble {
-		sp_runtime::generic::Preamble::Signed(_, sig, _) =>
-			*sig = sp_runtime::MultiSignature::Sr25519(sp_core::sr25519::Signature::from_raw([7; 64])),
+		sp_runtime::generic::Preamble::Signed(_, sig, _) => {
+			*sig =
+				sp_runtime::MultiSignature::Sr25519(sp_core::sr25519::Signature::from_raw([7; 64]))
+		},
 		_ => panic!("sign() builds signed extrinsics"),
 	}
 	let err = node.submit(&forged).await.expect_err("forged signature rejected");

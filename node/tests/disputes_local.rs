@@ -18,7 +18,6 @@ use sp_keyring::Sr25519Keyring;
 use std::time::Duration;
 use verity_runtime::{configs::verity::ChallengeBond, Runtime, RuntimeCall, RuntimeEvent};
 
-
 fn providers_call(call: pallet_providers::Call<Runtime>) -> RuntimeCall {
 	RuntimeCall::Providers(call)
 }
@@ -56,16 +55,22 @@ async fn request_served_by(
 		})
 		.expect("assigned");
 	set_chilled(node, others, false).await;
-	let (provisional, _) = wait_event(node, at, Duration::from_secs(90), |e| match e {
-		RuntimeEvent::Inference(pallet_inference::Event::ResultProvisional { request, .. })
-			if *request == id => Some(()),
-		_ => None,
-	})
-	.await;
+	let (provisional, _) =
+		wait_event(node, at, Duration::from_secs(90), |e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::ResultProvisional {
+				request, ..
+			}) if *request == id => Some(()),
+			_ => None,
+		})
+		.await;
 	(id, provisional)
 }
 
-async fn challenge_and_wait(node: &mut Node, id: u64, challenger: Sr25519Keyring) -> (u32, Vec<RuntimeEvent>) {
+async fn challenge_and_wait(
+	node: &mut Node,
+	id: u64,
+	challenger: Sr25519Keyring,
+) -> (u32, Vec<RuntimeEvent>) {
 	let t0 = std::time::Instant::now();
 	let (_, challenged_at) = execute(
 		node,
@@ -75,7 +80,10 @@ async fn challenge_and_wait(node: &mut Node, id: u64, challenger: Sr25519Keyring
 	.await;
 	let (at, _) = wait_event(node, challenged_at, Duration::from_secs(240), |e| match e {
 		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeResolved { request, .. })
-			if *request == id => Some(()),
+			if *request == id =>
+		{
+			Some(())
+		},
 		_ => None,
 	})
 	.await;
@@ -104,8 +112,16 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 	for (i, name) in ["bob", "charlie", "dave"].iter().enumerate() {
 		let key = format!("{:064x}", i + 2);
 		let flag = format!("--{name}");
-		let mut args =
-			vec!["--chain", "local", "--validator", flag.as_str(), "--node-key", &key, "--bootnodes", &bootnode];
+		let mut args = vec![
+			"--chain",
+			"local",
+			"--validator",
+			flag.as_str(),
+			"--node-key",
+			&key,
+			"--bootnodes",
+			&bootnode,
+		];
 		if *name == "dave" {
 			args.push("--dev-faulty-executor");
 		}
@@ -121,8 +137,11 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 	let bob_before = alice.account(&Bob.to_account_id(), None).await;
 	let (at, events) = challenge_and_wait(&mut alice, id, Bob).await;
 	let resolved = events.iter().find_map(|e| match e {
-		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeResolved { request, conclusion, .. })
-			if *request == id => Some(format!("{conclusion:?}")),
+		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeResolved {
+			request,
+			conclusion,
+			..
+		}) if *request == id => Some(format!("{conclusion:?}")),
 		_ => None,
 	});
 	assert!(resolved.as_deref().is_some_and(|o| o.contains("AllCorrect")), "{events:?}");
@@ -141,8 +160,11 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 	let eve_before = alice.account(&Eve.to_account_id(), None).await;
 	let (at, events) = challenge_and_wait(&mut alice, id, Bob).await;
 	let slashed = events.iter().find_map(|e| match e {
-		RuntimeEvent::Inference(pallet_inference::Event::ExecutorSlashed { request, provider, slashed })
-			if *request == id => Some((provider.clone(), *slashed)),
+		RuntimeEvent::Inference(pallet_inference::Event::ExecutorSlashed {
+			request,
+			provider,
+			slashed,
+		}) if *request == id => Some((provider.clone(), *slashed)),
 		_ => None,
 	});
 	let (provider, amount) = slashed.unwrap_or_else(|| panic!("Dave slashed: {events:?}"));
@@ -169,15 +191,18 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 	let mut with_dave = None;
 	for _ in 0..8 {
 		let (hash, at) =
-			execute(&mut alice, &Eve.pair(), request_call(demo_input(), Policy::Redundant(2))).await;
-		let assigned: Vec<(u64, u32, sp_runtime::AccountId32)> = inference_events(&alice.events(hash).await)
-			.into_iter()
-			.filter_map(|e| match e {
-				pallet_inference::Event::Assigned { request, slot, provider, .. } =>
-					Some((request, slot, provider)),
-				_ => None,
-			})
-			.collect();
+			execute(&mut alice, &Eve.pair(), request_call(demo_input(), Policy::Redundant(2)))
+				.await;
+		let assigned: Vec<(u64, u32, sp_runtime::AccountId32)> =
+			inference_events(&alice.events(hash).await)
+				.into_iter()
+				.filter_map(|e| match e {
+					pallet_inference::Event::Assigned { request, slot, provider, .. } => {
+						Some((request, slot, provider))
+					},
+					_ => None,
+				})
+				.collect();
 		assert_eq!(assigned.len(), 2, "two executors: {assigned:?}");
 		if let Some((id, _, _)) = assigned.iter().find(|(_, _, p)| *p == Dave.to_account_id()) {
 			let (_, honest_slot, honest) =
@@ -186,18 +211,29 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 			break;
 		}
 	}
-	let (id, at, honest_slot, honest) = with_dave.expect("Dave selected for one of 8 Redundant(2) requests");
-	let (_, (challenger, jurors)) = wait_event(&mut alice, at, Duration::from_secs(90), |e| match e {
-		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeOpened { request, challenger, jurors, .. })
-			if *request == id => Some((challenger.clone(), jurors.clone())),
-		_ => None,
-	})
-	.await;
+	let (id, at, honest_slot, honest) =
+		with_dave.expect("Dave selected for one of 8 Redundant(2) requests");
+	let (_, (challenger, jurors)) =
+		wait_event(&mut alice, at, Duration::from_secs(90), |e| match e {
+			RuntimeEvent::Disputes(pallet_disputes::Event::DisputeOpened {
+				request,
+				challenger,
+				jurors,
+				..
+			}) if *request == id => Some((challenger.clone(), jurors.clone())),
+			_ => None,
+		})
+		.await;
 	assert_eq!(challenger, None, "opened by pallet-inference, not by a challenge");
-	assert!(!jurors.is_empty() && !jurors.contains(&Dave.to_account_id()) && !jurors.contains(&honest));
+	assert!(
+		!jurors.is_empty() && !jurors.contains(&Dave.to_account_id()) && !jurors.contains(&honest)
+	);
 	let (at, _) = wait_event(&mut alice, at, Duration::from_secs(240), |e| match e {
-		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeResolved { request, .. }) if *request == id =>
-			Some(()),
+		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeResolved { request, .. })
+			if *request == id =>
+		{
+			Some(())
+		},
 		_ => None,
 	})
 	.await;

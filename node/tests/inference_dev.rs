@@ -17,7 +17,6 @@ use verity_runtime::{
 	Runtime, RuntimeEvent,
 };
 
-
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_chain_runs_the_inference_loop() {
 	let dir = TempDir::new("inference-dev");
@@ -37,8 +36,11 @@ async fn dev_chain_runs_the_inference_loop() {
 	let (id, fee) = events
 		.iter()
 		.find_map(|e| match e {
-			pallet_inference::Event::Requested { request, requester, fee, .. } if *requester == who =>
-				Some((*request, *fee)),
+			pallet_inference::Event::Requested { request, requester, fee, .. }
+				if *requester == who =>
+			{
+				Some((*request, *fee))
+			},
 			_ => None,
 		})
 		.unwrap_or_else(|| panic!("Requested event in {events:?}"));
@@ -84,7 +86,8 @@ async fn dev_chain_runs_the_inference_loop() {
 	// gives the Ethereum address of Alice's executor key, and the chain's check accepts it.
 	let req = node.request_info(id, Some(at)).await.unwrap();
 	assert_eq!(req.input_hash, H256(sp_io::hashing::blake2_256(&input)));
-	let message = pallet_inference::receipt_message(id, &demo_model::ID, &req.input_hash, &output_hash);
+	let message =
+		pallet_inference::receipt_message(id, &demo_model::ID, &req.input_hash, &output_hash);
 	let alice_exec = sp_core::ecdsa::Pair::from_string("//Alice", None).unwrap();
 	let expected_address = {
 		let sig = alice_exec.sign_prehashed(&[1u8; 32]);
@@ -134,8 +137,9 @@ async fn dev_chain_runs_the_inference_loop() {
 	let (block, number) = node.wait_included(&xt, start, Duration::from_secs(60)).await;
 	let events = node.events(block).await;
 	let failed = events.iter().find_map(|e| match e {
-		RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) =>
-			Some(*dispatch_error),
+		RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) => {
+			Some(*dispatch_error)
+		},
 		_ => None,
 	});
 	let Some(sp_runtime::DispatchError::Module(err)) = failed else {
@@ -148,7 +152,9 @@ async fn dev_chain_runs_the_inference_loop() {
 		.iter()
 		.find_map(|e| match e {
 			RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid { who: w, actual_fee, .. },
+				pallet_transaction_payment::Event::TransactionFeePaid {
+					who: w, actual_fee, ..
+				},
 			) if *w == who => Some(*actual_fee),
 			_ => None,
 		})
@@ -184,12 +190,14 @@ async fn timed_out_runs_are_reported_and_refunded() {
 	let requester = Sr25519Keyring::Charlie;
 	let (_, requested_at) =
 		execute(&mut node, &requester.pair(), request_call(demo_input(), Policy::Optimistic)).await;
-	let (failed_at, _) = wait_event(&mut node, requested_at, Duration::from_secs(90), |e| match e {
-		RuntimeEvent::Inference(pallet_inference::Event::ExecutionFailed { provider, .. }) =>
-			Some(provider.clone()),
-		_ => None,
-	})
-	.await;
+	let (failed_at, _) =
+		wait_event(&mut node, requested_at, Duration::from_secs(90), |e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::ExecutionFailed {
+				provider, ..
+			}) => Some(provider.clone()),
+			_ => None,
+		})
+		.await;
 	let (_, reason) = wait_event(&mut node, failed_at, Duration::from_secs(30), |e| match e {
 		RuntimeEvent::Inference(pallet_inference::Event::Refunded { reason, .. }) => Some(*reason),
 		_ => None,

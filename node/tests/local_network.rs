@@ -29,7 +29,16 @@ async fn four_validators_tolerate_one_down_and_it_catches_up() {
 			Node::spawn(
 				name,
 				&dir.0.join(name),
-				&["--chain", "local", "--validator", &flag, "--node-key", &key, "--bootnodes", &bootnode],
+				&[
+					"--chain",
+					"local",
+					"--validator",
+					&flag,
+					"--node-key",
+					&key,
+					"--bootnodes",
+					&bootnode,
+				],
 			)
 		})
 		.collect();

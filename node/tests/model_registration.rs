@@ -24,8 +24,12 @@ const INT8_OUTPUT: &[u8] = include_bytes!("../../precompiles/engine/models/int8.
 const GATHER: &[u8] = include_bytes!("../../precompiles/engine/tests/data/gather.onnx");
 
 fn u8_list(dims: &[u32], data: &[u8]) -> Vec<u8> {
-	verity_engine::encode_tensors(&[verity_engine::Tensor::new(DType::U8, dims.to_vec(), data.to_vec())
-		.unwrap()])
+	verity_engine::encode_tensors(&[verity_engine::Tensor::new(
+		DType::U8,
+		dims.to_vec(),
+		data.to_vec(),
+	)
+	.unwrap()])
 }
 
 fn int8_spec(name: &str, bytes: &[u8]) -> pallet_models::ModelSpecOf<Runtime> {
@@ -38,7 +42,8 @@ fn gather_index(i: i64) -> Vec<u8> {
 }
 
 fn gather_spec(bytes: &[u8]) -> pallet_models::ModelSpecOf<Runtime> {
-	let output = verity_engine::encode_tensors(&[verity_engine::Tensor::from_f32(vec![1], &[4.5]).unwrap()]);
+	let output =
+		verity_engine::encode_tensors(&[verity_engine::Tensor::from_f32(vec![1], &[4.5]).unwrap()]);
 	spec(
 		"gather",
 		bytes,
@@ -79,7 +84,12 @@ async fn register_and_upload(
 ) -> (H256, u32) {
 	let id = H256(sp_io::hashing::blake2_256(bytes));
 	let bob = Sr25519Keyring::Bob.pair();
-	execute(node, &bob, RuntimeCall::Models(pallet_models::Call::register_model { hash: id, spec })).await;
+	execute(
+		node,
+		&bob,
+		RuntimeCall::Models(pallet_models::Call::register_model { hash: id, spec }),
+	)
+	.await;
 	let (_, at) = execute(
 		node,
 		&bob,
@@ -102,10 +112,14 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	// The quantized model: certified by Alice's worker, then active.
 	let (int8, uploaded) = register_and_upload(&mut node, INT8, int8_spec("int8-demo", INT8)).await;
 	let (activated, _) = wait_event(&mut node, uploaded, Duration::from_secs(90), |e| match e {
-		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == int8 =>
-			Some(()),
-		RuntimeEvent::Models(pallet_models::Event::ModelRejected { model, .. }) if *model == int8 =>
-			panic!("the int8 model must certify"),
+		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == int8 => {
+			Some(())
+		},
+		RuntimeEvent::Models(pallet_models::Event::ModelRejected { model, .. })
+			if *model == int8 =>
+		{
+			panic!("the int8 model must certify")
+		},
 		_ => None,
 	})
 	.await;
@@ -115,10 +129,14 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	let junk = b"this is not an onnx model at all".to_vec();
 	let (bad, uploaded) = register_and_upload(&mut node, &junk, int8_spec("junk", &junk)).await;
 	wait_event(&mut node, uploaded, Duration::from_secs(90), |e| match e {
-		RuntimeEvent::Models(pallet_models::Event::ModelRejected { model, .. }) if *model == bad =>
-			Some(()),
-		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == bad =>
-			panic!("a non-ONNX file must never become active"),
+		RuntimeEvent::Models(pallet_models::Event::ModelRejected { model, .. })
+			if *model == bad =>
+		{
+			Some(())
+		},
+		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == bad => {
+			panic!("a non-ONNX file must never become active")
+		},
 		_ => None,
 	})
 	.await;
@@ -126,10 +144,16 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	// The gather model certifies on its reference index.
 	let (gather, uploaded) = register_and_upload(&mut node, GATHER, gather_spec(GATHER)).await;
 	wait_event(&mut node, uploaded, Duration::from_secs(90), |e| match e {
-		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == gather =>
-			Some(()),
-		RuntimeEvent::Models(pallet_models::Event::ModelRejected { model, .. }) if *model == gather =>
-			panic!("the gather model must certify"),
+		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model })
+			if *model == gather =>
+		{
+			Some(())
+		},
+		RuntimeEvent::Models(pallet_models::Event::ModelRejected { model, .. })
+			if *model == gather =>
+		{
+			panic!("the gather model must certify")
+		},
 		_ => None,
 	})
 	.await;
@@ -150,8 +174,9 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	});
 	let (_, at) = execute(&mut node, &Sr25519Keyring::Charlie.pair(), call).await;
 	let (_, hash) = wait_event(&mut node, at, Duration::from_secs(60), |e| match e {
-		RuntimeEvent::Inference(pallet_inference::Event::ResultProvisional { output_hash, .. }) =>
-			Some(*output_hash),
+		RuntimeEvent::Inference(pallet_inference::Event::ResultProvisional {
+			output_hash, ..
+		}) => Some(*output_hash),
 		_ => None,
 	})
 	.await;
@@ -175,29 +200,48 @@ async fn registered_models_are_certified_by_validators_and_served() {
 			_ => None,
 		})
 		.expect("requested");
-	let (failed_at, provider) = wait_event(&mut node, at, Duration::from_secs(60), |e| match e {
-		RuntimeEvent::Inference(pallet_inference::Event::ExecutionFailed { request, provider, .. })
-			if *request == id => Some(provider.clone()),
-		RuntimeEvent::Inference(pallet_inference::Event::ResultSubmitted { request, .. }) if *request == id =>
-			panic!("a result was posted for a failed run"),
-		_ => None,
-	})
-	.await;
+	let (failed_at, provider) =
+		wait_event(&mut node, at, Duration::from_secs(60), |e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::ExecutionFailed {
+				request,
+				provider,
+				..
+			}) if *request == id => Some(provider.clone()),
+			RuntimeEvent::Inference(pallet_inference::Event::ResultSubmitted {
+				request, ..
+			}) if *request == id => panic!("a result was posted for a failed run"),
+			_ => None,
+		})
+		.await;
 	assert_eq!(provider, Sr25519Keyring::Alice.to_account_id());
-	let (refunded_at, reason) = wait_event(&mut node, failed_at, Duration::from_secs(120), |e| match e {
-		RuntimeEvent::Inference(pallet_inference::Event::Refunded { request, reason, .. }) if *request == id =>
-			Some(*reason),
-		RuntimeEvent::Inference(pallet_inference::Event::ResultSubmitted { request, .. }) if *request == id =>
-			panic!("a result was posted for a failed run"),
-		_ => None,
-	})
-	.await;
+	let (refunded_at, reason) =
+		wait_event(&mut node, failed_at, Duration::from_secs(120), |e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::Refunded {
+				request, reason, ..
+			}) if *request == id => Some(*reason),
+			RuntimeEvent::Inference(pallet_inference::Event::ResultSubmitted {
+				request, ..
+			}) if *request == id => panic!("a result was posted for a failed run"),
+			_ => None,
+		})
+		.await;
 	assert_eq!(reason, pallet_inference::RefundReason::NoResult);
-	let charlie_after =
-		node.account(&Sr25519Keyring::Charlie.to_account_id(), Some(node.block_hash(refunded_at).await.unwrap())).await;
-	assert_eq!(charlie_after.data.reserved, charlie_before.data.reserved, "the fee hold is released");
+	let charlie_after = node
+		.account(
+			&Sr25519Keyring::Charlie.to_account_id(),
+			Some(node.block_hash(refunded_at).await.unwrap()),
+		)
+		.await;
+	assert_eq!(
+		charlie_after.data.reserved, charlie_before.data.reserved,
+		"the fee hold is released"
+	);
 	let log = std::fs::read_to_string(&node.log_path).unwrap();
-	assert!(log.contains("a model run panicked"), "the node logged the caught panic:\n{}", node.log_tail());
+	assert!(
+		log.contains("a model run panicked"),
+		"the node logged the caught panic:\n{}",
+		node.log_tail()
+	);
 	// Blocks keep coming after the panics.
 	node.wait_finalized(refunded_at + 2, Duration::from_secs(60)).await;
 	println!("gather request {id}: requested in block {at}, first failure {failed_at}, refunded {refunded_at}");

@@ -238,9 +238,11 @@ fn authority(sr: Sr25519Keyring, ed: Ed25519Keyring) -> (AuraId, GrandpaId) {
 fn endowed() -> Vec<AccountId> {
 	Sr25519Keyring::iter()
 		.map(|k| k.to_account_id())
-		.chain(Sr25519Keyring::iter().filter(|k| {
-			DEV_EXECUTOR_KEYS.iter().any(|(n, _)| alloc::format!("{k}") == *n)
-		}).map(dev_executor))
+		.chain(
+			Sr25519Keyring::iter()
+				.filter(|k| DEV_EXECUTOR_KEYS.iter().any(|(n, _)| alloc::format!("{k}") == *n))
+				.map(dev_executor),
+		)
 		.collect()
 }
 
@@ -414,8 +416,12 @@ mod tests {
 		assert_eq!(Balances::balance(&pallet_account), crate::EXISTENTIAL_DEPOSIT);
 		assert_eq!(Balances::balance(&alice), ENDOWMENT - DEMO_PROVIDER_BOND - model_deposit);
 		assert_eq!(Balances::balance(&bob), ENDOWMENT - DEMO_DELEGATION);
-		let chosen =
-			<Providers as ExecutorSelection<_>>::select(&demo_model::ID, 9, Default::default(), &[]);
+		let chosen = <Providers as ExecutorSelection<_>>::select(
+			&demo_model::ID,
+			9,
+			Default::default(),
+			&[],
+		);
 		assert_eq!(chosen.len(), providers);
 		assert!(chosen.contains(&alice));
 		assert_eq!(
@@ -535,10 +541,11 @@ mod tests {
 
 	fn merge(a: &mut Value, b: Value) {
 		match (a, b) {
-			(Value::Object(a), Value::Object(b)) =>
+			(Value::Object(a), Value::Object(b)) => {
 				for (k, v) in b {
 					merge(a.entry(k).or_insert(Value::Null), v);
-				},
+				}
+			},
 			(a, b) => *a = b,
 		}
 	}

@@ -10,8 +10,8 @@ use super::{
 	},
 	Error, Opts, Output, Result, Signer,
 };
-use frame_support::BoundedVec;
 use crate::rpc::verity::{RequestEntry, ResultEntry};
+use frame_support::BoundedVec;
 use jsonrpsee::rpc_params;
 use pallet_inference::{Policy, RequestStatus};
 use pallet_models::ModelStatus;
@@ -146,8 +146,11 @@ pub async fn request(rpc: &Rpc, opts: &Opts, args: &RequestArgs, out: &mut Outpu
 		None => fee,
 	};
 	if !args.no_precheck {
-		precheck(rpc, &Precheck { model, name: &name, info: &info, input: &input, policy, fee, max_fee })
-			.await?;
+		precheck(
+			rpc,
+			&Precheck { model, name: &name, info: &info, input: &input, policy, fee, max_fee },
+		)
+		.await?;
 	}
 
 	let call = RuntimeCall::Inference(pallet_inference::Call::request {
@@ -359,11 +362,8 @@ fn verify_receipt(id: u64, req: &RequestEntry, result: &ResultEntry) -> Result<V
 	if receipt.message.0 != message {
 		return Err(bad("the node's message is not the receipt message of this request"));
 	}
-	let signature: [u8; 65] = receipt
-		.signature
-		.to_vec()
-		.try_into()
-		.map_err(|_| bad("the signature is not 65 bytes"))?;
+	let signature: [u8; 65] =
+		receipt.signature.to_vec().try_into().map_err(|_| bad("the signature is not 65 bytes"))?;
 	let address = pallet_inference::receipt_signer_address(&message, &signature)
 		.ok_or_else(|| bad("the signature does not recover to a key"))?;
 	let reported = receipt.signer_address.clone().unwrap_or_default().to_ascii_lowercase();
@@ -372,8 +372,7 @@ fn verify_receipt(id: u64, req: &RequestEntry, result: &ResultEntry) -> Result<V
 	}
 	let key = sp_io::crypto::secp256k1_ecdsa_recover_compressed(&signature, &message)
 		.map_err(|_| bad("the signature does not recover to a key"))?;
-	let executor =
-		verity_primitives::executor_account(&ecdsa::Public::from_raw(key)).to_string();
+	let executor = verity_primitives::executor_account(&ecdsa::Public::from_raw(key)).to_string();
 	if receipt.executor.as_deref() != Some(executor.as_str()) {
 		return Err(bad(&format!(
 			"it was signed by executor account {executor}, not {:?}",

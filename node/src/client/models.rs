@@ -36,7 +36,7 @@ use super::{
 };
 use frame_support::BoundedVec;
 use pallet_models::{
-	AcceptanceRule, Availability, ModelSummaryOf, ModelSpecOf, ModelStatus, TensorSpec,
+	AcceptanceRule, Availability, ModelSpecOf, ModelStatus, ModelSummaryOf, TensorSpec,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};

@@ -3,12 +3,12 @@
 
 use super::{tx, vrt, Error, Result, Signer};
 use codec::{Decode, Encode};
+use frame_support::view_functions::ViewFunction;
 use jsonrpsee::{
 	core::{client::ClientT, params::ArrayParams, ClientError},
 	http_client::{HttpClient, HttpClientBuilder},
 	rpc_params,
 };
-use frame_support::view_functions::ViewFunction;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sp_core::H256;
@@ -180,7 +180,10 @@ impl Rpc {
 	}
 
 	/// Request `id` (`verity_request`).
-	pub async fn verity_request(&self, id: u64) -> Result<Option<crate::rpc::verity::RequestEntry>> {
+	pub async fn verity_request(
+		&self,
+		id: u64,
+	) -> Result<Option<crate::rpc::verity::RequestEntry>> {
 		use crate::rpc::verity::VerityApiClient;
 		<HttpClient as VerityApiClient<H256>>::request_of(&self.client, id, None)
 			.await

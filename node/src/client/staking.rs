@@ -83,7 +83,8 @@ async fn provider_info(rpc: &Rpc, who: &AccountId) -> Result<Option<ProviderInfo
 
 /// Active stake of `staker` with `provider`.
 async fn stake_of(rpc: &Rpc, provider: &AccountId, staker: &AccountId) -> Result<Balance> {
-	let view = pallet_providers::StakeViewFunction::<Runtime>::new(provider.clone(), staker.clone());
+	let view =
+		pallet_providers::StakeViewFunction::<Runtime>::new(provider.clone(), staker.clone());
 	Ok(rpc.view(view, None).await?.map_or(0, |s| s.active))
 }
 

@@ -37,8 +37,8 @@ where
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
-	use verity::VerityApiServer;
 	use substrate_frame_rpc_system::{System, SystemApiServer};
+	use verity::VerityApiServer;
 
 	let mut module = RpcModule::new(());
 	let FullDeps { client, pool, inference } = deps;

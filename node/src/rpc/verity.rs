@@ -29,7 +29,7 @@ use sp_blockchain::HeaderBackend;
 use sp_core::{Bytes, H256};
 use std::{marker::PhantomData, sync::Arc};
 use verity_engine::encode_tensors;
-use verity_runtime::{configs::verity::MAX_MODEL_SIZE, configs::verity::CHUNK_SIZE, Runtime};
+use verity_runtime::{configs::verity::CHUNK_SIZE, configs::verity::MAX_MODEL_SIZE, Runtime};
 
 /// Error code of every `verity_*` failure.
 pub const ERROR_CODE: i32 = 9000;
@@ -232,7 +232,10 @@ where
 		let mut after = None;
 		loop {
 			let page = self.view(
-				pallet_models::ModelsViewFunction::<Runtime>::new(after, pallet_models::MAX_MODELS_PAGE),
+				pallet_models::ModelsViewFunction::<Runtime>::new(
+					after,
+					pallet_models::MAX_MODELS_PAGE,
+				),
 				Some(at),
 			)?;
 			let full = page.len() as u32 == pallet_models::MAX_MODELS_PAGE;
@@ -253,7 +256,8 @@ where
 	}
 
 	fn request_of(&self, id: u64, at: Option<H256>) -> RpcResult<Option<RequestEntry>> {
-		let Some(r) = self.view(pallet_inference::RequestInfoViewFunction::<Runtime>::new(id), at)?
+		let Some(r) =
+			self.view(pallet_inference::RequestInfoViewFunction::<Runtime>::new(id), at)?
 		else {
 			return Ok(None);
 		};
@@ -273,14 +277,13 @@ where
 					executor: a.executor.to_string(),
 				})
 				.collect(),
-			outcome: r
-				.outcome
-				.map(|o| OutcomeEntry { slot: o.slot, output_hash: o.output_hash }),
+			outcome: r.outcome.map(|o| OutcomeEntry { slot: o.slot, output_hash: o.output_hash }),
 		}))
 	}
 
 	fn result_of(&self, id: u64, at: Option<H256>) -> RpcResult<Option<ResultEntry>> {
-		let Some(r) = self.view(pallet_inference::ResultInfoViewFunction::<Runtime>::new(id), at)?
+		let Some(r) =
+			self.view(pallet_inference::ResultInfoViewFunction::<Runtime>::new(id), at)?
 		else {
 			return Ok(None);
 		};
@@ -318,10 +321,7 @@ where
 			let _unwind = sp_panic_handler::AbortGuard::force_unwind();
 			self.backend.run(&model.0, &input).map_err(|e| err(format!("{e:?}")))?
 		};
-		Ok(DryRun {
-			output_hash: H256(sp_io::hashing::blake2_256(&output)),
-			output: output.into(),
-		})
+		Ok(DryRun { output_hash: H256(sp_io::hashing::blake2_256(&output)), output: output.into() })
 	}
 
 	fn put_model(&self, ext: &Extensions, bytes: Bytes) -> RpcResult<H256> {
@@ -354,7 +354,9 @@ where
 		for i in 0..count {
 			let chunk = self
 				.view(pallet_models::ModelChunkViewFunction::<Runtime>::new(model, i), Some(at))?
-				.ok_or_else(|| err("model bytes are not all on chain: put the file with verity_putModel"))?;
+				.ok_or_else(|| {
+					err("model bytes are not all on chain: put the file with verity_putModel")
+				})?;
 			bytes.extend_from_slice(&chunk);
 		}
 		self.backend.put_model(&model.0, &bytes).map_err(|e| err(format!("{e:?}")))

@@ -41,7 +41,8 @@ impl TempDir {
 			.duration_since(std::time::UNIX_EPOCH)
 			.unwrap()
 			.subsec_nanos();
-		let dir = std::env::temp_dir().join(format!("verity-e2e-{}-{name}-{nanos}", std::process::id()));
+		let dir =
+			std::env::temp_dir().join(format!("verity-e2e-{}-{name}-{nanos}", std::process::id()));
 		fs::create_dir_all(&dir).unwrap();
 		Self(dir)
 	}
@@ -99,7 +100,11 @@ impl Node {
 			.arg("--rpc-port")
 			.arg(self.rpc_port.to_string())
 			// Prometheus only where a test asks for it (`--prometheus-port`).
-			.args(if self.args.iter().any(|a| a == "--prometheus-port") { &[][..] } else { &["--no-prometheus"][..] })
+			.args(if self.args.iter().any(|a| a == "--prometheus-port") {
+				&[][..]
+			} else {
+				&["--no-prometheus"][..]
+			})
 			.args(["--no-telemetry", "--no-mdns", "--listen-addr"])
 			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port))
 			.args(["--rpc-methods", "unsafe", "--rpc-cors", "all"])
@@ -323,7 +328,12 @@ impl Node {
 				}
 				next += 1;
 			}
-			assert!(Instant::now() < deadline, "{}: extrinsic not included:\n{}", self.name, self.log_tail());
+			assert!(
+				Instant::now() < deadline,
+				"{}: extrinsic not included:\n{}",
+				self.name,
+				self.log_tail()
+			);
 			tokio::time::sleep(Duration::from_millis(500)).await;
 		}
 	}
@@ -438,8 +448,9 @@ pub async fn execute(node: &mut Node, signer: &sr25519::Pair, call: RuntimeCall)
 	node.submit(&xt).await.expect("accepted by the pool");
 	let (hash, number) = node.wait_included(&xt, start, Duration::from_secs(60)).await;
 	let failed = node.events(hash).await.into_iter().find_map(|e| match e {
-		RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) =>
-			Some(dispatch_error),
+		RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) => {
+			Some(dispatch_error)
+		},
 		_ => None,
 	});
 	assert!(failed.is_none(), "{}: extrinsic failed: {failed:?}", node.name);
@@ -451,7 +462,8 @@ pub async fn execute(node: &mut Node, signer: &sr25519::Pair, call: RuntimeCall)
 /// with `substrate_` and adds a `chain` label.
 pub fn metric(port: u16, name: &str, label: Option<(&str, &str)>) -> f64 {
 	use std::io::{Read, Write};
-	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("prometheus endpoint");
+	let mut stream =
+		std::net::TcpStream::connect(("127.0.0.1", port)).expect("prometheus endpoint");
 	stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
 	let mut body = String::new();
 	stream.read_to_string(&mut body).unwrap();

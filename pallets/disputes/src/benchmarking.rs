@@ -14,8 +14,8 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use verity_primitives::{ExecutorSelection, RequestId};
 use sp_runtime::traits::{Saturating, Zero};
+use verity_primitives::{ExecutorSelection, RequestId};
 
 fn challenger<T: Config>() -> T::AccountId {
 	let who: T::AccountId = account("challenger", 0, 0);

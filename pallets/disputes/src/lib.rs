@@ -90,9 +90,9 @@ mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod offchain_tests;
+#[cfg(test)]
+mod tests;
 
 pub use pallet::*;
 pub use types::*;
@@ -115,14 +115,14 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use verity_primitives::{
-		Conclusion, DisputeOpener, DisputeSubject, ExecutorSelection, InferenceForDisputes,
-		JurySelection, RequestId, Slash as SlashStake, Verdict,
-	};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{One, Saturating, Zero},
 		Perbill,
+	};
+	use verity_primitives::{
+		Conclusion, DisputeOpener, DisputeSubject, ExecutorSelection, InferenceForDisputes,
+		JurySelection, RequestId, Slash as SlashStake, Verdict,
 	};
 
 	/// The balance type of the currency.
@@ -358,7 +358,9 @@ pub mod pallet {
 
 		/// Drawn jurors judge, see [`crate::offchain`].
 		fn offchain_worker(now: BlockNumberFor<T>) {
-			crate::offchain::judge_disputes::<T>(sp_runtime::SaturatedConversion::saturated_into(now));
+			crate::offchain::judge_disputes::<T>(sp_runtime::SaturatedConversion::saturated_into(
+				now,
+			));
 		}
 
 		fn integrity_test() {

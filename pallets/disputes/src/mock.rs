@@ -9,13 +9,13 @@ use frame_support::{
 	derive_impl,
 	traits::{ConstU32, ConstU64, Hooks},
 };
+use sp_core::H256;
+use sp_runtime::{BuildStorage, DispatchError, Perbill};
+use std::collections::BTreeMap;
 use verity_primitives::{
 	Conclusion, DisputeSubject, ExecutorSelection, InferenceForDisputes, JurySelection, ModelId,
 	RequestId, Slash, Verdict,
 };
-use sp_core::H256;
-use sp_runtime::{BuildStorage, DispatchError, Perbill};
-use std::collections::BTreeMap;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;

@@ -18,10 +18,10 @@ use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use frame_support::traits::Get;
 use frame_system::offchain::Signer;
-use verity_primitives::{ExecutorSelection, InferenceForDisputes, ModelRegistry, RequestId};
 use sp_runtime::offchain::storage::StorageValueRef;
 use verity_host::{HostError, Purpose};
 use verity_primitives::offchain;
+use verity_primitives::{ExecutorSelection, InferenceForDisputes, ModelRegistry, RequestId};
 
 const LOG: &str = "verity::worker";
 

@@ -4,7 +4,6 @@
 
 use crate::{mock::*, *};
 use frame_support::{assert_ok, traits::Hooks, BoundedVec};
-use verity_primitives::{testing::MockModelRegistry, AcceptanceRule, DType, ModelView, TensorSpec};
 use parking_lot::RwLock;
 use sp_core::{ecdsa, offchain::testing::PoolState, H256};
 use sp_runtime::traits::Dispatchable;
@@ -16,6 +15,7 @@ use verity_engine::{
 };
 use verity_host::{HostBackend, InferenceExt, ModelStore};
 use verity_primitives::testing::{self as keys, TestXt};
+use verity_primitives::{testing::MockModelRegistry, AcceptanceRule, DType, ModelView, TensorSpec};
 
 struct Env {
 	ext: sp_io::TestExternalities,
@@ -88,7 +88,10 @@ fn judge(env: &mut Env, candidate: impl Fn(&[u8]) -> Vec<u8>) -> (Vec<bool>, Vec
 		let sent = txs(&pool);
 		assert_eq!(sent.len(), 1);
 		assert!(sent[0].is_signed_by_signer());
-		assert!(matches!(sent[0].call, RuntimeCall::DisputesPallet(Call::commit { request: REQUEST, .. })));
+		assert!(matches!(
+			sent[0].call,
+			RuntimeCall::DisputesPallet(Call::commit { request: REQUEST, .. })
+		));
 		assert_ok!(sent[0].call.clone().dispatch(RuntimeOrigin::signed(sent[0].signer)));
 		// Still in the commit phase: nothing more to do.
 		DisputesPallet::offchain_worker(System::block_number());
@@ -151,10 +154,13 @@ fn keys_of_providers_off_the_jury_submit_nothing() {
 	let Env { mut ext, pool, model, _dir, .. } = env(true);
 	ext.execute_with(|| {
 		// The key belongs to a provider that is not drawn (SPARE is fourth of three seats).
-		MockJury::set_executor(SPARE, keys::account_of(&{
-			use sp_core::Pair;
-			ecdsa::Pair::from_string("//Alice", None).unwrap().public()
-		}));
+		MockJury::set_executor(
+			SPARE,
+			keys::account_of(&{
+				use sp_core::Pair;
+				ecdsa::Pair::from_string("//Alice", None).unwrap().public()
+			}),
+		);
 		MockInference::set_run(REQUEST, model, classifier_input(), vec![vec![1, 2, 3]]);
 		assert_ok!(DisputesPallet::challenge(RuntimeOrigin::signed(CHALLENGER), REQUEST));
 		DisputesPallet::offchain_worker(System::block_number());

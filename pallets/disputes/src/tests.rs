@@ -11,9 +11,9 @@ use frame_support::{
 	},
 	BoundedVec,
 };
-use verity_primitives::{Conclusion, DisputeOpener, RequestId, Verdict};
 use sp_core::H256;
 use sp_runtime::{DispatchError, Perbill, TokenError};
+use verity_primitives::{Conclusion, DisputeOpener, RequestId, Verdict};
 
 const SALT: [u8; 32] = [7u8; 32];
 const OTHER_SALT: [u8; 32] = [8u8; 32];

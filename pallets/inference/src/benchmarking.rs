@@ -49,10 +49,10 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use verity_primitives::{ModelId, ModelRegistry};
 use sp_core::{crypto::KeyTypeId, H256};
 use sp_runtime::{traits::Saturating, Perbill};
 use verity_engine::{encode_tensors, AcceptanceRule, DType, Tensor, TensorSpec};
+use verity_primitives::{ModelId, ModelRegistry};
 
 /// Smallest size component: a tensor list of eight elements.
 const MIN_LEN: u32 = 16;
@@ -115,14 +115,7 @@ fn policy(k: u32) -> Policy {
 fn setup_model<T: Config>(i: u32, providers: u32, unbonding: bool) -> ModelId {
 	let owner: T::AccountId = account("owner", i, 0);
 	let model = model_id(i);
-	T::BenchmarkHelper::active_model(
-		&owner,
-		model,
-		io_spec(),
-		rule(),
-		providers,
-		unbonding,
-	);
+	T::BenchmarkHelper::active_model(&owner, model, io_spec(), rule(), providers, unbonding);
 	model
 }
 

@@ -82,9 +82,9 @@ pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod offchain_tests;
+#[cfg(test)]
+mod tests;
 
 pub use pallet::*;
 pub use traits::*;
@@ -104,7 +104,6 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use verity_primitives::{ExecutorSelection, ModelId, ModelRegistry, ModelView, Rewards, Slash};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{One, Saturating, Zero},
@@ -113,6 +112,7 @@ pub mod pallet {
 	use verity_engine::{
 		agrees_all, check_list, decode_tensors, AcceptanceRule, ListError, Tensor, TensorSpec,
 	};
+	use verity_primitives::{ExecutorSelection, ModelId, ModelRegistry, ModelView, Rewards, Slash};
 
 	/// The balance type of the currency.
 	pub type BalanceOf<T> =
@@ -127,8 +127,11 @@ pub mod pallet {
 		<T as Config>::MaxAttempts,
 	>;
 	/// A posted result with this runtime's bounds.
-	pub type ResultOf<T> =
-		ResultRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>, <T as Config>::MaxOutputLen>;
+	pub type ResultOf<T> = ResultRecord<
+		<T as frame_system::Config>::AccountId,
+		BlockNumberFor<T>,
+		<T as Config>::MaxOutputLen,
+	>;
 	/// Canonical input bytes.
 	pub type InputOf<T> = BoundedVec<u8, <T as Config>::MaxInputLen>;
 	/// Canonical output bytes.
@@ -295,14 +298,8 @@ pub mod pallet {
 	/// Open assignments by executor key: the slot each executor still has to post for. Its
 	/// off-chain worker iterates its own prefix.
 	#[pallet::storage]
-	pub type Assignments<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		Twox64Concat,
-		RequestId,
-		u32,
-	>;
+	pub type Assignments<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, RequestId, u32>;
 
 	/// Requests with timed work at a block (deadline, window close, pruning).
 	#[pallet::storage]
@@ -413,7 +410,9 @@ pub mod pallet {
 
 		/// Assigned executors run their requests, see [`crate::offchain`].
 		fn offchain_worker(now: BlockNumberFor<T>) {
-			crate::offchain::execute_assignments::<T>(sp_runtime::SaturatedConversion::saturated_into(now));
+			crate::offchain::execute_assignments::<T>(
+				sp_runtime::SaturatedConversion::saturated_into(now),
+			);
 		}
 
 		fn integrity_test() {
@@ -547,7 +546,10 @@ pub mod pallet {
 		/// penalty; an optimistic request is reassigned or refunded. Free when accepted.
 		#[pallet::call_index(2)]
 		#[pallet::weight(Pallet::<T>::report_failure_weight())]
-		pub fn report_failure(origin: OriginFor<T>, request: RequestId) -> DispatchResultWithPostInfo {
+		pub fn report_failure(
+			origin: OriginFor<T>,
+			request: RequestId,
+		) -> DispatchResultWithPostInfo {
 			let executor = ensure_signed(origin)?;
 			Self::do_report_failure(executor, request)?;
 			Ok(Pays::No.into())
@@ -657,7 +659,13 @@ pub mod pallet {
 			};
 			NextRequestId::<T>::put(id.saturating_add(1));
 			Self::push_timeout(deadline, id);
-			Self::deposit_event(Event::Requested { request: id, requester: who, model, policy, fee });
+			Self::deposit_event(Event::Requested {
+				request: id,
+				requester: who,
+				model,
+				policy,
+				fee,
+			});
 			Self::assign_all(id, &req, deadline);
 			Requests::<T>::insert(id, req);
 			Ok(id)
@@ -678,7 +686,8 @@ pub mod pallet {
 			Ok(T::Executors::select(model, count, seed, exclude)
 				.into_iter()
 				.filter_map(|provider| {
-					T::Executors::executor_of(&provider).map(|executor| Assignment { provider, executor })
+					T::Executors::executor_of(&provider)
+						.map(|executor| Assignment { provider, executor })
 				})
 				.collect())
 		}
@@ -701,7 +710,9 @@ pub mod pallet {
 		fn schedule_slot(at: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
 			let mut b = at;
 			for _ in 0..SCHEDULE_SEARCH {
-				if (Timeouts::<T>::decode_len(b).unwrap_or(0) as u32) < T::MaxTimeoutsPerBlock::get() {
+				if (Timeouts::<T>::decode_len(b).unwrap_or(0) as u32)
+					< T::MaxTimeoutsPerBlock::get()
+				{
 					return Ok(b);
 				}
 				b = b.saturating_add(One::one());
@@ -759,7 +770,8 @@ pub mod pallet {
 				match req.reference {
 					None => req.reference = Some(slot),
 					Some(reference) if !req.disagreement => {
-						req.disagreement = !Self::agrees_with(id, reference, &view.acceptance, &decoded);
+						req.disagreement =
+							!Self::agrees_with(id, reference, &view.acceptance, &decoded);
 					},
 					Some(_) => {},
 				}
@@ -773,7 +785,12 @@ pub mod pallet {
 				ResultRecord { provider: provider.clone(), output, output_hash, receipt, at: now },
 			);
 			req.pending = req.pending.saturating_sub(1);
-			Self::deposit_event(Event::ResultSubmitted { request: id, slot, provider, output_hash });
+			Self::deposit_event(Event::ResultSubmitted {
+				request: id,
+				slot,
+				provider,
+				output_hash,
+			});
 			if req.pending == 0 {
 				Self::settle_round(id, &mut req, now);
 			}
@@ -808,7 +825,8 @@ pub mod pallet {
 					Some((slot, r)) => {
 						let until = Self::queue(now.saturating_add(T::ChallengeWindow::get()), id);
 						req.status = RequestStatus::Provisional { until };
-						req.outcome = Some(Outcome { slot: Some(*slot), output_hash: r.output_hash });
+						req.outcome =
+							Some(Outcome { slot: Some(*slot), output_hash: r.output_hash });
 						Self::deposit_event(Event::ResultProvisional {
 							request: id,
 							output_hash: r.output_hash,
@@ -839,7 +857,12 @@ pub mod pallet {
 
 		/// Whether `output` (decoded) agrees under `rule` with the output posted for
 		/// `reference`. A missing or undecodable reference output disagrees.
-		fn agrees_with(id: RequestId, reference: u32, rule: &AcceptanceRule, output: &[Tensor]) -> bool {
+		fn agrees_with(
+			id: RequestId,
+			reference: u32,
+			rule: &AcceptanceRule,
+			output: &[Tensor],
+		) -> bool {
 			Results::<T>::get(id, reference)
 				.and_then(|r| decode_tensors(&r.output).ok())
 				.is_some_and(|theirs| agrees_all(rule, output, &theirs))
@@ -899,7 +922,12 @@ pub mod pallet {
 		}
 
 		/// Release everything held and end the request unpaid.
-		fn refund(id: RequestId, req: &mut RequestOf<T>, now: BlockNumberFor<T>, reason: RefundReason) {
+		fn refund(
+			id: RequestId,
+			req: &mut RequestOf<T>,
+			now: BlockNumberFor<T>,
+			reason: RefundReason,
+		) {
 			let amount = Self::release_all(req);
 			req.status = RequestStatus::Refunded { at: now, reason };
 			Self::queue(now.saturating_add(T::RetentionPeriod::get()), id);
@@ -986,7 +1014,8 @@ pub mod pallet {
 					Requests::<T>::insert(id, req);
 				},
 				RequestStatus::Provisional { until } if until <= now => {
-					let outcome = req.outcome.unwrap_or(Outcome { slot: Some(0), output_hash: H256::zero() });
+					let outcome =
+						req.outcome.unwrap_or(Outcome { slot: Some(0), output_hash: H256::zero() });
 					let paid: Vec<u32> = outcome.slot.into_iter().collect();
 					Self::finalize(id, &mut req, now, outcome, &paid);
 					Requests::<T>::insert(id, req);
@@ -1033,8 +1062,11 @@ pub mod pallet {
 						if correct.get(i).copied().unwrap_or(true) {
 							right.push(*slot);
 						} else {
-							let slashed =
-								T::Slash::slash(&r.provider, T::WrongResultPenalty::get(), Some(&to));
+							let slashed = T::Slash::slash(
+								&r.provider,
+								T::WrongResultPenalty::get(),
+								Some(&to),
+							);
 							Self::deposit_event(Event::ExecutorSlashed {
 								request: id,
 								provider: r.provider.clone(),
@@ -1055,7 +1087,10 @@ pub mod pallet {
 								Some(output) => {
 									let output_hash = H256(sp_io::hashing::blake2_256(&output));
 									JuryOutputs::<T>::insert(id, output);
-									Self::deposit_event(Event::ResultCorrected { request: id, output_hash });
+									Self::deposit_event(Event::ResultCorrected {
+										request: id,
+										output_hash,
+									});
 									let amount = Self::release_all(&mut req);
 									req.status = RequestStatus::Finalized { at: now };
 									req.outcome = Some(Outcome { slot: None, output_hash });
@@ -1066,7 +1101,9 @@ pub mod pallet {
 										reason: RefundReason::NoCorrectResult,
 									});
 								},
-								None => Self::refund(id, &mut req, now, RefundReason::NoCorrectResult),
+								None => {
+									Self::refund(id, &mut req, now, RefundReason::NoCorrectResult)
+								},
 							}
 						},
 					}
@@ -1109,7 +1146,9 @@ pub mod pallet {
 					ensure!(open == 0, "assignments of a request that is not assigned");
 				}
 				match (req.policy, req.reference) {
-					(Policy::Optimistic, Some(_)) => Err("an optimistic request has a reference output")?,
+					(Policy::Optimistic, Some(_)) => {
+						Err("an optimistic request has a reference output")?
+					},
 					(Policy::Redundant(_), Some(slot)) => ensure!(
 						Results::<T>::contains_key(id, slot),
 						"the reference output of a redundant request is missing"
@@ -1142,7 +1181,8 @@ pub mod pallet {
 			};
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(now < until, Error::<T>::ChallengeWindowClosed);
-			let accused = Self::posted(request, &req).into_iter().map(|(_, r)| r.provider).collect();
+			let accused =
+				Self::posted(request, &req).into_iter().map(|(_, r)| r.provider).collect();
 			req.status = RequestStatus::Disputed;
 			Requests::<T>::insert(request, req.clone());
 			Self::deposit_event(Event::Disputed { request });
@@ -1160,7 +1200,10 @@ pub mod pallet {
 		fn candidates(request: RequestId) -> Vec<Vec<u8>> {
 			Requests::<T>::get(request)
 				.map(|req| {
-					Self::posted(request, &req).into_iter().map(|(_, r)| r.output.into_inner()).collect()
+					Self::posted(request, &req)
+						.into_iter()
+						.map(|(_, r)| r.output.into_inner())
+						.collect()
 				})
 				.unwrap_or_default()
 		}

@@ -8,10 +8,10 @@ use frame_support::{
 	traits::{ConstU32, ConstU64},
 	BoundedVec, PalletId,
 };
-use verity_primitives::{testing::MockModelRegistry, AcceptanceRule, DType, ModelView, TensorSpec};
 use sp_core::H256;
 use sp_runtime::{BuildStorage, Perbill};
 use verity_engine::{encode_tensors, Tensor};
+use verity_primitives::{testing::MockModelRegistry, AcceptanceRule, DType, ModelView, TensorSpec};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -138,7 +138,11 @@ impl DisputeOpener<AccountId> for MockDisputes {
 		}
 		OPENED.with(|o| o.borrow_mut().push((request, subject)));
 		if DISPUTES_CONCLUDE_AT_ONCE.with(|f| *f.borrow()) {
-			<Inference as InferenceForDisputes<AccountId>>::conclude(request, Verdict::NoQuorum, None);
+			<Inference as InferenceForDisputes<AccountId>>::conclude(
+				request,
+				Verdict::NoQuorum,
+				None,
+			);
 		}
 		Ok(())
 	}
@@ -215,12 +219,17 @@ impl crate::BenchmarkHelper<AccountId> for InferenceHelper {
 				byte_size: 1,
 			},
 		);
-		pallet_providers::benchmarking::register_providers::<Test>(model, providers, unbonding, |p| {
-			use codec::Encode;
-			// Executor keys distinct from every `account(..)` of the benchmarks.
-			let h = sp_io::hashing::blake2_256(&(b"mock/executor", p).encode());
-			u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
-		});
+		pallet_providers::benchmarking::register_providers::<Test>(
+			model,
+			providers,
+			unbonding,
+			|p| {
+				use codec::Encode;
+				// Executor keys distinct from every `account(..)` of the benchmarks.
+				let h = sp_io::hashing::blake2_256(&(b"mock/executor", p).encode());
+				u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+			},
+		);
 	}
 
 	fn sign(_provider: &AccountId, executor: &AccountId, message: &[u8; 32]) -> ReceiptSignature {
@@ -294,12 +303,13 @@ impl ExtBuilder {
 		insert_model(ARGMAX_MODEL, AcceptanceRule::ArgMax, true);
 		insert_model(INACTIVE_MODEL, AcceptanceRule::Exact, false);
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-		let balances: Vec<(AccountId, Balance)> =
-			vec![ALICE, BOB, DAVE, EVE, REQUESTER, CHALLENGER, OWNER, ALICE_EXEC, DAVE_EXEC, EVE_EXEC]
-				.into_iter()
-				.map(|a| (a, 100_000))
-				.chain([(POOR, 50)])
-				.collect();
+		let balances: Vec<(AccountId, Balance)> = vec![
+			ALICE, BOB, DAVE, EVE, REQUESTER, CHALLENGER, OWNER, ALICE_EXEC, DAVE_EXEC, EVE_EXEC,
+		]
+		.into_iter()
+		.map(|a| (a, 100_000))
+		.chain([(POOR, 50)])
+		.collect();
 		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 			.assimilate_storage(&mut t)
 			.unwrap();

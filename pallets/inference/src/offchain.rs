@@ -14,9 +14,9 @@ use crate::{receipt_message, Assignments, Call, Config, OutputOf, Requests};
 use alloc::vec::Vec;
 use frame_support::traits::Get;
 use frame_system::offchain::{AppCrypto, Signer};
-use verity_primitives::ModelRegistry;
 use sp_core::{ecdsa, H256};
 use verity_host::{HostError, Purpose};
+use verity_primitives::ModelRegistry;
 use verity_primitives::{hex, offchain};
 
 const LOG: &str = "verity::worker";
@@ -42,11 +42,13 @@ pub fn execute_assignments<T: Config>(now: u32) {
 			let max = T::MaxOutputLen::get();
 			let (call, duty) =
 				match T::Models::run_offchain(&req.model, &req.input, max, Purpose::Execute) {
-					Ok(output) =>
-						match result_call::<T>(&key, id, slot, &req.model, &req.input_hash, output) {
+					Ok(output) => {
+						match result_call::<T>(&key, id, slot, &req.model, &req.input_hash, output)
+						{
 							Some(call) => call,
 							None => continue,
-						},
+						}
+					},
 					Err(HostError::Busy) => {
 						offchain::unclaim(b"exec", &id, &account.id);
 						continue;
@@ -57,7 +59,10 @@ pub fn execute_assignments<T: Config>(now: u32) {
 							"request {id}: cannot run model 0x{}: {e:?}",
 							hex(&req.model.0)
 						);
-						(Call::<T>::report_failure { request: id }, verity_host::Duty::FailureReport)
+						(
+							Call::<T>::report_failure { request: id },
+							verity_host::Duty::FailureReport,
+						)
 					},
 				};
 			if offchain::send_signed::<T, T::ExecutorId, _>(&account.public, call) {

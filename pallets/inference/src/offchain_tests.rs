@@ -4,7 +4,6 @@
 
 use crate::{mock::*, *};
 use frame_support::{assert_ok, traits::Hooks, BoundedVec};
-use verity_primitives::{AcceptanceRule, DType, ModelView, TensorSpec};
 use parking_lot::RwLock;
 use sp_core::{ecdsa, offchain::testing::PoolState, H256};
 use std::sync::Arc;
@@ -15,6 +14,7 @@ use verity_engine::{
 };
 use verity_host::{HostBackend, InferenceExt, ModelStore};
 use verity_primitives::testing::{self as keys, TestXt};
+use verity_primitives::{AcceptanceRule, DType, ModelView, TensorSpec};
 
 struct Env {
 	ext: sp_io::TestExternalities,
@@ -71,9 +71,11 @@ fn env(stored: bool, faulty: bool) -> Env {
 }
 
 fn classifier_input() -> BoundedVec<u8, frame_support::traits::ConstU32<256>> {
-	BoundedVec::truncate_from(encode_tensors(&[
-		Tensor::from_f32(vec![1, 4], &[0.5, -1.0, 2.0, 0.0]).unwrap()
-	]))
+	BoundedVec::truncate_from(encode_tensors(&[Tensor::from_f32(
+		vec![1, 4],
+		&[0.5, -1.0, 2.0, 0.0],
+	)
+	.unwrap()]))
 }
 
 fn request_classifier(model: H256) -> RequestId {
@@ -113,12 +115,8 @@ fn executor_posts_the_engines_output_with_a_receipt_by_its_key() {
 		assert_eq!(output.to_vec(), honest);
 		// The receipt is the executor key's prehashed secp256k1 signature of the message.
 		let req = Requests::<Test>::get(id).unwrap();
-		let message = receipt_message(
-			id,
-			&model,
-			&req.input_hash,
-			&H256(sp_io::hashing::blake2_256(output)),
-		);
+		let message =
+			receipt_message(id, &model, &req.input_hash, &H256(sp_io::hashing::blake2_256(output)));
 		let recovered = ecdsa::Signature::from_raw(*receipt).recover_prehashed(&message);
 		assert_eq!(recovered, Some(key));
 		assert!(<EcdsaReceipts as ReceiptVerifier<sp_runtime::AccountId32>>::verify(
@@ -182,12 +180,8 @@ fn a_faulty_dev_executor_posts_a_perturbed_output_with_a_valid_receipt() {
 		};
 		assert_ne!(output.to_vec(), honest);
 		let req = Requests::<Test>::get(id).unwrap();
-		let message = receipt_message(
-			id,
-			&model,
-			&req.input_hash,
-			&H256(sp_io::hashing::blake2_256(output)),
-		);
+		let message =
+			receipt_message(id, &model, &req.input_hash, &H256(sp_io::hashing::blake2_256(output)));
 		assert_eq!(ecdsa::Signature::from_raw(*receipt).recover_prehashed(&message), Some(key));
 	});
 }

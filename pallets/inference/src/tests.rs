@@ -14,23 +14,40 @@ const FEE_1: Balance = PRICE + EXEC_FEE;
 
 fn request(policy: Policy) -> RequestId {
 	let id = NextRequestId::<Test>::get();
-	assert_ok!(Inference::request(RuntimeOrigin::signed(REQUESTER), MODEL, input(), 10_000, policy));
+	assert_ok!(Inference::request(
+		RuntimeOrigin::signed(REQUESTER),
+		MODEL,
+		input(),
+		10_000,
+		policy
+	));
 	id
 }
 
 fn request_model(model: H256, policy: Policy) -> RequestId {
 	let id = NextRequestId::<Test>::get();
-	assert_ok!(Inference::request(RuntimeOrigin::signed(REQUESTER), model, input(), 10_000, policy));
+	assert_ok!(Inference::request(
+		RuntimeOrigin::signed(REQUESTER),
+		model,
+		input(),
+		10_000,
+		policy
+	));
 	id
 }
 
 fn receipt(id: RequestId, executor: AccountId, out: &[u8]) -> ReceiptSignature {
 	let req = Requests::<Test>::get(id).unwrap();
-	let msg = receipt_message(id, &req.model, &req.input_hash, &H256(sp_io::hashing::blake2_256(out)));
+	let msg =
+		receipt_message(id, &req.model, &req.input_hash, &H256(sp_io::hashing::blake2_256(out)));
 	mock_sign(executor, &msg)
 }
 
-fn submit(id: RequestId, executor: AccountId, values: [f32; 4]) -> frame_support::dispatch::DispatchResultWithPostInfo {
+fn submit(
+	id: RequestId,
+	executor: AccountId,
+	values: [f32; 4],
+) -> frame_support::dispatch::DispatchResultWithPostInfo {
 	let out = output(values);
 	let r = receipt(id, executor, &out);
 	Inference::submit_result(RuntimeOrigin::signed(executor), id, out, r)
@@ -78,7 +95,13 @@ fn request_works() {
 					policy: Policy::Optimistic,
 					fee: FEE_1
 				},
-				Event::Assigned { request: id, slot: 0, provider: ALICE, executor: ALICE_EXEC, deadline: 1 + DEADLINE },
+				Event::Assigned {
+					request: id,
+					slot: 0,
+					provider: ALICE,
+					executor: ALICE_EXEC,
+					deadline: 1 + DEADLINE
+				},
 			]
 		);
 	});
@@ -91,10 +114,22 @@ fn request_fails_on_bad_model_policy_or_input_and_takes_nothing() {
 		let req = |model, input: BoundedVec<u8, _>, max, policy| {
 			Inference::request(origin(), model, input, max, policy)
 		};
-		assert_noop!(req(UNKNOWN_MODEL, input(), 10_000, Policy::Optimistic), Error::<Test>::ModelNotFound);
-		assert_noop!(req(INACTIVE_MODEL, input(), 10_000, Policy::Optimistic), Error::<Test>::ModelNotActive);
-		assert_noop!(req(MODEL, input(), 10_000, Policy::Redundant(1)), Error::<Test>::InvalidPolicy);
-		assert_noop!(req(MODEL, input(), 10_000, Policy::Redundant(4)), Error::<Test>::InvalidPolicy);
+		assert_noop!(
+			req(UNKNOWN_MODEL, input(), 10_000, Policy::Optimistic),
+			Error::<Test>::ModelNotFound
+		);
+		assert_noop!(
+			req(INACTIVE_MODEL, input(), 10_000, Policy::Optimistic),
+			Error::<Test>::ModelNotActive
+		);
+		assert_noop!(
+			req(MODEL, input(), 10_000, Policy::Redundant(1)),
+			Error::<Test>::InvalidPolicy
+		);
+		assert_noop!(
+			req(MODEL, input(), 10_000, Policy::Redundant(4)),
+			Error::<Test>::InvalidPolicy
+		);
 		assert_noop!(
 			req(MODEL, BoundedVec::truncate_from(vec![1, 2, 3]), 10_000, Policy::Optimistic),
 			Error::<Test>::MalformedInput
@@ -104,23 +139,50 @@ fn request_fails_on_bad_model_policy_or_input_and_takes_nothing() {
 			verity_engine::Tensor::from_f32(vec![1, 4], &[0.0; 4]).unwrap(),
 		];
 		assert_noop!(
-			req(MODEL, BoundedVec::truncate_from(verity_engine::encode_tensors(&two)), 10_000, Policy::Optimistic),
+			req(
+				MODEL,
+				BoundedVec::truncate_from(verity_engine::encode_tensors(&two)),
+				10_000,
+				Policy::Optimistic
+			),
 			Error::<Test>::InputCountMismatch
 		);
 		let wrong_shape = [verity_engine::Tensor::from_f32(vec![1, 3], &[0.0; 3]).unwrap()];
 		assert_noop!(
-			req(MODEL, BoundedVec::truncate_from(verity_engine::encode_tensors(&wrong_shape)), 10_000, Policy::Optimistic),
+			req(
+				MODEL,
+				BoundedVec::truncate_from(verity_engine::encode_tensors(&wrong_shape)),
+				10_000,
+				Policy::Optimistic
+			),
 			Error::<Test>::InputSpecMismatch
 		);
 		let wrong_dtype = [verity_engine::Tensor::from_i64(vec![1, 4], &[0; 4]).unwrap()];
 		assert_noop!(
-			req(MODEL, BoundedVec::truncate_from(verity_engine::encode_tensors(&wrong_dtype)), 10_000, Policy::Optimistic),
+			req(
+				MODEL,
+				BoundedVec::truncate_from(verity_engine::encode_tensors(&wrong_dtype)),
+				10_000,
+				Policy::Optimistic
+			),
 			Error::<Test>::InputSpecMismatch
 		);
-		assert_noop!(req(MODEL, input(), FEE_1 - 1, Policy::Optimistic), Error::<Test>::FeeAboveMax);
-		assert_noop!(req(MODEL, input(), 10_000, Policy::Redundant(2)), Error::<Test>::NotEnoughProviders);
 		assert_noop!(
-			Inference::request(RuntimeOrigin::signed(POOR), MODEL, input(), 10_000, Policy::Optimistic),
+			req(MODEL, input(), FEE_1 - 1, Policy::Optimistic),
+			Error::<Test>::FeeAboveMax
+		);
+		assert_noop!(
+			req(MODEL, input(), 10_000, Policy::Redundant(2)),
+			Error::<Test>::NotEnoughProviders
+		);
+		assert_noop!(
+			Inference::request(
+				RuntimeOrigin::signed(POOR),
+				MODEL,
+				input(),
+				10_000,
+				Policy::Optimistic
+			),
 			TokenError::FundsUnavailable
 		);
 		assert_noop!(
@@ -136,7 +198,13 @@ fn request_fails_on_bad_model_policy_or_input_and_takes_nothing() {
 fn request_fails_without_providers() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			Inference::request(RuntimeOrigin::signed(REQUESTER), MODEL, input(), 10_000, Policy::Optimistic),
+			Inference::request(
+				RuntimeOrigin::signed(REQUESTER),
+				MODEL,
+				input(),
+				10_000,
+				Policy::Optimistic
+			),
 			Error::<Test>::NotEnoughProviders
 		);
 	});
@@ -148,7 +216,10 @@ fn full_timeout_queues_push_deadlines_to_the_next_block() {
 		let ids: Vec<_> = (0..MAX_TIMEOUTS + 1).map(|_| request(Policy::Optimistic)).collect();
 		assert_eq!(Timeouts::<Test>::get(1 + DEADLINE).len() as u32, MAX_TIMEOUTS);
 		assert_eq!(Timeouts::<Test>::get(2 + DEADLINE).to_vec(), vec![*ids.last().unwrap()]);
-		assert_eq!(status(*ids.last().unwrap()), RequestStatus::Assigned { deadline: 2 + DEADLINE });
+		assert_eq!(
+			status(*ids.last().unwrap()),
+			RequestStatus::Assigned { deadline: 2 + DEADLINE }
+		);
 	});
 }
 
@@ -176,8 +247,13 @@ fn optimistic_result_is_provisional_then_finalized_and_paid() {
 		run_to(1 + WINDOW);
 		assert_eq!(status(id), RequestStatus::Finalized { at: 1 + WINDOW });
 		System::assert_last_event(
-			Event::ResultFinalized { request: id, output_hash: hash, royalty: PRICE, execution_fees: EXEC_FEE }
-				.into(),
+			Event::ResultFinalized {
+				request: id,
+				output_hash: hash,
+				royalty: PRICE,
+				execution_fees: EXEC_FEE,
+			}
+			.into(),
 		);
 		assert_eq!(held(REQUESTER), 0);
 		assert_eq!(free(REQUESTER), requester_before);
@@ -213,9 +289,10 @@ fn submit_result_fails_on_bad_caller_output_or_receipt() {
 			Inference::submit_result(RuntimeOrigin::signed(ALICE_EXEC), id, garbage, r),
 			Error::<Test>::MalformedOutput
 		);
-		let wrong_shape: BoundedVec<u8, _> = BoundedVec::truncate_from(verity_engine::encode_tensors(&[
-			verity_engine::Tensor::from_f32(vec![1, 2], &[0.0; 2]).unwrap(),
-		]));
+		let wrong_shape: BoundedVec<u8, _> =
+			BoundedVec::truncate_from(verity_engine::encode_tensors(&[
+				verity_engine::Tensor::from_f32(vec![1, 2], &[0.0; 2]).unwrap(),
+			]));
 		let r = receipt(id, ALICE_EXEC, &wrong_shape);
 		assert_noop!(
 			Inference::submit_result(RuntimeOrigin::signed(ALICE_EXEC), id, wrong_shape, r),
@@ -242,7 +319,8 @@ fn missed_deadline_slashes_and_reassigns_then_refunds() {
 	three_providers().build_and_execute(|| {
 		let id = request(Policy::Optimistic);
 		let first = Requests::<Test>::get(id).unwrap().executors[0].clone();
-		let stake_before = <Providers as pallet_providers::ExecutorSelection<_>>::stake_weight(&first.provider);
+		let stake_before =
+			<Providers as pallet_providers::ExecutorSelection<_>>::stake_weight(&first.provider);
 		let requester_before = free(REQUESTER);
 		run_to(1 + DEADLINE);
 		let slashed = (stake_before / 100) as Balance;
@@ -264,8 +342,13 @@ fn missed_deadline_slashes_and_reassigns_then_refunds() {
 
 		// MAX_ATTEMPTS = 2: the second miss refunds.
 		run_to(1 + 2 * DEADLINE);
-		assert_eq!(status(id), RequestStatus::Refunded { at: 1 + 2 * DEADLINE, reason: RefundReason::NoResult });
-		System::assert_last_event(Event::Refunded { request: id, amount: FEE_1, reason: RefundReason::NoResult }.into());
+		assert_eq!(
+			status(id),
+			RequestStatus::Refunded { at: 1 + 2 * DEADLINE, reason: RefundReason::NoResult }
+		);
+		System::assert_last_event(
+			Event::Refunded { request: id, amount: FEE_1, reason: RefundReason::NoResult }.into(),
+		);
 		assert_eq!(held(REQUESTER), 0);
 	});
 }
@@ -275,12 +358,22 @@ fn reported_failure_reassigns_without_penalty_or_refunds() {
 	alice_only().build_and_execute(|| {
 		let id = request(Policy::Optimistic);
 		let stake = <Providers as pallet_providers::ExecutorSelection<_>>::stake_weight(&ALICE);
-		assert_noop!(Inference::report_failure(RuntimeOrigin::signed(DAVE_EXEC), id), Error::<Test>::NotAssigned);
+		assert_noop!(
+			Inference::report_failure(RuntimeOrigin::signed(DAVE_EXEC), id),
+			Error::<Test>::NotAssigned
+		);
 		assert_ok!(Inference::report_failure(RuntimeOrigin::signed(ALICE_EXEC), id));
-		assert!(events().contains(&Event::ExecutionFailed { request: id, slot: 0, provider: ALICE }));
+		assert!(events().contains(&Event::ExecutionFailed {
+			request: id,
+			slot: 0,
+			provider: ALICE
+		}));
 		// Nobody else serves the model: refunded at once, Alice keeps her stake.
 		assert_eq!(status(id), RequestStatus::Refunded { at: 1, reason: RefundReason::NoResult });
-		assert_eq!(<Providers as pallet_providers::ExecutorSelection<_>>::stake_weight(&ALICE), stake);
+		assert_eq!(
+			<Providers as pallet_providers::ExecutorSelection<_>>::stake_weight(&ALICE),
+			stake
+		);
 		assert_eq!(held(REQUESTER), 0);
 	});
 	three_providers().build_and_execute(|| {
@@ -383,7 +476,9 @@ fn redundant_deadline_settles_on_the_posted_slots() {
 		let missing = Requests::<Test>::get(id).unwrap().executors[1].provider;
 		assert_ok!(submit(id, executor_of(id, 0), OUT));
 		run_to(1 + DEADLINE);
-		assert!(events().iter().any(|e| matches!(e, Event::DeadlineMissed { provider, .. } if *provider == missing)));
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::DeadlineMissed { provider, .. } if *provider == missing)));
 		// One posted output agrees with itself: finalized, only its provider paid.
 		assert_eq!(status(id), RequestStatus::Finalized { at: 1 + DEADLINE });
 		System::assert_last_event(
@@ -428,7 +523,10 @@ fn redundant_outputs_are_compared_with_the_first_posted_as_they_post() {
 				if *request == agreed && *execution_fees == 2 * EXEC_FEE
 		)));
 		assert_eq!(status(split), RequestStatus::Disputed);
-		assert_eq!(OPENED.with(|o| o.borrow().iter().map(|(id, _)| *id).collect::<Vec<_>>()), vec![split]);
+		assert_eq!(
+			OPENED.with(|o| o.borrow().iter().map(|(id, _)| *id).collect::<Vec<_>>()),
+			vec![split]
+		);
 	});
 }
 
@@ -447,7 +545,8 @@ fn begin_challenge_only_in_the_window() {
 			Error::<Test>::RequestNotFound
 		);
 		assert_ok!(submit(id, ALICE_EXEC, OUT));
-		let subject = <Inference as InferenceForDisputes<_>>::begin_challenge(id, &CHALLENGER).unwrap();
+		let subject =
+			<Inference as InferenceForDisputes<_>>::begin_challenge(id, &CHALLENGER).unwrap();
 		assert_eq!(subject, DisputeSubject { model: MODEL, accused: vec![ALICE] });
 		assert_eq!(status(id), RequestStatus::Disputed);
 		// The window's close no longer finalizes it.
@@ -487,7 +586,11 @@ fn conclude_wrong_executor_slashes_refunds_and_records_the_jury_output() {
 		);
 		assert_eq!(c, Conclusion::SomeWrong);
 		let slashed = (stake / 10) as Balance;
-		assert!(events().contains(&Event::ExecutorSlashed { request: id, provider: ALICE, slashed }));
+		assert!(events().contains(&Event::ExecutorSlashed {
+			request: id,
+			provider: ALICE,
+			slashed
+		}));
 		assert_eq!(free(CHALLENGER), challenger_before + slashed);
 		let hash = H256(sp_io::hashing::blake2_256(&jury));
 		assert!(events().contains(&Event::ResultCorrected { request: id, output_hash: hash }));
@@ -525,7 +628,11 @@ fn conclude_correct_executor_finalizes_and_pays() {
 fn conclude_without_quorum_keeps_an_optimistic_result_and_refunds_a_redundant_one() {
 	alice_only().build_and_execute(|| {
 		let id = challenged();
-		let c = <Inference as InferenceForDisputes<_>>::conclude(id, Verdict::NoQuorum, Some(&CHALLENGER));
+		let c = <Inference as InferenceForDisputes<_>>::conclude(
+			id,
+			Verdict::NoQuorum,
+			Some(&CHALLENGER),
+		);
 		assert_eq!(c, Conclusion::Undecided);
 		assert_eq!(status(id), RequestStatus::Finalized { at: 1 });
 	});
@@ -555,13 +662,17 @@ fn conclude_redundant_pays_the_right_and_slashes_the_wrong_to_the_requester() {
 		);
 		assert_eq!(c, Conclusion::SomeWrong);
 		let slashed = (PROVIDER_BOND / 10) as Balance;
-		assert!(events().contains(&Event::ExecutorSlashed { request: id, provider: wrong, slashed }));
+		assert!(events().contains(&Event::ExecutorSlashed {
+			request: id,
+			provider: wrong,
+			slashed
+		}));
 		// Requester: the slash, plus the unpaid executor fee back; pays royalty and one fee.
-		assert_eq!(free(REQUESTER), requester_before + slashed + PRICE + 2 * EXEC_FEE - PRICE - EXEC_FEE);
 		assert_eq!(
-			Requests::<Test>::get(id).unwrap().outcome.unwrap().slot,
-			Some(0)
+			free(REQUESTER),
+			requester_before + slashed + PRICE + 2 * EXEC_FEE - PRICE - EXEC_FEE
 		);
+		assert_eq!(Requests::<Test>::get(id).unwrap().outcome.unwrap().slot, Some(0));
 	});
 }
 
@@ -714,7 +825,10 @@ fn quote_is_the_fee_request_holds_or_the_error_it_gives() {
 	alice_only().build_and_execute(|| {
 		assert_eq!(Inference::quote(MODEL, Policy::Optimistic).ok(), Some(FEE_1));
 		assert_eq!(Inference::quote(MODEL, Policy::Redundant(2)).ok(), Some(PRICE + 2 * EXEC_FEE));
-		assert!(matches!(Inference::quote(MODEL, Policy::Redundant(1)), Err(Error::<Test>::InvalidPolicy)));
+		assert!(matches!(
+			Inference::quote(MODEL, Policy::Redundant(1)),
+			Err(Error::<Test>::InvalidPolicy)
+		));
 		assert!(matches!(
 			Inference::quote(INACTIVE_MODEL, Policy::Optimistic),
 			Err(Error::<Test>::ModelNotActive)

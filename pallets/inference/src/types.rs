@@ -5,9 +5,9 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
-use verity_primitives::ModelId;
 use scale_info::TypeInfo;
 use sp_core::H256;
+use verity_primitives::ModelId;
 
 pub use crate::traits::RequestId;
 
@@ -71,7 +71,16 @@ impl Policy {
 
 /// Why a request's fee went back to the requester.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub enum RefundReason {
 	/// Every assignment ran out (missed deadlines or reported failures) without a result.
@@ -85,7 +94,16 @@ pub enum RefundReason {
 
 /// Where a request is in its life cycle.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub enum RequestStatus<BlockNumber> {
 	/// Waiting for the assigned executors' results until `deadline` (exclusive).
@@ -112,7 +130,16 @@ impl<B: Copy> RequestStatus<B> {
 
 /// Which output a finalized request settled on.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub struct Outcome {
 	/// The executor slot whose posted output is the result, or `None` for the jury's output
@@ -123,9 +150,7 @@ pub struct Outcome {
 }
 
 /// One assigned executor.
-#[derive(
-	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
-)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
 pub struct Assignment<AccountId> {
 	/// The provider whose stake backs the result.
 	pub provider: AccountId,
@@ -146,8 +171,7 @@ pub struct Request<
 	MaxInput: Get<u32>,
 	MaxExecutors: Get<u32>,
 	MaxAttempts: Get<u32>,
->
-where
+> where
 	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
 	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
 	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
@@ -291,7 +315,10 @@ impl<AccountId: From<[u8; 32]> + PartialEq> ReceiptVerifier<AccountId> for Ecdsa
 
 /// The Ethereum address of the key that signed a receipt (what `ecrecover` returns), if the
 /// signature is valid.
-pub fn receipt_signer_address(message: &[u8; 32], signature: &ReceiptSignature) -> Option<[u8; 20]> {
+pub fn receipt_signer_address(
+	message: &[u8; 32],
+	signature: &ReceiptSignature,
+) -> Option<[u8; 20]> {
 	let public = sp_io::crypto::secp256k1_ecdsa_recover(signature, message).ok()?;
 	let hash = sp_io::hashing::keccak_256(&public);
 	let mut address = [0u8; 20];

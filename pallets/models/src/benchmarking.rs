@@ -5,7 +5,10 @@ use crate::pallet::{Chunks, Models as ModelsStore};
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
-	traits::{fungible::{Inspect, Mutate}, EnsureOrigin, Get},
+	traits::{
+		fungible::{Inspect, Mutate},
+		EnsureOrigin, Get,
+	},
 	BoundedVec,
 };
 use frame_system::RawOrigin;
@@ -16,7 +19,10 @@ fn fund<T: Config>(who: &T::AccountId) {
 	let amount = T::DepositBase::get()
 		.saturating_mul(4u32.into())
 		.saturating_add(Pallet::<T>::byte_deposit(
-			(T::MaxModelSize::get() as u64).saturating_add(T::MaxReferenceSize::get() as u64).saturating_mul(2).saturating_add(10_000),
+			(T::MaxModelSize::get() as u64)
+				.saturating_add(T::MaxReferenceSize::get() as u64)
+				.saturating_mul(2)
+				.saturating_add(10_000),
 		))
 		.saturating_add(T::Currency::minimum_balance());
 	T::Currency::set_balance(who, amount);
@@ -190,7 +196,9 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn attest_and_reject(n: Linear<1, { Pallet::<T>::max_chunks() }>) -> Result<(), BenchmarkError> {
+	fn attest_and_reject(
+		n: Linear<1, { Pallet::<T>::max_chunks() }>,
+	) -> Result<(), BenchmarkError> {
 		let owner: T::AccountId = account("owner", 0, 0);
 		fund::<T>(&owner);
 		let id = model_with_chunks::<T>(&owner, n);
@@ -233,5 +241,9 @@ mod benchmarks {
 		assert!(!ModelsStore::<T>::contains_key(id));
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

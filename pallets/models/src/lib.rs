@@ -76,9 +76,9 @@ mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod offchain_tests;
+#[cfg(test)]
+mod tests;
 
 pub use pallet::*;
 pub use traits::ModelRegistry;
@@ -372,8 +372,9 @@ pub mod pallet {
 		/// for an unknown, URI or complete model).
 		pub fn missing_chunks(id: ModelId) -> Vec<u32> {
 			match Models::<T>::get(id) {
-				Some(info) if info.status == ModelStatus::Pending && !info.bytes_verified =>
-					(0..info.chunk_count).filter(|i| !Chunks::<T>::contains_key(id, i)).collect(),
+				Some(info) if info.status == ModelStatus::Pending && !info.bytes_verified => {
+					(0..info.chunk_count).filter(|i| !Chunks::<T>::contains_key(id, i)).collect()
+				},
 				_ => Vec::new(),
 			}
 		}
@@ -546,7 +547,10 @@ pub mod pallet {
 				_ => return Err(Error::<T>::ModelNotFinal.into()),
 			};
 			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now >= since.saturating_add(T::ReapDelay::get()), Error::<T>::ReapDelayNotElapsed);
+			ensure!(
+				now >= since.saturating_add(T::ReapDelay::get()),
+				Error::<T>::ReapDelayNotElapsed
+			);
 			// Chunks and the bytes deposit are already gone for final models; release both
 			// deposits anyway so nothing can stay held if that ever changes.
 			let deposit = info.record_deposit.saturating_add(info.bytes_deposit);
@@ -787,8 +791,9 @@ pub mod pallet {
 				ensure!(info.chunk_count <= Self::max_chunks(), "chunk count above the maximum");
 				if info.spec.availability == Availability::OnChain {
 					ensure!(
-						!info.bytes_verified || info.status.is_final() ||
-							info.chunks_received == info.chunk_count,
+						!info.bytes_verified
+							|| info.status.is_final()
+							|| info.chunks_received == info.chunk_count,
 						"verified model with missing chunks"
 					);
 				} else {

@@ -13,7 +13,9 @@
 //!
 //! [`ModelRegistry::run_offchain`]: crate::ModelRegistry::run_offchain
 
-use crate::{Attestations, Availability, Call, Chunks, Config, ModelId, ModelStatus, Models, Pallet};
+use crate::{
+	Attestations, Availability, Call, Chunks, Config, ModelId, ModelStatus, Models, Pallet,
+};
 use alloc::vec::Vec;
 use frame_support::traits::{EnsureOrigin, Get};
 use frame_system::offchain::Signer;
@@ -46,17 +48,19 @@ pub fn attest_pending<T: Config>(now: u32) {
 	for (id, info) in pending {
 		let attested = Attestations::<T>::get(id);
 		for account in &attesters {
-			if attested.contains(&account.id) || !offchain::claim(b"attest", &id, &account.id, now) {
+			if attested.contains(&account.id) || !offchain::claim(b"attest", &id, &account.id, now)
+			{
 				continue;
 			}
 			let max = T::MaxReferenceSize::get();
 			let output =
-				match Pallet::<T>::run_local(&id, &info.spec.reference_input, max, Purpose::Attest) {
+				match Pallet::<T>::run_local(&id, &info.spec.reference_input, max, Purpose::Attest)
+				{
 					Ok(output) => output,
 					Err(
-						HostError::InvalidModel |
-						HostError::InvalidInput |
-						HostError::OutputTooLarge { .. },
+						HostError::InvalidModel
+						| HostError::InvalidInput
+						| HostError::OutputTooLarge { .. },
 					) => Vec::new(),
 					Err(e) => {
 						log::warn!(target: LOG, "model 0x{}: cannot attest yet: {e:?}", hex(&id.0));
@@ -65,7 +69,8 @@ pub fn attest_pending<T: Config>(now: u32) {
 					},
 				};
 			log::info!(target: LOG, "model 0x{}: attesting", hex(&id.0));
-			let call = Call::<T>::attest { hash: id, output: output.try_into().unwrap_or_default() };
+			let call =
+				Call::<T>::attest { hash: id, output: output.try_into().unwrap_or_default() };
 			if offchain::send_signed::<T, T::AttesterId, _>(&account.public, call) {
 				verity_host::record_duty(verity_host::Duty::Attestation);
 			} else {
@@ -112,8 +117,9 @@ impl<T: Config> Pallet<T> {
 				for uri in uris {
 					let Ok(uri) = core::str::from_utf8(uri) else { continue };
 					match fetch(uri, info.spec.byte_size) {
-						Some(bytes) if verity_host::put_model(&model.0, &bytes).is_ok() =>
-							return Ok(()),
+						Some(bytes) if verity_host::put_model(&model.0, &bytes).is_ok() => {
+							return Ok(())
+						},
 						_ => log::warn!(
 							target: LOG,
 							"model 0x{}: {uri} did not serve it",

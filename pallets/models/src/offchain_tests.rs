@@ -187,7 +187,10 @@ fn bytes_fetched_from_the_uri_are_stored_and_attested() {
 		assert_eq!(txs.len(), 1);
 		assert_eq!(
 			txs[0].call,
-			RuntimeCall::ModelsPallet(Call::attest { hash: id, output: BoundedVec::truncate_from(reference) })
+			RuntimeCall::ModelsPallet(Call::attest {
+				hash: id,
+				output: BoundedVec::truncate_from(reference)
+			})
 		);
 	});
 }

@@ -70,7 +70,11 @@ fn record_deposit(s: &ModelSpecOf<Test>) -> Balance {
 fn register_on_chain(len: usize) -> (H256, Vec<u8>) {
 	let bytes = model_bytes(len, 3);
 	let id = hash_of(&bytes);
-	assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, spec(len as u64, Availability::OnChain)));
+	assert_ok!(ModelsPallet::register_model(
+		RuntimeOrigin::signed(OWNER),
+		id,
+		spec(len as u64, Availability::OnChain)
+	));
 	(id, bytes)
 }
 
@@ -87,7 +91,11 @@ fn upload_all(id: H256, bytes: &[u8]) {
 
 fn register_uri_model() -> H256 {
 	let id = H256([42u8; 32]);
-	assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, spec(1_000_000, uris())));
+	assert_ok!(ModelsPallet::register_model(
+		RuntimeOrigin::signed(OWNER),
+		id,
+		spec(1_000_000, uris())
+	));
 	id
 }
 
@@ -108,7 +116,9 @@ fn register_model_works_on_chain() {
 		assert_eq!(info.chunk_count, 3);
 		assert!(!info.bytes_verified);
 		assert_eq!(info.status, ModelStatus::Pending);
-		System::assert_last_event(Event::ModelRegistered { model: id, owner: OWNER, deposit }.into());
+		System::assert_last_event(
+			Event::ModelRegistered { model: id, owner: OWNER, deposit }.into(),
+		);
 		assert!(!<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
 	});
 }
@@ -130,7 +140,11 @@ fn register_model_fails_on_duplicate() {
 	ExtBuilder::default().build_and_execute(|| {
 		let (id, _) = register_on_chain(40);
 		assert_noop!(
-			ModelsPallet::register_model(RuntimeOrigin::signed(OTHER), id, spec(40, Availability::OnChain)),
+			ModelsPallet::register_model(
+				RuntimeOrigin::signed(OTHER),
+				id,
+				spec(40, Availability::OnChain)
+			),
 			Error::<Test>::ModelAlreadyRegistered
 		);
 	});
@@ -140,7 +154,9 @@ fn register_model_fails_on_duplicate() {
 fn register_model_fails_on_invalid_specs() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = H256([1u8; 32]);
-		let reg = |s: ModelSpecOf<Test>| ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, s);
+		let reg = |s: ModelSpecOf<Test>| {
+			ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, s)
+		};
 		let mut s = spec(10, Availability::OnChain);
 		s.name = BoundedVec::default();
 		assert_noop!(reg(s), Error::<Test>::EmptyName);
@@ -180,7 +196,11 @@ fn register_model_fails_on_invalid_specs() {
 fn register_model_fails_without_funds() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			ModelsPallet::register_model(RuntimeOrigin::signed(POOR), H256([1u8; 32]), spec(10, uris())),
+			ModelsPallet::register_model(
+				RuntimeOrigin::signed(POOR),
+				H256([1u8; 32]),
+				spec(10, uris())
+			),
 			TokenError::FundsUnavailable
 		);
 	});
@@ -242,7 +262,11 @@ fn upload_chunk_mismatch_clears_chunks_and_allows_retry() {
 	ExtBuilder::default().build_and_execute(|| {
 		let bytes = model_bytes(20, 3);
 		let id = hash_of(&bytes);
-		assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, spec(20, Availability::OnChain)));
+		assert_ok!(ModelsPallet::register_model(
+			RuntimeOrigin::signed(OWNER),
+			id,
+			spec(20, Availability::OnChain)
+		));
 		let mut bad = bytes.clone();
 		bad[0] ^= 1;
 		upload_all(id, &bad);
@@ -262,10 +286,20 @@ fn upload_chunk_fails_on_bad_input() {
 	ExtBuilder::default().build_and_execute(|| {
 		let (id, bytes) = register_on_chain(40);
 		let up = |who, index, b: &[u8]| {
-			ModelsPallet::upload_chunk(RuntimeOrigin::signed(who), id, index, BoundedVec::truncate_from(b.to_vec()))
+			ModelsPallet::upload_chunk(
+				RuntimeOrigin::signed(who),
+				id,
+				index,
+				BoundedVec::truncate_from(b.to_vec()),
+			)
 		};
 		assert_noop!(
-			ModelsPallet::upload_chunk(RuntimeOrigin::signed(OWNER), H256::zero(), 0, BoundedVec::default()),
+			ModelsPallet::upload_chunk(
+				RuntimeOrigin::signed(OWNER),
+				H256::zero(),
+				0,
+				BoundedVec::default()
+			),
 			Error::<Test>::ModelNotFound
 		);
 		assert_noop!(up(OTHER, 0, &bytes[..16]), Error::<Test>::NotOwner);
@@ -297,7 +331,9 @@ fn attest_activates_after_required_matches() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
 		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
-		System::assert_last_event(Event::Attested { model: id, attester: ATTESTER_1, count: 1 }.into());
+		System::assert_last_event(
+			Event::Attested { model: id, attester: ATTESTER_1, count: 1 }.into(),
+		);
 		assert_eq!(status(id), ModelStatus::Pending);
 		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, expected()));
 		System::assert_last_event(Event::ModelActivated { model: id }.into());
@@ -323,7 +359,8 @@ fn attest_mismatch_rejects_and_releases_bytes_deposit() {
 		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
 		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, wrong()));
 		System::assert_last_event(
-			Event::ModelRejected { model: id, attester: ATTESTER_2, commitment: hash_of(&wrong()) }.into(),
+			Event::ModelRejected { model: id, attester: ATTESTER_2, commitment: hash_of(&wrong()) }
+				.into(),
 		);
 		assert_eq!(status(id), ModelStatus::Rejected { at: 1 });
 		assert_eq!(held(OWNER), record_deposit(&s));
@@ -445,15 +482,27 @@ fn retire_works_by_root_on_pending_model() {
 #[test]
 fn retire_fails_on_bad_state() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(ModelsPallet::retire(RuntimeOrigin::root(), H256::zero()), Error::<Test>::ModelNotFound);
+		assert_noop!(
+			ModelsPallet::retire(RuntimeOrigin::root(), H256::zero()),
+			Error::<Test>::ModelNotFound
+		);
 		let id = verified_model();
-		assert_noop!(ModelsPallet::retire(RuntimeOrigin::signed(OTHER), id), Error::<Test>::NotOwner);
+		assert_noop!(
+			ModelsPallet::retire(RuntimeOrigin::signed(OTHER), id),
+			Error::<Test>::NotOwner
+		);
 		assert_noop!(ModelsPallet::retire(RuntimeOrigin::none(), id), DispatchError::BadOrigin);
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
-		assert_noop!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id), Error::<Test>::ModelRetired);
+		assert_noop!(
+			ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id),
+			Error::<Test>::ModelRetired
+		);
 		let uri = register_uri_model();
 		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, wrong()));
-		assert_noop!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), uri), Error::<Test>::ModelRejected);
+		assert_noop!(
+			ModelsPallet::retire(RuntimeOrigin::signed(OWNER), uri),
+			Error::<Test>::ModelRejected
+		);
 	});
 }
 
@@ -469,24 +518,39 @@ fn reap_works_after_delay_and_releases_everything() {
 		System::set_block_number(1 + REAP_DELAY);
 		let rd = record_deposit(&spec(40, Availability::OnChain));
 		assert_ok!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id));
-		System::assert_last_event(Event::ModelReaped { model: id, owner: OWNER, released: rd }.into());
+		System::assert_last_event(
+			Event::ModelReaped { model: id, owner: OWNER, released: rd }.into(),
+		);
 		assert_ok!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), uri));
 		assert_eq!(held(OWNER), 0);
 		assert!(crate::Models::<Test>::get(id).is_none());
 		// The hash can be registered again.
-		assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, spec(40, Availability::OnChain)));
+		assert_ok!(ModelsPallet::register_model(
+			RuntimeOrigin::signed(OWNER),
+			id,
+			spec(40, Availability::OnChain)
+		));
 	});
 }
 
 #[test]
 fn reap_fails_on_bad_state() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), H256::zero()), Error::<Test>::ModelNotFound);
+		assert_noop!(
+			ModelsPallet::reap(RuntimeOrigin::signed(OTHER), H256::zero()),
+			Error::<Test>::ModelNotFound
+		);
 		let id = verified_model();
-		assert_noop!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id), Error::<Test>::ModelNotFinal);
+		assert_noop!(
+			ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id),
+			Error::<Test>::ModelNotFinal
+		);
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
 		System::set_block_number(REAP_DELAY);
-		assert_noop!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id), Error::<Test>::ReapDelayNotElapsed);
+		assert_noop!(
+			ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id),
+			Error::<Test>::ReapDelayNotElapsed
+		);
 		assert_noop!(ModelsPallet::reap(RuntimeOrigin::none(), id), DispatchError::BadOrigin);
 	});
 }
@@ -516,7 +580,12 @@ fn genesis_registers_active_models() {
 #[should_panic(expected = "pallet-models genesis")]
 fn genesis_rejects_wrong_bytes() {
 	ExtBuilder::default()
-		.with_genesis_model(OWNER, H256([1u8; 32]), spec(40, Availability::OnChain), Some(model_bytes(40, 1)))
+		.with_genesis_model(
+			OWNER,
+			H256([1u8; 32]),
+			spec(40, Availability::OnChain),
+			Some(model_bytes(40, 1)),
+		)
 		.build();
 }
 
@@ -575,7 +644,10 @@ fn model_info_shows_the_record_with_reference_tensors() {
 		assert_eq!(info.status, ModelStatus::Pending);
 		assert_eq!(info.price_per_call, 5);
 		assert_eq!(info.byte_size, 1_000_000);
-		assert_eq!(info.reference_input, verity_engine::decode_tensors(&f32_list([1.0, 2.0, 3.0, 4.0])).unwrap());
+		assert_eq!(
+			info.reference_input,
+			verity_engine::decode_tensors(&f32_list([1.0, 2.0, 3.0, 4.0])).unwrap()
+		);
 		assert_eq!(info.reference_output, verity_engine::decode_tensors(&expected()).unwrap());
 		assert_eq!(info.chunks, (0, 0));
 		assert!(info.bytes_verified);

@@ -63,7 +63,10 @@ pub enum Availability {
 )]
 #[scale_info(skip_type_params(MaxRef))]
 #[codec(mel_bound(Balance: MaxEncodedLen))]
-#[serde(bound(serialize = "Balance: serde::Serialize", deserialize = "Balance: serde::Deserialize<'de>"))]
+#[serde(bound(
+	serialize = "Balance: serde::Serialize",
+	deserialize = "Balance: serde::Deserialize<'de>"
+))]
 pub struct ModelSpec<Balance, MaxRef: Get<u32>>
 where
 	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
@@ -172,7 +175,10 @@ where
 {
 	/// The summary of record `info` of model `id`. Reference vectors were checked to decode at
 	/// registration; one that does not shows as no tensors.
-	pub fn new<MaxRef: Get<u32>>(id: ModelId, info: ModelInfo<AccountId, Balance, BlockNumber, MaxRef>) -> Self {
+	pub fn new<MaxRef: Get<u32>>(
+		id: ModelId,
+		info: ModelInfo<AccountId, Balance, BlockNumber, MaxRef>,
+	) -> Self {
 		let tensors = |bytes: &[u8]| verity_engine::decode_tensors(bytes).unwrap_or_default();
 		Self {
 			id,
@@ -198,14 +204,7 @@ where
 
 /// The on-chain record of a model.
 #[derive(
-	Encode,
-	Decode,
-	MaxEncodedLen,
-	TypeInfo,
-	CloneNoBound,
-	PartialEqNoBound,
-	EqNoBound,
-	DebugNoBound,
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
 )]
 #[scale_info(skip_type_params(MaxRef))]
 #[codec(mel_bound(AccountId: MaxEncodedLen, Balance: MaxEncodedLen, BlockNumber: MaxEncodedLen))]
@@ -234,5 +233,3 @@ where
 	/// are checked by the nodes that fetch them).
 	pub bytes_verified: bool,
 }
-
-

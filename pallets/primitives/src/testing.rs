@@ -64,9 +64,7 @@ impl From<TestSignature> for ecdsa::Signature {
 impl Verify for TestSignature {
 	type Signer = TestSigner;
 	fn verify<L: Lazy<[u8]>>(&self, mut msg: L, signer: &u64) -> bool {
-		self.0
-			.recover(msg.get())
-			.is_some_and(|k| account_of(&k) == *signer)
+		self.0.recover(msg.get()).is_some_and(|k| account_of(&k) == *signer)
 	}
 }
 
@@ -180,7 +178,10 @@ pub fn offchain_ext(
 }
 
 /// Add the executor key of dev seed `seed` (`"//Alice"`) to `keystore`; its public key.
-pub fn add_executor_key(keystore: &sp_keystore::testing::MemoryKeystore, seed: &str) -> ecdsa::Public {
+pub fn add_executor_key(
+	keystore: &sp_keystore::testing::MemoryKeystore,
+	seed: &str,
+) -> ecdsa::Public {
 	sp_keystore::Keystore::ecdsa_generate_new(keystore, crate::EXECUTOR_KEY_TYPE, Some(seed))
 		.unwrap_or_else(|e| panic!("keystore: {e}"))
 }
@@ -201,11 +202,11 @@ pub use registry::MockModelRegistry;
 mod registry {
 	//! A registry backed by a thread-local map, for the pallets' mocks.
 	use crate::{traits::ModelRegistry, types::*};
-	use verity_host::{HostError, Purpose};
 	use codec::{Decode, Encode};
 	use core::cell::RefCell;
 	use sp_runtime::BoundedVec;
 	use std::collections::BTreeMap;
+	use verity_host::{HostError, Purpose};
 
 	std::thread_local! {
 		static MODELS: RefCell<BTreeMap<ModelId, Vec<u8>>> = RefCell::new(BTreeMap::new());
@@ -271,7 +272,9 @@ mod registry {
 	impl<A: Decode, B: Decode> ModelRegistry<A, B> for MockModelRegistry {
 		fn model(model: &ModelId) -> Option<ModelView<A, B>> {
 			MODELS.with(|m| {
-				m.borrow().get(model).and_then(|bytes| ModelView::<A, B>::decode(&mut &bytes[..]).ok())
+				m.borrow()
+					.get(model)
+					.and_then(|bytes| ModelView::<A, B>::decode(&mut &bytes[..]).ok())
 			})
 		}
 

@@ -160,8 +160,11 @@ pub trait InferenceForDisputes<AccountId> {
 	/// (the slashed stake goes to `beneficiary`, burned when `None`), refund the requester
 	/// where no candidate is correct, record the result and finalize the request. Infallible:
 	/// a request that is no longer disputed is left alone (`Undecided`).
-	fn conclude(request: RequestId, verdict: Verdict, beneficiary: Option<&AccountId>)
-		-> Conclusion;
+	fn conclude(
+		request: RequestId,
+		verdict: Verdict,
+		beneficiary: Option<&AccountId>,
+	) -> Conclusion;
 }
 
 /// What pallet-inference needs from pallet-disputes.
@@ -177,7 +180,10 @@ impl<AccountId> DisputeOpener<AccountId> for () {
 }
 
 impl<AccountId> InferenceForDisputes<AccountId> for () {
-	fn begin_challenge(_: RequestId, _: &AccountId) -> Result<DisputeSubject<AccountId>, DispatchError> {
+	fn begin_challenge(
+		_: RequestId,
+		_: &AccountId,
+	) -> Result<DisputeSubject<AccountId>, DispatchError> {
 		Err(DispatchError::Other("no inference pallet"))
 	}
 	fn input(_: RequestId) -> Option<Vec<u8>> {

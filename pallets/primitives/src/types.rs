@@ -55,7 +55,16 @@ pub enum Verdict {
 
 /// How a concluded dispute ended for the request, for pallet-disputes' bookkeeping.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Conclusion {
 	/// Every candidate was found correct: a challenger was wrong.
@@ -65,4 +74,3 @@ pub enum Conclusion {
 	/// No quorum: nobody was judged.
 	Undecided,
 }
-

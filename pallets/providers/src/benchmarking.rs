@@ -6,13 +6,16 @@ use super::*;
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
-	traits::{fungible::{Inspect, Mutate}, Get},
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get,
+	},
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use verity_primitives::ModelId;
 use sp_core::H256;
 use sp_runtime::{traits::Saturating, Perbill};
+use verity_primitives::ModelId;
 
 fn big<T: Config>() -> BalanceOf<T> {
 	T::MinSelfBond::get()
@@ -63,7 +66,12 @@ fn setup_provider<T: Config>(m: u32) -> T::AccountId {
 
 fn delegator<T: Config>(provider: &T::AccountId, i: u32) -> T::AccountId {
 	let d = funded::<T>("delegator", i);
-	assert!(Pallet::<T>::delegate(RawOrigin::Signed(d.clone()).into(), provider.clone(), big::<T>()).is_ok());
+	assert!(Pallet::<T>::delegate(
+		RawOrigin::Signed(d.clone()).into(),
+		provider.clone(),
+		big::<T>()
+	)
+	.is_ok());
 	d
 }
 
@@ -83,7 +91,13 @@ mod benchmarks {
 		let ms = models::<T>(m);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), big::<T>(), Perbill::from_percent(10), ms, account("executor", 0, 0));
+		_(
+			RawOrigin::Signed(who.clone()),
+			big::<T>(),
+			Perbill::from_percent(10),
+			ms,
+			account("executor", 0, 0),
+		);
 
 		assert!(Providers::<T>::contains_key(&who));
 	}
@@ -149,7 +163,12 @@ mod benchmarks {
 			let now = frame_system::Pallet::<T>::block_number();
 			frame_system::Pallet::<T>::set_block_number(now.saturating_add(span));
 			let amount = if i + 1 == u { big::<T>() } else { T::MinDelegation::get() };
-			assert!(Pallet::<T>::undelegate(RawOrigin::Signed(d.clone()).into(), p.clone(), amount).is_ok());
+			assert!(Pallet::<T>::undelegate(
+				RawOrigin::Signed(d.clone()).into(),
+				p.clone(),
+				amount
+			)
+			.is_ok());
 		}
 		let now = frame_system::Pallet::<T>::block_number();
 		frame_system::Pallet::<T>::set_block_number(
@@ -257,13 +276,22 @@ mod benchmarks {
 			let d = delegator::<T>(&p, i);
 			let now = frame_system::Pallet::<T>::block_number();
 			frame_system::Pallet::<T>::set_block_number(now.saturating_add(span));
-			assert!(Pallet::<T>::undelegate(RawOrigin::Signed(d).into(), p.clone(), T::MinDelegation::get()).is_ok());
+			assert!(Pallet::<T>::undelegate(
+				RawOrigin::Signed(d).into(),
+				p.clone(),
+				T::MinDelegation::get()
+			)
+			.is_ok());
 		}
 		let beneficiary = funded::<T>("beneficiary", 0);
 
 		#[block]
 		{
-			let taken = <Pallet<T> as Slash<_, _>>::slash(&p, Perbill::from_percent(10), Some(&beneficiary));
+			let taken = <Pallet<T> as Slash<_, _>>::slash(
+				&p,
+				Perbill::from_percent(10),
+				Some(&beneficiary),
+			);
 			assert!(taken > 0u32.into());
 		}
 	}
@@ -293,7 +321,11 @@ mod benchmarks {
 		}
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }
 
 /// Register as many providers of `model` as pallet-providers indexes per model

@@ -107,12 +107,12 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use verity_primitives::{ModelId, ModelRegistry};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{AccountIdConversion, Bounded, Saturating, Zero},
 		FixedPointNumber, FixedU128, Perbill, SaturatedConversion,
 	};
+	use verity_primitives::{ModelId, ModelRegistry};
 
 	/// The balance type of the currency.
 	pub type BalanceOf<T> =
@@ -236,14 +236,8 @@ pub mod pallet {
 
 	/// Unbonding buckets by provider and era.
 	#[pallet::storage]
-	pub type UnbondingPools<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		Twox64Concat,
-		u32,
-		Pool<BalanceOf<T>>,
-	>;
+	pub type UnbondingPools<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, u32, Pool<BalanceOf<T>>>;
 
 	/// Non-leaving providers serving each model (the selection index).
 	#[pallet::storage]
@@ -377,8 +371,8 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
 			assert!(
-				T::UnbondingPeriod::get() >
-					T::ChallengeWindow::get().saturating_add(T::DisputePeriod::get()),
+				T::UnbondingPeriod::get()
+					> T::ChallengeWindow::get().saturating_add(T::DisputePeriod::get()),
 				"UnbondingPeriod must exceed ChallengeWindow + DisputePeriod"
 			);
 			assert!(T::UnbondingBuckets::get() > 0, "UnbondingBuckets must be non-zero");
@@ -597,7 +591,14 @@ pub mod pallet {
 			let has_stake = Stakes::<T>::get(&who, &who).is_some_and(|l| !l.points.is_zero());
 			if has_stake {
 				// Unbond everything (`max_value` is at least the ledger's value).
-				Self::do_unbond(&who, &who, <BalanceOf<T> as Bounded>::max_value(), info, Zero::zero(), false)?;
+				Self::do_unbond(
+					&who,
+					&who,
+					<BalanceOf<T> as Bounded>::max_value(),
+					info,
+					Zero::zero(),
+					false,
+				)?;
 			} else {
 				Providers::<T>::insert(&who, info);
 			}
@@ -643,14 +644,17 @@ pub mod pallet {
 		/// Eras still slashable at `now` (`era * span > now`): at most `UnbondingBuckets + 2`.
 		pub fn slashable_eras(now: BlockNumberFor<T>) -> core::ops::RangeInclusive<u32> {
 			let n: u32 = now.saturated_into();
-			n.checked_div(Self::bucket_span()).unwrap_or(0).saturating_add(1)..=Self::unlock_era(now)
+			n.checked_div(Self::bucket_span()).unwrap_or(0).saturating_add(1)
+				..=Self::unlock_era(now)
 		}
 
 		/// `chill` (`chilled`) or `unchill` `who`: switch between `Active` and `Chilled`.
 		fn do_set_chilled(who: T::AccountId, chilled: bool) -> DispatchResult {
 			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
 			let (from, to, already) = match chilled {
-				true => (ProviderStatus::Active, ProviderStatus::Chilled, Error::<T>::AlreadyChilled),
+				true => {
+					(ProviderStatus::Active, ProviderStatus::Chilled, Error::<T>::AlreadyChilled)
+				},
 				false => (ProviderStatus::Chilled, ProviderStatus::Active, Error::<T>::NotChilled),
 			};
 			ensure!(info.status != ProviderStatus::Leaving, Error::<T>::ProviderLeaving);
@@ -703,7 +707,10 @@ pub mod pallet {
 		fn check_models(models: &ModelsOf<T>) -> DispatchResult {
 			for (i, m) in models.iter().enumerate() {
 				ensure!(T::Models::is_active(m), Error::<T>::ModelNotActive);
-				ensure!(!models.iter().skip(i.saturating_add(1)).any(|n| n == m), Error::<T>::DuplicateModel);
+				ensure!(
+					!models.iter().skip(i.saturating_add(1)).any(|n| n == m),
+					Error::<T>::DuplicateModel
+				);
 			}
 			Ok(())
 		}
@@ -998,11 +1005,7 @@ pub mod pallet {
 			info.reward_per_point = info.reward_per_point.saturating_add(per_point);
 			info.commission_pending = info.commission_pending.saturating_add(to_provider);
 			Providers::<T>::insert(provider, info);
-			Self::deposit_event(Event::Rewarded {
-				provider: provider.clone(),
-				amount,
-				commission,
-			});
+			Self::deposit_event(Event::Rewarded { provider: provider.clone(), amount, commission });
 			Ok(())
 		}
 
@@ -1045,7 +1048,13 @@ pub mod pallet {
 				Some(m) => (Ok(m), beneficiary.cloned()),
 				// No beneficiary, or it cannot receive (e.g. below the existential deposit).
 				None => (
-					T::Currency::burn_held(&reason, &acc, total, Precision::Exact, Fortitude::Force),
+					T::Currency::burn_held(
+						&reason,
+						&acc,
+						total,
+						Precision::Exact,
+						Fortitude::Force,
+					),
 					None,
 				),
 			};
@@ -1199,7 +1208,10 @@ pub mod pallet {
 				for p in list.iter() {
 					let info = Providers::<T>::get(p).ok_or("indexed provider unknown")?;
 					ensure!(info.status != ProviderStatus::Leaving, "leaving provider indexed");
-					ensure!(info.models.contains(&model), "provider indexed for a model it dropped");
+					ensure!(
+						info.models.contains(&model),
+						"provider indexed for a model it dropped"
+					);
 				}
 			}
 			for (provider, info) in Providers::<T>::iter() {
@@ -1225,7 +1237,11 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Rewards<T::AccountId, BalanceOf<T>> for Pallet<T> {
-		fn reward(payer: &T::AccountId, provider: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		fn reward(
+			payer: &T::AccountId,
+			provider: &T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
 			frame_support::storage::with_storage_layer(|| Self::do_reward(payer, provider, amount))
 		}
 	}

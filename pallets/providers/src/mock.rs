@@ -6,9 +6,9 @@ use frame_support::{
 	traits::{ConstU32, ConstU64},
 	PalletId,
 };
-use verity_primitives::testing::MockModelRegistry;
 use sp_core::H256;
 use sp_runtime::BuildStorage;
+use verity_primitives::testing::MockModelRegistry;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -112,7 +112,13 @@ pub struct ExtBuilder {
 }
 
 impl ExtBuilder {
-	pub fn with_provider(mut self, who: AccountId, bond: Balance, commission: sp_runtime::Perbill, exec: AccountId) -> Self {
+	pub fn with_provider(
+		mut self,
+		who: AccountId,
+		bond: Balance,
+		commission: sp_runtime::Perbill,
+		exec: AccountId,
+	) -> Self {
 		self.providers.push((who, bond, commission, vec![MODEL_A], exec));
 		self
 	}

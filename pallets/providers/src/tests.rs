@@ -52,8 +52,14 @@ fn register_provider_works() {
 		assert_eq!(held_total(), 1_000);
 		assert_eq!(Balances::balance(&ALICE), 99_000);
 		assert_eq!(ModelProviders::<Test>::get(MODEL_A).to_vec(), vec![ALICE]);
-		assert_eq!(<ProvidersPallet as ExecutorSelection<_>>::executor_of(&ALICE), Some(ALICE_EXEC));
-		assert_eq!(<ProvidersPallet as ExecutorSelection<_>>::provider_of(&ALICE_EXEC), Some(ALICE));
+		assert_eq!(
+			<ProvidersPallet as ExecutorSelection<_>>::executor_of(&ALICE),
+			Some(ALICE_EXEC)
+		);
+		assert_eq!(
+			<ProvidersPallet as ExecutorSelection<_>>::provider_of(&ALICE_EXEC),
+			Some(ALICE)
+		);
 	});
 }
 
@@ -100,8 +106,13 @@ fn bond_more_and_unbond_work() {
 		assert_eq!(stake(ALICE, ALICE), 1_500);
 		assert_ok!(ProvidersPallet::unbond(RuntimeOrigin::signed(ALICE), 1_400));
 		System::assert_last_event(
-			Event::Unbonded { provider: ALICE, staker: ALICE, amount: 1_400, unlock_at: unlock_block() }
-				.into(),
+			Event::Unbonded {
+				provider: ALICE,
+				staker: ALICE,
+				amount: 1_400,
+				unlock_at: unlock_block(),
+			}
+			.into(),
 		);
 		assert_eq!(stake(ALICE, ALICE), 100);
 		assert_eq!(held_total(), 2_500);
@@ -111,15 +122,39 @@ fn bond_more_and_unbond_work() {
 #[test]
 fn bond_more_and_unbond_fail_on_bad_state() {
 	alice_and_bob().build_and_execute(|| {
-		assert_noop!(ProvidersPallet::bond_more(RuntimeOrigin::signed(BOB), 1), Error::<Test>::ProviderNotFound);
-		assert_noop!(ProvidersPallet::unbond(RuntimeOrigin::signed(BOB), 1), Error::<Test>::ProviderNotFound);
-		assert_noop!(ProvidersPallet::bond_more(RuntimeOrigin::signed(ALICE), 0), Error::<Test>::ZeroAmount);
-		assert_noop!(ProvidersPallet::unbond(RuntimeOrigin::signed(ALICE), 0), Error::<Test>::ZeroAmount);
-		assert_noop!(ProvidersPallet::unbond(RuntimeOrigin::signed(ALICE), 901), Error::<Test>::BondTooLow);
-		assert_noop!(ProvidersPallet::unbond(RuntimeOrigin::signed(ALICE), 1_000), Error::<Test>::BondTooLow);
+		assert_noop!(
+			ProvidersPallet::bond_more(RuntimeOrigin::signed(BOB), 1),
+			Error::<Test>::ProviderNotFound
+		);
+		assert_noop!(
+			ProvidersPallet::unbond(RuntimeOrigin::signed(BOB), 1),
+			Error::<Test>::ProviderNotFound
+		);
+		assert_noop!(
+			ProvidersPallet::bond_more(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			ProvidersPallet::unbond(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			ProvidersPallet::unbond(RuntimeOrigin::signed(ALICE), 901),
+			Error::<Test>::BondTooLow
+		);
+		assert_noop!(
+			ProvidersPallet::unbond(RuntimeOrigin::signed(ALICE), 1_000),
+			Error::<Test>::BondTooLow
+		);
 		assert_ok!(ProvidersPallet::deregister(RuntimeOrigin::signed(ALICE)));
-		assert_noop!(ProvidersPallet::bond_more(RuntimeOrigin::signed(ALICE), 1), Error::<Test>::ProviderLeaving);
-		assert_noop!(ProvidersPallet::unbond(RuntimeOrigin::signed(ALICE), 1), Error::<Test>::ProviderLeaving);
+		assert_noop!(
+			ProvidersPallet::bond_more(RuntimeOrigin::signed(ALICE), 1),
+			Error::<Test>::ProviderLeaving
+		);
+		assert_noop!(
+			ProvidersPallet::unbond(RuntimeOrigin::signed(ALICE), 1),
+			Error::<Test>::ProviderLeaving
+		);
 	});
 }
 
@@ -146,7 +181,9 @@ fn unbond_fails_with_too_many_chunks() {
 fn delegate_works() {
 	alice_and_bob().build_and_execute(|| {
 		assert_ok!(ProvidersPallet::delegate(RuntimeOrigin::signed(CHARLIE), ALICE, 500));
-		System::assert_last_event(Event::Bonded { provider: ALICE, staker: CHARLIE, amount: 500 }.into());
+		System::assert_last_event(
+			Event::Bonded { provider: ALICE, staker: CHARLIE, amount: 500 }.into(),
+		);
 		assert_eq!(stake(ALICE, CHARLIE), 500);
 		assert_eq!(pool(ALICE).balance, 2_500);
 		assert_eq!(Providers::<Test>::get(ALICE).unwrap().stakers, 3);
@@ -175,7 +212,10 @@ fn delegate_fails_on_bad_state() {
 			ProvidersPallet::delegate(RuntimeOrigin::signed(CHARLIE), ALICE, 100_000),
 			TokenError::FundsUnavailable
 		);
-		assert_noop!(ProvidersPallet::delegate(RuntimeOrigin::signed(BOB), ALICE, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			ProvidersPallet::delegate(RuntimeOrigin::signed(BOB), ALICE, 0),
+			Error::<Test>::ZeroAmount
+		);
 		assert_eq!(<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::one(), None), 2_000);
 		assert_noop!(
 			ProvidersPallet::delegate(RuntimeOrigin::signed(CHARLIE), ALICE, 100),
@@ -196,7 +236,13 @@ fn undelegate_works_partially_and_fully() {
 		assert_eq!(stake(ALICE, BOB), 600);
 		assert_ok!(ProvidersPallet::undelegate(RuntimeOrigin::signed(BOB), ALICE, u64::MAX));
 		System::assert_last_event(
-			Event::Unbonded { provider: ALICE, staker: BOB, amount: 600, unlock_at: unlock_block() }.into(),
+			Event::Unbonded {
+				provider: ALICE,
+				staker: BOB,
+				amount: 600,
+				unlock_at: unlock_block(),
+			}
+			.into(),
 		);
 		assert_eq!(stake(ALICE, BOB), 0);
 		assert_eq!(pool(ALICE).balance, 1_000);
@@ -223,7 +269,10 @@ fn undelegate_fails_on_bad_state() {
 			ProvidersPallet::undelegate(RuntimeOrigin::signed(BOB), ALICE, 995),
 			Error::<Test>::DelegationTooLow
 		);
-		assert_noop!(ProvidersPallet::undelegate(RuntimeOrigin::signed(BOB), ALICE, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			ProvidersPallet::undelegate(RuntimeOrigin::signed(BOB), ALICE, 0),
+			Error::<Test>::ZeroAmount
+		);
 	});
 }
 
@@ -295,14 +344,18 @@ fn reward_splits_commission_and_pro_rata() {
 	alice_and_bob().build_and_execute(|| {
 		assert_ok!(ProvidersPallet::delegate(RuntimeOrigin::signed(CHARLIE), ALICE, 2_000));
 		assert_ok!(<ProvidersPallet as Rewards<_, _>>::reward(&PAYER, &ALICE, 1_000));
-		System::assert_last_event(Event::Rewarded { provider: ALICE, amount: 1_000, commission: 100 }.into());
+		System::assert_last_event(
+			Event::Rewarded { provider: ALICE, amount: 1_000, commission: 100 }.into(),
+		);
 		// 900 over 4000 stake: ALICE 225, BOB 225, CHARLIE 450.
 		assert_eq!(ProvidersPallet::pending_rewards(&ALICE, &BOB), 225);
 		assert_eq!(ProvidersPallet::pending_rewards(&ALICE, &CHARLIE), 450);
 		let b0 = Balances::balance(&BOB);
 		assert_ok!(ProvidersPallet::claim(RuntimeOrigin::signed(BOB), ALICE));
 		assert_eq!(Balances::balance(&BOB), b0 + 225);
-		System::assert_last_event(Event::Claimed { provider: ALICE, staker: BOB, amount: 225 }.into());
+		System::assert_last_event(
+			Event::Claimed { provider: ALICE, staker: BOB, amount: 225 }.into(),
+		);
 		let a0 = Balances::balance(&ALICE);
 		assert_ok!(ProvidersPallet::claim(RuntimeOrigin::signed(ALICE), ALICE));
 		assert_eq!(Balances::balance(&ALICE), a0 + 325);
@@ -351,8 +404,14 @@ fn reward_fails_on_unknown_provider_or_poor_payer() {
 #[test]
 fn claim_fails_with_nothing_to_claim() {
 	alice_and_bob().build_and_execute(|| {
-		assert_noop!(ProvidersPallet::claim(RuntimeOrigin::signed(BOB), ALICE), Error::<Test>::NothingToClaim);
-		assert_noop!(ProvidersPallet::claim(RuntimeOrigin::signed(BOB), DAVE), Error::<Test>::ProviderNotFound);
+		assert_noop!(
+			ProvidersPallet::claim(RuntimeOrigin::signed(BOB), ALICE),
+			Error::<Test>::NothingToClaim
+		);
+		assert_noop!(
+			ProvidersPallet::claim(RuntimeOrigin::signed(BOB), DAVE),
+			Error::<Test>::ProviderNotFound
+		);
 	});
 }
 
@@ -364,7 +423,9 @@ fn set_models_works_and_reindexes() {
 		assert_ok!(ProvidersPallet::set_models(RuntimeOrigin::signed(ALICE), models(&[MODEL_B])));
 		assert!(ModelProviders::<Test>::get(MODEL_A).is_empty());
 		assert_eq!(ModelProviders::<Test>::get(MODEL_B).to_vec(), vec![ALICE]);
-		System::assert_last_event(Event::ModelsUpdated { provider: ALICE, models: models(&[MODEL_B]) }.into());
+		System::assert_last_event(
+			Event::ModelsUpdated { provider: ALICE, models: models(&[MODEL_B]) }.into(),
+		);
 	});
 }
 
@@ -398,9 +459,13 @@ fn set_models_fails_on_bad_input() {
 #[test]
 fn set_commission_works() {
 	alice_and_bob().build_and_execute(|| {
-		assert_ok!(ProvidersPallet::set_commission(RuntimeOrigin::signed(ALICE), Perbill::from_percent(50)));
+		assert_ok!(ProvidersPallet::set_commission(
+			RuntimeOrigin::signed(ALICE),
+			Perbill::from_percent(50)
+		));
 		System::assert_last_event(
-			Event::CommissionUpdated { provider: ALICE, commission: Perbill::from_percent(50) }.into(),
+			Event::CommissionUpdated { provider: ALICE, commission: Perbill::from_percent(50) }
+				.into(),
 		);
 		assert_noop!(
 			ProvidersPallet::set_commission(RuntimeOrigin::signed(BOB), Perbill::zero()),
@@ -417,19 +482,41 @@ fn set_commission_works() {
 #[test]
 fn chill_and_unchill_work() {
 	alice_and_bob().build_and_execute(|| {
-		assert_noop!(ProvidersPallet::unchill(RuntimeOrigin::signed(ALICE)), Error::<Test>::NotChilled);
+		assert_noop!(
+			ProvidersPallet::unchill(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NotChilled
+		);
 		assert_ok!(ProvidersPallet::chill(RuntimeOrigin::signed(ALICE)));
 		System::assert_last_event(Event::Chilled { provider: ALICE }.into());
-		assert_noop!(ProvidersPallet::chill(RuntimeOrigin::signed(ALICE)), Error::<Test>::AlreadyChilled);
-		assert!(<ProvidersPallet as ExecutorSelection<_>>::select(&MODEL_A, 1, H256::zero(), &[]).is_empty());
+		assert_noop!(
+			ProvidersPallet::chill(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::AlreadyChilled
+		);
+		assert!(<ProvidersPallet as ExecutorSelection<_>>::select(&MODEL_A, 1, H256::zero(), &[])
+			.is_empty());
 		assert_ok!(ProvidersPallet::unchill(RuntimeOrigin::signed(ALICE)));
 		System::assert_last_event(Event::Unchilled { provider: ALICE }.into());
-		assert_eq!(<ProvidersPallet as ExecutorSelection<_>>::select(&MODEL_A, 1, H256::zero(), &[]), vec![ALICE]);
-		assert_noop!(ProvidersPallet::chill(RuntimeOrigin::signed(BOB)), Error::<Test>::ProviderNotFound);
-		assert_noop!(ProvidersPallet::unchill(RuntimeOrigin::signed(BOB)), Error::<Test>::ProviderNotFound);
+		assert_eq!(
+			<ProvidersPallet as ExecutorSelection<_>>::select(&MODEL_A, 1, H256::zero(), &[]),
+			vec![ALICE]
+		);
+		assert_noop!(
+			ProvidersPallet::chill(RuntimeOrigin::signed(BOB)),
+			Error::<Test>::ProviderNotFound
+		);
+		assert_noop!(
+			ProvidersPallet::unchill(RuntimeOrigin::signed(BOB)),
+			Error::<Test>::ProviderNotFound
+		);
 		assert_ok!(ProvidersPallet::deregister(RuntimeOrigin::signed(ALICE)));
-		assert_noop!(ProvidersPallet::chill(RuntimeOrigin::signed(ALICE)), Error::<Test>::ProviderLeaving);
-		assert_noop!(ProvidersPallet::unchill(RuntimeOrigin::signed(ALICE)), Error::<Test>::ProviderLeaving);
+		assert_noop!(
+			ProvidersPallet::chill(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::ProviderLeaving
+		);
+		assert_noop!(
+			ProvidersPallet::unchill(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::ProviderLeaving
+		);
 	});
 }
 
@@ -440,9 +527,16 @@ fn deregister_works_and_fails_twice() {
 		System::assert_last_event(Event::Deregistered { provider: ALICE }.into());
 		assert_eq!(stake(ALICE, ALICE), 0);
 		assert_eq!(Providers::<Test>::get(ALICE).unwrap().status, ProviderStatus::Leaving);
-		assert_noop!(ProvidersPallet::deregister(RuntimeOrigin::signed(ALICE)), Error::<Test>::ProviderLeaving);
-		assert_noop!(ProvidersPallet::deregister(RuntimeOrigin::signed(BOB)), Error::<Test>::ProviderNotFound);
-		assert!(<ProvidersPallet as ExecutorSelection<_>>::select(&MODEL_A, 1, H256::zero(), &[]).is_empty());
+		assert_noop!(
+			ProvidersPallet::deregister(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::ProviderLeaving
+		);
+		assert_noop!(
+			ProvidersPallet::deregister(RuntimeOrigin::signed(BOB)),
+			Error::<Test>::ProviderNotFound
+		);
+		assert!(<ProvidersPallet as ExecutorSelection<_>>::select(&MODEL_A, 1, H256::zero(), &[])
+			.is_empty());
 	});
 }
 
@@ -455,7 +549,11 @@ fn slash_takes_fraction_of_active_and_unbonding_stake() {
 		assert_ok!(ProvidersPallet::undelegate(RuntimeOrigin::signed(CHARLIE), ALICE, 1_000));
 		run_to(7);
 		let before = Balances::total_issuance();
-		let got = <ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(10), Some(&BENEFICIARY));
+		let got = <ProvidersPallet as Slash<_, _>>::slash(
+			&ALICE,
+			Perbill::from_percent(10),
+			Some(&BENEFICIARY),
+		);
 		assert_eq!(got, 300);
 		System::assert_last_event(
 			Event::Slashed {
@@ -482,13 +580,19 @@ fn slash_takes_fraction_of_active_and_unbonding_stake() {
 fn slash_without_beneficiary_burns() {
 	alice_and_bob().build_and_execute(|| {
 		let before = Balances::total_issuance();
-		assert_eq!(<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(50), None), 1_000);
+		assert_eq!(
+			<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(50), None),
+			1_000
+		);
 		assert_eq!(Balances::total_issuance(), before - 1_000);
 		assert_eq!(held_total(), 1_000);
 		// Unknown provider: nothing.
 		assert_eq!(<ProvidersPallet as Slash<_, _>>::slash(&DAVE, Perbill::one(), None), 0);
 		// A beneficiary that cannot exist (below ED is impossible with ED 1, so use zero stake).
-		assert_eq!(<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::zero(), Some(&BENEFICIARY)), 0);
+		assert_eq!(
+			<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::zero(), Some(&BENEFICIARY)),
+			0
+		);
 	});
 }
 
@@ -497,7 +601,10 @@ fn slash_does_not_touch_matured_unbonding() {
 	alice_and_bob().build_and_execute(|| {
 		assert_ok!(ProvidersPallet::undelegate(RuntimeOrigin::signed(BOB), ALICE, u64::MAX));
 		run_to(unlock_block());
-		assert_eq!(<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(50), None), 500);
+		assert_eq!(
+			<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(50), None),
+			500
+		);
 		let b0 = Balances::balance(&BOB);
 		assert_ok!(ProvidersPallet::withdraw(RuntimeOrigin::signed(BOB), ALICE));
 		assert_eq!(Balances::balance(&BOB), b0 + 1_000);
@@ -577,8 +684,20 @@ fn select_is_stake_weighted_deterministic_and_filtered() {
 			all.sort();
 			assert_eq!(all, vec![ALICE, DAVE]);
 			assert_eq!(sel(3, 5, &[ALICE]), vec![DAVE]);
-			assert!(<ProvidersPallet as ExecutorSelection<_>>::select(&RETIRED_MODEL, 1, H256::zero(), &[]).is_empty());
-			assert!(<ProvidersPallet as ExecutorSelection<_>>::select(&MODEL_B, 1, H256::zero(), &[]).is_empty());
+			assert!(<ProvidersPallet as ExecutorSelection<_>>::select(
+				&RETIRED_MODEL,
+				1,
+				H256::zero(),
+				&[]
+			)
+			.is_empty());
+			assert!(<ProvidersPallet as ExecutorSelection<_>>::select(
+				&MODEL_B,
+				1,
+				H256::zero(),
+				&[]
+			)
+			.is_empty());
 		});
 }
 

@@ -1,13 +1,15 @@
 //! Types of the provider pallet: share pools, providers and stake ledgers.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
-use verity_primitives::ModelId;
+use frame_support::{
+	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedU128, Perbill, Rounding,
 	SaturatedConversion,
 };
+use verity_primitives::ModelId;
 
 /// A share pool: `points` are claims on `balance`. Stakers own points; slashing lowers
 /// `balance` only, so every staker of the pool loses the same fraction without being touched.
@@ -40,12 +42,19 @@ fn mul_div<B: SaturatedConversion + Copy>(a: B, b: B, c: B, r: Rounding) -> Opti
 where
 	B: sp_runtime::traits::UniqueSaturatedInto<u128>,
 {
-	multiply_by_rational_with_rounding(a.saturated_into(), b.saturated_into(), c.saturated_into(), r)
+	multiply_by_rational_with_rounding(
+		a.saturated_into(),
+		b.saturated_into(),
+		c.saturated_into(),
+		r,
+	)
 }
 
 impl<Balance> Pool<Balance>
 where
-	Balance: sp_runtime::traits::AtLeast32BitUnsigned + Copy + sp_runtime::traits::UniqueSaturatedInto<u128>,
+	Balance: sp_runtime::traits::AtLeast32BitUnsigned
+		+ Copy
+		+ sp_runtime::traits::UniqueSaturatedInto<u128>,
 	u128: sp_runtime::traits::UniqueSaturatedInto<Balance>,
 {
 	/// Points issued for `amount` joining the pool; `None` when the pool was slashed to zero
@@ -103,7 +112,16 @@ where
 
 /// State of a provider.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub enum ProviderStatus {
 	/// Selectable for the models it serves.
@@ -146,7 +164,16 @@ where
 
 /// A claim on an unbonding bucket.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub struct UnlockChunk<Balance> {
 	/// Bucket index; withdrawable from block `era * bucket_span`.

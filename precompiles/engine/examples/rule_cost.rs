@@ -56,7 +56,8 @@ fn main() {
 		print!(" {name:>10}");
 	}
 	println!();
-	for dtype in [DType::U8, DType::I8, DType::Bool, DType::F16, DType::F32, DType::I32, DType::I64] {
+	for dtype in [DType::U8, DType::I8, DType::Bool, DType::F16, DType::F32, DType::I32, DType::I64]
+	{
 		let (a, b) = pair(dtype, bytes);
 		let n = a.len();
 		print!("{:<6} {n:>8}", format!("{dtype:?}"));

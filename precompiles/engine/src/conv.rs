@@ -137,12 +137,12 @@ impl Conv2dF32 {
 	/// The replacement of `op` on an input of `fact`, if it is a case this op covers.
 	fn replacing(op: &Conv, fact: &TypedFact, low: Option<f32>) -> Option<Self> {
 		let ps = &op.pool_spec;
-		if op.q_params.is_some() ||
-			op.group != 1 ||
-			op.kernel_fmt != KernelFormat::OIHW ||
-			ps.data_format != DataFormat::NCHW ||
-			ps.rank() != 2 ||
-			fact.datum_type != f32::datum_type()
+		if op.q_params.is_some()
+			|| op.group != 1
+			|| op.kernel_fmt != KernelFormat::OIHW
+			|| ps.data_format != DataFormat::NCHW
+			|| ps.rank() != 2
+			|| fact.datum_type != f32::datum_type()
 		{
 			return None;
 		}
@@ -625,9 +625,9 @@ pub(crate) fn replace_convs(model: &mut TypedModel) -> TractResult<usize> {
 		let Some(new) = Conv2dF32::replacing(op, fact, relu.map(|r| r.1)) else { continue };
 		let expected = [new.co, new.ci, op.pool_spec.kernel_shape[0], op.pool_spec.kernel_shape[1]];
 		let out = &node.outputs[0].fact;
-		if wk.shape() != expected ||
-			out.datum_type != f32::datum_type() ||
-			out.shape.as_concrete() != Some(&[new.n, new.co, new.oh, new.ow][..])
+		if wk.shape() != expected
+			|| out.datum_type != f32::datum_type()
+			|| out.shape.as_concrete() != Some(&[new.n, new.co, new.oh, new.ow][..])
 		{
 			continue;
 		}
@@ -724,8 +724,8 @@ mod tests {
 											- self.pads[0] as i64;
 										let ix = (xx * self.s.1 + dx * self.d.1) as i64
 											- self.pads[1] as i64;
-										if iy < 0 ||
-											ix < 0 || iy >= self.h as i64 || ix >= self.w as i64
+										if iy < 0
+											|| ix < 0 || iy >= self.h as i64 || ix >= self.w as i64
 										{
 											continue;
 										}

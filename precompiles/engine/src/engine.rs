@@ -236,24 +236,143 @@ pub enum EngineError {
 /// flow: random generators (`RandomNormal`, `Multinomial`, ...) and sub-graph ops (`If`,
 /// `Loop`, `Scan`) are left out on purpose.
 pub const ALLOWED_OPS: &[&str] = &[
-	"Abs", "Acos", "Acosh", "Add", "And", "ArgMax", "ArgMin", "Asin", "Asinh", "Atan", "Atanh",
-	"AveragePool", "BatchNormalization", "BitShift", "Cast", "CastLike", "Ceil", "Celu", "Clip",
-	"Compress", "Concat", "Constant", "ConstantOfShape", "Conv", "ConvInteger", "ConvTranspose",
-	"Cos", "Cosh", "CumSum", "DepthToSpace", "DequantizeLinear", "Div", "Dropout",
-	"DynamicQuantizeLinear", "Einsum", "Elu", "Equal", "Erf", "Exp", "Expand", "EyeLike",
-	"Flatten", "Floor", "GRU", "Gather", "GatherElements", "GatherND", "Gelu", "Gemm",
-	"GlobalAveragePool", "GlobalLpPool", "GlobalMaxPool", "Greater", "GreaterOrEqual",
-	"HardSigmoid", "HardSwish", "Hardmax", "Identity", "InstanceNormalization", "IsInf", "IsNaN",
-	"LRN", "LSTM", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax",
-	"LpNormalization", "MatMul", "MatMulInteger", "Max", "MaxPool", "Mean", "Min", "Mish", "Mod",
-	"Mul", "Neg", "Not", "OneHot", "Or", "PRelu", "Pad", "Pow", "QLinearConv", "QLinearMatMul",
-	"QuantizeLinear", "RNN", "Range", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum",
-	"ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
-	"ReduceSumSquare", "Relu", "Reshape", "Resize", "Round", "ScatterElements", "ScatterND",
-	"Selu", "Shape", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Size", "Slice", "Softmax",
-	"Softplus", "Softsign", "SpaceToDepth", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tan",
-	"Tanh", "ThresholdedRelu", "Tile", "TopK", "Transpose", "Trilu", "Unsqueeze", "Upsample",
-	"Where", "Xor",
+	"Abs",
+	"Acos",
+	"Acosh",
+	"Add",
+	"And",
+	"ArgMax",
+	"ArgMin",
+	"Asin",
+	"Asinh",
+	"Atan",
+	"Atanh",
+	"AveragePool",
+	"BatchNormalization",
+	"BitShift",
+	"Cast",
+	"CastLike",
+	"Ceil",
+	"Celu",
+	"Clip",
+	"Compress",
+	"Concat",
+	"Constant",
+	"ConstantOfShape",
+	"Conv",
+	"ConvInteger",
+	"ConvTranspose",
+	"Cos",
+	"Cosh",
+	"CumSum",
+	"DepthToSpace",
+	"DequantizeLinear",
+	"Div",
+	"Dropout",
+	"DynamicQuantizeLinear",
+	"Einsum",
+	"Elu",
+	"Equal",
+	"Erf",
+	"Exp",
+	"Expand",
+	"EyeLike",
+	"Flatten",
+	"Floor",
+	"GRU",
+	"Gather",
+	"GatherElements",
+	"GatherND",
+	"Gelu",
+	"Gemm",
+	"GlobalAveragePool",
+	"GlobalLpPool",
+	"GlobalMaxPool",
+	"Greater",
+	"GreaterOrEqual",
+	"HardSigmoid",
+	"HardSwish",
+	"Hardmax",
+	"Identity",
+	"InstanceNormalization",
+	"IsInf",
+	"IsNaN",
+	"LRN",
+	"LSTM",
+	"LayerNormalization",
+	"LeakyRelu",
+	"Less",
+	"LessOrEqual",
+	"Log",
+	"LogSoftmax",
+	"LpNormalization",
+	"MatMul",
+	"MatMulInteger",
+	"Max",
+	"MaxPool",
+	"Mean",
+	"Min",
+	"Mish",
+	"Mod",
+	"Mul",
+	"Neg",
+	"Not",
+	"OneHot",
+	"Or",
+	"PRelu",
+	"Pad",
+	"Pow",
+	"QLinearConv",
+	"QLinearMatMul",
+	"QuantizeLinear",
+	"RNN",
+	"Range",
+	"Reciprocal",
+	"ReduceL1",
+	"ReduceL2",
+	"ReduceLogSum",
+	"ReduceLogSumExp",
+	"ReduceMax",
+	"ReduceMean",
+	"ReduceMin",
+	"ReduceProd",
+	"ReduceSum",
+	"ReduceSumSquare",
+	"Relu",
+	"Reshape",
+	"Resize",
+	"Round",
+	"ScatterElements",
+	"ScatterND",
+	"Selu",
+	"Shape",
+	"Shrink",
+	"Sigmoid",
+	"Sign",
+	"Sin",
+	"Sinh",
+	"Size",
+	"Slice",
+	"Softmax",
+	"Softplus",
+	"Softsign",
+	"SpaceToDepth",
+	"Split",
+	"Sqrt",
+	"Squeeze",
+	"Sub",
+	"Sum",
+	"Tan",
+	"Tanh",
+	"ThresholdedRelu",
+	"Tile",
+	"TopK",
+	"Transpose",
+	"Trilu",
+	"Unsqueeze",
+	"Upsample",
+	"Where",
+	"Xor",
 ];
 
 /// What the engine learned about a loaded model.
@@ -383,7 +502,12 @@ impl Pool {
 	fn ensure_workers(&self, needed: usize) -> Result<(), EngineError> {
 		let mut live = self.shared.live.load(Ordering::SeqCst);
 		while live < needed {
-			match self.shared.live.compare_exchange(live, live + 1, Ordering::SeqCst, Ordering::SeqCst) {
+			match self.shared.live.compare_exchange(
+				live,
+				live + 1,
+				Ordering::SeqCst,
+				Ordering::SeqCst,
+			) {
 				Ok(_) => {
 					spawn_worker(self.shared.clone()).map_err(|e| {
 						self.shared.live.fetch_sub(1, Ordering::SeqCst);
@@ -455,7 +579,10 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
 
 /// Run `f`, turning a tract error into [`EngineError::Tract`] and a panic into
 /// [`EngineError::Panic`].
-fn guarded<T>(stage: &'static str, f: impl FnOnce() -> tp::TractResult<T>) -> Result<T, EngineError> {
+fn guarded<T>(
+	stage: &'static str,
+	f: impl FnOnce() -> tp::TractResult<T>,
+) -> Result<T, EngineError> {
 	match catch_unwind(AssertUnwindSafe(f)) {
 		Ok(Ok(v)) => Ok(v),
 		Ok(Err(e)) => Err(fold_error(&e)
@@ -468,12 +595,15 @@ fn guarded<T>(stage: &'static str, f: impl FnOnce() -> tp::TractResult<T>) -> Re
 fn fold_error(e: &tp::TractError) -> Option<EngineError> {
 	let f = e.chain().find_map(|c| c.downcast_ref::<FoldError>())?;
 	Some(match f.clone() {
-		FoldError::TooLarge { what, elements, max } =>
-			EngineError::TensorTooLarge { what, elements, max },
-		FoldError::Unbounded { what } =>
-			EngineError::UnboundedShape { what, shape: "not known before folding".into() },
-		FoldError::TooManyConstants { bytes, max } =>
-			EngineError::TooManyConstantBytes { bytes, max },
+		FoldError::TooLarge { what, elements, max } => {
+			EngineError::TensorTooLarge { what, elements, max }
+		},
+		FoldError::Unbounded { what } => {
+			EngineError::UnboundedShape { what, shape: "not known before folding".into() }
+		},
+		FoldError::TooManyConstants { bytes, max } => {
+			EngineError::TooManyConstantBytes { bytes, max }
+		},
 	})
 }
 
@@ -630,7 +760,9 @@ impl Engine {
 		{
 			Ok(Ok(p)) => p,
 			Ok(Err(e)) => return Err(EngineError::Malformed(format!("{e:#}"))),
-			Err(p) => return Err(EngineError::Panic { stage: "decoding", message: panic_message(p) }),
+			Err(p) => {
+				return Err(EngineError::Panic { stage: "decoding", message: panic_message(p) })
+			},
 		};
 		let opset = self.scan_proto(&proto, &onnx)?;
 		let mut inference = guarded("parsing", || onnx.model_for_proto_model(&proto))?;
@@ -676,7 +808,10 @@ impl Engine {
 			return Err(EngineError::TooManyFlops { flops, max: self.limits.max_flops });
 		}
 		if peak_bytes > u128::from(self.limits.max_peak_bytes) {
-			return Err(EngineError::TooMuchMemory { bytes: peak_bytes, max: self.limits.max_peak_bytes });
+			return Err(EngineError::TooMuchMemory {
+				bytes: peak_bytes,
+				max: self.limits.max_peak_bytes,
+			});
 		}
 		// The deterministic part of the charge: a plan that cannot fit in the cache is refused
 		// here, alike on every node with the same limits.
@@ -701,9 +836,8 @@ impl Engine {
 		let plan_bytes = model_bytes
 			.saturating_add(constant_bytes.max(u128::from(held_bytes)))
 			.saturating_add(scratch_bytes);
-		let stateless = guarded("planning", || {
-			Ok(plan.spawn()?.op_states.iter().all(Option::is_none))
-		})?;
+		let stateless =
+			guarded("planning", || Ok(plan.spawn()?.op_states.iter().all(Option::is_none)))?;
 		let info = ModelInfo {
 			hash,
 			io,
@@ -726,7 +860,11 @@ impl Engine {
 	}
 
 	/// Checks on the raw protobuf, before tract interprets anything. Returns the opset.
-	fn scan_proto(&self, proto: &pb::ModelProto, onnx: &tract_onnx::Onnx) -> Result<i64, EngineError> {
+	fn scan_proto(
+		&self,
+		proto: &pb::ModelProto,
+		onnx: &tract_onnx::Onnx,
+	) -> Result<i64, EngineError> {
 		let graph = proto.graph.as_ref().ok_or(EngineError::MissingGraph)?;
 		if !proto.functions.is_empty() {
 			return Err(EngineError::Functions);
@@ -751,12 +889,16 @@ impl Engine {
 			self.check_tensor_proto(t)?;
 		}
 		for node in &graph.node {
-			if !(node.domain.is_empty() || node.domain == "ai.onnx") ||
-				!ALLOWED_OPS.contains(&node.op_type.as_str())
+			if !(node.domain.is_empty() || node.domain == "ai.onnx")
+				|| !ALLOWED_OPS.contains(&node.op_type.as_str())
 			{
 				return Err(EngineError::OpNotAllowed {
 					op: node.op_type.clone(),
-					domain: if node.domain.is_empty() { "ai.onnx".into() } else { node.domain.clone() },
+					domain: if node.domain.is_empty() {
+						"ai.onnx".into()
+					} else {
+						node.domain.clone()
+					},
 					node: node.name.clone(),
 				});
 			}
@@ -785,17 +927,16 @@ impl Engine {
 	}
 
 	fn check_tensor_proto(&self, t: &pb::TensorProto) -> Result<(), EngineError> {
-		if t.data_location == Some(pb::tensor_proto::DataLocation::External as i32) ||
-			!t.external_data.is_empty()
+		if t.data_location == Some(pb::tensor_proto::DataLocation::External as i32)
+			|| !t.external_data.is_empty()
 		{
 			return Err(EngineError::ExternalData { name: t.name.clone() });
 		}
 		let mut n: u128 = 1;
 		for d in &t.dims {
-			let d = u128::try_from(*d).map_err(|_| EngineError::Malformed(format!(
-				"tensor '{}' has a negative dimension",
-				t.name
-			)))?;
+			let d = u128::try_from(*d).map_err(|_| {
+				EngineError::Malformed(format!("tensor '{}' has a negative dimension", t.name))
+			})?;
 			n = n.saturating_mul(d);
 		}
 		if n > u128::from(self.limits.max_elements) {
@@ -888,9 +1029,12 @@ impl Engine {
 					.map_err(|_| EngineError::Run("worker pool is closed".into()))?;
 				match rx.recv_timeout(limit) {
 					Ok(r) => r?,
-					Err(mpsc::RecvTimeoutError::Timeout) => return Err(EngineError::Timeout(limit)),
-					Err(mpsc::RecvTimeoutError::Disconnected) =>
-						return Err(EngineError::Run("worker thread vanished".into())),
+					Err(mpsc::RecvTimeoutError::Timeout) => {
+						return Err(EngineError::Timeout(limit))
+					},
+					Err(mpsc::RecvTimeoutError::Disconnected) => {
+						return Err(EngineError::Run("worker thread vanished".into()))
+					},
 				}
 			},
 		};
@@ -972,23 +1116,24 @@ fn spec_of(f: &tp::TypedFact, side: Side, index: usize) -> Result<TensorSpec, En
 }
 
 fn graph_io(m: &tp::TypedModel) -> Result<ModelIo, EngineError> {
-	let side_specs = |outlets: &[tp::OutletId], side: Side| -> Result<Vec<TensorSpec>, EngineError> {
-		if outlets.len() > MAX_TENSORS as usize {
-			return Err(EngineError::TooManyTensors {
-				side,
-				found: outlets.len(),
-				max: MAX_TENSORS as usize,
-			});
-		}
-		outlets
-			.iter()
-			.enumerate()
-			.map(|(i, o)| {
-				let f = m.outlet_fact(*o).map_err(tract_err("reading facts"))?;
-				spec_of(f, side, i)
-			})
-			.collect()
-	};
+	let side_specs =
+		|outlets: &[tp::OutletId], side: Side| -> Result<Vec<TensorSpec>, EngineError> {
+			if outlets.len() > MAX_TENSORS as usize {
+				return Err(EngineError::TooManyTensors {
+					side,
+					found: outlets.len(),
+					max: MAX_TENSORS as usize,
+				});
+			}
+			outlets
+				.iter()
+				.enumerate()
+				.map(|(i, o)| {
+					let f = m.outlet_fact(*o).map_err(tract_err("reading facts"))?;
+					spec_of(f, side, i)
+				})
+				.collect()
+		};
 	let inputs = side_specs(m.input_outlets().map_err(tract_err("listing inputs"))?, Side::Input)?;
 	let outputs =
 		side_specs(m.output_outlets().map_err(tract_err("listing outputs"))?, Side::Output)?;
@@ -1006,9 +1151,10 @@ fn graph_io(m: &tp::TypedModel) -> Result<ModelIo, EngineError> {
 }
 
 fn check_declared(declared: &ModelIo, graph: &ModelIo) -> Result<(), EngineError> {
-	for (side, d, g) in
-		[(Side::Input, &declared.inputs, &graph.inputs), (Side::Output, &declared.outputs, &graph.outputs)]
-	{
+	for (side, d, g) in [
+		(Side::Input, &declared.inputs, &graph.inputs),
+		(Side::Output, &declared.outputs, &graph.outputs),
+	] {
 		if d.len() != g.len() {
 			return Err(EngineError::SpecMismatch {
 				side,
@@ -1036,12 +1182,13 @@ fn estimate(m: &tp::TypedModel, syms: &tp::SymbolValues) -> Result<(u128, u128),
 		let costs = guarded("estimating cost", || node.op.cost(&inputs))?;
 		for (kind, count) in costs {
 			if kind.is_compute() {
-				let c = count.eval_to_i64(syms).ok().and_then(|v| u128::try_from(v).ok()).ok_or_else(
-					|| EngineError::UnboundedShape {
-						what: format!("cost of node '{}'", node.name),
-						shape: format!("{count}"),
-					},
-				)?;
+				let c =
+					count.eval_to_i64(syms).ok().and_then(|v| u128::try_from(v).ok()).ok_or_else(
+						|| EngineError::UnboundedShape {
+							what: format!("cost of node '{}'", node.name),
+							shape: format!("{count}"),
+						},
+					)?;
 				flops = flops.saturating_add(c);
 			}
 		}
@@ -1151,7 +1298,9 @@ pub fn to_tract(t: &Tensor) -> Result<tp::Tensor, EngineError> {
 	let r = match t.dtype() {
 		DType::F32 => tp::Tensor::from_shape(
 			&shape,
-			&d.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect::<Vec<_>>(),
+			&d.chunks_exact(4)
+				.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+				.collect::<Vec<_>>(),
 		),
 		DType::F16 => tp::Tensor::from_shape(
 			&shape,
@@ -1159,11 +1308,15 @@ pub fn to_tract(t: &Tensor) -> Result<tp::Tensor, EngineError> {
 				.map(|c| tp::f16::from_bits(u16::from_le_bytes([c[0], c[1]])))
 				.collect::<Vec<_>>(),
 		),
-		DType::I8 => tp::Tensor::from_shape(&shape, &d.iter().map(|b| *b as i8).collect::<Vec<_>>()),
+		DType::I8 => {
+			tp::Tensor::from_shape(&shape, &d.iter().map(|b| *b as i8).collect::<Vec<_>>())
+		},
 		DType::U8 => tp::Tensor::from_shape(&shape, d),
 		DType::I32 => tp::Tensor::from_shape(
 			&shape,
-			&d.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect::<Vec<_>>(),
+			&d.chunks_exact(4)
+				.map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+				.collect::<Vec<_>>(),
 		),
 		DType::I64 => tp::Tensor::from_shape(
 			&shape,
@@ -1171,7 +1324,9 @@ pub fn to_tract(t: &Tensor) -> Result<tp::Tensor, EngineError> {
 				.map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
 				.collect::<Vec<_>>(),
 		),
-		DType::Bool => tp::Tensor::from_shape(&shape, &d.iter().map(|b| *b != 0).collect::<Vec<_>>()),
+		DType::Bool => {
+			tp::Tensor::from_shape(&shape, &d.iter().map(|b| *b != 0).collect::<Vec<_>>())
+		},
 	};
 	r.map_err(|e| EngineError::Run(format!("converting input: {e:#}")))
 }
@@ -1204,9 +1359,11 @@ fn convert_out(index: usize, t: &tp::Tensor, want: Option<DType>) -> Result<Tens
 	let view = t.try_as_plain_ram().map_err(|e| err(format!("{e:#}")))?;
 	let data: Vec<u8> = match dtype {
 		// Quantized tract types share their storage with the plain ones; read raw bytes.
-		DType::U8 | DType::I8 => view.as_bytes().get(..t.len()).map(<[u8]>::to_vec).ok_or_else(
-			|| err("output storage is shorter than its shape".into()),
-		)?,
+		DType::U8 | DType::I8 => view
+			.as_bytes()
+			.get(..t.len())
+			.map(<[u8]>::to_vec)
+			.ok_or_else(|| err("output storage is shorter than its shape".into()))?,
 		DType::Bool => view
 			.as_slice::<bool>()
 			.map_err(|e| err(format!("{e:#}")))?
@@ -1214,7 +1371,9 @@ fn convert_out(index: usize, t: &tp::Tensor, want: Option<DType>) -> Result<Tens
 			.map(|b| u8::from(*b))
 			.collect(),
 		DType::F32 => le_bytes(view.as_slice::<f32>(), |v| v.to_le_bytes()).map_err(&err)?,
-		DType::F16 => le_bytes(view.as_slice::<tp::f16>(), |v| v.to_bits().to_le_bytes()).map_err(&err)?,
+		DType::F16 => {
+			le_bytes(view.as_slice::<tp::f16>(), |v| v.to_bits().to_le_bytes()).map_err(&err)?
+		},
 		DType::I32 => le_bytes(view.as_slice::<i32>(), |v| v.to_le_bytes()).map_err(&err)?,
 		DType::I64 => le_bytes(view.as_slice::<i64>(), |v| v.to_le_bytes()).map_err(&err)?,
 	};

@@ -53,9 +53,9 @@ pub mod spec;
 pub mod tensor;
 
 #[cfg(feature = "std")]
-pub mod engine;
-#[cfg(feature = "std")]
 mod conv;
+#[cfg(feature = "std")]
+pub mod engine;
 #[cfg(feature = "std")]
 mod fold;
 #[cfg(feature = "std")]

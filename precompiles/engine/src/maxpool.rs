@@ -39,10 +39,10 @@ impl MaxPool2dF32 {
 	/// The replacement of `op` on an input of `fact`, if it is a case this op covers.
 	pub(crate) fn replacing(op: &OptMaxPool, fact: &TypedFact) -> Option<Self> {
 		let ps = &op.pool_spec;
-		if op.with_index_outputs.is_some() ||
-			ps.data_format != DataFormat::NCHW ||
-			ps.rank() != 2 ||
-			fact.datum_type != f32::datum_type()
+		if op.with_index_outputs.is_some()
+			|| ps.data_format != DataFormat::NCHW
+			|| ps.rank() != 2
+			|| fact.datum_type != f32::datum_type()
 		{
 			return None;
 		}
@@ -69,15 +69,18 @@ impl MaxPool2dF32 {
 	}
 
 	/// Kernel taps `lo..hi` of output position `o` that land inside `0..len`.
-	fn taps(o: usize, stride: usize, dil: usize, pad: usize, k: usize, len: usize) -> (usize, usize) {
+	fn taps(
+		o: usize,
+		stride: usize,
+		dil: usize,
+		pad: usize,
+		k: usize,
+		len: usize,
+	) -> (usize, usize) {
 		// Tap t lands on o*stride + t*dil - pad, in bounds when pad <= o*stride + t*dil < len + pad.
 		let base = o * stride;
 		let lo = if base >= pad { 0 } else { (pad - base).div_ceil(dil) };
-		let hi = if base >= len + pad {
-			0
-		} else {
-			((len + pad - base - 1) / dil + 1).min(k)
-		};
+		let hi = if base >= len + pad { 0 } else { ((len + pad - base - 1) / dil + 1).min(k) };
 		(lo.min(hi), hi)
 	}
 
@@ -87,14 +90,18 @@ impl MaxPool2dF32 {
 		let (dh, dw) = self.d;
 		let (pt, pl) = self.pad;
 		let (h, w, oh, ow) = (self.h, self.w, self.oh, self.ow);
-		let cols: Vec<(usize, usize)> = (0..ow).map(|ox| Self::taps(ox, sw, dw, pl, kw, w)).collect();
-		let simple_2x2 = self.k == (2, 2) && self.s == (2, 2) && self.d == (1, 1) && self.pad == (0, 0);
+		let cols: Vec<(usize, usize)> =
+			(0..ow).map(|ox| Self::taps(ox, sw, dw, pl, kw, w)).collect();
+		let simple_2x2 =
+			self.k == (2, 2) && self.s == (2, 2) && self.d == (1, 1) && self.pad == (0, 0);
 		for (plane, out_plane) in input.chunks_exact(h * w).zip(output.chunks_exact_mut(oh * ow)) {
 			for (oy, out_row) in out_plane.chunks_exact_mut(ow).enumerate() {
 				if simple_2x2 && 2 * oy + 1 < h && 2 * ow <= w {
 					let r0 = &plane[2 * oy * w..][..2 * ow];
 					let r1 = &plane[(2 * oy + 1) * w..][..2 * ow];
-					for ((o, a), b) in out_row.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+					for ((o, a), b) in
+						out_row.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2))
+					{
 						let mut m = f32::MIN;
 						for v in [a[0], a[1], b[0], b[1]] {
 							m = if m < v { v } else { m };
@@ -127,7 +134,10 @@ impl Op for MaxPool2dF32 {
 	}
 
 	fn info(&self) -> TractResult<Vec<String>> {
-		Ok(vec![format!("kernel {:?} strides {:?} dilations {:?} pad {:?}", self.k, self.s, self.d, self.pad)])
+		Ok(vec![format!(
+			"kernel {:?} strides {:?} dilations {:?} pad {:?}",
+			self.k, self.s, self.d, self.pad
+		)])
 	}
 
 	fn as_typed(&self) -> Option<&dyn TypedOp> {
@@ -142,7 +152,11 @@ impl EvalOp for MaxPool2dF32 {
 
 	fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
 		let input = args_1!(inputs);
-		ensure!(input.shape() == [self.n, self.c, self.h, self.w], "unexpected input shape {:?}", input.shape());
+		ensure!(
+			input.shape() == [self.n, self.c, self.h, self.w],
+			"unexpected input shape {:?}",
+			input.shape()
+		);
 		let plain = input.try_as_plain_ram()?;
 		let src = plain.as_slice::<f32>()?;
 		// Written in place: a tensor built from a `Vec` or an ndarray would be copied once more.
@@ -179,9 +193,9 @@ pub(crate) fn replace_max_pools(model: &mut TypedModel) -> TractResult<usize> {
 		let fact = model.outlet_fact(node.inputs[0])?;
 		let Some(new) = MaxPool2dF32::replacing(op, fact) else { continue };
 		let out = &node.outputs[0].fact;
-		if node.outputs.len() != 1 ||
-			out.datum_type != f32::datum_type() ||
-			out.shape.as_concrete() != Some(&[new.n, new.c, new.oh, new.ow][..])
+		if node.outputs.len() != 1
+			|| out.datum_type != f32::datum_type()
+			|| out.shape.as_concrete() != Some(&[new.n, new.c, new.oh, new.ow][..])
 		{
 			continue;
 		}
@@ -220,10 +234,15 @@ mod tests {
 									let mut m = f32::MIN;
 									for ky in 0..k.0 {
 										for kx in 0..k.1 {
-											let iy = (oy * s.0 + ky * d.0) as isize - pad.0 as isize;
-											let ix = (ox * s.1 + kx * d.1) as isize - pad.1 as isize;
-											if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
-												let v = input[c * h * w + iy as usize * w + ix as usize];
+											let iy =
+												(oy * s.0 + ky * d.0) as isize - pad.0 as isize;
+											let ix =
+												(ox * s.1 + kx * d.1) as isize - pad.1 as isize;
+											if iy >= 0
+												&& ix >= 0 && (iy as usize) < h && (ix as usize) < w
+											{
+												let v = input
+													[c * h * w + iy as usize * w + ix as usize];
 												m = if m < v { v } else { m };
 											}
 										}

@@ -21,7 +21,16 @@ pub const TOLERANCE_UNIT: u64 = 1_000_000_000;
 
 /// How two outputs are compared.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum AcceptanceRule {
@@ -401,8 +410,8 @@ mod tests {
 			for &y in &vals {
 				for (abs, rel) in [(0u64, 0u32), (1_000, 0), (0, 1_000_000), (10, 10)] {
 					let r = AcceptanceRule::Tolerance { abs, rel };
-					let want = ((x as f64) - (y as f64)).abs() * 1e9 <=
-						abs as f64 + rel as f64 * (x.abs().max(y.abs()) as f64);
+					let want = ((x as f64) - (y as f64)).abs() * 1e9
+						<= abs as f64 + rel as f64 * (x.abs().max(y.abs()) as f64);
 					assert_eq!(agrees(&r, &f(&[x]), &f(&[y])), want, "{x} {y} {abs} {rel}");
 					assert_eq!(agrees(&r, &f(&[x]), &f(&[y])), agrees(&r, &f(&[y]), &f(&[x])));
 				}
@@ -515,8 +524,16 @@ mod tests {
 				)
 				.unwrap();
 				for k in 0..=len + 1 {
-					assert_eq!(top_k_sets(&t, k), top_k_sets_by_sort(&t, k), "f32 {rows}x{len} k={k}");
-					assert_eq!(top_k_sets(&i, k), top_k_sets_by_sort(&i, k), "i8 {rows}x{len} k={k}");
+					assert_eq!(
+						top_k_sets(&t, k),
+						top_k_sets_by_sort(&t, k),
+						"f32 {rows}x{len} k={k}"
+					);
+					assert_eq!(
+						top_k_sets(&i, k),
+						top_k_sets_by_sort(&i, k),
+						"i8 {rows}x{len} k={k}"
+					);
 				}
 			}
 		}

@@ -32,12 +32,15 @@ pub enum SpecError {
 impl core::fmt::Display for SpecError {
 	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
 		match self {
-			SpecError::DTypeMismatch { expected, found } =>
-				write!(f, "dtype {found:?}, expected {expected:?}"),
-			SpecError::RankMismatch { expected, found } =>
-				write!(f, "rank {found}, expected {expected}"),
-			SpecError::DimMismatch { axis, expected, found } =>
-				write!(f, "dimension {axis} is {found}, expected {expected}"),
+			SpecError::DTypeMismatch { expected, found } => {
+				write!(f, "dtype {found:?}, expected {expected:?}")
+			},
+			SpecError::RankMismatch { expected, found } => {
+				write!(f, "rank {found}, expected {expected}")
+			},
+			SpecError::DimMismatch { axis, expected, found } => {
+				write!(f, "dimension {axis} is {found}, expected {expected}")
+			},
 		}
 	}
 }
@@ -78,9 +81,9 @@ impl TensorSpec {
 	/// declaration. A declaration may fix a dim the graph leaves symbolic (it narrows it), but
 	/// may not leave symbolic a dim the graph fixes.
 	pub fn compatible_with_graph(&self, graph: &TensorSpec) -> bool {
-		self.dtype == graph.dtype &&
-			self.dims.len() == graph.dims.len() &&
-			self.dims.iter().zip(graph.dims.iter()).all(|(d, g)| match (d, g) {
+		self.dtype == graph.dtype
+			&& self.dims.len() == graph.dims.len()
+			&& self.dims.iter().zip(graph.dims.iter()).all(|(d, g)| match (d, g) {
 				(_, None) => true,
 				(Some(d), Some(g)) => d == g,
 				(None, Some(_)) => false,
@@ -101,7 +104,10 @@ pub enum ListError {
 
 /// Decode a canonical tensor list and check it against `specs`, one to one. The runtime uses
 /// it for request inputs, posted outputs and models' reference vectors.
-pub fn check_list(specs: &[TensorSpec], encoded: &[u8]) -> Result<alloc::vec::Vec<Tensor>, ListError> {
+pub fn check_list(
+	specs: &[TensorSpec],
+	encoded: &[u8],
+) -> Result<alloc::vec::Vec<Tensor>, ListError> {
 	let tensors = decode_tensors(encoded).map_err(|_| ListError::Malformed)?;
 	if tensors.len() != specs.len() {
 		return Err(ListError::Count { expected: specs.len() as u32, found: tensors.len() as u32 });
@@ -149,10 +155,16 @@ mod tests {
 	#[test]
 	fn compatibility() {
 		let g = TensorSpec::new(DType::F32, vec![None, Some(3)]).unwrap();
-		assert!(TensorSpec::new(DType::F32, vec![None, Some(3)]).unwrap().compatible_with_graph(&g));
-		assert!(TensorSpec::new(DType::F32, vec![Some(1), Some(3)]).unwrap().compatible_with_graph(&g));
+		assert!(TensorSpec::new(DType::F32, vec![None, Some(3)])
+			.unwrap()
+			.compatible_with_graph(&g));
+		assert!(TensorSpec::new(DType::F32, vec![Some(1), Some(3)])
+			.unwrap()
+			.compatible_with_graph(&g));
 		assert!(!TensorSpec::new(DType::F32, vec![None, None]).unwrap().compatible_with_graph(&g));
 		assert!(!TensorSpec::new(DType::F32, vec![None]).unwrap().compatible_with_graph(&g));
-		assert!(!TensorSpec::new(DType::I8, vec![None, Some(3)]).unwrap().compatible_with_graph(&g));
+		assert!(!TensorSpec::new(DType::I8, vec![None, Some(3)])
+			.unwrap()
+			.compatible_with_graph(&g));
 	}
 }

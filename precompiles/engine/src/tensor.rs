@@ -28,7 +28,16 @@ pub type Shape = BoundedVec<u32, ConstU32<MAX_RANK>>;
 /// Element type of a tensor. The codec index of each variant is fixed forever: it is part of the
 /// canonical encoding that outputs are committed by.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum DType {
@@ -86,10 +95,12 @@ impl core::fmt::Display for TensorError {
 	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
 		match self {
 			TensorError::RankTooHigh => write!(f, "tensor rank exceeds {MAX_RANK}"),
-			TensorError::TooManyElements =>
-				write!(f, "tensor element count overflows or exceeds {MAX_ELEMENTS}"),
-			TensorError::DataLength { expected, found } =>
-				write!(f, "tensor data is {found} bytes, shape and dtype require {expected}"),
+			TensorError::TooManyElements => {
+				write!(f, "tensor element count overflows or exceeds {MAX_ELEMENTS}")
+			},
+			TensorError::DataLength { expected, found } => {
+				write!(f, "tensor data is {found} bytes, shape and dtype require {expected}")
+			},
 			TensorError::NonCanonicalBool => write!(f, "bool tensor element is neither 0 nor 1"),
 			TensorError::TrailingBytes => write!(f, "trailing bytes after encoded tensor(s)"),
 			TensorError::Malformed => write!(f, "malformed SCALE encoding"),

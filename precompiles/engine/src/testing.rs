@@ -65,7 +65,12 @@ pub fn i64_tensor(name: &str, dims: &[i64], data: &[i64]) -> TensorProto {
 }
 
 pub fn attr_int(name: &str, v: i64) -> AttributeProto {
-	AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i: v, ..Default::default() }
+	AttributeProto {
+		name: name.into(),
+		r#type: AttributeType::Int as i32,
+		i: v,
+		..Default::default()
+	}
 }
 
 pub fn attr_float(name: &str, v: f32) -> AttributeProto {

@@ -99,7 +99,10 @@ fn locate_data() -> Result<Vec<PathBuf>, String> {
 	}
 	let py = python();
 	let out = Command::new(&py)
-		.args(["-c", "import onnx,os;print(os.path.dirname(onnx.__file__));print(onnx.__version__)"])
+		.args([
+			"-c",
+			"import onnx,os;print(os.path.dirname(onnx.__file__));print(onnx.__version__)",
+		])
 		.output()
 		.map_err(|e| format!("cannot run {py}: {e}"))?;
 	if !out.status.success() {
@@ -145,8 +148,12 @@ fn load_pb(path: &Path) -> Result<Tensor, Status> {
 	let bytes = fs::read(path).map_err(|e| Status::Fail(format!("reading {path:?}: {e}")))?;
 	let proto = tract_onnx::tensor::proto_from_reader(&bytes[..])
 		.map_err(|e| Status::Unsupported(format!("tensor proto: {e}")))?;
-	let t = tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::FopenDataResolver, &proto, None)
-		.map_err(|e| Status::Unsupported(format!("tensor: {e}")))?;
+	let t = tract_onnx::tensor::load_tensor(
+		&tract_onnx::data_resolver::FopenDataResolver,
+		&proto,
+		None,
+	)
+	.map_err(|e| Status::Unsupported(format!("tensor: {e}")))?;
 	from_tract_tensor(&t).map_err(|_| Status::Unsupported(format!("dtype {:?}", t.datum_type())))
 }
 
@@ -196,17 +203,18 @@ fn compare(got: &[Tensor], want: &[Tensor]) -> Result<(), String> {
 		match (floats(g), floats(w)) {
 			(Some(a), Some(b)) => {
 				for (j, (x, y)) in a.iter().zip(&b).enumerate() {
-					let ok = (x.is_nan() && y.is_nan()) ||
-						x == y || (x - y).abs() <= ATOL + RTOL * y.abs();
+					let ok = (x.is_nan() && y.is_nan())
+						|| x == y || (x - y).abs() <= ATOL + RTOL * y.abs();
 					if !ok {
 						return Err(format!("output {i}[{j}]: {x}, expected {y}"));
 					}
 				}
 			},
-			_ =>
+			_ => {
 				if g.data() != w.data() {
 					return Err(format!("output {i}: values differ"));
-				},
+				}
+			},
 		}
 	}
 	Ok(())
@@ -256,11 +264,12 @@ fn run_case(engine: &Engine, dir: &Path) -> Status {
 				status = Status::Fail(format!("run: {e}"));
 				break;
 			},
-			Ok(got) =>
+			Ok(got) => {
 				if let Err(why) = compare(&got, &want) {
 					status = Status::Fail(why);
 					break;
-				},
+				}
+			},
 		}
 	}
 	engine.evict(&hash);
@@ -349,7 +358,8 @@ fn onnx_backend_conformance() {
 	);
 	for (name, st) in &results {
 		if st.rank() > 0 {
-			let reason: String = st.reason().chars().take(140).collect::<String>().replace('\n', " ");
+			let reason: String =
+				st.reason().chars().take(140).collect::<String>().replace('\n', " ");
 			listing.push_str(&format!("{} {name} # {reason}\n", st.word()));
 		}
 	}
@@ -411,7 +421,8 @@ fn conv_cases_through_the_direct_kernel() {
 		eprintln!("conformance skipped (VERITY_SKIP_CONFORMANCE=1)");
 		return;
 	}
-	let suites = locate_data().unwrap_or_else(|why| panic!("ONNX backend test data not found: {why}"));
+	let suites =
+		locate_data().unwrap_or_else(|why| panic!("ONNX backend test data not found: {why}"));
 	let node = suites.iter().find(|s| s.ends_with("node")).expect("a node suite");
 	let mut dirs: Vec<PathBuf> = fs::read_dir(node)
 		.unwrap()
@@ -452,8 +463,8 @@ fn conv_cases_through_the_direct_kernel() {
 				.unwrap();
 			let plan = optimize(typed).unwrap();
 			assert!(
-				plan.nodes().iter().any(|n| n.op().name() == "VerityConv2dF32") ||
-					!direct_conv_available(),
+				plan.nodes().iter().any(|n| n.op().name() == "VerityConv2dF32")
+					|| !direct_conv_available(),
 				"{}: the direct kernel does not apply:\n{plan}",
 				dir.display()
 			);
@@ -465,11 +476,15 @@ fn conv_cases_through_the_direct_kernel() {
 			if let Err(why) = compare(&got, &want) {
 				panic!("{}: {why}", dir.display());
 			}
-			checked.push(dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
+			checked
+				.push(dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
 		}
 	}
 	println!("direct convolution: {} ONNX cases pass: {checked:?}", checked.len());
-	assert!(checked.len() >= 6, "expected the node suite's six f32 2-D conv cases, got {checked:?}");
+	assert!(
+		checked.len() >= 6,
+		"expected the node suite's six f32 2-D conv cases, got {checked:?}"
+	);
 }
 
 /// Whether the engine's direct convolution runs on this CPU (it needs AVX2, see `src/conv.rs`).

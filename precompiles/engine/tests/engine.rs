@@ -102,10 +102,7 @@ fn load_rejects_garbage() {
 	let e = engine();
 	for bytes in [vec![0xffu8; 64], b"not a model".to_vec(), vec![]] {
 		let err = e.load(&bytes, &model_hash(&bytes)).unwrap_err();
-		assert!(
-			matches!(err, EngineError::Malformed(_) | EngineError::MissingGraph),
-			"{err:?}"
-		);
+		assert!(matches!(err, EngineError::Malformed(_) | EngineError::MissingGraph), "{err:?}");
 	}
 }
 
@@ -119,7 +116,10 @@ fn load_rejects_disallowed_ops_and_domains() {
 		vec![],
 	);
 	let err = e.load(&rand, &model_hash(&rand)).unwrap_err();
-	assert!(matches!(&err, EngineError::OpNotAllowed { op, .. } if op == "RandomNormalLike"), "{err}");
+	assert!(
+		matches!(&err, EngineError::OpNotAllowed { op, .. } if op == "RandomNormalLike"),
+		"{err}"
+	);
 
 	let mut n = node("Relu", &["x"], &["y"], vec![]);
 	n.domain = "com.microsoft".into();
@@ -194,10 +194,12 @@ fn load_rejects_oversized_tensors() {
 fn load_enforces_cost_limits() {
 	let bytes = tiny_classifier();
 	let h = model_hash(&bytes);
-	let err = Engine::new(Limits { max_flops: 10, ..Limits::default() }).load(&bytes, &h).unwrap_err();
-	assert!(matches!(err, EngineError::TooManyFlops { .. }), "{err}");
 	let err =
-		Engine::new(Limits { max_peak_bytes: 64, ..Limits::default() }).load(&bytes, &h).unwrap_err();
+		Engine::new(Limits { max_flops: 10, ..Limits::default() }).load(&bytes, &h).unwrap_err();
+	assert!(matches!(err, EngineError::TooManyFlops { .. }), "{err}");
+	let err = Engine::new(Limits { max_peak_bytes: 64, ..Limits::default() })
+		.load(&bytes, &h)
+		.unwrap_err();
 	assert!(matches!(err, EngineError::TooMuchMemory { .. }), "{err}");
 }
 
@@ -212,17 +214,15 @@ fn declared_io_must_match_graph() {
 	};
 	e.load_with_io(&bytes, &h, Some(&io(vec![None, Some(4)], vec![None, Some(3)]))).unwrap();
 	// narrowing the batch is fine
-	e.load_with_io(&bytes, &h, Some(&io(vec![Some(1), Some(4)], vec![Some(1), Some(3)])))
-		.unwrap();
+	e.load_with_io(&bytes, &h, Some(&io(vec![Some(1), Some(4)], vec![Some(1), Some(3)]))).unwrap();
 	let err = e
 		.load_with_io(&bytes, &h, Some(&io(vec![None, Some(5)], vec![None, Some(3)])))
 		.unwrap_err();
 	assert!(matches!(err, EngineError::SpecMismatch { .. }), "{err}");
 	// also when not cached yet
 	let e = engine();
-	let err = e
-		.load_with_io(&bytes, &h, Some(&io(vec![None, Some(4)], vec![None, None])))
-		.unwrap_err();
+	let err =
+		e.load_with_io(&bytes, &h, Some(&io(vec![None, Some(4)], vec![None, None]))).unwrap_err();
 	assert!(matches!(err, EngineError::SpecMismatch { .. }), "{err}");
 	assert!(!e.is_loaded(&h));
 }
@@ -333,12 +333,14 @@ fn chained_matmuls(layers: usize) -> Vec<u8> {
 fn run_times_out_and_engine_survives() {
 	let bytes = heavy_model();
 	let h = model_hash(&bytes);
-	let e = Engine::new(Limits { run_timeout: Some(Duration::from_micros(50)), ..Limits::default() });
+	let e =
+		Engine::new(Limits { run_timeout: Some(Duration::from_micros(50)), ..Limits::default() });
 	e.load(&bytes, &h).unwrap();
 	let x = Tensor::from_f32(vec![64, 256], &vec![1.0; 64 * 256]).unwrap();
 	assert_eq!(e.run(&h, &[x.clone()]), Err(EngineError::Timeout(Duration::from_micros(50))));
 	// The engine keeps working; a generous limit lets the same run finish.
-	let e2 = Engine::new(Limits { run_timeout: Some(Duration::from_secs(30)), ..Limits::default() });
+	let e2 =
+		Engine::new(Limits { run_timeout: Some(Duration::from_secs(30)), ..Limits::default() });
 	e2.load(&bytes, &h).unwrap();
 	let out = e2.run(&h, &[x]).unwrap();
 	assert_eq!(out[0].shape(), &[64, 256]);
@@ -353,7 +355,11 @@ fn abandoned_run_holds_its_slot_then_capacity_recovers() {
 	let small = tiny_int_add();
 	let hs = model_hash(&small);
 	let limit = Duration::from_micros(50);
-	let e = Engine::new(Limits { run_timeout: Some(limit), max_concurrent_runs: 1, ..Limits::default() });
+	let e = Engine::new(Limits {
+		run_timeout: Some(limit),
+		max_concurrent_runs: 1,
+		..Limits::default()
+	});
 	e.load(&heavy, &hh).unwrap();
 	e.load(&small, &hs).unwrap();
 	let x = Tensor::from_f32(vec![64, 256], &vec![1.0; 64 * 256]).unwrap();
@@ -404,7 +410,10 @@ fn replacement_worker_serves_next_to_abandoned_run() {
 		},
 		Err(other) => panic!("{other}"),
 	});
-	assert_eq!(ok.expect("a replacement worker runs")[0], Tensor::from_i64(vec![2], &[2, 3]).unwrap());
+	assert_eq!(
+		ok.expect("a replacement worker runs")[0],
+		Tensor::from_i64(vec![2], &[2, 3]).unwrap()
+	);
 }
 
 #[test]
@@ -432,12 +441,17 @@ fn inline_runs_without_timeout() {
 #[test]
 fn tract_panics_are_caught() {
 	let bytes = model(
-		vec![node("BitShift", &["x", "s"], &["y"], vec![AttributeProto {
-			name: "direction".into(),
-			r#type: 3, // STRING
-			s: b"LEFT".to_vec(),
-			..Default::default()
-		}])],
+		vec![node(
+			"BitShift",
+			&["x", "s"],
+			&["y"],
+			vec![AttributeProto {
+				name: "direction".into(),
+				r#type: 3, // STRING
+				s: b"LEFT".to_vec(),
+				..Default::default()
+			}],
+		)],
 		vec![value("x", INT32, &[Some(2)]), value("s", INT32, &[Some(2)])],
 		vec![value("y", INT32, &[Some(2)])],
 		vec![],

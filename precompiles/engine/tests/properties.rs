@@ -272,11 +272,16 @@ fn small_conv_uses_the_direct_kernel_only_where_it_applies() {
 	let conv = |group: i64| {
 		model(
 			vec![
-				node("Conv", &["x", "w", "b"], &["c"], vec![
-					attr_ints("kernel_shape", &[3, 3]),
-					attr_ints("pads", &[1, 1, 1, 1]),
-					attr_int("group", group),
-				]),
+				node(
+					"Conv",
+					&["x", "w", "b"],
+					&["c"],
+					vec![
+						attr_ints("kernel_shape", &[3, 3]),
+						attr_ints("pads", &[1, 1, 1, 1]),
+						attr_int("group", group),
+					],
+				),
 				node("Relu", &["c"], &["y"], vec![]),
 			],
 			vec![value("x", FLOAT, &[Some(1), Some(2), Some(6), Some(6)])],
@@ -301,7 +306,10 @@ fn small_conv_uses_the_direct_kernel_only_where_it_applies() {
 		return;
 	}
 	assert!(direct.iter().any(|o| o == "VerityConv2dF32"), "{direct:?}");
-	assert!(!direct.iter().any(|o| o.contains("Max") || o == "Pad"), "ReLU and pad folded: {direct:?}");
+	assert!(
+		!direct.iter().any(|o| o.contains("Max") || o == "Pad"),
+		"ReLU and pad folded: {direct:?}"
+	);
 	let grouped = ops(&conv(2));
 	assert!(!grouped.iter().any(|o| o == "VerityConv2dF32"), "{grouped:?}");
 }

@@ -12,7 +12,12 @@ use verity_engine::{
 
 fn limits() -> Limits {
 	// Tight limits: a mutated model must be refused before it can allocate much.
-	Limits { max_elements: 1 << 20, max_peak_bytes: 64 << 20, run_timeout: None, ..Limits::default() }
+	Limits {
+		max_elements: 1 << 20,
+		max_peak_bytes: 64 << 20,
+		run_timeout: None,
+		..Limits::default()
+	}
 }
 
 #[derive(Clone, Debug)]

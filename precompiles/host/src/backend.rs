@@ -288,8 +288,13 @@ impl HostBackend {
 	}
 
 	/// A run; an error comes with its metrics label.
-	fn run_inner(&self, hash: &ModelHash, input: &[u8]) -> Result<Vec<u8>, (HostError, &'static str)> {
-		let inputs = decode_tensors(input).map_err(|_| (HostError::InvalidInput, "invalid_input"))?;
+	fn run_inner(
+		&self,
+		hash: &ModelHash,
+		input: &[u8],
+	) -> Result<Vec<u8>, (HostError, &'static str)> {
+		let inputs =
+			decode_tensors(input).map_err(|_| (HostError::InvalidInput, "invalid_input"))?;
 		self.ensure_loaded(hash).map_err(|e| (e, "model_unavailable"))?;
 		let outputs = self.engine.run(hash, &inputs).map_err(|e| {
 			if matches!(e, EngineError::Panic { .. }) {
@@ -298,9 +303,9 @@ impl HostBackend {
 				log::debug!(target: LOG_TARGET, "run of 0x{} failed: {e}", hex::encode(hash));
 			}
 			match e {
-				EngineError::InputCount { .. } |
-				EngineError::InputSpec { .. } |
-				EngineError::BatchTooLarge { .. } => (HostError::InvalidInput, "invalid_input"),
+				EngineError::InputCount { .. }
+				| EngineError::InputSpec { .. }
+				| EngineError::BatchTooLarge { .. } => (HostError::InvalidInput, "invalid_input"),
 				EngineError::Timeout(_) => (HostError::Timeout, "timeout"),
 				EngineError::Busy(_) => (HostError::Busy, "busy"),
 				// Evicted between `ensure_loaded` and `run` by a concurrent load.

@@ -370,9 +370,7 @@ pub fn verify(
 	claimed: &[u8],
 	rule: &AcceptanceRule,
 ) -> Result<bool, HostError> {
-	Status(inference::verify(model, input, claimed, &rule.encode()))
-		.into_result()
-		.map(|v| v == 1)
+	Status(inference::verify(model, input, claimed, &rule.encode())).into_result().map(|v| v == 1)
 }
 
 /// Whether the node can run `model` right now.

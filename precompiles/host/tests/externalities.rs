@@ -7,8 +7,8 @@ use verity_engine::{
 	model_hash, testing, AcceptanceRule, Tensor,
 };
 use verity_host::{
-	inference, model_available, put_model, run, verify, HostBackend, HostError, InferenceExt, ModelStore,
-	DEFAULT_MAX_OUTPUT,
+	inference, model_available, put_model, run, verify, HostBackend, HostError, InferenceExt,
+	ModelStore, DEFAULT_MAX_OUTPUT,
 };
 
 fn ext_with_backend(dir: &std::path::Path) -> (sp_io::TestExternalities, Arc<HostBackend>) {
@@ -20,8 +20,9 @@ fn ext_with_backend(dir: &std::path::Path) -> (sp_io::TestExternalities, Arc<Hos
 }
 
 fn input() -> Vec<u8> {
-	encode_tensors(&[Tensor::from_f32(vec![2, 4], &[0.5, -1.0, 2.0, 0.0, 1.0, 1.0, 1.0, 1.0])
-		.unwrap()])
+	encode_tensors(&[
+		Tensor::from_f32(vec![2, 4], &[0.5, -1.0, 2.0, 0.0, 1.0, 1.0, 1.0, 1.0]).unwrap()
+	])
 }
 
 #[test]

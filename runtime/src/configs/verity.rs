@@ -12,8 +12,8 @@ use frame_support::{
 	traits::{ConstU32, EnsureOrigin},
 	PalletId,
 };
-use sp_runtime::Perbill;
 use frame_system::{EnsureRoot, RawOrigin};
+use sp_runtime::Perbill;
 
 use super::super::{
 	AccountId, Balance, Balances, BlockNumber, Disputes, Inference, Models, Providers, Runtime,
