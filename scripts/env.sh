@@ -17,9 +17,10 @@ mkdir -p "$CARGO_TARGET_DIR"
 # unpinned versions for the wasm build.
 export WASM_BUILD_WORKSPACE_HINT="$VERITY_ROOT"
 
-# The one build command of the run and test scripts. Both build the same targets with the same
-# features: with resolver 2 a plain `-p verity-node` build unifies features differently from a
-# build with the tests, and would recompile a large part of the graph a second time.
+# The build command of the test script (and of the benchmark and load scripts): every target.
+# `scripts/run.sh` builds only the node and the demo client; with resolver 2 that build unifies
+# features differently from one with the tests, so a test run after a first `run.sh`
+# recompiles part of the graph (measured in README.md).
 verity_build() {
 	cargo build --release --locked --workspace --all-targets "$@"
 }

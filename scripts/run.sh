@@ -15,8 +15,9 @@ EXIT_AFTER=""
 if [ "${1:-}" = "--exit-after-finalized" ]; then EXIT_AFTER="${2:?number}"; shift 2; fi
 
 "$VERITY_ROOT/scripts/setup.sh"
-echo "[run] building verity-node (release; target dir $CARGO_TARGET_DIR)" >&2
-verity_build
+echo "[run] building verity-node and the demo client (release; target dir $CARGO_TARGET_DIR)" >&2
+# Only what this job runs: the node binary and the demo client, not every test target.
+cargo build --release --locked -p verity-node --bin verity-node --example demo_client
 
 RPC_PORT="${VERITY_RPC_PORT:-9944}"
 LOG="${VERITY_LOG:-$(mktemp -t verity-dev-XXXX.log)}"

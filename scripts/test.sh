@@ -8,6 +8,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$VERITY_ROOT/scripts/setup.sh"
 
 start=$(date +%s)
+# Quality gate first: formatting (`rustfmt.toml`, stable options).
+echo "[test] cargo fmt --check" >&2
+cargo fmt --all --check
+
 echo "[test] building (target dir $CARGO_TARGET_DIR)" >&2
 verity_build
 echo "[test] build took $(( $(date +%s) - start ))s" >&2

@@ -87,13 +87,13 @@ pub mod demo_model {
 	/// Output `probs`: f32[1,10].
 	pub const OUTPUT_DIMS: [u32; 2] = [1, 10];
 
-	/// Codec index of `F32` in `verity_engine::DType`, part of the canonical encoding.
-	const ENGINE_F32: u8 = 0;
-
-	/// Canonical encoding of a one-tensor f32 list: SCALE of `Vec<Tensor>` where a tensor is
-	/// `(dtype: u8 index, shape: Vec<u32>, data: Vec<u8>)`, as `verity_engine::encode_tensors`.
+	/// Canonical encoding (`verity_engine::encode_tensors`) of a one-tensor f32 list with
+	/// raw little-endian `data`; empty if `data` does not fit `dims` (the genesis build then
+	/// refuses the spec).
 	pub fn canonical_f32_list(dims: &[u32], data: &[u8]) -> Vec<u8> {
-		vec![(ENGINE_F32, dims.to_vec(), data.to_vec())].encode()
+		verity_engine::Tensor::new(verity_engine::DType::F32, dims.to_vec(), data.to_vec())
+			.map(|t| verity_engine::encode_tensors(&[t]))
+			.unwrap_or_default()
 	}
 
 	fn tensor(dims: &[u32]) -> TensorSpec {

@@ -29,7 +29,7 @@ use sp_blockchain::HeaderBackend;
 use sp_core::{Bytes, H256};
 use std::{marker::PhantomData, sync::Arc};
 use verity_engine::encode_tensors;
-use verity_runtime::{configs::verity::CHUNK_SIZE, configs::verity::MAX_MODEL_SIZE, Runtime};
+use verity_runtime::Runtime;
 
 /// Error code of every `verity_*` failure.
 pub const ERROR_CODE: i32 = 9000;
@@ -340,25 +340,14 @@ where
 	C: ProvideRuntimeApi<B> + HeaderBackend<B> + Send + Sync + 'static,
 	C::Api: RuntimeViewFunction<B>,
 {
-	/// Put an on-chain model's bytes, read chunk by chunk, into the node's store.
+	/// Put an on-chain model's bytes (pallet-models' `model_bytes`) into the node's store.
 	fn fetch_on_chain_model(&self, model: H256) -> RpcResult<()> {
-		let at = self.client.info().best_hash;
-		let info = self
-			.view(pallet_models::ModelInfoViewFunction::<Runtime>::new(model), Some(at))?
-			.ok_or_else(|| err("model not in the local store and not registered"))?;
-		let (count, _) = info.chunks;
-		if count == 0 || count > MAX_MODEL_SIZE.div_ceil(CHUNK_SIZE) {
-			return Err(err("model bytes are not on chain: put the file with verity_putModel"));
-		}
-		let mut bytes = Vec::new();
-		for i in 0..count {
-			let chunk = self
-				.view(pallet_models::ModelChunkViewFunction::<Runtime>::new(model, i), Some(at))?
-				.ok_or_else(|| {
-					err("model bytes are not all on chain: put the file with verity_putModel")
-				})?;
-			bytes.extend_from_slice(&chunk);
-		}
+		let bytes = self
+			.view(pallet_models::ModelBytesViewFunction::<Runtime>::new(model), None)?
+			.ok_or_else(|| {
+				err("model not in the local store, and its bytes are not on chain: put the file \
+				     with verity_putModel")
+			})?;
 		self.backend.put_model(&model.0, &bytes).map_err(|e| err(format!("{e:?}")))
 	}
 }

@@ -368,6 +368,12 @@ pub mod pallet {
 			Chunks::<T>::get(id, index).map(|c| c.into_inner())
 		}
 
+		/// The bytes of an on-chain model whose upload is complete and matched its hash (`None`
+		/// otherwise, and for URI models): what nodes put into their model store.
+		pub fn model_bytes(id: ModelId) -> Option<Vec<u8>> {
+			Self::assembled_bytes(&id)
+		}
+
 		/// Indices of the chunks of a pending on-chain model still to upload, in order (empty
 		/// for an unknown, URI or complete model).
 		pub fn missing_chunks(id: ModelId) -> Vec<u32> {
@@ -593,6 +599,20 @@ pub mod pallet {
 		/// Whether `encoded` is a canonical tensor list matching `specs` one to one.
 		pub fn satisfies(specs: &[TensorSpec], encoded: &[u8]) -> bool {
 			verity_engine::check_list(specs, encoded).is_ok()
+		}
+
+		/// The assembled bytes of on-chain model `id` once every chunk is stored and the whole
+		/// matched its hash; `None` otherwise. At most `MaxModelSize` bytes.
+		pub fn assembled_bytes(id: &ModelId) -> Option<Vec<u8>> {
+			let info = Models::<T>::get(id)?;
+			if info.spec.availability != Availability::OnChain || !info.bytes_verified {
+				return None;
+			}
+			let mut bytes = Vec::new();
+			for i in 0..info.chunk_count {
+				bytes.extend_from_slice(&Chunks::<T>::get(id, i)?);
+			}
+			Some(bytes)
 		}
 
 		/// Whether an attester's `output` agrees with the spec's reference output under the

@@ -103,14 +103,7 @@ impl<T: Config> Pallet<T> {
 		let info = Models::<T>::get(model).ok_or(HostError::ModelNotFound)?;
 		match &info.spec.availability {
 			Availability::OnChain => {
-				if !info.bytes_verified {
-					return Err(HostError::ModelNotFound);
-				}
-				let mut bytes = Vec::new();
-				for i in 0..info.chunk_count {
-					let chunk = Chunks::<T>::get(model, i).ok_or(HostError::ModelNotFound)?;
-					bytes.extend_from_slice(&chunk);
-				}
+				let bytes = Self::assembled_bytes(model).ok_or(HostError::ModelNotFound)?;
 				verity_host::put_model(&model.0, &bytes)
 			},
 			Availability::Uris(uris) => {

@@ -706,3 +706,15 @@ fn missing_chunks_and_model_chunk_follow_the_upload() {
 		assert!(ModelsPallet::missing_chunks(register_uri_model()).is_empty());
 	});
 }
+
+#[test]
+fn model_bytes_are_the_verified_upload_only() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, bytes) = register_on_chain(40);
+		assert_eq!(ModelsPallet::model_bytes(id), None);
+		upload_all(id, &bytes);
+		assert_eq!(ModelsPallet::model_bytes(id), Some(bytes));
+		assert_eq!(ModelsPallet::model_bytes(register_uri_model()), None);
+		assert_eq!(ModelsPallet::model_bytes(H256([9; 32])), None);
+	});
+}

@@ -70,10 +70,5 @@ pub fn executor_account(key: &sp_core::ecdsa::Public) -> sp_runtime::AccountId32
 
 /// Lower-case hex of `bytes`, for log lines of no_std code.
 pub fn hex(bytes: &[u8]) -> alloc::string::String {
-	use core::fmt::Write;
-	let mut s = alloc::string::String::with_capacity(bytes.len().saturating_mul(2));
-	for b in bytes {
-		let _ = write!(s, "{b:02x}");
-	}
-	s
+	hex::encode(bytes)
 }

