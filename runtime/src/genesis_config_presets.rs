@@ -52,7 +52,6 @@ pub const ZOMBIENET_RUNTIME_PRESET: &str = "zombienet";
 pub mod demo_model {
 	use crate::{Balance, Runtime, MILLI_UNIT};
 	use alloc::{vec, vec::Vec};
-	use codec::Encode;
 	use frame_support::BoundedVec;
 	use pallet_models::{
 		AcceptanceRule, Availability, DType, ModelId, ModelSpec, ModelSpecOf, TensorSpec,

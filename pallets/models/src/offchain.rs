@@ -13,9 +13,7 @@
 //!
 //! [`ModelRegistry::run_offchain`]: crate::ModelRegistry::run_offchain
 
-use crate::{
-	Attestations, Availability, Call, Chunks, Config, ModelId, ModelStatus, Models, Pallet,
-};
+use crate::{Attestations, Availability, Call, Config, ModelId, ModelStatus, Models, Pallet};
 use alloc::vec::Vec;
 use frame_support::traits::{EnsureOrigin, Get};
 use frame_system::offchain::Signer;
