@@ -858,5 +858,14 @@ pub mod pallet {
 				byte_size: m.spec.byte_size,
 			})
 		}
+
+		fn run_offchain(
+			model: &ModelId,
+			input: &[u8],
+			max_output: u32,
+			purpose: verity_host::Purpose,
+		) -> Result<Vec<u8>, verity_host::HostError> {
+			Self::run_local(model, input, max_output, purpose)
+		}
 	}
 }

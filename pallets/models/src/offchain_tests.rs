@@ -2,7 +2,11 @@
 //! inference externalities: a real engine runs a real model.
 
 use crate::{mock::*, *};
-use frame_support::{assert_ok, traits::Hooks, BoundedVec};
+use frame_support::{
+	assert_ok,
+	traits::{Get, Hooks},
+	BoundedVec,
+};
 use parking_lot::RwLock;
 use sp_core::{
 	ecdsa,
@@ -209,5 +213,33 @@ fn bytes_with_the_wrong_hash_leave_the_model_for_a_later_block() {
 		assert!(!backend.store().contains(&id.0));
 		assert_eq!(crate::Models::<Test>::get(id).unwrap().status, ModelStatus::Pending);
 		assert!(verity_primitives::offchain::claim(b"attest", &id, &keys::account_of(&key), 2));
+	});
+}
+
+#[test]
+fn the_registry_runs_a_model_for_other_pallets_duties() {
+	// What pallet-inference's executors and pallet-disputes' jurors call: the registry fetches
+	// the bytes (here from the model's URI) and runs them for the given purpose.
+	let Env { mut ext, http, backend, _dir, .. } = env(false);
+	ext.execute_with(|| {
+		use crate::traits::ModelRegistry;
+		let bytes = testing::tiny_classifier();
+		let id = register(&bytes, some_output());
+		serve(&http, &bytes);
+		let out = <ModelsPallet as ModelRegistry<AccountId, Balance>>::run_offchain(
+			&id,
+			&classifier_input(),
+			MaxReferenceSize::get(),
+			verity_host::Purpose::Execute,
+		)
+		.expect("runs");
+		assert_eq!(out, backend.run(&id.0, &classifier_input()).unwrap());
+		let unknown = <ModelsPallet as ModelRegistry<AccountId, Balance>>::run_offchain(
+			&H256([7; 32]),
+			&classifier_input(),
+			MaxReferenceSize::get(),
+			verity_host::Purpose::Judge,
+		);
+		assert_eq!(unknown, Err(verity_host::HostError::ModelNotFound));
 	});
 }

@@ -47,16 +47,16 @@ pub trait ModelRegistry<AccountId, Balance> {
 		input: &[u8],
 		max_output: u32,
 		purpose: Purpose,
-	) -> Result<Vec<u8>, HostError> {
-		let _ = (model, input, max_output, purpose);
-		Err(HostError::ModelNotFound)
-	}
+	) -> Result<Vec<u8>, HostError>;
 }
 
 /// No models at all.
 impl<AccountId, Balance> ModelRegistry<AccountId, Balance> for () {
 	fn model(_: &ModelId) -> Option<ModelView<AccountId, Balance>> {
 		None
+	}
+	fn run_offchain(_: &ModelId, _: &[u8], _: u32, _: Purpose) -> Result<Vec<u8>, HostError> {
+		Err(HostError::ModelNotFound)
 	}
 }
 
