@@ -12,7 +12,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # 1. Debian packages.
-APT_PKGS=(rustc-web cargo-web rust-web-src lld-19 clang libclang-dev protobuf-compiler pkg-config
+APT_PKGS=(rustc-web cargo-web rust-web-src rustfmt-web lld-19 clang libclang-dev protobuf-compiler pkg-config
 	python3 python3-venv python3-pip curl jq)
 missing=()
 for p in "${APT_PKGS[@]}"; do
