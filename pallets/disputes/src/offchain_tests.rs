@@ -8,12 +8,8 @@ use parking_lot::RwLock;
 use sp_core::{ecdsa, offchain::testing::PoolState, H256};
 use sp_runtime::traits::Dispatchable;
 use std::sync::Arc;
-use verity_engine::{
-	encode_tensors,
-	engine::{Engine, Limits},
-	model_hash, testing, Tensor,
-};
-use verity_host::{HostBackend, InferenceExt, ModelStore};
+use verity_engine::{encode_tensors, model_hash, testing, Tensor};
+use verity_host::{HostBackend, InferenceExt};
 use verity_primitives::testing::{self as keys, TestXt};
 use verity_primitives::{testing::MockModelRegistry, AcceptanceRule, DType, ModelView, TensorSpec};
 
@@ -42,8 +38,7 @@ fn env(stored: bool) -> Env {
 	let bytes = testing::tiny_classifier();
 	let model = H256(model_hash(&bytes));
 	let dir = tempfile::tempdir().unwrap();
-	let store = ModelStore::open(dir.path(), 8 << 20).unwrap();
-	let backend = Arc::new(HostBackend::new(Arc::new(Engine::new(Limits::default())), store));
+	let backend = keys::engine_backend(dir.path(), false);
 	if stored {
 		backend.store().put(&bytes).unwrap();
 	}

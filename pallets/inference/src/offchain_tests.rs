@@ -7,12 +7,8 @@ use frame_support::{assert_ok, traits::Hooks, BoundedVec};
 use parking_lot::RwLock;
 use sp_core::{ecdsa, offchain::testing::PoolState, H256};
 use std::sync::Arc;
-use verity_engine::{
-	encode_tensors,
-	engine::{Engine, Limits},
-	model_hash, testing, Tensor,
-};
-use verity_host::{HostBackend, InferenceExt, ModelStore};
+use verity_engine::{encode_tensors, model_hash, testing, Tensor};
+use verity_host::{HostBackend, InferenceExt};
 use verity_primitives::testing::{self as keys, TestXt};
 use verity_primitives::{AcceptanceRule, DType, ModelView, TensorSpec};
 
@@ -58,11 +54,7 @@ fn env(stored: bool, faulty: bool) -> Env {
 	let key = keys::add_executor_key(&keystore, "//Alice");
 	assert_eq!(key, alice_key());
 	let dir = tempfile::tempdir().unwrap();
-	let store = ModelStore::open(dir.path(), 8 << 20).unwrap();
-	let backend = Arc::new(
-		HostBackend::new(Arc::new(Engine::new(Limits::default())), store)
-			.with_faulty_executor(faulty),
-	);
+	let backend = keys::engine_backend(dir.path(), faulty);
 	if stored {
 		backend.store().put(&bytes).unwrap();
 	}

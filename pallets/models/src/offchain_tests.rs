@@ -15,12 +15,8 @@ use sp_core::{
 };
 use sp_runtime::traits::Dispatchable;
 use std::sync::Arc;
-use verity_engine::{
-	encode_tensors,
-	engine::{Engine, Limits},
-	model_hash, testing, Tensor,
-};
-use verity_host::{HostBackend, InferenceExt, ModelStore};
+use verity_engine::{encode_tensors, model_hash, testing, Tensor};
+use verity_host::{HostBackend, InferenceExt};
 use verity_primitives::testing::{self as keys, TestXt};
 
 struct Env {
@@ -42,8 +38,7 @@ fn env(attester: bool) -> Env {
 		add_key_attester(keys::account_of(&key));
 	}
 	let dir = tempfile::tempdir().unwrap();
-	let store = ModelStore::open(dir.path(), 8 << 20).unwrap();
-	let backend = Arc::new(HostBackend::new(Arc::new(Engine::new(Limits::default())), store));
+	let backend = keys::engine_backend(dir.path(), false);
 	ext.register_extension(InferenceExt::new(backend.clone()));
 	Env { ext, pool, http, backend, key, _dir: dir }
 }
@@ -178,8 +173,7 @@ fn bytes_fetched_from_the_uri_are_stored_and_attested() {
 		let bytes = testing::tiny_classifier();
 		let reference = {
 			let scratch = tempfile::tempdir().unwrap();
-			let store = ModelStore::open(scratch.path(), 8 << 20).unwrap();
-			let b = HostBackend::new(Arc::new(Engine::new(Limits::default())), store);
+			let b = keys::engine_backend(scratch.path(), false);
 			b.store().put(&bytes).unwrap();
 			b.run(&model_hash(&bytes), &classifier_input()).unwrap()
 		};

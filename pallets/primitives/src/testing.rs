@@ -141,14 +141,7 @@ macro_rules! impl_test_signing {
 				_account: u64,
 				nonce: <$test as frame_system::Config>::Nonce,
 			) -> Option<Self::Extrinsic> {
-				let nonce = u64::from(nonce);
-				let signature = C::sign(&codec::Encode::encode(&(&call, nonce)), public.clone())?;
-				Some($crate::testing::TestXt {
-					signer: sp_runtime::traits::IdentifyAccount::into_account(public),
-					nonce,
-					call,
-					signature,
-				})
+				$crate::testing::TestXt::sign::<C>(call, public, u64::from(nonce))
 			}
 		}
 	};
@@ -288,4 +281,20 @@ mod registry {
 			verity_host::run_for(&model.0, input, max_output, purpose)
 		}
 	}
+}
+
+/// The node's inference backend for a test: the engine with default limits over an empty model
+/// store in `dir`, with the dev fault switch set to `faulty`. Register it on the test
+/// externalities with `verity_host::InferenceExt::new`.
+pub fn engine_backend(
+	dir: &std::path::Path,
+	faulty: bool,
+) -> std::sync::Arc<verity_host::HostBackend> {
+	use verity_engine::engine::{Engine, Limits};
+	let store = verity_host::ModelStore::open(dir, 8 << 20)
+		.unwrap_or_else(|e| panic!("model store in {}: {e}", dir.display()));
+	std::sync::Arc::new(
+		verity_host::HostBackend::new(std::sync::Arc::new(Engine::new(Limits::default())), store)
+			.with_faulty_executor(faulty),
+	)
 }
