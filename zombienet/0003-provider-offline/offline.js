@@ -1,13 +1,15 @@
 // The assigned provider is offline: its request is reassigned or refunded, no fee is lost.
 // Two is the requester and does nothing else, so its balance is accounted for exactly.
 //   "reassign": Eve's node is stopped. With Ferdie chilled, Two's request R1 goes to Eve;
-//               Ferdie unchills. Eve misses the deadline (DeadlineMissed, 1 % of her stake to
-//               Two), R1 is reassigned to Ferdie, whose node executes it (provisional).
+//               Ferdie unchills. Eve misses the deadline (DeadlineMissed, 1 % of her stake
+//               burned), R1 is reassigned to Ferdie, whose node executes it (provisional).
 //   "refund":   Ferdie's node is stopped too. R2 goes to one of them, misses the deadline,
 //               goes to the other, misses again and is refunded in full (Refunded = the fee
 //               held). Meanwhile R1 finalizes paying one execution fee (Ferdie's) and the
-//               royalty, not Eve's. Two holds nothing afterwards and its balance moved by
-//               exactly: - transaction fees - royalty - one execution fee + the penalties.
+//               royalty, not Eve's. Two holds only the two requests' storage deposits
+//               afterwards (released when they are pruned) and its balance moved by exactly:
+//               - transaction fees - royalty - one execution fee (the penalties are burned,
+//               never paid to the requester).
 const v = require("../lib/verity.js");
 
 async function run(nodeName, networkInfo, args) {
@@ -57,12 +59,17 @@ async function run(nodeName, networkInfo, args) {
 		const end = Math.max(fin.number, refunded.number);
 		const endHash = (await api.rpc.chain.getBlockHash(end)).toHex();
 		const after = await v.total(api, two.address, endHash);
-		const holds = await (await api.at(endHash)).query.balances.holds(two.address);
-		v.check(holds.length === 0 && after.reserved === 0n, "Two holds nothing once both requests ended");
+		const at = await api.at(endHash);
+		const holds = await at.query.balances.holds(two.address);
+		const deposits = (await at.query.inference.deposits(s.r1.id)).unwrap().toBigInt() +
+			(await at.query.inference.deposits(r2.id)).unwrap().toBigInt();
+		const held = holds.reduce((a, h) => a + h.amount.toBigInt(), 0n);
+		v.check(holds.every((h) => h.id.isInference && h.id.asInference.isStorageDeposit) && held === deposits,
+			`Two holds only the storage deposits (${held} planck) once both requests ended`);
 		const penalties = s.penalties.concat(missed.map((m) => m[1])).reduce((a, b) => a + b, 0n);
-		const expected = s.start.total - s.r1.txFee - r2.txFee - royalty - paid + penalties;
+		const expected = s.start.total - s.r1.txFee - r2.txFee - royalty - paid;
 		v.check(after.total === expected,
-			`Two's balance ${s.start.total} -> ${after.total} = - tx fees ${s.r1.txFee + r2.txFee} - royalty ${royalty} - execution fee ${paid} + penalties ${penalties}`);
+			`Two's balance ${s.start.total} -> ${after.total} = - tx fees ${s.r1.txFee + r2.txFee} - royalty ${royalty} - execution fee ${paid} (penalties of ${penalties} burned)`);
 		return 1;
 	}
 	throw new Error(`unknown step ${step}`);

@@ -64,7 +64,7 @@ fn commit_as<T: Config>(
 	verdicts: &[bool],
 	output: &[u8],
 ) {
-	let commitment = Pallet::<T>::commitment_of(verdicts, output, &[1u8; 32]);
+	let commitment = Pallet::<T>::commitment_of(juror, request, verdicts, output, &[1u8; 32]);
 	let origin = RawOrigin::Signed(executor::<T>(juror)).into();
 	assert!(Pallet::<T>::commit(origin, request, commitment).is_ok());
 }
@@ -151,7 +151,8 @@ mod benchmarks {
 			Some(j) => j.provider.clone(),
 			None => panic!("empty jury"),
 		};
-		let commitment = Pallet::<T>::commitment_of(&all_wrong::<T>(request), &[], &[1u8; 32]);
+		let commitment =
+			Pallet::<T>::commitment_of(&juror, request, &all_wrong::<T>(request), &[], &[1u8; 32]);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(executor::<T>(&juror)), request, commitment);

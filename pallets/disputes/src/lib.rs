@@ -24,9 +24,11 @@
 //!   `[o, commit_end = o + CommitPeriod)` and reveals in `[commit_end, reveal_end = commit_end
 //!   + RevealPeriod)`; it is tallied in `on_initialize` of `tally_at` (`reveal_end`, or a later
 //!   block when that block's queue already holds `MaxDisputesPerBlock` tallies).
-//! - *Commitment*: `blake2_256(SCALE((verdicts: Vec<bool>, blake2_256(output): H256, salt:
-//!   [u8; 32])))`, see [`Pallet::commitment_of`]. Jurors vote with their provider's *executor
-//!   key*; the vote counts for the provider.
+//! - *Commitment*: `blake2_256(SCALE((b"verity/vote", juror, request, verdicts: Vec<bool>,
+//!   blake2_256(output): H256, salt: [u8; 32])))`, see [`Pallet::commitment_of`], where `juror`
+//!   is the juror's provider account. Naming the juror and the request means a lazy juror cannot
+//!   copy another juror's commitment from the chain and replay its reveal. Jurors vote with
+//!   their provider's *executor key*; the vote counts for the provider.
 //!
 //! ## Tally
 //!
@@ -43,12 +45,19 @@
 //!   not reveal (whether or not it committed) and, when decided, from every juror who voted
 //!   against a side holding at least 2/3 of the revealed weight on any candidate; at most one
 //!   penalty per juror per dispute.
-//! - Challenger: the verdict goes to `InferenceForDisputes::conclude` with the challenger as
-//!   beneficiary of the executors' slashed stake. On `AllCorrect` the bond goes to the accused
-//!   providers in equal shares (the remainder to the first; a share that cannot be received is
-//!   burned, and with no accused the bond is burned); on `SomeWrong` or `Undecided` it is
-//!   released. A challenger may not be, or hold the executor key of, an accused provider: it
-//!   would collect its own (and its delegators') slash.
+//! - Slashes are burned by pallet-inference, which reports what it took
+//!   ([`verity_primitives::Settlement`]). Rewards are then *minted*, bounded by the accused's
+//!   *own* slashed stake (`own`), never by its delegators' part: `ChallengerReward * own` to the
+//!   challenger and `JurorReward * own` split by stake among the *majority jurors* (revealed,
+//!   with the majority's verdict on every candidate). `ChallengerReward + JurorReward < 100 %`
+//!   (asserted in `integrity_test`), so a provider that reports itself from another account,
+//!   with its own jurors, still loses at least `(1 - ChallengerReward - JurorReward) * own`:
+//!   issuance only ever falls by a slash.
+//! - Challenger's bond: on `AllCorrect`, `JurorReward` of it goes to the majority jurors (they
+//!   worked for a frivolous challenge) and the rest to the accused providers in equal shares
+//!   (the remainder to the first; a share that cannot be received is burned, and with no
+//!   accused the bond is burned); on `SomeWrong` or `Undecided` it is released. A challenger
+//!   may not be, or hold the executor key of, an accused provider.
 //!
 //! ## Invariants (checked by `do_try_state`)
 //!
@@ -102,6 +111,9 @@ pub use weights::WeightInfo;
 /// a new dispute is refused with `TallyQueueFull` (bounds the work of opening a dispute).
 pub const TALLY_LOOKAHEAD: u32 = 16;
 
+/// Domain of vote commitments (first field of the preimage, see `Pallet::commitment_of`).
+pub const VOTE_DOMAIN: &[u8; 11] = b"verity/vote";
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -118,7 +130,7 @@ pub mod pallet {
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{One, Saturating, Zero},
-		Perbill,
+		Perbill, SaturatedConversion,
 	};
 	use verity_primitives::{
 		Conclusion, DisputeOpener, DisputeSubject, ExecutorSelection, InferenceForDisputes,
@@ -171,7 +183,7 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The requests under dispute (pallet-inference).
-		type Inference: InferenceForDisputes<Self::AccountId>;
+		type Inference: InferenceForDisputes<Self::AccountId, BalanceOf<Self>>;
 
 		/// Where jurors come from: stake-weighted providers of the model (pallet-providers).
 		type Jury: JurySelection<Self::AccountId>;
@@ -204,6 +216,16 @@ pub mod pallet {
 		/// (at least 2/3 of revealed weight) majority.
 		#[pallet::constant]
 		type JurorPenalty: Get<Perbill>;
+
+		/// Share of the accused's own slashed stake minted to a challenger who was right.
+		/// `ChallengerReward + JurorReward` must stay below 100 %.
+		#[pallet::constant]
+		type ChallengerReward: Get<Perbill>;
+
+		/// Share of the accused's own slashed stake (or of a wrong challenger's bond) paid to
+		/// the majority jurors, split by stake.
+		#[pallet::constant]
+		type JurorReward: Get<Perbill>;
 
 		/// Most candidates (posted outputs) one dispute judges. At least 1.
 		#[pallet::constant]
@@ -299,10 +321,16 @@ pub mod pallet {
 		/// majority on `request`.
 		JurorPenalized { request: RequestId, juror: T::AccountId, amount: BalanceOf<T> },
 		/// Every candidate of `request` was correct: `amount` of `challenger`'s bond went to the
-		/// accused providers (or was burned where they could not receive it).
+		/// majority jurors and the accused providers (or was burned where they could not
+		/// receive it).
 		ChallengerSlashed { request: RequestId, challenger: T::AccountId, amount: BalanceOf<T> },
 		/// `challenger`'s bond of `amount` on `request` was released.
 		ChallengeBondReleased { request: RequestId, challenger: T::AccountId, amount: BalanceOf<T> },
+		/// `challenger` was right on `request` and was paid `amount` (minted, bounded by what
+		/// the wrong providers lost of their own stake).
+		ChallengerRewarded { request: RequestId, challenger: T::AccountId, amount: BalanceOf<T> },
+		/// Provider `juror` voted with the majority on `request` and was paid `amount`.
+		JurorRewarded { request: RequestId, juror: T::AccountId, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -372,6 +400,10 @@ pub mod pallet {
 			assert!(T::MaxDisputesPerBlock::get() >= 1, "MaxDisputesPerBlock must be at least 1");
 			assert!(!T::Quorum::get().is_zero(), "Quorum must be non-zero");
 			assert!(!T::ChallengeBond::get().is_zero(), "ChallengeBond must be non-zero");
+			assert!(
+				T::ChallengerReward::get().saturating_add(T::JurorReward::get()) < Perbill::one(),
+				"ChallengerReward + JurorReward must stay below 100 %: a provider reporting itself would break even"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -407,11 +439,11 @@ pub mod pallet {
 		}
 
 		/// Commit a juror's vote on `request`: `commitment` is
-		/// `blake2_256(SCALE((verdicts, blake2_256(output), salt)))` (see
-		/// [`Pallet::commitment_of`]). Signed by the juror provider's executor key, during the
-		/// commit phase, once.
+		/// `blake2_256(SCALE((b"verity/vote", juror, request, verdicts, blake2_256(output),
+		/// salt)))` (see [`Pallet::commitment_of`]). Signed by the juror provider's executor key,
+		/// during the commit phase, once. `Operational`: request spam cannot crowd jurors out.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::commit())]
+		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational))]
 		pub fn commit(
 			origin: OriginFor<T>,
 			request: RequestId,
@@ -439,7 +471,7 @@ pub mod pallet {
 		/// output and the salt of the commitment. Signed by the juror provider's executor key,
 		/// during the reveal phase, once.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::reveal(output.len() as u32))]
+		#[pallet::weight((T::WeightInfo::reveal(output.len() as u32), DispatchClass::Operational))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			request: RequestId,
@@ -463,7 +495,8 @@ pub mod pallet {
 			ensure!(juror.reveal.is_none(), Error::<T>::AlreadyRevealed);
 			let output_hash = H256(sp_io::hashing::blake2_256(&output));
 			ensure!(
-				Self::commitment_from_hash(&verdicts, output_hash, &salt) == commitment,
+				Self::commitment_from_hash(&provider, request, &verdicts, output_hash, &salt)
+					== commitment,
 				Error::<T>::CommitmentMismatch
 			);
 			let weight = juror.weight;
@@ -487,15 +520,30 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// The commitment a juror submits for `verdicts` on `output` with `salt`:
-		/// `blake2_256(SCALE((verdicts: Vec<bool>, blake2_256(output): H256, salt)))`.
-		pub fn commitment_of(verdicts: &[bool], output: &[u8], salt: &[u8; 32]) -> H256 {
-			Self::commitment_from_hash(verdicts, H256(sp_io::hashing::blake2_256(output)), salt)
+		/// The commitment provider `juror` submits on `request` for `verdicts` on `output` with
+		/// `salt`: `blake2_256(SCALE((b"verity/vote", juror, request, verdicts: Vec<bool>,
+		/// blake2_256(output): H256, salt)))`.
+		pub fn commitment_of(
+			juror: &T::AccountId,
+			request: RequestId,
+			verdicts: &[bool],
+			output: &[u8],
+			salt: &[u8; 32],
+		) -> H256 {
+			let output_hash = H256(sp_io::hashing::blake2_256(output));
+			Self::commitment_from_hash(juror, request, verdicts, output_hash, salt)
 		}
 
-		fn commitment_from_hash(verdicts: &[bool], output_hash: H256, salt: &[u8; 32]) -> H256 {
+		fn commitment_from_hash(
+			juror: &T::AccountId,
+			request: RequestId,
+			verdicts: &[bool],
+			output_hash: H256,
+			salt: &[u8; 32],
+		) -> H256 {
 			// A slice encodes like the `Vec<bool>` of the documented formula.
-			H256(sp_io::hashing::blake2_256(&(verdicts, output_hash, salt).encode()))
+			let preimage = (VOTE_DOMAIN, juror, request, verdicts, output_hash, salt).encode();
+			H256(sp_io::hashing::blake2_256(&preimage))
 		}
 
 		/// Key of the output kept for a verdict vector.
@@ -701,10 +749,46 @@ pub mod pallet {
 				},
 				None => Verdict::NoQuorum,
 			};
-			let conclusion = T::Inference::conclude(request, verdict, info.challenger.as_ref());
+			let settlement = T::Inference::conclude(request, verdict);
+			let conclusion = settlement.conclusion;
 
+			// Jurors who revealed the majority's verdict on every candidate, with their stake.
+			let majority: Vec<(T::AccountId, u128)> = match &correct {
+				Some(correct) => info
+					.jurors
+					.iter()
+					.filter(|j| {
+						j.reveal.as_ref().is_some_and(|r| r.verdicts.iter().eq(correct.iter()))
+					})
+					.map(|j| (j.provider.clone(), j.weight))
+					.collect(),
+				None => Vec::new(),
+			};
 			if let Some(challenger) = &info.challenger {
-				Self::settle_bond(request, challenger, info.bond, &info.accused, conclusion);
+				Self::settle_bond(
+					request,
+					challenger,
+					info.bond,
+					&info.accused,
+					&majority,
+					conclusion,
+				);
+			}
+			if conclusion == Conclusion::SomeWrong {
+				let own = settlement.slashed.own;
+				if let Some(challenger) = &info.challenger {
+					let amount = Self::mint(challenger, T::ChallengerReward::get().mul_floor(own));
+					Self::deposit_event(Event::ChallengerRewarded {
+						request,
+						challenger: challenger.clone(),
+						amount,
+					});
+				}
+				let pot = T::JurorReward::get().mul_floor(own);
+				for (juror, part) in Self::split(pot, &majority) {
+					let amount = Self::mint(&juror, part);
+					Self::deposit_event(Event::JurorRewarded { request, juror, amount });
+				}
 			}
 
 			// A clear majority on candidate `i` holds at least 2/3 of the revealed weight.
@@ -721,7 +805,7 @@ pub mod pallet {
 						.any(|((v, c), (y, n))| v != c && clear(if *c { *y } else { *n })),
 				};
 				if penalize {
-					let amount = T::Slash::slash(&juror.provider, T::JurorPenalty::get(), None);
+					let amount = T::Slash::slash(&juror.provider, T::JurorPenalty::get()).total;
 					Self::deposit_event(Event::JurorPenalized {
 						request,
 						juror: juror.provider.clone(),
@@ -740,17 +824,62 @@ pub mod pallet {
 			});
 		}
 
-		/// Move the challenger's held bond to the accused (`AllCorrect`) or release it.
+		/// `pot` split among `jurors` pro rata to their stake (floor; the dust is not paid).
+		fn split(
+			pot: BalanceOf<T>,
+			jurors: &[(T::AccountId, u128)],
+		) -> Vec<(T::AccountId, BalanceOf<T>)> {
+			let total: u128 = jurors.iter().fold(0u128, |a, (_, w)| a.saturating_add(*w));
+			if total == 0 || pot.is_zero() {
+				return Vec::new();
+			}
+			let pot: u128 = pot.saturated_into();
+			jurors
+				.iter()
+				.map(|(j, w)| {
+					let part = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+						pot,
+						*w,
+						total,
+						sp_runtime::Rounding::Down,
+					)
+					.unwrap_or(0);
+					(j.clone(), part.saturated_into())
+				})
+				.collect()
+		}
+
+		/// Mint `amount` to `who`; nothing if it cannot receive it (below the existential
+		/// deposit). Returns what was minted.
+		fn mint(who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+			if amount.is_zero() {
+				return amount;
+			}
+			T::Currency::mint_into(who, amount).unwrap_or_default()
+		}
+
+		/// Settle the challenger's held bond: on `AllCorrect`, `JurorReward` of it to the
+		/// majority jurors and the rest to the accused; otherwise release it.
 		fn settle_bond(
 			request: RequestId,
 			challenger: &T::AccountId,
 			bond: BalanceOf<T>,
 			accused: &[T::AccountId],
+			majority: &[(T::AccountId, u128)],
 			conclusion: Conclusion,
 		) {
 			let reason = HoldReason::ChallengeBond.into();
 			match conclusion {
 				Conclusion::AllCorrect => {
+					let mut to_jurors = BalanceOf::<T>::zero();
+					for (juror, part) in
+						Self::split(T::JurorReward::get().mul_floor(bond), majority)
+					{
+						let amount = Self::pay_held(challenger, &juror, part);
+						to_jurors = to_jurors.saturating_add(amount);
+						Self::deposit_event(Event::JurorRewarded { request, juror, amount });
+					}
+					let bond = bond.saturating_sub(to_jurors);
 					let count = BalanceOf::<T>::from(accused.len() as u32);
 					let share = bond.checked_div(&count).unwrap_or_default();
 					let rest = bond.saturating_sub(share.saturating_mul(count));
@@ -773,7 +902,7 @@ pub mod pallet {
 					Self::deposit_event(Event::ChallengerSlashed {
 						request,
 						challenger: challenger.clone(),
-						amount,
+						amount: amount.saturating_add(to_jurors),
 					});
 				},
 				Conclusion::SomeWrong | Conclusion::Undecided => {

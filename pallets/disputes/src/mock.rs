@@ -14,7 +14,7 @@ use sp_runtime::{BuildStorage, DispatchError, Perbill};
 use std::collections::BTreeMap;
 use verity_primitives::{
 	Conclusion, DisputeSubject, ExecutorSelection, InferenceForDisputes, JurySelection, ModelId,
-	RequestId, Slash, Verdict,
+	RequestId, Settlement, Slash, Slashed, Verdict,
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -95,7 +95,12 @@ impl pallet_balances::Config for Test {
 frame_support::parameter_types! {
 	pub const Quorum: Perbill = Perbill::from_percent(50);
 	pub const JurorPenalty: Perbill = Perbill::from_percent(10);
+	pub const ChallengerReward: Perbill = Perbill::from_percent(40);
+	pub const JurorReward: Perbill = Perbill::from_percent(40);
 }
+
+/// What `MockInference::conclude` reports slashed per wrong candidate.
+pub const SLASHED_PER_WRONG: Slashed<Balance> = Slashed { total: 1_000, own: 500 };
 
 verity_primitives::impl_test_signing!(Test, RuntimeCall);
 
@@ -113,6 +118,8 @@ impl Config for Test {
 	type RevealPeriod = ConstU64<REVEAL>;
 	type Quorum = Quorum;
 	type JurorPenalty = JurorPenalty;
+	type ChallengerReward = ChallengerReward;
+	type JurorReward = JurorReward;
 	type MaxCandidates = ConstU32<4>;
 	type MaxOutputLen = ConstU32<MAX_OUTPUT>;
 	type MaxDisputesPerBlock = ConstU32<MAX_PER_BLOCK>;
@@ -131,11 +138,11 @@ pub struct MockRequest {
 
 thread_local! {
 	static REQUESTS: RefCell<BTreeMap<RequestId, MockRequest>> = RefCell::new(BTreeMap::new());
-	static CONCLUDED: RefCell<Vec<(RequestId, Verdict, Option<AccountId>)>> = RefCell::new(Vec::new());
+	static CONCLUDED: RefCell<Vec<(RequestId, Verdict)>> = RefCell::new(Vec::new());
 	static CONCLUSION: RefCell<Option<Conclusion>> = RefCell::new(None);
 	/// Eligible providers with their stake weight, in selection order.
 	static PROVIDERS: RefCell<Vec<(AccountId, u128)>> = RefCell::new(Vec::new());
-	static SLASHES: RefCell<Vec<(AccountId, Perbill, Option<AccountId>)>> = RefCell::new(Vec::new());
+	static SLASHES: RefCell<Vec<(AccountId, Perbill)>> = RefCell::new(Vec::new());
 	static SEEDS: RefCell<Vec<H256>> = RefCell::new(Vec::new());
 	/// Executor accounts of real keys (off-chain duty tests) and their providers.
 	static KEY_EXECUTORS: RefCell<BTreeMap<AccountId, AccountId>> = RefCell::new(BTreeMap::new());
@@ -167,7 +174,7 @@ impl MockInference {
 		REQUESTS.with(|r| r.borrow().get(&request).is_some_and(|q| q.provisional))
 			&& !unhashed::exists(&disputed_key(request))
 	}
-	pub fn concluded() -> Vec<(RequestId, Verdict, Option<AccountId>)> {
+	pub fn concluded() -> Vec<(RequestId, Verdict)> {
 		CONCLUDED.with(|c| c.borrow().clone())
 	}
 	/// Every request runs `model` on `input`, judged on `candidates` (duty tests).
@@ -184,7 +191,7 @@ impl MockInference {
 	}
 }
 
-impl InferenceForDisputes<AccountId> for MockInference {
+impl InferenceForDisputes<AccountId, Balance> for MockInference {
 	fn begin_challenge(
 		request: RequestId,
 		_challenger: &AccountId,
@@ -214,11 +221,9 @@ impl InferenceForDisputes<AccountId> for MockInference {
 		REQUESTS
 			.with(|r| r.borrow().get(&request).map(|q| q.candidates.clone()).unwrap_or_default())
 	}
-	fn conclude(
-		request: RequestId,
-		verdict: Verdict,
-		beneficiary: Option<&AccountId>,
-	) -> Conclusion {
+	/// Reports `SLASHED_PER_WRONG` for every candidate found wrong (the mock slashes nothing;
+	/// pallet-disputes only reads the amounts to pay rewards).
+	fn conclude(request: RequestId, verdict: Verdict) -> Settlement<Balance> {
 		let implied = match &verdict {
 			Verdict::NoQuorum => Conclusion::Undecided,
 			Verdict::Decided { correct, .. } if correct.iter().all(|c| *c) => {
@@ -226,8 +231,18 @@ impl InferenceForDisputes<AccountId> for MockInference {
 			},
 			Verdict::Decided { .. } => Conclusion::SomeWrong,
 		};
-		CONCLUDED.with(|c| c.borrow_mut().push((request, verdict, beneficiary.copied())));
-		CONCLUSION.with(|c| c.borrow().unwrap_or(implied))
+		let wrong = match &verdict {
+			Verdict::Decided { correct, .. } => correct.iter().filter(|c| !**c).count() as u64,
+			Verdict::NoQuorum => 0,
+		};
+		CONCLUDED.with(|c| c.borrow_mut().push((request, verdict)));
+		let conclusion = CONCLUSION.with(|c| c.borrow().unwrap_or(implied));
+		let slashed = if conclusion == Conclusion::SomeWrong {
+			Slashed { total: SLASHED_PER_WRONG.total * wrong, own: SLASHED_PER_WRONG.own * wrong }
+		} else {
+			Slashed::default()
+		};
+		Settlement { conclusion, slashed }
 	}
 }
 
@@ -286,15 +301,16 @@ impl JurySelection<AccountId> for MockJury {
 pub struct MockSlash;
 
 impl MockSlash {
-	pub fn slashes() -> Vec<(AccountId, Perbill, Option<AccountId>)> {
+	pub fn slashes() -> Vec<(AccountId, Perbill)> {
 		SLASHES.with(|s| s.borrow().clone())
 	}
 }
 
 impl Slash<AccountId, Balance> for MockSlash {
-	fn slash(provider: &AccountId, fraction: Perbill, beneficiary: Option<&AccountId>) -> Balance {
-		SLASHES.with(|s| s.borrow_mut().push((*provider, fraction, beneficiary.copied())));
-		fraction.mul_floor(MockJury::stake_weight(provider) as Balance)
+	fn slash(provider: &AccountId, fraction: Perbill) -> Slashed<Balance> {
+		SLASHES.with(|s| s.borrow_mut().push((*provider, fraction)));
+		let total = fraction.mul_floor(MockJury::stake_weight(provider) as Balance);
+		Slashed { total, own: total }
 	}
 }
 

@@ -6,7 +6,7 @@
 //!   ([`ModelRegistry::run_offchain`], [`Purpose::Judge`]), decides for every candidate output
 //!   whether it agrees with its own under the model's acceptance rule, keeps
 //!   `(verdicts, output, salt)` in offchain local storage and commits
-//!   [`Pallet::commitment_of`] `(verdicts, output, salt)`;
+//!   [`Pallet::commitment_of`] `(juror, request, verdicts, output, salt)`;
 //! - in the reveal phase it reveals what it kept.
 //!
 //! The salt is the node's offchain randomness, so other jurors cannot guess a commitment from
@@ -94,7 +94,8 @@ fn commit_call<T: Config>(id: RequestId, who: &T::AccountId) -> Result<Call<T>, 
 		.map(|c| rule.as_ref().is_some_and(|rule| verity_engine::agrees_encoded(rule, &ours, c)))
 		.collect();
 	let salt = sp_io::offchain::random_seed();
-	let commitment = Pallet::<T>::commitment_of(&verdicts, &ours, &salt);
+	let juror = T::Jury::provider_of(who).ok_or(HostError::InvalidInput)?;
+	let commitment = Pallet::<T>::commitment_of(&juror, id, &verdicts, &ours, &salt);
 	log::info!(target: LOG, "dispute {id}: committing verdicts {verdicts:?}");
 	StorageValueRef::persistent(&vote_key(id, who)).set(&Vote { verdicts, output: ours, salt });
 	Ok(Call::<T>::commit { request: id, commitment })

@@ -42,7 +42,7 @@ fn commit(
 	DisputesPallet::commit(
 		RuntimeOrigin::signed(exec(juror)),
 		request,
-		DisputesPallet::commitment_of(v, o, &SALT),
+		DisputesPallet::commitment_of(&juror, request, v, o, &SALT),
 	)
 }
 
@@ -180,10 +180,7 @@ fn challenge_skips_zero_weight_and_duplicate_jurors() {
 fn challenge_with_empty_jury_concludes_at_once_without_quorum() {
 	ExtBuilder::default().providers(vec![(EXECUTOR, 900)]).build_and_execute(|| {
 		assert_ok!(challenge(CHALLENGER, REQUEST));
-		assert_eq!(
-			MockInference::concluded(),
-			vec![(REQUEST, Verdict::NoQuorum, Some(CHALLENGER))]
-		);
+		assert_eq!(MockInference::concluded(), vec![(REQUEST, Verdict::NoQuorum)]);
 		assert_eq!(held(CHALLENGER), 0);
 		assert_eq!(Balances::balance(&CHALLENGER), 10_000);
 		assert!(gone(REQUEST));
@@ -292,7 +289,7 @@ fn open_with_empty_jury_concludes_without_beneficiary() {
 	ExtBuilder::default().providers(vec![]).build_and_execute(|| {
 		MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
 		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
-		assert_eq!(MockInference::concluded(), vec![(40, Verdict::NoQuorum, None)]);
+		assert_eq!(MockInference::concluded(), vec![(40, Verdict::NoQuorum)]);
 		assert!(gone(40));
 	});
 }
@@ -307,7 +304,10 @@ fn commit_works() {
 		System::assert_last_event(Event::VoteCommitted { request: REQUEST, juror: JUROR_2 }.into());
 		let info = crate::Disputes::<Test>::get(REQUEST).unwrap();
 		let juror = info.jurors.iter().find(|j| j.provider == JUROR_2).unwrap();
-		assert_eq!(juror.commitment, Some(DisputesPallet::commitment_of(&[false], b"out", &SALT)));
+		assert_eq!(
+			juror.commitment,
+			Some(DisputesPallet::commitment_of(&JUROR_2, REQUEST, &[false], b"out", &SALT))
+		);
 		assert_eq!(juror.reveal, None);
 	});
 }
@@ -481,7 +481,7 @@ fn reveal_keeps_the_highest_stake_output_per_verdict_vector() {
 // ---- tally: full flows ----
 
 #[test]
-fn honest_executor_and_bogus_challenge_slashes_the_bond_to_the_executor() {
+fn honest_executor_and_bogus_challenge_slashes_the_bond_to_the_jurors_and_the_executor() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(challenge(CHALLENGER, REQUEST));
 		for j in [JUROR_1, JUROR_2, JUROR_3] {
@@ -494,20 +494,22 @@ fn honest_executor_and_bogus_challenge_slashes_the_bond_to_the_executor() {
 		run_to(REVEAL_END);
 		assert_eq!(
 			MockInference::concluded(),
-			vec![(
-				REQUEST,
-				Verdict::Decided { correct: vec![true], jury_output: None },
-				Some(CHALLENGER)
-			)]
+			vec![(REQUEST, Verdict::Decided { correct: vec![true], jury_output: None })]
 		);
 		assert_eq!(held(CHALLENGER), 0);
 		assert_eq!(Balances::balance(&CHALLENGER), 10_000 - BOND);
-		assert_eq!(Balances::balance(&EXECUTOR), 10_000 + BOND);
+		// JurorReward (40 %) of the bond to the jurors by stake (500/300/200), the rest to the
+		// executor.
+		assert_eq!(Balances::balance(&EXECUTOR), 10_000 + 60);
+		assert_eq!(Balances::balance(&JUROR_1), 10_000 + 20);
 		assert!(MockSlash::slashes().is_empty());
 		assert!(gone(REQUEST));
 		assert_eq!(
 			events(),
 			vec![
+				Event::JurorRewarded { request: REQUEST, juror: JUROR_1, amount: 20 },
+				Event::JurorRewarded { request: REQUEST, juror: JUROR_2, amount: 12 },
+				Event::JurorRewarded { request: REQUEST, juror: JUROR_3, amount: 8 },
 				Event::ChallengerSlashed { request: REQUEST, challenger: CHALLENGER, amount: BOND },
 				Event::DisputeResolved {
 					request: REQUEST,
@@ -522,7 +524,7 @@ fn honest_executor_and_bogus_challenge_slashes_the_bond_to_the_executor() {
 }
 
 #[test]
-fn faulty_executor_is_judged_wrong_and_the_bond_released() {
+fn faulty_executor_is_judged_wrong_the_bond_released_and_challenger_and_jurors_paid() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(challenge(CHALLENGER, REQUEST));
 		assert_ok!(commit(JUROR_1, REQUEST, &[false], b"jury-1"));
@@ -537,13 +539,13 @@ fn faulty_executor_is_judged_wrong_and_the_bond_released() {
 			MockInference::concluded(),
 			vec![(
 				REQUEST,
-				Verdict::Decided { correct: vec![false], jury_output: Some(b"jury-1".to_vec()) },
-				Some(CHALLENGER)
+				Verdict::Decided { correct: vec![false], jury_output: Some(b"jury-1".to_vec()) }
 			)]
 		);
 		assert_eq!(held(CHALLENGER), 0);
-		assert_eq!(Balances::balance(&CHALLENGER), 10_000);
-		assert_eq!(MockSlash::slashes(), vec![(JUROR_3, Perbill::from_percent(10), None)]);
+		// ChallengerReward (40 %) of the executor's own slashed stake (500), minted.
+		assert_eq!(Balances::balance(&CHALLENGER), 10_000 + 200);
+		assert_eq!(MockSlash::slashes(), vec![(JUROR_3, Perbill::from_percent(10))]);
 		assert!(gone(REQUEST));
 		assert_eq!(
 			events(),
@@ -553,6 +555,10 @@ fn faulty_executor_is_judged_wrong_and_the_bond_released() {
 					challenger: CHALLENGER,
 					amount: BOND
 				},
+				Event::ChallengerRewarded { request: REQUEST, challenger: CHALLENGER, amount: 200 },
+				// JurorReward (40 %) of 500 between the revealed majority, 500 : 300.
+				Event::JurorRewarded { request: REQUEST, juror: JUROR_1, amount: 125 },
+				Event::JurorRewarded { request: REQUEST, juror: JUROR_2, amount: 75 },
 				penalized(REQUEST, JUROR_3, 200),
 				Event::DisputeResolved {
 					request: REQUEST,
@@ -576,10 +582,7 @@ fn no_quorum_judges_nobody_and_penalizes_the_silent() {
 		// 200 of 1000 revealed: below the 50 % quorum.
 		assert_ok!(reveal(JUROR_3, REQUEST, &[false], b"o"));
 		run_to(REVEAL_END);
-		assert_eq!(
-			MockInference::concluded(),
-			vec![(REQUEST, Verdict::NoQuorum, Some(CHALLENGER))]
-		);
+		assert_eq!(MockInference::concluded(), vec![(REQUEST, Verdict::NoQuorum)]);
 		assert_eq!(held(CHALLENGER), 0);
 		assert_eq!(Balances::balance(&CHALLENGER), 10_000);
 		// JUROR_1 committed but did not reveal; JUROR_2 did neither.
@@ -643,16 +646,18 @@ fn redundant_disagreement_two_candidates_one_wrong() {
 				Verdict::Decided {
 					correct: vec![true, false],
 					jury_output: Some(b"good".to_vec())
-				},
-				None
+				}
 			)]
 		);
 		// 800 of 1000 is a clear majority against JUROR_3.
-		assert_eq!(MockSlash::slashes(), vec![(JUROR_3, Perbill::from_percent(10), None)]);
+		assert_eq!(MockSlash::slashes(), vec![(JUROR_3, Perbill::from_percent(10))]);
 		assert!(gone(40));
+		// No challenger: no challenger reward; the majority jurors share 40 % of 500.
 		assert_eq!(
 			events(),
 			vec![
+				Event::JurorRewarded { request: 40, juror: JUROR_1, amount: 125 },
+				Event::JurorRewarded { request: 40, juror: JUROR_2, amount: 75 },
 				penalized(40, JUROR_3, 200),
 				Event::DisputeResolved {
 					request: 40,
@@ -683,7 +688,7 @@ fn ties_on_every_candidate_find_all_correct() {
 		// clear majority: no penalty, and no output since nothing is wrong.
 		assert_eq!(
 			MockInference::concluded(),
-			vec![(40, Verdict::Decided { correct: vec![true, true], jury_output: None }, None)]
+			vec![(40, Verdict::Decided { correct: vec![true, true], jury_output: None })]
 		);
 		assert!(MockSlash::slashes().is_empty());
 	});
@@ -714,8 +719,7 @@ fn no_jury_output_when_no_revealer_voted_the_majority_vector() {
 				MockInference::concluded(),
 				vec![(
 					40,
-					Verdict::Decided { correct: vec![false, false, false], jury_output: None },
-					None
+					Verdict::Decided { correct: vec![false, false, false], jury_output: None }
 				)]
 			);
 			// Only candidate 1's 700 is a clear (>= 2/3) majority: JUROR_3 voted against it.
@@ -747,8 +751,7 @@ fn jury_output_needs_a_revealer_with_the_exact_majority_vector() {
 					Verdict::Decided {
 						correct: vec![false, true],
 						jury_output: Some(b"a".to_vec())
-					},
-					None
+					}
 				)]
 			);
 			// No side holds 2/3 of 750 (500): only the silent JUROR_3 is penalized.
@@ -774,7 +777,10 @@ fn tie_favours_the_executor_and_an_unclear_minority_is_not_penalized() {
 			Verdict::Decided { correct: vec![true], jury_output: None }
 		);
 		assert!(MockSlash::slashes().is_empty());
-		assert_eq!(Balances::balance(&EXECUTOR), 10_000 + BOND);
+		// The majority (JUROR_2, JUROR_3: 300 : 200) shares 40 of the bond.
+		assert_eq!(Balances::balance(&JUROR_2), 10_000 + 24);
+		assert_eq!(Balances::balance(&JUROR_3), 10_000 + 16);
+		assert_eq!(Balances::balance(&EXECUTOR), 10_000 + 60);
 	});
 }
 
@@ -787,10 +793,11 @@ fn bond_is_split_among_several_accused() {
 		run_to(COMMIT_END);
 		assert_ok!(reveal(JUROR_1, 40, &[true, true, true], b"o"));
 		run_to(REVEAL_END);
-		// 100 / 3 = 33 each, the remainder to the first.
-		assert_eq!(Balances::balance(&EXECUTOR), 10_000 + 34);
-		assert_eq!(Balances::balance(&EXECUTOR_2), 10_000 + 33);
-		assert_eq!(Balances::balance(&SPARE), 10_000 + 33);
+		// 40 to the only juror, then 60 / 3 = 20 each.
+		assert_eq!(Balances::balance(&JUROR_1), 10_000 + 40);
+		assert_eq!(Balances::balance(&EXECUTOR), 10_000 + 20);
+		assert_eq!(Balances::balance(&EXECUTOR_2), 10_000 + 20);
+		assert_eq!(Balances::balance(&SPARE), 10_000 + 20);
 		assert_eq!(Balances::balance(&CHALLENGER), 10_000 - BOND);
 		assert_eq!(held(CHALLENGER), 0);
 	});
@@ -885,8 +892,10 @@ fn juror_duties_follow_the_phases() {
 fn commitment_of_follows_the_documented_formula() {
 	let out = b"canonical output";
 	let hash = H256(sp_io::hashing::blake2_256(out));
-	let expected = H256(sp_io::hashing::blake2_256(&(vec![true, false], hash, SALT).encode()));
-	assert_eq!(DisputesPallet::commitment_of(&[true, false], out, &SALT), expected);
+	let expected = H256(sp_io::hashing::blake2_256(
+		&(b"verity/vote", JUROR_1, 7u64, vec![true, false], hash, SALT).encode(),
+	));
+	assert_eq!(DisputesPallet::commitment_of(&JUROR_1, 7, &[true, false], out, &SALT), expected);
 }
 
 #[test]
@@ -918,7 +927,69 @@ fn dispute_info_shows_the_open_dispute_and_its_votes() {
 		assert_eq!(Some(&info), crate::Disputes::<Test>::get(REQUEST).as_ref());
 		assert_eq!(info.challenger, Some(CHALLENGER));
 		let juror = info.jurors.iter().find(|j| j.provider == JUROR_1).unwrap();
-		assert_eq!(juror.commitment, Some(DisputesPallet::commitment_of(&[true], &[1], &SALT)));
+		assert_eq!(
+			juror.commitment,
+			Some(DisputesPallet::commitment_of(&JUROR_1, REQUEST, &[true], &[1], &SALT))
+		);
 		assert_eq!(DisputesPallet::dispute_info(FINAL_REQUEST), None);
+	});
+}
+
+// ---- attacks ("Soundness" in docs/security.md) ----
+
+/// A lazy juror copies another juror's commitment from the chain and replays its reveal: the
+/// commitment names the juror and the request, so the copy cannot be revealed.
+#[test]
+fn a_copied_commitment_cannot_be_revealed() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_1, REQUEST, &[false], b"honest"));
+		let copied = crate::Disputes::<Test>::get(REQUEST)
+			.unwrap()
+			.jurors
+			.iter()
+			.find(|j| j.provider == JUROR_1)
+			.and_then(|j| j.commitment)
+			.unwrap();
+		assert_ok!(DisputesPallet::commit(RuntimeOrigin::signed(exec(JUROR_2)), REQUEST, copied));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_1, REQUEST, &[false], b"honest"));
+		// JUROR_2 replays JUROR_1's reveal, salt included.
+		assert_noop!(
+			DisputesPallet::reveal(
+				RuntimeOrigin::signed(exec(JUROR_2)),
+				REQUEST,
+				verdicts(&[false]),
+				BoundedVec::truncate_from(b"honest".to_vec()),
+				SALT
+			),
+			Error::<Test>::CommitmentMismatch
+		);
+	});
+}
+
+/// A provider posts a wrong result and challenges it from another account, with its own
+/// jurors: everything the coalition can collect (challenger and juror rewards) is less than
+/// the provider's own slashed stake.
+#[test]
+fn self_reporting_a_wrong_result_does_not_pay() {
+	ExtBuilder::default().build_and_execute(|| {
+		// EXECUTOR, CHALLENGER and every juror are one person.
+		let coalition = [EXECUTOR, CHALLENGER, JUROR_1, JUROR_2, JUROR_3];
+		let wealth = || coalition.iter().map(Balances::total_balance).sum::<Balance>();
+		let before = wealth();
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		for j in [JUROR_1, JUROR_2, JUROR_3] {
+			assert_ok!(commit(j, REQUEST, &[false], b"o"));
+		}
+		run_to(COMMIT_END);
+		for j in [JUROR_1, JUROR_2, JUROR_3] {
+			assert_ok!(reveal(j, REQUEST, &[false], b"o"));
+		}
+		run_to(REVEAL_END);
+		// The mock's pallet-inference reports the executor's own loss (it does not move funds).
+		let paid = wealth() - before;
+		assert_eq!(paid, 200 + 200);
+		assert!(paid < SLASHED_PER_WRONG.own, "rewards stay below the self-reporter's own loss");
 	});
 }

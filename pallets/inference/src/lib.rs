@@ -29,17 +29,24 @@
 //! `Assigned { deadline }` → (every slot posted) → `Provisional { until }` (optimistic) or
 //! `Finalized` / `Disputed` (redundant) → `Finalized` or `Refunded`.
 //! - A slot that misses the deadline is penalized (`MissedDeadlinePenalty` of its provider's
-//!   stake, paid to the requester). An executor that cannot run the model (bytes unavailable
+//!   stake, burned: a requester could be the provider in disguise), unless a block of its
+//!   execution window was congested ([`LastCongested`]): a deadline missed while blocks were
+//!   full is never penalized. An executor that cannot run the model (bytes unavailable
 //!   or corrupt, timeout) says so with [`Pallet::report_failure`] instead of posting garbage,
 //!   without penalty. Optimistic requests whose executor failed or missed are reassigned to
 //!   another provider, up to `MaxAttempts` rounds, then refunded. Redundant requests are
 //!   judged on the slots that posted.
 //! - Disputes conclude through [`InferenceForDisputes::conclude`]: correct executors are paid,
-//!   wrong ones slashed by `WrongResultPenalty` (to the challenger, or to the requester when
-//!   the dispute had none), and where no posted output is correct the jury's output becomes the
+//!   wrong ones slashed by `WrongResultPenalty` (burned; pallet-disputes funds bounded rewards
+//!   for the challenger and the jurors from the returned [`Settlement`]), and where no posted
+//!   output is correct the jury's output (if it passes the model's output spec) becomes the
 //!   result and the requester is refunded. Without quorum an optimistic result stands (nobody
 //!   showed it wrong), and a redundant request is refunded (nobody showed which was right).
-//! - Final requests stay readable for `RetentionPeriod` blocks, then are pruned.
+//! - Final requests stay readable for `RetentionPeriod` blocks, then are pruned and the
+//!   requester's storage deposit ([`HoldReason::StorageDeposit`], `DepositBase + DepositPerByte *
+//!   (input + k * MaxOutputLen)`) is released.
+//! - Executors' calls (`submit_result`, `report_failure`) are `Operational`: request spam in
+//!   the `Normal` class cannot crowd them out of a block.
 //!
 //! Timed work (deadlines, window closes, pruning) is queued per block in [`Timeouts`], at most
 //! `MaxTimeoutsPerBlock` entries a block (a full block's entry goes to the next block with
@@ -77,6 +84,8 @@ pub mod traits;
 pub mod types;
 pub mod weights;
 
+#[cfg(test)]
+mod attack_tests;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 #[cfg(test)]
@@ -238,6 +247,20 @@ pub mod pallet {
 		#[pallet::constant]
 		type RetentionPeriod: Get<BlockNumberFor<Self>>;
 
+		/// Storage deposit of every request, held until it is pruned.
+		#[pallet::constant]
+		type DepositBase: Get<BalanceOf<Self>>;
+
+		/// Storage deposit per byte a request may store (its input and `k * MaxOutputLen` of
+		/// outputs), held until it is pruned.
+		#[pallet::constant]
+		type DepositPerByte: Get<BalanceOf<Self>>;
+
+		/// A block whose `Normal`-class weight or length reaches this share of its limit is
+		/// *congested*: deadlines whose execution window saw one are not penalized.
+		#[pallet::constant]
+		type CongestionThreshold: Get<Perbill>;
+
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 
@@ -276,6 +299,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// The fee of an open request.
 		RequestFee,
+		/// The storage deposit of a request, until it is pruned.
+		StorageDeposit,
 	}
 
 	/// The next request id.
@@ -300,6 +325,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Assignments<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, RequestId, u32>;
+
+	/// Storage deposits held for requests, released when the request is pruned.
+	#[pallet::storage]
+	pub type Deposits<T: Config> = StorageMap<_, Twox64Concat, RequestId, BalanceOf<T>>;
+
+	/// The last block whose `Normal` class was congested (see `CongestionThreshold`).
+	#[pallet::storage]
+	pub type LastCongested<T: Config> = StorageValue<_, BlockNumberFor<T>, OptionQuery>;
 
 	/// Requests with timed work at a block (deadline, window close, pruning).
 	#[pallet::storage]
@@ -352,6 +385,8 @@ pub mod pallet {
 			slot: u32,
 			provider: T::AccountId,
 			slashed: BalanceOf<T>,
+			/// A block of the slot's execution window was congested: no penalty.
+			congested: bool,
 		},
 		/// Redundant outputs disagreed (or a result was challenged): a dispute decides.
 		Disputed { request: RequestId },
@@ -359,8 +394,8 @@ pub mod pallet {
 		ExecutorSlashed { request: RequestId, provider: T::AccountId, slashed: BalanceOf<T> },
 		/// `amount` went back to the requester and the request ended without a paid result.
 		Refunded { request: RequestId, amount: BalanceOf<T>, reason: RefundReason },
-		/// A final request's records were removed.
-		Pruned { request: RequestId },
+		/// A final request's records were removed and its storage deposit released.
+		Pruned { request: RequestId, deposit: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -405,7 +440,14 @@ pub mod pallet {
 			for id in due {
 				Self::on_timeout(id, now);
 			}
-			Self::on_initialize_weight(n)
+			// `on_finalize` reads the block's weight and length and may write `LastCongested`.
+			Self::on_initialize_weight(n).saturating_add(T::DbWeight::get().reads_writes(2, 1))
+		}
+
+		fn on_finalize(now: BlockNumberFor<T>) {
+			if Self::is_congested() {
+				LastCongested::<T>::put(now);
+			}
 		}
 
 		/// Assigned executors run their requests, see [`crate::offchain`].
@@ -527,9 +569,10 @@ pub mod pallet {
 		}
 
 		/// Post the output of an assigned slot with the executor's receipt (signature over
-		/// [`receipt_message`]). Free for the executor when accepted.
+		/// [`receipt_message`]). Free for the executor when accepted; `Operational`, so request
+		/// spam cannot keep it out of blocks. Charges the weight of what it did.
 		#[pallet::call_index(1)]
-		#[pallet::weight(Pallet::<T>::submit_result_weight(output.len() as u32))]
+		#[pallet::weight((Pallet::<T>::submit_result_weight(output.len() as u32), DispatchClass::Operational))]
 		pub fn submit_result(
 			origin: OriginFor<T>,
 			request: RequestId,
@@ -537,22 +580,39 @@ pub mod pallet {
 			receipt: ReceiptSignature,
 		) -> DispatchResultWithPostInfo {
 			let executor = ensure_signed(origin)?;
-			Self::do_submit(executor, request, output, receipt)?;
-			Ok(Pays::No.into())
+			let b = output.len() as u32;
+			let (k, disputed) = Self::do_submit(executor, request, output, receipt)?;
+			let actual = if disputed {
+				T::WeightInfo::submit_result_disputed(b, k)
+			} else {
+				T::WeightInfo::submit_result(b, k)
+			};
+			Ok(frame_support::dispatch::PostDispatchInfo {
+				actual_weight: Some(actual),
+				pays_fee: Pays::No,
+			})
 		}
 
 		/// Report that the caller's worker cannot run the model of an assigned slot (bytes
 		/// unavailable or corrupt, over limits, timed out). The slot is given up without
 		/// penalty; an optimistic request is reassigned or refunded. Free when accepted.
 		#[pallet::call_index(2)]
-		#[pallet::weight(Pallet::<T>::report_failure_weight())]
+		#[pallet::weight((Pallet::<T>::report_failure_weight(), DispatchClass::Operational))]
 		pub fn report_failure(
 			origin: OriginFor<T>,
 			request: RequestId,
 		) -> DispatchResultWithPostInfo {
 			let executor = ensure_signed(origin)?;
-			Self::do_report_failure(executor, request)?;
-			Ok(Pays::No.into())
+			let (k, disputed) = Self::do_report_failure(executor, request)?;
+			let actual = if disputed {
+				T::WeightInfo::report_failure_disputed(k)
+			} else {
+				T::WeightInfo::report_failure(k)
+			};
+			Ok(frame_support::dispatch::PostDispatchInfo {
+				actual_weight: Some(actual),
+				pays_fee: Pays::No,
+			})
 		}
 	}
 
@@ -588,6 +648,32 @@ pub mod pallet {
 					(base.max(empty), per_entry.max(f(1).saturating_sub(empty)))
 				});
 			base.saturating_add(per_entry.saturating_mul(n.into()))
+		}
+
+		/// Whether the current block's `Normal` class reached `CongestionThreshold` of its
+		/// weight or length limit.
+		pub fn is_congested() -> bool {
+			let threshold = T::CongestionThreshold::get();
+			let weights = <T as frame_system::Config>::BlockWeights::get();
+			let used = frame_system::Pallet::<T>::block_weight();
+			let used = used.get(DispatchClass::Normal);
+			let max = weights.get(DispatchClass::Normal).max_total.unwrap_or(weights.max_block);
+			let heavy = (used.ref_time() > 0
+				&& used.ref_time() >= threshold.mul_floor(max.ref_time()))
+				|| (used.proof_size() > 0
+					&& used.proof_size() >= threshold.mul_floor(max.proof_size()));
+			let length = <T as frame_system::Config>::BlockLength::get();
+			let max_len = *length.max.get(DispatchClass::Normal);
+			let len = frame_system::Pallet::<T>::block_size();
+			heavy || (len > 0 && len >= threshold.mul_floor(max_len))
+		}
+
+		/// The storage deposit of a request with `input_len` bytes of input and `k` slots.
+		pub fn deposit_for(input_len: u32, k: u32) -> BalanceOf<T> {
+			let bytes = k.saturating_mul(T::MaxOutputLen::get()).saturating_add(input_len);
+			T::DepositPerByte::get()
+				.saturating_mul(bytes.into())
+				.saturating_add(T::DepositBase::get())
 		}
 
 		/// Check a canonical tensor list against specs; `Err` names the first problem.
@@ -637,6 +723,9 @@ pub mod pallet {
 			let deadline = now.saturating_add(T::ResultDeadline::get());
 			let deadline = Self::schedule_slot(deadline)?;
 			T::Currency::hold(&HoldReason::RequestFee.into(), &who, fee)?;
+			let deposit = Self::deposit_for(input.len() as u32, k);
+			T::Currency::hold(&HoldReason::StorageDeposit.into(), &who, deposit)?;
+			Deposits::<T>::insert(id, deposit);
 
 			let input_hash = H256(sp_io::hashing::blake2_256(&input));
 			let req = Request {
@@ -745,12 +834,14 @@ pub mod pallet {
 			b
 		}
 
+		/// Record a posted output; returns the request's slot count and whether the post opened
+		/// a dispute (for the call's actual weight).
 		pub(crate) fn do_submit(
 			executor: T::AccountId,
 			id: RequestId,
 			output: OutputOf<T>,
 			receipt: ReceiptSignature,
-		) -> DispatchResult {
+		) -> Result<(u32, bool), DispatchError> {
 			let slot = Assignments::<T>::get(&executor, id).ok_or(Error::<T>::NotAssigned)?;
 			let mut req = Requests::<T>::get(id).ok_or(Error::<T>::RequestNotFound)?;
 			let view = T::Models::model(&req.model).ok_or(Error::<T>::ModelNotFound)?;
@@ -794,11 +885,16 @@ pub mod pallet {
 			if req.pending == 0 {
 				Self::settle_round(id, &mut req, now);
 			}
+			let settled = (req.executors.len() as u32, req.status == RequestStatus::Disputed);
 			Requests::<T>::insert(id, req);
-			Ok(())
+			Ok(settled)
 		}
 
-		pub(crate) fn do_report_failure(executor: T::AccountId, id: RequestId) -> DispatchResult {
+		/// Give up a slot; returns like [`Self::do_submit`].
+		pub(crate) fn do_report_failure(
+			executor: T::AccountId,
+			id: RequestId,
+		) -> Result<(u32, bool), DispatchError> {
 			let slot = Assignments::<T>::get(&executor, id).ok_or(Error::<T>::NotAssigned)?;
 			let mut req = Requests::<T>::get(id).ok_or(Error::<T>::RequestNotFound)?;
 			let provider = req
@@ -813,8 +909,9 @@ pub mod pallet {
 				let now = frame_system::Pallet::<T>::block_number();
 				Self::settle_round(id, &mut req, now);
 			}
+			let settled = (req.executors.len() as u32, req.status == RequestStatus::Disputed);
 			Requests::<T>::insert(id, req);
-			Ok(())
+			Ok(settled)
 		}
 
 		/// Every slot of the current round is resolved (posted, failed or timed out): move on.
@@ -993,19 +1090,26 @@ pub mod pallet {
 			let Some(mut req) = Requests::<T>::get(id) else { return };
 			match req.status {
 				RequestStatus::Assigned { deadline } if deadline <= now => {
+					// The slot's execution window began `ResultDeadline` before the deadline
+					// (or later, if the deadline was pushed by a full queue: then the window is
+					// only longer). A congested block in it excuses the miss: anyone can fill
+					// blocks, and an honest executor must not pay for it.
+					let start = deadline.saturating_sub(T::ResultDeadline::get());
+					let congested = LastCongested::<T>::get().is_some_and(|at| at >= start);
 					for (slot, a) in req.executors.clone().iter().enumerate() {
 						let slot = slot as u32;
 						if Assignments::<T>::take(&a.executor, id).is_some() {
-							let slashed = T::Slash::slash(
-								&a.provider,
-								T::MissedDeadlinePenalty::get(),
-								Some(&req.requester),
-							);
+							let slashed = if congested {
+								Zero::zero()
+							} else {
+								T::Slash::slash(&a.provider, T::MissedDeadlinePenalty::get()).total
+							};
 							Self::deposit_event(Event::DeadlineMissed {
 								request: id,
 								slot,
 								provider: a.provider.clone(),
 								slashed,
+								congested,
 							});
 						}
 					}
@@ -1026,22 +1130,32 @@ pub mod pallet {
 					Requests::<T>::remove(id);
 					let _ = Results::<T>::clear_prefix(id, T::MaxRedundancy::get(), None);
 					JuryOutputs::<T>::remove(id);
-					Self::deposit_event(Event::Pruned { request: id });
+					let deposit = Deposits::<T>::take(id)
+						.map(|d| {
+							T::Currency::release(
+								&HoldReason::StorageDeposit.into(),
+								&req.requester,
+								d,
+								Precision::BestEffort,
+							)
+							.unwrap_or_default()
+						})
+						.unwrap_or_default();
+					Self::deposit_event(Event::Pruned { request: id, deposit });
 				},
 				_ => {},
 			}
 		}
 
 		/// Apply a dispute verdict (see [`InferenceForDisputes::conclude`]).
-		pub(crate) fn do_conclude(
-			id: RequestId,
-			verdict: Verdict,
-			beneficiary: Option<&T::AccountId>,
-		) -> Conclusion {
-			let Some(mut req) = Requests::<T>::get(id) else { return Conclusion::Undecided };
+		pub(crate) fn do_conclude(id: RequestId, verdict: Verdict) -> Settlement<BalanceOf<T>> {
+			let undecided =
+				Settlement { conclusion: Conclusion::Undecided, slashed: Slashed::default() };
+			let Some(mut req) = Requests::<T>::get(id) else { return undecided };
 			if req.status != RequestStatus::Disputed {
-				return Conclusion::Undecided;
+				return undecided;
 			}
+			let mut slashed_total = Slashed::<BalanceOf<T>>::default();
 			let now = frame_system::Pallet::<T>::block_number();
 			let posted = Self::posted(id, &req);
 			let conclusion = match verdict {
@@ -1056,21 +1170,18 @@ pub mod pallet {
 					Conclusion::Undecided
 				},
 				Verdict::Decided { correct, jury_output } => {
-					let to = beneficiary.cloned().unwrap_or_else(|| req.requester.clone());
 					let mut right = Vec::new();
 					for (i, (slot, r)) in posted.iter().enumerate() {
 						if correct.get(i).copied().unwrap_or(true) {
 							right.push(*slot);
 						} else {
-							let slashed = T::Slash::slash(
-								&r.provider,
-								T::WrongResultPenalty::get(),
-								Some(&to),
-							);
+							let slashed =
+								T::Slash::slash(&r.provider, T::WrongResultPenalty::get());
+							slashed_total = slashed_total.add(slashed);
 							Self::deposit_event(Event::ExecutorSlashed {
 								request: id,
 								provider: r.provider.clone(),
-								slashed,
+								slashed: slashed.total,
 							});
 						}
 					}
@@ -1081,8 +1192,13 @@ pub mod pallet {
 							Self::finalize(id, &mut req, now, outcome, &right);
 						},
 						None => {
-							let output: Option<OutputOf<T>> =
-								jury_output.and_then(|o| BoundedVec::try_from(o).ok());
+							// Recorded only if it is a well-formed output of the model.
+							let specs = T::Models::model(&req.model).map(|m| m.outputs);
+							let output: Option<OutputOf<T>> = jury_output
+								.filter(|o| {
+									specs.as_ref().is_some_and(|s| check_list(s, o).is_ok())
+								})
+								.and_then(|o| BoundedVec::try_from(o).ok());
 							match output {
 								Some(output) => {
 									let output_hash = H256(sp_io::hashing::blake2_256(&output));
@@ -1115,7 +1231,7 @@ pub mod pallet {
 				},
 			};
 			Requests::<T>::insert(id, req);
-			conclusion
+			Settlement { conclusion, slashed: slashed_total }
 		}
 
 		/// Check every invariant of the pallet (see the crate docs).
@@ -1162,6 +1278,19 @@ pub mod pallet {
 					"held fees differ from the recorded ones"
 				);
 			}
+			let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			for (id, d) in Deposits::<T>::iter() {
+				let req = Requests::<T>::get(id).ok_or("a deposit of an unknown request")?;
+				let e = deposits.entry(req.requester).or_default();
+				*e = e.saturating_add(d);
+			}
+			for (requester, sum) in deposits {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::StorageDeposit.into(), &requester)
+						== sum,
+					"held storage deposits differ from the recorded ones"
+				);
+			}
 			for (_, id, _) in Assignments::<T>::iter() {
 				ensure!(Requests::<T>::contains_key(id), "assignment of an unknown request");
 			}
@@ -1169,7 +1298,7 @@ pub mod pallet {
 		}
 	}
 
-	impl<T: Config> InferenceForDisputes<T::AccountId> for Pallet<T> {
+	impl<T: Config> InferenceForDisputes<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		fn begin_challenge(
 			request: RequestId,
 			challenger: &T::AccountId,
@@ -1208,12 +1337,8 @@ pub mod pallet {
 				.unwrap_or_default()
 		}
 
-		fn conclude(
-			request: RequestId,
-			verdict: Verdict,
-			beneficiary: Option<&T::AccountId>,
-		) -> Conclusion {
-			Self::do_conclude(request, verdict, beneficiary)
+		fn conclude(request: RequestId, verdict: Verdict) -> Settlement<BalanceOf<T>> {
+			Self::do_conclude(request, verdict)
 		}
 	}
 }

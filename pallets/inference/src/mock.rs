@@ -37,6 +37,10 @@ pub const WINDOW: u64 = 5;
 pub const RETENTION: u64 = 20;
 pub const MAX_ATTEMPTS: u32 = 2;
 pub const MAX_TIMEOUTS: u32 = 4;
+pub const DEPOSIT_BASE: Balance = 5;
+/// Zero per byte keeps the deposit of every test request at `DEPOSIT_BASE`; the per-byte part
+/// is tested on `Pallet::deposit_for`.
+pub const DEPOSIT_PER_BYTE: Balance = 0;
 /// An `Exact` model, f32 `[batch, 4]` in and out.
 pub const MODEL: H256 = H256([0xaa; 32]);
 /// An `ArgMax` model with the same specs.
@@ -88,6 +92,7 @@ parameter_types! {
 	pub const ProvidersPalletId: PalletId = PalletId(*b"vrt/prov");
 	pub const MissedPenalty: Perbill = Perbill::from_percent(1);
 	pub const WrongPenalty: Perbill = Perbill::from_percent(10);
+	pub const Congestion: Perbill = Perbill::from_percent(80);
 }
 
 impl pallet_providers::Config for Test {
@@ -103,8 +108,7 @@ impl pallet_providers::Config for Test {
 	type MaxUnlockingChunks = ConstU32<3>;
 	type UnbondingPeriod = ConstU64<40>;
 	type UnbondingBuckets = ConstU32<4>;
-	type ChallengeWindow = ConstU64<WINDOW>;
-	type DisputePeriod = ConstU64<10>;
+	type MaxSlashDelay = ConstU64<30>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ProvidersHelper;
@@ -138,10 +142,9 @@ impl DisputeOpener<AccountId> for MockDisputes {
 		}
 		OPENED.with(|o| o.borrow_mut().push((request, subject)));
 		if DISPUTES_CONCLUDE_AT_ONCE.with(|f| *f.borrow()) {
-			<Inference as InferenceForDisputes<AccountId>>::conclude(
+			<Inference as InferenceForDisputes<AccountId, Balance>>::conclude(
 				request,
 				Verdict::NoQuorum,
-				None,
 			);
 		}
 		Ok(())
@@ -186,6 +189,9 @@ impl Config for Test {
 	type WrongResultPenalty = WrongPenalty;
 	type MaxTimeoutsPerBlock = ConstU32<MAX_TIMEOUTS>;
 	type RetentionPeriod = ConstU64<RETENTION>;
+	type DepositBase = ConstU64<DEPOSIT_BASE>;
+	type DepositPerByte = ConstU64<DEPOSIT_PER_BYTE>;
+	type CongestionThreshold = Congestion;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = InferenceHelper;
@@ -356,12 +362,15 @@ pub fn three_providers() -> ExtBuilder {
 	ExtBuilder::default().with_providers(&[(ALICE, ALICE_EXEC), (DAVE, DAVE_EXEC), (EVE, EVE_EXEC)])
 }
 
-/// Advance to block `n`, running `on_initialize` of every block on the way.
+/// Advance to block `n`, running `on_finalize` of the current block and `on_initialize` of
+/// every next one on the way (block weights start empty in each block, as in `System::initialize`).
 pub fn run_to(n: u64) {
 	use frame_support::traits::Hooks;
 	while System::block_number() < n {
+		Inference::on_finalize(System::block_number());
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
+		frame_system::BlockWeight::<Test>::kill();
 		Inference::on_initialize(next);
 	}
 }

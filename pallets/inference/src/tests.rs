@@ -79,7 +79,8 @@ fn request_works() {
 		let before = free(REQUESTER);
 		let id = request(Policy::Optimistic);
 		assert_eq!(held(REQUESTER), FEE_1);
-		assert_eq!(free(REQUESTER), before - FEE_1);
+		// The fee and the storage deposit are held.
+		assert_eq!(free(REQUESTER), before - FEE_1 - DEPOSIT_BASE);
 		let req = Requests::<Test>::get(id).unwrap();
 		assert_eq!(req.status, RequestStatus::Assigned { deadline: 1 + DEADLINE });
 		assert_eq!(req.executors[0].provider, ALICE);
@@ -328,10 +329,11 @@ fn missed_deadline_slashes_and_reassigns_then_refunds() {
 			request: id,
 			slot: 0,
 			provider: first.provider,
-			slashed
+			slashed,
+			congested: false,
 		}));
-		// The penalty went to the requester.
-		assert_eq!(free(REQUESTER), requester_before + slashed);
+		// The penalty was burned, not paid to the requester.
+		assert_eq!(free(REQUESTER), requester_before);
 		let req = Requests::<Test>::get(id).unwrap();
 		assert_eq!(req.tried.to_vec(), vec![first.provider]);
 		let second = req.executors[0].clone();
@@ -438,10 +440,13 @@ fn redundant_disagreement_opens_a_dispute() {
 		);
 		assert_eq!(held(REQUESTER), PRICE + 2 * EXEC_FEE);
 		assert_eq!(
-			<Inference as InferenceForDisputes<_>>::candidates(id),
+			<Inference as InferenceForDisputes<_, _>>::candidates(id),
 			vec![output(OUT).into_inner(), output([0.5, 0.25, 1.0, 2.5]).into_inner()]
 		);
-		assert_eq!(<Inference as InferenceForDisputes<_>>::input(id), Some(input().into_inner()));
+		assert_eq!(
+			<Inference as InferenceForDisputes<_, _>>::input(id),
+			Some(input().into_inner())
+		);
 	});
 }
 
@@ -537,16 +542,16 @@ fn begin_challenge_only_in_the_window() {
 	alice_only().build_and_execute(|| {
 		let id = request(Policy::Optimistic);
 		assert_noop!(
-			<Inference as InferenceForDisputes<_>>::begin_challenge(id, &CHALLENGER),
+			<Inference as InferenceForDisputes<_, _>>::begin_challenge(id, &CHALLENGER),
 			Error::<Test>::NotProvisional
 		);
 		assert_noop!(
-			<Inference as InferenceForDisputes<_>>::begin_challenge(id + 9, &CHALLENGER),
+			<Inference as InferenceForDisputes<_, _>>::begin_challenge(id + 9, &CHALLENGER),
 			Error::<Test>::RequestNotFound
 		);
 		assert_ok!(submit(id, ALICE_EXEC, OUT));
 		let subject =
-			<Inference as InferenceForDisputes<_>>::begin_challenge(id, &CHALLENGER).unwrap();
+			<Inference as InferenceForDisputes<_, _>>::begin_challenge(id, &CHALLENGER).unwrap();
 		assert_eq!(subject, DisputeSubject { model: MODEL, accused: vec![ALICE] });
 		assert_eq!(status(id), RequestStatus::Disputed);
 		// The window's close no longer finalizes it.
@@ -559,7 +564,7 @@ fn begin_challenge_only_in_the_window() {
 		run_to(WINDOW);
 		System::set_block_number(1 + WINDOW);
 		assert_noop!(
-			<Inference as InferenceForDisputes<_>>::begin_challenge(id, &CHALLENGER),
+			<Inference as InferenceForDisputes<_, _>>::begin_challenge(id, &CHALLENGER),
 			Error::<Test>::ChallengeWindowClosed
 		);
 	});
@@ -568,7 +573,7 @@ fn begin_challenge_only_in_the_window() {
 fn challenged() -> RequestId {
 	let id = request(Policy::Optimistic);
 	assert_ok!(submit(id, ALICE_EXEC, OUT));
-	assert_ok!(<Inference as InferenceForDisputes<_>>::begin_challenge(id, &CHALLENGER));
+	assert_ok!(<Inference as InferenceForDisputes<_, _>>::begin_challenge(id, &CHALLENGER));
 	id
 }
 
@@ -579,19 +584,29 @@ fn conclude_wrong_executor_slashes_refunds_and_records_the_jury_output() {
 		let stake = <Providers as pallet_providers::ExecutorSelection<_>>::stake_weight(&ALICE);
 		let challenger_before = free(CHALLENGER);
 		let jury = output([0.5, 0.25, 1.0, 3.0]).into_inner();
-		let c = <Inference as InferenceForDisputes<_>>::conclude(
+		let issuance = Balances::total_issuance();
+		let c = <Inference as InferenceForDisputes<_, _>>::conclude(
 			id,
 			Verdict::Decided { correct: vec![false], jury_output: Some(jury.clone()) },
-			Some(&CHALLENGER),
 		);
-		assert_eq!(c, Conclusion::SomeWrong);
 		let slashed = (stake / 10) as Balance;
+		// Alice's own part: her self-bond is half of her active stake.
+		let own = (PROVIDER_BOND / 10) as Balance;
+		assert_eq!(
+			c,
+			Settlement {
+				conclusion: Conclusion::SomeWrong,
+				slashed: Slashed { total: slashed, own }
+			}
+		);
 		assert!(events().contains(&Event::ExecutorSlashed {
 			request: id,
 			provider: ALICE,
 			slashed
 		}));
-		assert_eq!(free(CHALLENGER), challenger_before + slashed);
+		// Burned: pallet-disputes pays bounded rewards from the settlement, not this pallet.
+		assert_eq!(free(CHALLENGER), challenger_before);
+		assert_eq!(Balances::total_issuance(), issuance - slashed);
 		let hash = H256(sp_io::hashing::blake2_256(&jury));
 		assert!(events().contains(&Event::ResultCorrected { request: id, output_hash: hash }));
 		assert_eq!(JuryOutputs::<Test>::get(id).unwrap().into_inner(), jury);
@@ -601,7 +616,7 @@ fn conclude_wrong_executor_slashes_refunds_and_records_the_jury_output() {
 		assert_eq!(held(REQUESTER), 0);
 		// A concluded request is not concluded twice.
 		assert_eq!(
-			<Inference as InferenceForDisputes<_>>::conclude(id, Verdict::NoQuorum, None),
+			<Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoQuorum).conclusion,
 			Conclusion::Undecided
 		);
 	});
@@ -612,12 +627,14 @@ fn conclude_correct_executor_finalizes_and_pays() {
 	alice_only().build_and_execute(|| {
 		let id = challenged();
 		let owner_before = free(OWNER);
-		let c = <Inference as InferenceForDisputes<_>>::conclude(
+		let c = <Inference as InferenceForDisputes<_, _>>::conclude(
 			id,
 			Verdict::Decided { correct: vec![true], jury_output: None },
-			Some(&CHALLENGER),
 		);
-		assert_eq!(c, Conclusion::AllCorrect);
+		assert_eq!(
+			c,
+			Settlement { conclusion: Conclusion::AllCorrect, slashed: Slashed::default() }
+		);
 		assert_eq!(status(id), RequestStatus::Finalized { at: 1 });
 		assert_eq!(free(OWNER), owner_before + PRICE);
 		assert_eq!(held(REQUESTER), 0);
@@ -628,50 +645,43 @@ fn conclude_correct_executor_finalizes_and_pays() {
 fn conclude_without_quorum_keeps_an_optimistic_result_and_refunds_a_redundant_one() {
 	alice_only().build_and_execute(|| {
 		let id = challenged();
-		let c = <Inference as InferenceForDisputes<_>>::conclude(
-			id,
-			Verdict::NoQuorum,
-			Some(&CHALLENGER),
-		);
-		assert_eq!(c, Conclusion::Undecided);
+		let c = <Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoQuorum);
+		assert_eq!(c.conclusion, Conclusion::Undecided);
 		assert_eq!(status(id), RequestStatus::Finalized { at: 1 });
 	});
 	three_providers().build_and_execute(|| {
 		let id = request(Policy::Redundant(2));
 		assert_ok!(submit(id, executor_of(id, 0), OUT));
 		assert_ok!(submit(id, executor_of(id, 1), [9.0; 4]));
-		let c = <Inference as InferenceForDisputes<_>>::conclude(id, Verdict::NoQuorum, None);
-		assert_eq!(c, Conclusion::Undecided);
+		let c = <Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoQuorum);
+		assert_eq!(c.conclusion, Conclusion::Undecided);
 		assert_eq!(status(id), RequestStatus::Refunded { at: 1, reason: RefundReason::Undecided });
 		assert_eq!(held(REQUESTER), 0);
 	});
 }
 
 #[test]
-fn conclude_redundant_pays_the_right_and_slashes_the_wrong_to_the_requester() {
+fn conclude_redundant_pays_the_right_and_burns_the_slash_of_the_wrong() {
 	three_providers().build_and_execute(|| {
 		let id = request(Policy::Redundant(2));
 		let wrong = Requests::<Test>::get(id).unwrap().executors[1].provider;
 		assert_ok!(submit(id, executor_of(id, 0), OUT));
 		assert_ok!(submit(id, executor_of(id, 1), [9.0; 4]));
 		let requester_before = free(REQUESTER);
-		let c = <Inference as InferenceForDisputes<_>>::conclude(
+		let c = <Inference as InferenceForDisputes<_, _>>::conclude(
 			id,
 			Verdict::Decided { correct: vec![true, false], jury_output: None },
-			None,
 		);
-		assert_eq!(c, Conclusion::SomeWrong);
+		assert_eq!(c.conclusion, Conclusion::SomeWrong);
 		let slashed = (PROVIDER_BOND / 10) as Balance;
 		assert!(events().contains(&Event::ExecutorSlashed {
 			request: id,
 			provider: wrong,
 			slashed
 		}));
-		// Requester: the slash, plus the unpaid executor fee back; pays royalty and one fee.
-		assert_eq!(
-			free(REQUESTER),
-			requester_before + slashed + PRICE + 2 * EXEC_FEE - PRICE - EXEC_FEE
-		);
+		// Requester: the unpaid executor fee back, never the slash (it could be the wrong
+		// provider in disguise); pays royalty and one fee.
+		assert_eq!(free(REQUESTER), requester_before + PRICE + 2 * EXEC_FEE - PRICE - EXEC_FEE);
 		assert_eq!(Requests::<Test>::get(id).unwrap().outcome.unwrap().slot, Some(0));
 	});
 }
@@ -687,7 +697,7 @@ fn final_requests_are_pruned_after_retention() {
 		run_to(1 + WINDOW + RETENTION);
 		assert!(!Requests::<Test>::contains_key(id));
 		assert!(Results::<Test>::get(id, 0).is_none());
-		System::assert_last_event(Event::Pruned { request: id }.into());
+		System::assert_last_event(Event::Pruned { request: id, deposit: DEPOSIT_BASE }.into());
 	});
 }
 

@@ -6,5 +6,6 @@
 //! which the runtime implements with pallet-disputes.
 
 pub use verity_primitives::{
-	Conclusion, DisputeOpener, DisputeSubject, InferenceForDisputes, RequestId, Verdict,
+	Conclusion, DisputeOpener, DisputeSubject, InferenceForDisputes, RequestId, Settlement,
+	Slashed, Verdict,
 };

@@ -77,15 +77,17 @@ impl<AccountId, Balance> Rewards<AccountId, Balance> for () {
 /// Take stake from a provider and everyone who delegated to it.
 pub trait Slash<AccountId, Balance> {
 	/// Slash `fraction` of `provider`'s active stake and of every unbonding bucket not yet
-	/// withdrawable (self-bond and delegations alike, pro rata, in constant time). The amount
-	/// goes to `beneficiary` if given (burned if it cannot receive it), else is burned.
-	/// Returns the amount taken (0 for an unknown provider).
-	fn slash(provider: &AccountId, fraction: Perbill, beneficiary: Option<&AccountId>) -> Balance;
+	/// withdrawable (self-bond and delegations alike, pro rata, in constant time) and burn it.
+	/// Nobody receives slashed stake directly: whoever could report a provider could be that
+	/// provider in disguise (see `docs/security.md`); rewards funded by slashes are paid by the
+	/// caller, bounded by [`Slashed::own`]. Returns what was taken (zero for an unknown
+	/// provider).
+	fn slash(provider: &AccountId, fraction: Perbill) -> Slashed<Balance>;
 }
 
 impl<AccountId, Balance: Default> Slash<AccountId, Balance> for () {
-	fn slash(_: &AccountId, _: Perbill, _: Option<&AccountId>) -> Balance {
-		Balance::default()
+	fn slash(_: &AccountId, _: Perbill) -> Slashed<Balance> {
+		Slashed::default()
 	}
 }
 
@@ -139,7 +141,7 @@ impl<AccountId> JurySelection<AccountId> for () {
 }
 
 /// What pallet-disputes needs from pallet-inference.
-pub trait InferenceForDisputes<AccountId> {
+pub trait InferenceForDisputes<AccountId, Balance> {
 	/// Put a `Provisional` request under dispute on `challenger`'s challenge. Fails unless the
 	/// request exists, is `Provisional` and its challenge window is open.
 	fn begin_challenge(
@@ -157,14 +159,11 @@ pub trait InferenceForDisputes<AccountId> {
 	fn candidates(request: RequestId) -> Vec<Vec<u8>>;
 
 	/// Apply the verdict of the dispute on `request`: pay correct executors, slash wrong ones
-	/// (the slashed stake goes to `beneficiary`, burned when `None`), refund the requester
-	/// where no candidate is correct, record the result and finalize the request. Infallible:
-	/// a request that is no longer disputed is left alone (`Undecided`).
-	fn conclude(
-		request: RequestId,
-		verdict: Verdict,
-		beneficiary: Option<&AccountId>,
-	) -> Conclusion;
+	/// (burned; the returned [`Settlement`] says how much, so the caller can fund bounded
+	/// rewards), refund the requester where no candidate is correct, record the result and
+	/// finalize the request. Infallible: a request that is no longer disputed is left alone
+	/// (`Undecided`, nothing slashed).
+	fn conclude(request: RequestId, verdict: Verdict) -> Settlement<Balance>;
 }
 
 /// What pallet-inference needs from pallet-disputes.
@@ -179,7 +178,7 @@ impl<AccountId> DisputeOpener<AccountId> for () {
 	}
 }
 
-impl<AccountId> InferenceForDisputes<AccountId> for () {
+impl<AccountId, Balance: Default> InferenceForDisputes<AccountId, Balance> for () {
 	fn begin_challenge(
 		_: RequestId,
 		_: &AccountId,
@@ -195,7 +194,7 @@ impl<AccountId> InferenceForDisputes<AccountId> for () {
 	fn candidates(_: RequestId) -> Vec<Vec<u8>> {
 		Vec::new()
 	}
-	fn conclude(_: RequestId, _: Verdict, _: Option<&AccountId>) -> Conclusion {
-		Conclusion::Undecided
+	fn conclude(_: RequestId, _: Verdict) -> Settlement<Balance> {
+		Settlement { conclusion: Conclusion::Undecided, slashed: Slashed::default() }
 	}
 }

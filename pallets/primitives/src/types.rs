@@ -74,3 +74,34 @@ pub enum Conclusion {
 	/// No quorum: nobody was judged.
 	Undecided,
 }
+
+/// What a slash took: the whole amount (burned) and the part of it that was the slashed
+/// provider's own active stake. Rewards that a slash funds are bounded by `own`, so that a
+/// provider who reports itself from another account never gets back what it lost.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct Slashed<Balance> {
+	/// Taken from the provider's pool and unbonding buckets (self-bond and delegations).
+	pub total: Balance,
+	/// The part of `total` taken from the provider's own active stake.
+	pub own: Balance,
+}
+
+impl<Balance: sp_runtime::Saturating + Copy> Slashed<Balance> {
+	/// Both amounts of `self` and `other` added.
+	pub fn add(self, other: Self) -> Self {
+		Self {
+			total: self.total.saturating_add(other.total),
+			own: self.own.saturating_add(other.own),
+		}
+	}
+}
+
+/// How a dispute ended for the request and what it slashed, for pallet-disputes'
+/// bookkeeping and rewards.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct Settlement<Balance> {
+	/// How the request ended.
+	pub conclusion: Conclusion,
+	/// What the wrong candidates lost, summed (burned; zero unless `SomeWrong`).
+	pub slashed: Slashed<Balance>,
+}

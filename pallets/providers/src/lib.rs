@@ -44,9 +44,10 @@
 //!
 //! ## Safety of unbonding
 //!
-//! `UnbondingPeriod` must exceed `ChallengeWindow + DisputePeriod` (asserted in
-//! `integrity_test`), so stake cannot leave before any result it backed can be challenged and
-//! judged.
+//! `UnbondingPeriod` must exceed `MaxSlashDelay` (asserted in `integrity_test`): the longest
+//! time, derived by the runtime from the other pallets' windows and queue spill-overs, between
+//! the moment stake backs an assignment and the slash that assignment can cause. Stake cannot
+//! leave before any result it backed can be challenged and judged.
 //!
 //! ## Invariants (checked by `do_try_state`)
 //!
@@ -112,7 +113,7 @@ pub mod pallet {
 		traits::{AccountIdConversion, Bounded, Saturating, Zero},
 		FixedPointNumber, FixedU128, Perbill, SaturatedConversion,
 	};
-	use verity_primitives::{ModelId, ModelRegistry};
+	use verity_primitives::{ModelId, ModelRegistry, Slashed};
 
 	/// The balance type of the currency.
 	pub type BalanceOf<T> =
@@ -178,7 +179,7 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxUnlockingChunks: Get<u32>;
 
-		/// Blocks unbonded stake stays slashable. Must exceed `ChallengeWindow + DisputePeriod`.
+		/// Blocks unbonded stake stays slashable. Must exceed `MaxSlashDelay`.
 		#[pallet::constant]
 		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
 
@@ -187,13 +188,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type UnbondingBuckets: Get<u32>;
 
-		/// Blocks a result can be challenged (pallet-inference's window).
+		/// The longest time from an assignment to the last slash it can cause (result deadline,
+		/// challenge window, dispute and every queue spill-over in between; the runtime derives
+		/// it from pallet-inference's and pallet-disputes' bounds).
 		#[pallet::constant]
-		type ChallengeWindow: Get<BlockNumberFor<Self>>;
-
-		/// Blocks a dispute can take to reach a verdict (pallet-disputes' commit + reveal).
-		#[pallet::constant]
-		type DisputePeriod: Get<BlockNumberFor<Self>>;
+		type MaxSlashDelay: Get<BlockNumberFor<Self>>;
 
 		/// Weights of the calls and trait functions.
 		type WeightInfo: WeightInfo;
@@ -274,13 +273,13 @@ pub mod pallet {
 		Rewarded { provider: T::AccountId, amount: BalanceOf<T>, commission: BalanceOf<T> },
 		/// `staker` was paid `amount` of rewards (and commission, for the provider).
 		Claimed { provider: T::AccountId, staker: T::AccountId, amount: BalanceOf<T> },
-		/// `fraction` of `provider`'s active and unbonding stake was taken: `amount` in total,
-		/// paid to `beneficiary` (or burned when `None`).
+		/// `fraction` of `provider`'s active and unbonding stake was taken and burned: `amount`
+		/// in total, `own` of it from the provider's own active stake.
 		Slashed {
 			provider: T::AccountId,
 			fraction: Perbill,
 			amount: BalanceOf<T>,
-			beneficiary: Option<T::AccountId>,
+			own: BalanceOf<T>,
 		},
 		/// The provider now serves `models`.
 		ModelsUpdated { provider: T::AccountId, models: ModelsOf<T> },
@@ -371,9 +370,8 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
 			assert!(
-				T::UnbondingPeriod::get()
-					> T::ChallengeWindow::get().saturating_add(T::DisputePeriod::get()),
-				"UnbondingPeriod must exceed ChallengeWindow + DisputePeriod"
+				T::UnbondingPeriod::get() > T::MaxSlashDelay::get(),
+				"UnbondingPeriod must exceed MaxSlashDelay"
 			);
 			assert!(T::UnbondingBuckets::get() > 0, "UnbondingBuckets must be non-zero");
 			assert!(!T::MinStake::get().is_zero(), "MinStake must be non-zero");
@@ -1012,10 +1010,12 @@ pub mod pallet {
 		pub(crate) fn do_slash(
 			provider: &T::AccountId,
 			fraction: Perbill,
-			beneficiary: Option<&T::AccountId>,
-		) -> BalanceOf<T> {
-			let Some(mut info) = Providers::<T>::get(provider) else { return Zero::zero() };
+		) -> Slashed<BalanceOf<T>> {
+			let Some(mut info) = Providers::<T>::get(provider) else { return Slashed::default() };
 			let now = frame_system::Pallet::<T>::block_number();
+			let own_points =
+				Stakes::<T>::get(provider, provider).map(|l| l.points).unwrap_or_default();
+			let own = fraction.mul_floor(info.pool.points_to_balance(own_points));
 			let mut total = info.pool.slash_amount(fraction);
 			info.pool.balance = info.pool.balance.saturating_sub(total);
 			let mut buckets = Vec::new();
@@ -1028,51 +1028,33 @@ pub mod pallet {
 				}
 			}
 			if total.is_zero() {
-				return Zero::zero();
+				return Slashed::default();
 			}
-			let reason = HoldReason::Stake.into();
-			let acc = Self::account_id();
-			let sent = beneficiary.and_then(|b| {
-				T::Currency::transfer_on_hold(
-					&reason,
-					&acc,
-					b,
-					total,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				)
-				.ok()
-			});
-			let (moved, paid_to) = match sent {
-				Some(m) => (Ok(m), beneficiary.cloned()),
-				// No beneficiary, or it cannot receive (e.g. below the existential deposit).
-				None => (
-					T::Currency::burn_held(
-						&reason,
-						&acc,
-						total,
-						Precision::Exact,
-						Fortitude::Force,
-					),
-					None,
-				),
-			};
-			if moved.ok() != Some(total) {
+			// Burned, never paid to anyone: a reporter may be the provider in disguise.
+			let burned = T::Currency::burn_held(
+				&HoldReason::Stake.into(),
+				&Self::account_id(),
+				total,
+				Precision::Exact,
+				Fortitude::Force,
+			);
+			if burned.ok() != Some(total) {
 				frame_support::defensive!("stake held on the pallet account is short");
-				return Zero::zero();
+				return Slashed::default();
 			}
 			Providers::<T>::insert(provider, info);
 			for (era, bucket) in buckets {
 				UnbondingPools::<T>::insert(provider, era, bucket);
 			}
+			// `own` is part of the active pool's slash, so never above `total`.
+			let own = own.min(total);
 			Self::deposit_event(Event::Slashed {
 				provider: provider.clone(),
 				fraction,
 				amount: total,
-				beneficiary: paid_to,
+				own,
 			});
-			total
+			Slashed { total, own }
 		}
 
 		/// Whether `provider` may be selected for `model`'s requests now.
@@ -1247,12 +1229,8 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
-		fn slash(
-			provider: &T::AccountId,
-			fraction: Perbill,
-			beneficiary: Option<&T::AccountId>,
-		) -> BalanceOf<T> {
-			Self::do_slash(provider, fraction, beneficiary)
+		fn slash(provider: &T::AccountId, fraction: Perbill) -> Slashed<BalanceOf<T>> {
+			Self::do_slash(provider, fraction)
 		}
 	}
 

@@ -89,8 +89,7 @@ impl Config for Test {
 	type MaxUnlockingChunks = ConstU32<3>;
 	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type UnbondingBuckets = ConstU32<BUCKETS>;
-	type ChallengeWindow = ConstU64<10>;
-	type DisputePeriod = ConstU64<9>;
+	type MaxSlashDelay = ConstU64<19>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockHelper;

@@ -8,6 +8,7 @@ use frame_support::{
 };
 use sp_core::H256;
 use sp_runtime::{Perbill, TokenError};
+use verity_primitives::Slashed;
 
 fn models(v: &[H256]) -> ModelsOf<Test> {
 	BoundedVec::truncate_from(v.to_vec())
@@ -216,7 +217,7 @@ fn delegate_fails_on_bad_state() {
 			ProvidersPallet::delegate(RuntimeOrigin::signed(BOB), ALICE, 0),
 			Error::<Test>::ZeroAmount
 		);
-		assert_eq!(<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::one(), None), 2_000);
+		assert_eq!(<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::one()).total, 2_000);
 		assert_noop!(
 			ProvidersPallet::delegate(RuntimeOrigin::signed(CHARLIE), ALICE, 100),
 			Error::<Test>::PoolDepleted
@@ -549,24 +550,22 @@ fn slash_takes_fraction_of_active_and_unbonding_stake() {
 		assert_ok!(ProvidersPallet::undelegate(RuntimeOrigin::signed(CHARLIE), ALICE, 1_000));
 		run_to(7);
 		let before = Balances::total_issuance();
-		let got = <ProvidersPallet as Slash<_, _>>::slash(
-			&ALICE,
-			Perbill::from_percent(10),
-			Some(&BENEFICIARY),
-		);
-		assert_eq!(got, 300);
+		let got = <ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(10));
+		// 10 % of the active pool (2,000) and of Charlie's unbonding 1,000; Alice's own part is
+		// 10 % of her 1,000.
+		assert_eq!(got, Slashed { total: 300, own: 100 });
 		System::assert_last_event(
 			Event::Slashed {
 				provider: ALICE,
 				fraction: Perbill::from_percent(10),
 				amount: 300,
-				beneficiary: Some(BENEFICIARY),
+				own: 100,
 			}
 			.into(),
 		);
-		assert_eq!(Balances::balance(&BENEFICIARY), 300);
 		assert!(events().iter().any(|e| matches!(e, Event::Unbonded { staker: CHARLIE, .. })));
-		assert_eq!(Balances::total_issuance(), before);
+		// Burned: nobody is paid by a slash.
+		assert_eq!(Balances::total_issuance(), before - 300);
 		assert_eq!(stake(ALICE, ALICE), 900);
 		assert_eq!(stake(ALICE, BOB), 900);
 		run_to(100);
@@ -577,21 +576,23 @@ fn slash_takes_fraction_of_active_and_unbonding_stake() {
 }
 
 #[test]
-fn slash_without_beneficiary_burns() {
+fn slash_burns_and_reports_the_providers_own_part() {
 	alice_and_bob().build_and_execute(|| {
 		let before = Balances::total_issuance();
 		assert_eq!(
-			<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(50), None),
-			1_000
+			<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(50)),
+			Slashed { total: 1_000, own: 500 }
 		);
 		assert_eq!(Balances::total_issuance(), before - 1_000);
 		assert_eq!(held_total(), 1_000);
-		// Unknown provider: nothing.
-		assert_eq!(<ProvidersPallet as Slash<_, _>>::slash(&DAVE, Perbill::one(), None), 0);
-		// A beneficiary that cannot exist (below ED is impossible with ED 1, so use zero stake).
+		// Unknown provider, or a zero fraction: nothing.
 		assert_eq!(
-			<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::zero(), Some(&BENEFICIARY)),
-			0
+			<ProvidersPallet as Slash<_, _>>::slash(&DAVE, Perbill::one()),
+			Slashed::default()
+		);
+		assert_eq!(
+			<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::zero()),
+			Slashed::default()
 		);
 	});
 }
@@ -602,7 +603,7 @@ fn slash_does_not_touch_matured_unbonding() {
 		assert_ok!(ProvidersPallet::undelegate(RuntimeOrigin::signed(BOB), ALICE, u64::MAX));
 		run_to(unlock_block());
 		assert_eq!(
-			<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(50), None),
+			<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(50)).total,
 			500
 		);
 		let b0 = Balances::balance(&BOB);
@@ -618,8 +619,8 @@ fn slash_is_order_independent_up_to_rounding() {
 		alice_and_bob().build_and_execute(|| {
 			assert_ok!(ProvidersPallet::delegate(RuntimeOrigin::signed(CHARLIE), ALICE, 777));
 			assert_ok!(ProvidersPallet::undelegate(RuntimeOrigin::signed(CHARLIE), ALICE, 333));
-			let a = <ProvidersPallet as Slash<_, _>>::slash(&ALICE, first, None);
-			let b = <ProvidersPallet as Slash<_, _>>::slash(&ALICE, second, None);
+			let a = <ProvidersPallet as Slash<_, _>>::slash(&ALICE, first).total;
+			let b = <ProvidersPallet as Slash<_, _>>::slash(&ALICE, second).total;
 			out = (a + b, stake(ALICE, BOB), pool(ALICE).balance);
 		});
 		out
@@ -643,7 +644,7 @@ fn slash_cost_and_result_do_not_depend_on_delegator_count() {
 		}
 		b.build_and_execute(|| {
 			let ledgers_before: Vec<_> = Stakes::<Test>::iter().collect();
-			out = <ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(20), None);
+			out = <ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::from_percent(20)).total;
 			let ledgers_after: Vec<_> = Stakes::<Test>::iter().collect();
 			assert_eq!(ledgers_before, ledgers_after);
 		});
@@ -655,7 +656,7 @@ fn slash_cost_and_result_do_not_depend_on_delegator_count() {
 #[test]
 fn full_slash_then_everyone_can_leave() {
 	alice_and_bob().build_and_execute(|| {
-		assert_eq!(<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::one(), None), 2_000);
+		assert_eq!(<ProvidersPallet as Slash<_, _>>::slash(&ALICE, Perbill::one()).total, 2_000);
 		assert_ok!(ProvidersPallet::undelegate(RuntimeOrigin::signed(BOB), ALICE, u64::MAX));
 		// Nothing to wait for: the ledger closed at once.
 		assert!(Stakes::<Test>::get(ALICE, BOB).is_none());
@@ -746,7 +747,7 @@ fn integrity_test_and_buckets() {
 #[test]
 fn unit_impls_do_nothing() {
 	assert!(<() as Rewards<u64, u64>>::reward(&1, &2, 3).is_err());
-	assert_eq!(<() as Slash<u64, u64>>::slash(&1, Perbill::one(), None), 0);
+	assert_eq!(<() as Slash<u64, u64>>::slash(&1, Perbill::one()), Slashed::default());
 	assert!(<() as ExecutorSelection<u64>>::select(&MODEL_A, 1, H256::zero(), &[]).is_empty());
 	assert_eq!(<() as ExecutorSelection<u64>>::executor_of(&1), None);
 	assert_eq!(<() as ExecutorSelection<u64>>::provider_of(&1), None);

@@ -4,8 +4,8 @@
 //! Timings are in blocks (6 s each); docs/inference.md describes what each one bounds. They
 //! are deliberately short so that a whole request life (challenge, dispute, unbonding) can be watched on a dev
 //! chain in minutes; a public network raises them together, keeping
-//! `UNBONDING_PERIOD > CHALLENGE_WINDOW + DISPUTE_PERIOD` (pallet-providers' `integrity_test`
-//! refuses to start otherwise).
+//! `UNBONDING_PERIOD > MAX_SLASH_DELAY` (pallet-providers' `integrity_test` refuses to start
+//! otherwise).
 
 use frame_support::{
 	parameter_types,
@@ -32,10 +32,19 @@ pub const TALLY_LOOKAHEAD: BlockNumber = pallet_disputes::TALLY_LOOKAHEAD;
 /// Longest time a dispute takes to reach a verdict: commit, reveal, and a tally pushed back
 /// as far as it can be.
 pub const DISPUTE_PERIOD: BlockNumber = COMMIT_PERIOD + REVEAL_PERIOD + TALLY_LOOKAHEAD;
-/// Blocks unbonded stake stays slashable. Must exceed `CHALLENGE_WINDOW + DISPUTE_PERIOD` (36)
-/// so stake cannot leave before every result it backed can be challenged and judged; the
-/// margin covers a challenge submitted in the last block of the window.
-pub const UNBONDING_PERIOD: BlockNumber = 40;
+/// The longest time from an assignment to the last slash it can cause: the result deadline
+/// (pushed up to `QUEUE_SEARCH` blocks by full timeout queues), the challenge window (pushed
+/// the same way), then a dispute (commit, reveal, a tally pushed up to `TALLY_LOOKAHEAD`):
+/// 5 + 256 + 10 + 256 + 26 = 553 blocks. See `docs/security.md`, "Unbonding".
+pub const MAX_SLASH_DELAY: BlockNumber = RESULT_DEADLINE
+	+ pallet_inference::QUEUE_SEARCH
+	+ CHALLENGE_WINDOW
+	+ pallet_inference::QUEUE_SEARCH
+	+ DISPUTE_PERIOD;
+/// Blocks unbonded stake stays slashable: past `MAX_SLASH_DELAY`, so stake cannot leave while
+/// anything it backed can still be slashed, however far queues pushed the timings (554 blocks,
+/// about 55 minutes).
+pub const UNBONDING_PERIOD: BlockNumber = MAX_SLASH_DELAY + 1;
 
 /// Largest model whose bytes are stored on chain (8 MiB); larger models are served from URIs.
 pub const MAX_MODEL_SIZE: u32 = 8 * 1024 * 1024;
@@ -53,7 +62,7 @@ pub const RESULT_DEADLINE: BlockNumber = 5;
 pub const MAX_REDUNDANCY: u32 = 5;
 
 // Compile-time checks of the orderings the pallets' `integrity_test`s assert at start-up.
-const _: () = assert!(UNBONDING_PERIOD > CHALLENGE_WINDOW + DISPUTE_PERIOD);
+const _: () = assert!(UNBONDING_PERIOD > MAX_SLASH_DELAY);
 const _: () = assert!(CHUNK_SIZE > 0 && CHUNK_SIZE <= MAX_MODEL_SIZE);
 
 parameter_types! {
@@ -77,7 +86,7 @@ parameter_types! {
 	pub const MinStake: Balance = 100 * UNIT;
 	pub const UnbondingPeriod: BlockNumber = UNBONDING_PERIOD;
 	pub const ChallengeWindow: BlockNumber = CHALLENGE_WINDOW;
-	pub const DisputePeriod: BlockNumber = DISPUTE_PERIOD;
+	pub const MaxSlashDelay: BlockNumber = MAX_SLASH_DELAY;
 
 	/// Paid per executor on top of the model's royalty: 0.01 VRT.
 	pub const ExecutionFee: Balance = 10 * MILLI_UNIT;
@@ -88,6 +97,9 @@ parameter_types! {
 	pub const ResultDeadline: BlockNumber = RESULT_DEADLINE;
 	/// Final requests stay readable (storage, RPC) for a day.
 	pub const RequestRetention: BlockNumber = DAYS;
+	pub const RequestDepositBase: Balance = 10 * MILLI_UNIT;
+	pub const RequestDepositPerByte: Balance = MICRO_UNIT;
+	pub const CongestionThreshold: Perbill = Perbill::from_percent(80);
 
 	/// A challenger's bond: 10 VRT, lost to the executor when the jury upholds the result.
 	pub const ChallengeBond: Balance = 10 * UNIT;
@@ -95,6 +107,8 @@ parameter_types! {
 	pub const JuryQuorum: Perbill = Perbill::from_percent(50);
 	/// Taken from a juror that does not reveal, or votes against a 2/3 majority.
 	pub const JurorPenalty: Perbill = Perbill::from_percent(1);
+	pub const ChallengerReward: Perbill = Perbill::from_percent(40);
+	pub const JurorReward: Perbill = Perbill::from_percent(40);
 }
 
 /// An origin that is a signed account whose sr25519 public key is a current Aura authority,
@@ -197,8 +211,7 @@ impl pallet_providers::Config for Runtime {
 	/// Four buckets of 7 blocks: unlock times are rounded up to 7 blocks and a slash touches
 	/// at most 6 pools.
 	type UnbondingBuckets = ConstU32<4>;
-	type ChallengeWindow = ChallengeWindow;
-	type DisputePeriod = DisputePeriod;
+	type MaxSlashDelay = MaxSlashDelay;
 	type WeightInfo = pallet_providers::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ProvidersBenchmarkHelper;
@@ -243,6 +256,9 @@ impl pallet_inference::Config for Runtime {
 	/// `integrity_test` checks it. Each request queues about three entries over its life.
 	type MaxTimeoutsPerBlock = ConstU32<512>;
 	type RetentionPeriod = RequestRetention;
+	type DepositBase = RequestDepositBase;
+	type DepositPerByte = RequestDepositPerByte;
+	type CongestionThreshold = CongestionThreshold;
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = InferenceBenchmarkHelper;
@@ -309,6 +325,8 @@ impl pallet_disputes::Config for Runtime {
 	type RevealPeriod = ConstU32<REVEAL_PERIOD>;
 	type Quorum = JuryQuorum;
 	type JurorPenalty = JurorPenalty;
+	type ChallengerReward = ChallengerReward;
+	type JurorReward = JurorReward;
 	/// Every slot of the largest redundant request can be a candidate.
 	type MaxCandidates = ConstU32<MAX_REDUNDANCY>;
 	type MaxOutputLen = ConstU32<MAX_IO_SIZE>;
