@@ -151,8 +151,9 @@ pub mod pallet {
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
-	/// Blocks `queue` searches for room.
-	const QUEUE_SEARCH: u32 = 256;
+	/// Blocks `queue` searches for room: how far a full timeout queue can push a deadline, a
+	/// window close or a pruning (the runtime derives its unbonding period from it).
+	pub const QUEUE_SEARCH: u32 = 256;
 
 	/// Blocks `schedule_slot` searches for room before a request fails with `SchedulerFull`.
 	pub(crate) const SCHEDULE_SEARCH: u32 = 16;
