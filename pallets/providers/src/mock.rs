@@ -19,7 +19,6 @@ pub const BOB: AccountId = 2; // delegator
 pub const CHARLIE: AccountId = 3; // delegator
 pub const DAVE: AccountId = 4; // provider
 pub const EVE: AccountId = 5; // provider
-pub const BENEFICIARY: AccountId = 50;
 pub const PAYER: AccountId = 60;
 pub const ALICE_EXEC: AccountId = 101;
 pub const DAVE_EXEC: AccountId = 104;
