@@ -19,7 +19,10 @@
 //! A crafted input that drives a model to NaN therefore cannot make two honest, identical
 //! outputs disagree.
 
-use crate::tensor::{DType, Tensor};
+use crate::{
+	spec::TensorSpec,
+	tensor::{DType, Tensor},
+};
 use alloc::{vec, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::cmp::Ordering;
@@ -27,6 +30,26 @@ use scale_info::TypeInfo;
 
 /// Fixed-point unit of [`AcceptanceRule::Tolerance`] parameters: 1e-9.
 pub const TOLERANCE_UNIT: u64 = 1_000_000_000;
+
+/// Largest registrable [`AcceptanceRule::Tolerance`] `rel`: 1e7 parts per billion, 1 %.
+///
+/// Honest float results differ by rounding only. f32 rounds with a unit of 2^-24 (6e-8): a sum
+/// of `n` products evaluated in any order by any kernel is within `n * 2^-24` (relative to the
+/// sum of the terms' magnitudes) of the exact one, so 1 % covers accumulations of 160,000 terms
+/// even in that worst case (rounding errors rather grow as `sqrt(n)`), and f16 (unit 2^-11)
+/// outputs of short sums. A wider relative bound would accept results that no honest kernel
+/// produces: an output off by 2 % is another output.
+pub const MAX_TOLERANCE_REL: u32 = 10_000_000;
+
+/// Largest registrable [`AcceptanceRule::Tolerance`] `abs`: 1e6 units of 1e-9, i.e. 1e-3.
+///
+/// The absolute part covers values near zero, where rounding in a cancelling sum is large
+/// relative to the result. Models' outputs are probabilities in `[0, 1]` or logits of order
+/// 1 to 100; 1e-3 is a tenth of a percent of a probability, beyond what honest rounding
+/// differs by, and small enough that a forged output must be close to the model's. An output
+/// whose every element is below 1e-3 in magnitude is accepted whatever it is: such a model
+/// must scale its outputs or use a relative bound.
+pub const MAX_TOLERANCE_ABS: u64 = 1_000_000;
 
 /// How two outputs are compared.
 #[derive(
@@ -62,9 +85,96 @@ pub enum AcceptanceRule {
 	ArgMax,
 	/// The same *set* of the `k` largest indices along the last axis, for every row. Values
 	/// are ranked as for `ArgMax` and ties are broken by lowest index, so the set is well
-	/// defined. `k` above the axis length means the whole axis.
+	/// defined. `k` above the axis length means the whole axis (such rules are not
+	/// registrable, see [`AcceptanceRule::check`]).
 	#[codec(index = 3)]
 	TopK(u32),
+}
+
+/// Why an [`AcceptanceRule`] cannot be registered for a model's outputs: it would accept
+/// outputs that were never computed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum RuleError {
+	/// `TopK(0)`: the empty set, which every output has.
+	TopKZero,
+	/// `TopK(k)` with `2 * k` above the length of the last axis of output `output`.
+	TopKCoversRow { output: u32, k: u32, row: u32 },
+	/// `ArgMax` on output `output`, whose last axis has fewer than 2 elements (or which is a
+	/// scalar): the maximum of one element is always at index 0.
+	ArgMaxRowTooShort { output: u32, row: u32 },
+	/// `ArgMax` or `TopK` on output `output`, which has no last axis (a scalar) or a symbolic
+	/// one: the row length, and so what the rule checks, would not be known at registration.
+	LastAxisNotFixed { output: u32 },
+	/// `Tolerance` with `abs` above [`MAX_TOLERANCE_ABS`] or `rel` above
+	/// [`MAX_TOLERANCE_REL`].
+	ToleranceTooLoose { abs: u64, rel: u32 },
+}
+
+impl core::fmt::Display for RuleError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			RuleError::TopKZero => write!(f, "TopK(0) accepts every output"),
+			RuleError::TopKCoversRow { output, k, row } => write!(
+				f,
+				"TopK({k}) on output {output} with rows of {row}: 2k must not exceed the row"
+			),
+			RuleError::ArgMaxRowTooShort { output, row } => write!(
+				f,
+				"ArgMax on output {output} with rows of {row}: rows need at least 2 elements"
+			),
+			RuleError::LastAxisNotFixed { output } => {
+				write!(f, "output {output} has no fixed last axis for ArgMax/TopK to rank")
+			},
+			RuleError::ToleranceTooLoose { abs, rel } => write!(
+				f,
+				"Tolerance {{ abs: {abs}, rel: {rel} }} exceeds abs {MAX_TOLERANCE_ABS} \
+				 (1e-3) or rel {MAX_TOLERANCE_REL} (1 %)"
+			),
+		}
+	}
+}
+
+impl AcceptanceRule {
+	/// Whether this rule can tell computed outputs from guessed ones for a model with these
+	/// output specs; the model registry refuses rules that fail. Bounds:
+	///
+	/// - `Exact`: always.
+	/// - `Tolerance`: `abs <= MAX_TOLERANCE_ABS` (1e-3) and `rel <= MAX_TOLERANCE_REL` (1 %),
+	///   see those constants for why.
+	/// - `ArgMax`: every output has a fixed last axis of at least 2 elements. A guessed index
+	///   then matches a row's with chance at most 1/2 (1/n for rows of n).
+	/// - `TopK(k)`: `k >= 1` and every output has a fixed last axis of length `n >= 2k`. A
+	///   guessed set matches a row's with chance `1 / C(n, k)`, at most `1 / n`; `k > n / 2`
+	///   adds nothing, as the top `k` set is the complement of the bottom `n - k` one, and
+	///   `k >= n` accepts every row.
+	pub fn check(&self, outputs: &[TensorSpec]) -> Result<(), RuleError> {
+		let min_row = match *self {
+			AcceptanceRule::Exact => return Ok(()),
+			AcceptanceRule::Tolerance { abs, rel } => {
+				return if abs <= MAX_TOLERANCE_ABS && rel <= MAX_TOLERANCE_REL {
+					Ok(())
+				} else {
+					Err(RuleError::ToleranceTooLoose { abs, rel })
+				}
+			},
+			AcceptanceRule::ArgMax => 2,
+			AcceptanceRule::TopK(0) => return Err(RuleError::TopKZero),
+			AcceptanceRule::TopK(k) => u64::from(k).saturating_mul(2),
+		};
+		for (output, spec) in (0u32..).zip(outputs) {
+			let row = match spec.dims.last() {
+				Some(Some(row)) => *row,
+				_ => return Err(RuleError::LastAxisNotFixed { output }),
+			};
+			if u64::from(row) < min_row {
+				return Err(match *self {
+					AcceptanceRule::TopK(k) => RuleError::TopKCoversRow { output, k, row },
+					_ => RuleError::ArgMaxRowTooShort { output, row },
+				});
+			}
+		}
+		Ok(())
+	}
 }
 
 /// Whether outputs `a` and `b` agree under `rule`. Reflexive for every rule and tensor:
@@ -704,6 +814,65 @@ mod tests {
 			let enc = crate::encode_tensors(&[t]);
 			prop_assert!(agrees_encoded(&rule, &enc, &enc.clone()));
 		}
+	}
+
+	fn out(dims: &[Option<u32>]) -> TensorSpec {
+		TensorSpec::new(DType::F32, dims.to_vec()).unwrap()
+	}
+
+	/// Issue 13, attack 4: rules that accept any output are refused.
+	#[test]
+	fn check_refuses_rules_that_accept_anything() {
+		let ten = [out(&[None, Some(10)])];
+		assert_eq!(AcceptanceRule::Exact.check(&[out(&[])]), Ok(()));
+		assert_eq!(AcceptanceRule::TopK(0).check(&ten), Err(RuleError::TopKZero));
+		assert_eq!(AcceptanceRule::TopK(1).check(&ten), Ok(()));
+		assert_eq!(AcceptanceRule::TopK(5).check(&ten), Ok(()));
+		for k in [6, 9, 10, 11, u32::MAX] {
+			assert_eq!(
+				AcceptanceRule::TopK(k).check(&ten),
+				Err(RuleError::TopKCoversRow { output: 0, k, row: 10 })
+			);
+		}
+		// Every output is checked.
+		let two = [out(&[Some(1), Some(10)]), out(&[Some(3)])];
+		assert_eq!(
+			AcceptanceRule::TopK(2).check(&two),
+			Err(RuleError::TopKCoversRow { output: 1, k: 2, row: 3 })
+		);
+		assert_eq!(AcceptanceRule::ArgMax.check(&two), Ok(()));
+		assert_eq!(AcceptanceRule::ArgMax.check(&[out(&[Some(2)])]), Ok(()));
+		assert_eq!(
+			AcceptanceRule::ArgMax.check(&[out(&[None, Some(1)])]),
+			Err(RuleError::ArgMaxRowTooShort { output: 0, row: 1 })
+		);
+		assert_eq!(
+			AcceptanceRule::ArgMax.check(&[out(&[Some(0)])]),
+			Err(RuleError::ArgMaxRowTooShort { output: 0, row: 0 })
+		);
+		for dims in [&[][..], &[Some(4), None][..]] {
+			for rule in [AcceptanceRule::ArgMax, AcceptanceRule::TopK(1)] {
+				assert_eq!(
+					rule.check(&[ten[0].clone(), out(dims)]),
+					Err(RuleError::LastAxisNotFixed { output: 1 })
+				);
+			}
+		}
+		let tol = |abs, rel| AcceptanceRule::Tolerance { abs, rel }.check(&[out(&[])]);
+		assert_eq!(tol(0, 0), Ok(()));
+		assert_eq!(tol(MAX_TOLERANCE_ABS, MAX_TOLERANCE_REL), Ok(()));
+		assert_eq!(
+			tol(MAX_TOLERANCE_ABS + 1, 0),
+			Err(RuleError::ToleranceTooLoose { abs: MAX_TOLERANCE_ABS + 1, rel: 0 })
+		);
+		assert_eq!(
+			tol(0, MAX_TOLERANCE_REL + 1),
+			Err(RuleError::ToleranceTooLoose { abs: 0, rel: MAX_TOLERANCE_REL + 1 })
+		);
+		assert_eq!(
+			tol(u64::MAX, u32::MAX),
+			Err(RuleError::ToleranceTooLoose { abs: u64::MAX, rel: u32::MAX })
+		);
 	}
 
 	#[test]
