@@ -19,6 +19,18 @@
 //! A crafted input that drives a model to NaN therefore cannot make two honest, identical
 //! outputs disagree.
 
+// Compiled into the runtime, which must not panic: no indexing, unchecked arithmetic or
+// unwrapping outside tests (issue 12).
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects,
+		clippy::unwrap_used,
+		clippy::expect_used
+	)
+)]
+
 use crate::{
 	spec::TensorSpec,
 	tensor::{DType, Tensor},
