@@ -11,6 +11,10 @@ start=$(date +%s)
 # Quality gate first: formatting (`rustfmt.toml`, stable options).
 echo "[test] cargo fmt --check" >&2
 cargo fmt --all --check
+# The engine's runtime (no_std) modules deny the panic lints (indexing, unchecked arithmetic,
+# unwrap/expect); clippy on the crate's no_std build checks exactly them, in seconds.
+echo "[test] cargo clippy -p verity-engine (no_std)" >&2
+cargo clippy --locked -p verity-engine --lib --no-default-features -- -D warnings
 
 echo "[test] building (target dir $CARGO_TARGET_DIR)" >&2
 verity_build

@@ -14,6 +14,10 @@
 //! - *Spec* ([`types::ModelSpec`]): name, tensor specs, opset, engine version, price per call,
 //!   acceptance rule, byte size, availability, and the reference vector: a canonical input and
 //!   the canonical output expected on it. Tensor specs and rules are `verity-engine`'s types.
+//!   A rule must be able to tell a computed output from a guessed one for the declared outputs
+//!   (`AcceptanceRule::check`): `TopK(k)` needs `1 <= k` and `2k <=` every output's last axis,
+//!   `ArgMax` a last axis of at least 2, both a fixed one; `Tolerance` at most 1e-3 absolute
+//!   and 1 % relative. Registration (and genesis) refuses other rules with an error naming why.
 //! - *Deposit*: held from the owner under [`HoldReason::ModelDeposit`]. The *record deposit*
 //!   (`DepositBase + DepositPerByte * encoded spec`) is held until the record is reaped; the
 //!   *bytes deposit* (`DepositPerByte * byte_size`, on-chain models only) is taken in full at
@@ -257,8 +261,21 @@ pub mod pallet {
 		InvalidReferenceInput,
 		/// The reference output is not canonical tensors matching the declared output specs.
 		InvalidReferenceOutput,
-		/// `TopK(0)` is not a rule.
-		InvalidAcceptanceRule,
+		/// `TopK(0)`: the empty set of indices, which every output has.
+		TopKZero,
+		/// `TopK(k)` with `2 * k` above the length of some output's last axis: the set of the
+		/// top `k` would be matched by guessed outputs too often (always for `k >=` the row).
+		TopKCoversRow,
+		/// `ArgMax` on an output whose last axis has fewer than 2 elements: every output has
+		/// its maximum at index 0.
+		ArgMaxRowTooShort,
+		/// `ArgMax` or `TopK` on an output that is a scalar or whose last axis is symbolic:
+		/// the rows they rank must have a declared length.
+		RuleNeedsFixedLastAxis,
+		/// `Tolerance` with `abs` above 1e6 (1e-3) or `rel` above 1e7 ppb (1 %): it would
+		/// accept outputs no honest kernel produces (`verity_engine::MAX_TOLERANCE_ABS`,
+		/// `MAX_TOLERANCE_REL`).
+		ToleranceTooLoose,
 		/// `Uris` availability with an empty list.
 		NoUris,
 		/// The declared byte size is zero.
@@ -632,7 +649,7 @@ pub mod pallet {
 				Self::satisfies(&spec.outputs, &spec.reference_output),
 				Error::<T>::InvalidReferenceOutput
 			);
-			ensure!(spec.acceptance != AcceptanceRule::TopK(0), Error::<T>::InvalidAcceptanceRule);
+			spec.acceptance.check(&spec.outputs).map_err(Self::rule_error)?;
 			ensure!(spec.byte_size > 0, Error::<T>::EmptyModel);
 			match &spec.availability {
 				Availability::OnChain => ensure!(
@@ -642,6 +659,17 @@ pub mod pallet {
 				Availability::Uris(uris) => ensure!(!uris.is_empty(), Error::<T>::NoUris),
 			}
 			Ok(())
+		}
+
+		/// The error of a rule that [`AcceptanceRule::check`] refuses.
+		fn rule_error(e: RuleError) -> Error<T> {
+			match e {
+				RuleError::TopKZero => Error::<T>::TopKZero,
+				RuleError::TopKCoversRow { .. } => Error::<T>::TopKCoversRow,
+				RuleError::ArgMaxRowTooShort { .. } => Error::<T>::ArgMaxRowTooShort,
+				RuleError::LastAxisNotFixed { .. } => Error::<T>::RuleNeedsFixedLastAxis,
+				RuleError::ToleranceTooLoose { .. } => Error::<T>::ToleranceTooLoose,
+			}
 		}
 
 		fn new_info(owner: T::AccountId, spec: ModelSpecOf<T>) -> ModelInfoOf<T> {

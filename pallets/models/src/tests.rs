@@ -177,7 +177,7 @@ fn register_model_fails_on_invalid_specs() {
 		assert_noop!(reg(s), Error::<Test>::InvalidReferenceOutput);
 		let mut s = spec(10, Availability::OnChain);
 		s.acceptance = AcceptanceRule::TopK(0);
-		assert_noop!(reg(s), Error::<Test>::InvalidAcceptanceRule);
+		assert_noop!(reg(s), Error::<Test>::TopKZero);
 		assert_noop!(reg(spec(0, Availability::OnChain)), Error::<Test>::EmptyModel);
 		assert_noop!(
 			reg(spec(MAX_MODEL as u64 + 1, Availability::OnChain)),
@@ -189,6 +189,78 @@ fn register_model_fails_on_invalid_specs() {
 		);
 		// URI models may exceed the on-chain maximum.
 		assert_ok!(reg(spec(MAX_MODEL as u64 * 1000, uris())));
+	});
+}
+
+/// Issue 13, attack 4: rules that accept any output are not registrable (the spec's outputs
+/// are `[None, Some(4)]`).
+#[test]
+fn register_model_fails_on_rules_that_accept_anything() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = H256([1u8; 32]);
+		let reg = |rule: AcceptanceRule| {
+			let mut s = spec(10, Availability::OnChain);
+			s.acceptance = rule;
+			ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, s)
+		};
+		for k in [3, 4, 5, u32::MAX] {
+			assert_noop!(reg(AcceptanceRule::TopK(k)), Error::<Test>::TopKCoversRow);
+		}
+		assert_noop!(
+			reg(AcceptanceRule::Tolerance { abs: MAX_TOLERANCE_ABS + 1, rel: 0 }),
+			Error::<Test>::ToleranceTooLoose
+		);
+		assert_noop!(
+			reg(AcceptanceRule::Tolerance { abs: 0, rel: MAX_TOLERANCE_REL + 1 }),
+			Error::<Test>::ToleranceTooLoose
+		);
+		assert_noop!(
+			reg(AcceptanceRule::Tolerance { abs: u64::MAX, rel: u32::MAX }),
+			Error::<Test>::ToleranceTooLoose
+		);
+		// The bounds themselves are registrable.
+		assert_ok!(reg(AcceptanceRule::Tolerance {
+			abs: MAX_TOLERANCE_ABS,
+			rel: MAX_TOLERANCE_REL
+		}));
+	});
+	ExtBuilder::default().build_and_execute(|| {
+		let mut s = spec(10, Availability::OnChain);
+		s.acceptance = AcceptanceRule::TopK(2);
+		assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), H256([2; 32]), s));
+	});
+}
+
+#[test]
+fn register_model_fails_when_argmax_or_topk_rows_are_not_fixed_or_too_short() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = H256([1u8; 32]);
+		// A spec whose output is `dims`, with a matching reference output.
+		let reg = |rule: AcceptanceRule, dims: Vec<Option<u32>>, shape: Vec<u32>| {
+			let mut s = spec(10, Availability::OnChain);
+			s.acceptance = rule;
+			s.outputs = BoundedVec::truncate_from(vec![TensorSpec {
+				dtype: DType::F32,
+				dims: BoundedVec::truncate_from(dims),
+			}]);
+			let n = shape.iter().product::<u32>() as usize;
+			let t = Tensor::from_f32(shape, &vec![0.5; n]).expect("valid tensor");
+			s.reference_output = BoundedVec::truncate_from(encode_tensors(&[t]));
+			ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, s)
+		};
+		assert_noop!(
+			reg(AcceptanceRule::ArgMax, vec![Some(1), Some(1)], vec![1, 1]),
+			Error::<Test>::ArgMaxRowTooShort
+		);
+		assert_noop!(
+			reg(AcceptanceRule::ArgMax, vec![Some(1), None], vec![1, 4]),
+			Error::<Test>::RuleNeedsFixedLastAxis
+		);
+		assert_noop!(
+			reg(AcceptanceRule::TopK(1), vec![], vec![]),
+			Error::<Test>::RuleNeedsFixedLastAxis
+		);
+		assert_ok!(reg(AcceptanceRule::ArgMax, vec![None, Some(2)], vec![1, 2]));
 	});
 }
 

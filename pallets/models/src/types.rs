@@ -13,7 +13,10 @@ use frame_support::{
 	BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
 use scale_info::TypeInfo;
-pub use verity_engine::{AcceptanceRule, DType, Dim, TensorSpec, MAX_RANK, MAX_TENSORS};
+pub use verity_engine::{
+	AcceptanceRule, DType, Dim, RuleError, TensorSpec, MAX_RANK, MAX_TENSORS, MAX_TOLERANCE_ABS,
+	MAX_TOLERANCE_REL,
+};
 pub use verity_primitives::{ModelId, ModelView, TensorSpecs};
 
 /// Maximum length of a model name in bytes (UTF-8 expected, not enforced).

@@ -35,7 +35,10 @@ mod maxpool;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use rules::{agrees, agrees_all, agrees_encoded, AcceptanceRule};
+pub use rules::{
+	agrees, agrees_all, agrees_encoded, AcceptanceRule, RuleError, MAX_TOLERANCE_ABS,
+	MAX_TOLERANCE_REL,
+};
 pub use spec::{check_list, Dim, ListError, ModelIo, SpecError, TensorSpec};
 pub use tensor::{
 	commitment, decode_tensors, encode_tensors, tensor_commitment, DType, Tensor, TensorError,

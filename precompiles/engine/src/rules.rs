@@ -8,9 +8,33 @@
 //! platform reaches the same verdict.
 //!
 //! Rules common to all variants: the two tensors must have the same dtype and shape, otherwise
-//! they never agree. NaN agrees with nothing except, under `Exact`, a bit-identical NaN.
+//! they never agree; a tensor always agrees with itself, whatever it holds. Special float
+//! values, for every rule but `Exact` (which compares bytes, so a NaN there is its bits):
+//! - any NaN equals any NaN, whatever its sign and payload, and differs from every number;
+//! - `+Inf` equals only `+Inf`, `-Inf` only `-Inf`;
+//! - `-0.0` equals `0.0`;
+//! - for ranking (`ArgMax`, `TopK`) values are totally ordered:
+//!   `-Inf < finite numbers < +Inf < NaN`, equal values ranked by lowest index.
+//!
+//! A crafted input that drives a model to NaN therefore cannot make two honest, identical
+//! outputs disagree.
 
-use crate::tensor::{DType, Tensor};
+// Compiled into the runtime, which must not panic: no indexing, unchecked arithmetic or
+// unwrapping outside tests (issue 12).
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects,
+		clippy::unwrap_used,
+		clippy::expect_used
+	)
+)]
+
+use crate::{
+	spec::TensorSpec,
+	tensor::{DType, Tensor},
+};
 use alloc::{vec, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::cmp::Ordering;
@@ -18,6 +42,26 @@ use scale_info::TypeInfo;
 
 /// Fixed-point unit of [`AcceptanceRule::Tolerance`] parameters: 1e-9.
 pub const TOLERANCE_UNIT: u64 = 1_000_000_000;
+
+/// Largest registrable [`AcceptanceRule::Tolerance`] `rel`: 1e7 parts per billion, 1 %.
+///
+/// Honest float results differ by rounding only. f32 rounds with a unit of 2^-24 (6e-8): a sum
+/// of `n` products evaluated in any order by any kernel is within `n * 2^-24` (relative to the
+/// sum of the terms' magnitudes) of the exact one, so 1 % covers accumulations of 160,000 terms
+/// even in that worst case (rounding errors rather grow as `sqrt(n)`), and f16 (unit 2^-11)
+/// outputs of short sums. A wider relative bound would accept results that no honest kernel
+/// produces: an output off by 2 % is another output.
+pub const MAX_TOLERANCE_REL: u32 = 10_000_000;
+
+/// Largest registrable [`AcceptanceRule::Tolerance`] `abs`: 1e6 units of 1e-9, i.e. 1e-3.
+///
+/// The absolute part covers values near zero, where rounding in a cancelling sum is large
+/// relative to the result. Models' outputs are probabilities in `[0, 1]` or logits of order
+/// 1 to 100; 1e-3 is a tenth of a percent of a probability, beyond what honest rounding
+/// differs by, and small enough that a forged output must be close to the model's. An output
+/// whose every element is below 1e-3 in magnitude is accepted whatever it is: such a model
+/// must scale its outputs or use a relative bound.
+pub const MAX_TOLERANCE_ABS: u64 = 1_000_000;
 
 /// How two outputs are compared.
 #[derive(
@@ -35,28 +79,118 @@ pub const TOLERANCE_UNIT: u64 = 1_000_000_000;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum AcceptanceRule {
 	/// Byte-identical canonical encodings. For integer and quantized models, or float models
-	/// shown to be bit-stable across kernels.
+	/// shown to be bit-stable across kernels (NaN included: a NaN compares by its bits here).
 	#[codec(index = 0)]
 	Exact,
 	/// Element-wise `|a - b| <= abs * 1e-9 + rel * 1e-9 * max(|a|, |b|)`, evaluated exactly.
 	/// `abs` is in units of 1e-9; `rel` in parts per billion. Symmetric in `a` and `b` (the
-	/// juror's and the executor's outputs are interchangeable). Equal infinities agree; NaN
-	/// never does. Integer tensors are compared by the same formula on their exact values;
-	/// bool tensors must be equal.
+	/// juror's and the executor's outputs are interchangeable). Any NaN equals any NaN (sign
+	/// and payload ignored) and no number; `+Inf` equals only `+Inf`, `-Inf` only `-Inf`.
+	/// Integer tensors are compared by the same formula on their exact values; bool tensors
+	/// must be equal.
 	#[codec(index = 1)]
 	Tolerance { abs: u64, rel: u32 },
 	/// The same index of the maximum along the last axis, for every leading index (every row
-	/// of a batch). Ties go to the lowest index; `-0.0 == 0.0`; any NaN disagrees.
+	/// of a batch). Values are ranked `-Inf < numbers < +Inf < NaN` (any NaN is the largest,
+	/// all NaNs equal), `-0.0 == 0.0`, and ties go to the lowest index.
 	#[codec(index = 2)]
 	ArgMax,
-	/// The same *set* of the `k` largest indices along the last axis, for every row. Ties are
-	/// broken by lowest index, so the set is well defined. `k` above the axis length means the
-	/// whole axis.
+	/// The same *set* of the `k` largest indices along the last axis, for every row. Values
+	/// are ranked as for `ArgMax` and ties are broken by lowest index, so the set is well
+	/// defined. `k` above the axis length means the whole axis (such rules are not
+	/// registrable, see [`AcceptanceRule::check`]).
 	#[codec(index = 3)]
 	TopK(u32),
 }
 
-/// Whether outputs `a` and `b` agree under `rule`.
+/// Why an [`AcceptanceRule`] cannot be registered for a model's outputs: it would accept
+/// outputs that were never computed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum RuleError {
+	/// `TopK(0)`: the empty set, which every output has.
+	TopKZero,
+	/// `TopK(k)` with `2 * k` above the length of the last axis of output `output`.
+	TopKCoversRow { output: u32, k: u32, row: u32 },
+	/// `ArgMax` on output `output`, whose last axis has fewer than 2 elements (or which is a
+	/// scalar): the maximum of one element is always at index 0.
+	ArgMaxRowTooShort { output: u32, row: u32 },
+	/// `ArgMax` or `TopK` on output `output`, which has no last axis (a scalar) or a symbolic
+	/// one: the row length, and so what the rule checks, would not be known at registration.
+	LastAxisNotFixed { output: u32 },
+	/// `Tolerance` with `abs` above [`MAX_TOLERANCE_ABS`] or `rel` above
+	/// [`MAX_TOLERANCE_REL`].
+	ToleranceTooLoose { abs: u64, rel: u32 },
+}
+
+impl core::fmt::Display for RuleError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			RuleError::TopKZero => write!(f, "TopK(0) accepts every output"),
+			RuleError::TopKCoversRow { output, k, row } => write!(
+				f,
+				"TopK({k}) on output {output} with rows of {row}: 2k must not exceed the row"
+			),
+			RuleError::ArgMaxRowTooShort { output, row } => write!(
+				f,
+				"ArgMax on output {output} with rows of {row}: rows need at least 2 elements"
+			),
+			RuleError::LastAxisNotFixed { output } => {
+				write!(f, "output {output} has no fixed last axis for ArgMax/TopK to rank")
+			},
+			RuleError::ToleranceTooLoose { abs, rel } => write!(
+				f,
+				"Tolerance {{ abs: {abs}, rel: {rel} }} exceeds abs {MAX_TOLERANCE_ABS} \
+				 (1e-3) or rel {MAX_TOLERANCE_REL} (1 %)"
+			),
+		}
+	}
+}
+
+impl AcceptanceRule {
+	/// Whether this rule can tell computed outputs from guessed ones for a model with these
+	/// output specs; the model registry refuses rules that fail. Bounds:
+	///
+	/// - `Exact`: always.
+	/// - `Tolerance`: `abs <= MAX_TOLERANCE_ABS` (1e-3) and `rel <= MAX_TOLERANCE_REL` (1 %),
+	///   see those constants for why.
+	/// - `ArgMax`: every output has a fixed last axis of at least 2 elements. A guessed index
+	///   then matches a row's with chance at most 1/2 (1/n for rows of n).
+	/// - `TopK(k)`: `k >= 1` and every output has a fixed last axis of length `n >= 2k`. A
+	///   guessed set matches a row's with chance `1 / C(n, k)`, at most `1 / n`; `k > n / 2`
+	///   adds nothing, as the top `k` set is the complement of the bottom `n - k` one, and
+	///   `k >= n` accepts every row.
+	pub fn check(&self, outputs: &[TensorSpec]) -> Result<(), RuleError> {
+		let min_row = match *self {
+			AcceptanceRule::Exact => return Ok(()),
+			AcceptanceRule::Tolerance { abs, rel } => {
+				return if abs <= MAX_TOLERANCE_ABS && rel <= MAX_TOLERANCE_REL {
+					Ok(())
+				} else {
+					Err(RuleError::ToleranceTooLoose { abs, rel })
+				}
+			},
+			AcceptanceRule::ArgMax => 2,
+			AcceptanceRule::TopK(0) => return Err(RuleError::TopKZero),
+			AcceptanceRule::TopK(k) => u64::from(k).saturating_mul(2),
+		};
+		for (output, spec) in (0u32..).zip(outputs) {
+			let row = match spec.dims.last() {
+				Some(Some(row)) => *row,
+				_ => return Err(RuleError::LastAxisNotFixed { output }),
+			};
+			if u64::from(row) < min_row {
+				return Err(match *self {
+					AcceptanceRule::TopK(k) => RuleError::TopKCoversRow { output, k, row },
+					_ => RuleError::ArgMaxRowTooShort { output, row },
+				});
+			}
+		}
+		Ok(())
+	}
+}
+
+/// Whether outputs `a` and `b` agree under `rule`. Reflexive for every rule and tensor:
+/// `agrees(rule, t, t)` always holds.
 pub fn agrees(rule: &AcceptanceRule, a: &Tensor, b: &Tensor) -> bool {
 	if a.dtype() != b.dtype() || a.shape() != b.shape() {
 		return false;
@@ -99,7 +233,8 @@ fn f32_num(bits: u32) -> Num {
 		0xff if m != 0 => Num::Nan,
 		0xff => Num::Inf { neg },
 		0 => Num::Finite { neg, mant: m, exp: -149 },
-		_ => Num::Finite { neg, mant: m | (1 << 23), exp: e as i32 - 150 },
+		// `e` is 1..=254, so the exponent is -149..=104: the subtraction never saturates.
+		_ => Num::Finite { neg, mant: m | (1 << 23), exp: (e as i32).saturating_sub(150) },
 	}
 }
 
@@ -111,7 +246,8 @@ fn f16_num(bits: u16) -> Num {
 		0x1f if m != 0 => Num::Nan,
 		0x1f => Num::Inf { neg },
 		0 => Num::Finite { neg, mant: m, exp: -24 },
-		_ => Num::Finite { neg, mant: m | (1 << 10), exp: i32::from(e) - 25 },
+		// `e` is 1..=30, so the exponent is -24..=5: the subtraction never saturates.
+		_ => Num::Finite { neg, mant: m | (1 << 10), exp: i32::from(e).saturating_sub(25) },
 	}
 }
 
@@ -119,23 +255,29 @@ fn int_num(v: i64) -> Num {
 	Num::Finite { neg: v < 0, mant: v.unsigned_abs(), exp: 0 }
 }
 
-/// Decode element `i` of `t` (caller guarantees `i < t.len()`).
-fn element(t: &Tensor, i: usize) -> Num {
-	let d = t.data();
-	let size = t.dtype().size();
-	let b = d.get(i * size..(i + 1) * size).unwrap_or(&[]);
-	let mut buf = [0u8; 8];
-	if let Some(dst) = buf.get_mut(..b.len()) {
-		dst.copy_from_slice(b);
+/// The first `N` bytes of `b` as an array, zero-padded if `b` is shorter (never, for the
+/// `dtype.size()`-byte chunks it is given).
+fn le<const N: usize>(b: &[u8]) -> [u8; N] {
+	let mut out = [0u8; N];
+	out.iter_mut().zip(b).for_each(|(d, s)| *d = *s);
+	out
+}
+
+/// Decode one element (`dtype.size()` little-endian bytes).
+fn num(dtype: DType, b: &[u8]) -> Num {
+	match dtype {
+		DType::F32 => f32_num(u32::from_le_bytes(le(b))),
+		DType::F16 => f16_num(u16::from_le_bytes(le(b))),
+		DType::I8 => int_num(i64::from(i8::from_le_bytes(le(b)))),
+		DType::U8 | DType::Bool => int_num(i64::from(u8::from_le_bytes(le(b)))),
+		DType::I32 => int_num(i64::from(i32::from_le_bytes(le(b)))),
+		DType::I64 => int_num(i64::from_le_bytes(le(b))),
 	}
-	match t.dtype() {
-		DType::F32 => f32_num(u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]])),
-		DType::F16 => f16_num(u16::from_le_bytes([buf[0], buf[1]])),
-		DType::I8 => int_num(i64::from(buf[0] as i8)),
-		DType::U8 | DType::Bool => int_num(i64::from(buf[0])),
-		DType::I32 => int_num(i64::from(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]))),
-		DType::I64 => int_num(i64::from_le_bytes(buf)),
-	}
+}
+
+/// The elements of `t`, each as its `dtype.size()` bytes (the size is never zero).
+fn elements(t: &Tensor) -> core::slice::ChunksExact<'_, u8> {
+	t.data().chunks_exact(t.dtype().size())
 }
 
 /// A 384-bit unsigned integer, little-endian limbs: wide enough for every product below
@@ -152,16 +294,12 @@ impl U384 {
 	fn shl(self, s: u32) -> Self {
 		let mut out = [0u64; 6];
 		let (limbs, bits) = ((s / 64) as usize, s % 64);
-		for i in (0..6).rev() {
-			if i < limbs {
-				continue;
-			}
-			let src = i - limbs;
-			let mut v = self.0[src] << bits;
-			if bits > 0 && src > 0 {
-				v |= self.0[src - 1] >> (64 - bits);
-			}
-			out[i] = v;
+		// Limb `i` of the result is limb `i - limbs` shifted by `bits`, with the top `bits`
+		// bits of the limb below it (none when `bits` is 0: the shift by 64 is `None`).
+		let mut below = 0u64;
+		for (dst, src) in out.iter_mut().skip(limbs).zip(self.0) {
+			*dst = (src << bits) | below.checked_shr(u64::BITS.saturating_sub(bits)).unwrap_or(0);
+			below = src;
 		}
 		Self(out)
 	}
@@ -169,8 +307,8 @@ impl U384 {
 	fn add(self, o: Self) -> Self {
 		let mut out = [0u64; 6];
 		let mut carry = false;
-		for (i, slot) in out.iter_mut().enumerate() {
-			let (s1, c1) = self.0[i].overflowing_add(o.0[i]);
+		for ((slot, x), y) in out.iter_mut().zip(self.0).zip(o.0) {
+			let (s1, c1) = x.overflowing_add(y);
 			let (s2, c2) = s1.overflowing_add(u64::from(carry));
 			*slot = s2;
 			carry = c1 || c2;
@@ -182,8 +320,8 @@ impl U384 {
 	fn sub(self, o: Self) -> Self {
 		let mut out = [0u64; 6];
 		let mut borrow = false;
-		for (i, slot) in out.iter_mut().enumerate() {
-			let (d1, b1) = self.0[i].overflowing_sub(o.0[i]);
+		for ((slot, x), y) in out.iter_mut().zip(self.0).zip(o.0) {
+			let (d1, b1) = x.overflowing_sub(y);
 			let (d2, b2) = d1.overflowing_sub(u64::from(borrow));
 			*slot = d2;
 			borrow = b1 || b2;
@@ -194,8 +332,9 @@ impl U384 {
 	fn mul_u64(self, m: u64) -> Self {
 		let mut out = [0u64; 6];
 		let mut carry: u128 = 0;
-		for (i, slot) in out.iter_mut().enumerate() {
-			let p = u128::from(self.0[i]) * u128::from(m) + carry;
+		for (slot, x) in out.iter_mut().zip(self.0) {
+			// (2^64 - 1)^2 + (2^64 - 1) < 2^128: the wrapping operations never wrap.
+			let p = u128::from(x).wrapping_mul(u128::from(m)).wrapping_add(carry);
 			*slot = p as u64;
 			carry = p >> 64;
 		}
@@ -203,19 +342,15 @@ impl U384 {
 	}
 
 	fn cmp(&self, o: &Self) -> Ordering {
-		for i in (0..6).rev() {
-			match self.0[i].cmp(&o.0[i]) {
-				Ordering::Equal => continue,
-				other => return other,
-			}
-		}
-		Ordering::Equal
+		// Most significant limb first.
+		self.0.iter().rev().cmp(o.0.iter().rev())
 	}
 }
 
-/// Exact check of `1e9 * |a - b| <= abs + rel * max(|a|, |b|)`.
+/// Exact check of `1e9 * |a - b| <= abs + rel * max(|a|, |b|)`; NaN equals NaN only.
 fn within(a: Num, b: Num, abs: u64, rel: u32) -> bool {
 	match (a, b) {
+		(Num::Nan, Num::Nan) => true,
 		(Num::Nan, _) | (_, Num::Nan) => false,
 		(Num::Inf { neg: x }, Num::Inf { neg: y }) => x == y,
 		(Num::Inf { .. }, _) | (_, Num::Inf { .. }) => false,
@@ -228,8 +363,8 @@ fn within(a: Num, b: Num, abs: u64, rel: u32) -> bool {
 			let ea = if ma == 0 { 0 } else { ea };
 			let eb = if mb == 0 { 0 } else { eb };
 			let emin = ea.min(eb).min(0);
-			let x = U384::from_u64(ma).shl((ea - emin) as u32);
-			let y = U384::from_u64(mb).shl((eb - emin) as u32);
+			let x = U384::from_u64(ma).shl(ea.abs_diff(emin));
+			let y = U384::from_u64(mb).shl(eb.abs_diff(emin));
 			let diff = if na == nb {
 				if x.cmp(&y) == Ordering::Less {
 					y.sub(x)
@@ -241,101 +376,96 @@ fn within(a: Num, b: Num, abs: u64, rel: u32) -> bool {
 			};
 			let max = if x.cmp(&y) == Ordering::Less { y } else { x };
 			let lhs = diff.mul_u64(TOLERANCE_UNIT);
-			let rhs = U384::from_u64(abs).shl((-emin) as u32).add(max.mul_u64(u64::from(rel)));
+			let rhs = U384::from_u64(abs).shl(emin.unsigned_abs()).add(max.mul_u64(u64::from(rel)));
 			lhs.cmp(&rhs) != Ordering::Greater
 		},
 	}
 }
 
 fn tolerance(a: &Tensor, b: &Tensor, abs: u64, rel: u32) -> bool {
-	if a.dtype() == DType::Bool {
+	let dtype = a.dtype();
+	if dtype == DType::Bool {
 		return a.data() == b.data();
 	}
-	(0..a.len()).all(|i| within(element(a, i), element(b, i), abs, rel))
+	elements(a).zip(elements(b)).all(|(x, y)| within(num(dtype, x), num(dtype, y), abs, rel))
 }
 
-/// A total-order key for ranking, `None` for NaN. Floats map sign-magnitude bits to a signed
-/// integer, which orders IEEE values correctly and makes `-0.0` and `0.0` equal.
-fn rank_key(t: &Tensor, i: usize) -> Option<i64> {
-	let d = t.data();
-	let size = t.dtype().size();
-	let b = d.get(i * size..(i + 1) * size)?;
-	Some(match t.dtype() {
+/// The ranking key of a float given its sign and magnitude bits, and whether it is NaN: the
+/// sign-magnitude bits as a signed integer order IEEE values correctly (`-Inf` lowest, `+Inf`
+/// highest, `-0.0 == 0.0`); every NaN ranks above `+Inf`, all NaNs equal.
+fn float_key(neg: bool, mag: u32, nan: bool) -> i64 {
+	if nan {
+		i64::MAX
+	} else if neg {
+		i64::from(mag).saturating_neg()
+	} else {
+		i64::from(mag)
+	}
+}
+
+/// A total-order key for ranking one element (`dtype.size()` little-endian bytes).
+fn rank_key(dtype: DType, b: &[u8]) -> i64 {
+	match dtype {
 		DType::F32 => {
-			let bits = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-			if matches!(f32_num(bits), Num::Nan) {
-				return None;
-			}
-			let mag = i64::from(bits & 0x7fff_ffff);
-			if bits >> 31 == 1 {
-				-mag
-			} else {
-				mag
-			}
+			let bits = u32::from_le_bytes(le(b));
+			let mag = bits & 0x7fff_ffff;
+			float_key(bits >> 31 == 1, mag, mag > 0x7f80_0000)
 		},
 		DType::F16 => {
-			let bits = u16::from_le_bytes([b[0], b[1]]);
-			if matches!(f16_num(bits), Num::Nan) {
-				return None;
-			}
-			let mag = i64::from(bits & 0x7fff);
-			if bits >> 15 == 1 {
-				-mag
-			} else {
-				mag
-			}
+			let bits = u16::from_le_bytes(le(b));
+			let mag = bits & 0x7fff;
+			float_key(bits >> 15 == 1, u32::from(mag), mag > 0x7c00)
 		},
-		DType::I8 => i64::from(b[0] as i8),
-		DType::U8 | DType::Bool => i64::from(b[0]),
-		DType::I32 => i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-		DType::I64 => i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
-	})
+		DType::I8 => i64::from(i8::from_le_bytes(le(b))),
+		DType::U8 | DType::Bool => i64::from(u8::from_le_bytes(le(b))),
+		DType::I32 => i64::from(i32::from_le_bytes(le(b))),
+		DType::I64 => i64::from_le_bytes(le(b)),
+	}
 }
 
 /// Membership of the `k` largest elements of each row (last axis), ties by lowest index: one
-/// flag per element, `true` where the element is in its row's set. `None` if any element is
-/// NaN. Linear in the row length (a selection partitions each row; neither the row nor the set
-/// is sorted): outputs are compared in the runtime, where a full sort of a 64 KiB output is
-/// what made this rule the costliest.
-fn top_k_sets(t: &Tensor, k: u32) -> Option<Vec<bool>> {
+/// flag per element, `true` where the element is in its row's set. Linear in the row length
+/// (a selection partitions each row; neither the row nor the set is sorted): outputs are
+/// compared in the runtime, where a full sort of a 64 KiB output is what made this rule the
+/// costliest.
+fn top_k_sets(t: &Tensor, k: u32) -> Vec<bool> {
+	let dtype = t.dtype();
 	let row = match t.shape().last() {
-		Some(0) => return Some(Vec::new()),
+		Some(0) => return Vec::new(),
 		Some(n) => *n as usize,
 		None => 1,
 	};
-	let rows = t.len() / row;
 	let k = (k as usize).min(row);
-	let mut member = vec![false; rows * row];
-	let mut keyed: Vec<(i64, u32)> = Vec::with_capacity(row);
-	for r in 0..rows {
+	let mut member = vec![false; t.len()];
+	let Some(last) = k.checked_sub(1) else { return member };
+	let mut keyed: Vec<(i64, usize)> = Vec::with_capacity(row);
+	// `row >= 1` and `dtype.size() >= 1`: the chunk sizes are never zero.
+	let rows = t.data().chunks_exact(row.saturating_mul(dtype.size()));
+	for (values, flags) in rows.zip(member.chunks_exact_mut(row)) {
 		keyed.clear();
-		for j in 0..row {
-			keyed.push((rank_key(t, r * row + j)?, j as u32));
-		}
-		if k == 0 {
-			continue;
-		}
+		keyed.extend(values.chunks_exact(dtype.size()).map(|b| rank_key(dtype, b)).zip(0..));
 		// Descending by value, then ascending by index: a total order, so the first `k` after
-		// the selection are exactly the set a full sort would give.
-		keyed.select_nth_unstable_by(k - 1, |x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
-		for (_, j) in &keyed[..k] {
-			member[r * row + *j as usize] = true;
+		// the selection are exactly the set a full sort would give. `last < k <= row`, the
+		// length of `keyed`, as the selection requires.
+		keyed.select_nth_unstable_by(last, |x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+		for (_, j) in keyed.iter().take(k) {
+			if let Some(flag) = flags.get_mut(*j) {
+				*flag = true;
+			}
 		}
 	}
-	Some(member)
+	member
 }
 
 fn top_k(a: &Tensor, b: &Tensor, k: u32) -> bool {
-	match (top_k_sets(a, k), top_k_sets(b, k)) {
-		(Some(x), Some(y)) => x == y,
-		_ => false,
-	}
+	top_k_sets(a, k) == top_k_sets(b, k)
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use alloc::vec;
+	use proptest::prelude::*;
 
 	fn f(vals: &[f32]) -> Tensor {
 		Tensor::from_f32(vec![vals.len() as u32], vals).unwrap()
@@ -372,14 +502,24 @@ mod tests {
 
 	#[test]
 	fn tolerance_nan_inf() {
-		assert!(!agrees(&TOL, &f(&[f32::NAN]), &f(&[f32::NAN])));
+		// Any NaN equals any NaN (sign and payload ignored), and no number.
+		let nan2 = f32::from_bits(0xffc0_0001);
+		assert!(agrees(&TOL, &f(&[f32::NAN]), &f(&[f32::NAN])));
+		assert!(agrees(&TOL, &f(&[f32::NAN, 1.0]), &f(&[nan2, 1.0])));
 		assert!(!agrees(&TOL, &f(&[f32::NAN]), &f(&[1.0])));
+		assert!(!agrees(&TOL, &f(&[0.0]), &f(&[f32::NAN])));
+		assert!(!agrees(&TOL, &f(&[f32::NAN]), &f(&[f32::INFINITY])));
+		assert!(!agrees(&TOL, &f(&[f32::NEG_INFINITY]), &f(&[f32::NAN])));
+		assert!(agrees(&TOL, &f(&[f32::NEG_INFINITY]), &f(&[f32::NEG_INFINITY])));
 		assert!(agrees(&TOL, &f(&[f32::INFINITY]), &f(&[f32::INFINITY])));
 		assert!(!agrees(&TOL, &f(&[f32::INFINITY]), &f(&[f32::NEG_INFINITY])));
 		assert!(!agrees(&TOL, &f(&[f32::INFINITY]), &f(&[f32::MAX])));
 		let wide = AcceptanceRule::Tolerance { abs: u64::MAX, rel: u32::MAX };
 		assert!(agrees(&wide, &f(&[f32::MAX]), &f(&[-f32::MAX])));
 		assert!(!agrees(&wide, &f(&[f32::MAX]), &f(&[f32::INFINITY])));
+		assert!(!agrees(&wide, &f(&[f32::MAX]), &f(&[f32::NAN])));
+		// Exact compares bytes: a NaN there is its bits.
+		assert!(!agrees(&AcceptanceRule::Exact, &f(&[f32::NAN]), &f(&[nan2])));
 	}
 
 	#[test]
@@ -431,7 +571,12 @@ mod tests {
 		assert!(agrees(&r, &h(0x3C00), &h(0x3C01)));
 		let r = AcceptanceRule::Tolerance { abs: 976_562, rel: 0 };
 		assert!(!agrees(&r, &h(0x3C00), &h(0x3C01)));
-		assert!(!agrees(&r, &h(0x7E00), &h(0x7E00))); // NaN
+		// NaNs (any payload, either sign) equal each other only; infinities keep their sign.
+		assert!(agrees(&r, &h(0x7E00), &h(0x7E00)));
+		assert!(agrees(&r, &h(0x7E00), &h(0xFD01)));
+		assert!(!agrees(&r, &h(0x7E00), &h(0x7C00)));
+		assert!(!agrees(&r, &h(0x7C00), &h(0xFC00)));
+		assert!(agrees(&r, &h(0xFC00), &h(0xFC00)));
 		let bools = Tensor::new(DType::Bool, vec![2], vec![0, 1]).unwrap();
 		assert!(agrees(&TOL, &bools, &bools.clone()));
 	}
@@ -447,7 +592,19 @@ mod tests {
 		assert!(agrees(&AcceptanceRule::ArgMax, &f(&[-0.0, 0.0, -1.0]), &f(&[0.0, -0.0, -2.0])));
 		assert!(agrees(&AcceptanceRule::ArgMax, &f(&[1.0, 1.0]), &f(&[1.0, 0.5])));
 		assert!(!agrees(&AcceptanceRule::ArgMax, &f(&[1.0, 1.0]), &f(&[0.5, 1.0])));
+		// NaN ranks above +Inf, all NaNs equal: the first NaN of a row is its maximum.
 		assert!(!agrees(&AcceptanceRule::ArgMax, &f(&[f32::NAN, 1.0]), &f(&[0.0, 1.0])));
+		let nan2 = f32::from_bits(0xffc0_0001);
+		assert!(agrees(
+			&AcceptanceRule::ArgMax,
+			&f(&[1.0, f32::NAN, f32::INFINITY, nan2]),
+			&f(&[1.0, nan2, f32::INFINITY, f32::NAN])
+		));
+		assert!(!agrees(
+			&AcceptanceRule::ArgMax,
+			&f(&[1.0, f32::INFINITY, f32::NAN]),
+			&f(&[1.0, f32::INFINITY, 0.0])
+		));
 		// negative values and infinities order correctly
 		assert!(agrees(&AcceptanceRule::ArgMax, &f(&[-3.0, -1.0, -2.0]), &f(&[-5.0, -0.5, -9.0])));
 		assert!(agrees(
@@ -475,28 +632,60 @@ mod tests {
 		// k beyond the axis compares the whole axis: always the same set
 		assert!(agrees(&AcceptanceRule::TopK(10), &a, &c));
 		assert!(agrees(&AcceptanceRule::TopK(0), &a, &c));
-		assert!(!agrees(&AcceptanceRule::TopK(10), &a, &f(&[0.0, 0.0, 0.0, f32::NAN])));
+		assert!(agrees(&AcceptanceRule::TopK(10), &a, &f(&[0.0, 0.0, 0.0, f32::NAN])));
+		// NaN is the largest value: {3, 1} in both, {3, 0} once a NaN moves.
+		let n = f(&[0.1, 0.5, 0.3, f32::NAN]);
+		assert!(agrees(&AcceptanceRule::TopK(2), &a, &n));
+		assert!(!agrees(&AcceptanceRule::TopK(2), &n, &f(&[f32::NAN, 0.5, 0.3, 0.9])));
+		assert!(agrees(&AcceptanceRule::TopK(2), &f(&[f32::NAN; 4]), &f(&[f32::NAN; 4])));
+	}
+
+	const ALL_RULES: [AcceptanceRule; 5] = [
+		AcceptanceRule::Exact,
+		TOL,
+		AcceptanceRule::Tolerance { abs: 0, rel: 0 },
+		AcceptanceRule::ArgMax,
+		AcceptanceRule::TopK(2),
+	];
+
+	/// Issue 13, attack 3: an input that makes the model output NaN must not make two
+	/// bit-identical honest outputs disagree (and get their providers slashed).
+	#[test]
+	fn identical_outputs_with_nan_agree_under_every_rule() {
+		let t =
+			Tensor::from_f32(vec![2, 3], &[0.5, f32::NAN, -1.0, f32::NAN, f32::NAN, 2.0]).unwrap();
+		let bits: Vec<u8> =
+			[0x3C00u16, 0x7E00, 0xFC00].iter().flat_map(|v| v.to_le_bytes()).collect();
+		let h = Tensor::new(DType::F16, vec![3], bits).unwrap();
+		let disagree: Vec<_> = ALL_RULES
+			.iter()
+			.flat_map(|rule| [(rule, &t), (rule, &h)])
+			.filter(|(rule, t)| !agrees(rule, t, &(*t).clone()))
+			.map(|(rule, t)| (*rule, t.dtype()))
+			.collect();
+		assert_eq!(disagree, vec![]);
 	}
 
 	/// The sets by a full sort of each row: the definition `top_k_sets` must match.
-	fn top_k_sets_by_sort(t: &Tensor, k: u32) -> Option<Vec<bool>> {
+	fn top_k_sets_by_sort(t: &Tensor, k: u32) -> Vec<bool> {
 		let row = match t.shape().last() {
-			Some(0) => return Some(Vec::new()),
+			Some(0) => return Vec::new(),
 			Some(n) => *n as usize,
 			None => 1,
 		};
+		let keys: Vec<i64> = elements(t).map(|b| rank_key(t.dtype(), b)).collect();
 		let mut member = vec![false; t.len()];
 		for r in 0..t.len() / row {
 			let mut keyed = Vec::new();
 			for j in 0..row {
-				keyed.push((rank_key(t, r * row + j)?, j));
+				keyed.push((keys[r * row + j], j));
 			}
 			keyed.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
 			for (_, j) in keyed.iter().take(k as usize) {
 				member[r * row + j] = true;
 			}
 		}
-		Some(member)
+		member
 	}
 
 	#[test]
@@ -510,10 +699,14 @@ mod tests {
 		for rows in [1u32, 3] {
 			for len in [1u32, 2, 7, 64] {
 				let vals: Vec<f32> = (0..rows * len)
-					.map(|_| match next() % 6 {
+					.map(|_| match next() % 10 {
 						0 => -0.0,
 						1 => 0.0,
-						v => v as f32 - 3.0,
+						2 => f32::NAN,
+						3 => f32::from_bits(0xffc0_0001),
+						4 => f32::INFINITY,
+						5 => f32::NEG_INFINITY,
+						v => v as f32 - 7.0,
 					})
 					.collect();
 				let t = Tensor::from_f32(vec![rows, len], &vals).unwrap();
@@ -537,6 +730,161 @@ mod tests {
 				}
 			}
 		}
+	}
+
+	/// f32 bits, special values often: NaNs (quiet, signalling, negative, odd payloads),
+	/// infinities, signed zeros, subnormals, extremes, and any bits.
+	fn f32_bits() -> impl Strategy<Value = u32> {
+		prop_oneof![
+			Just(0x7fc0_0000u32),
+			Just(0xffc0_0000),
+			0x7f80_0001u32..=0x7fff_ffff,
+			0xff80_0001u32..=0xffff_ffff,
+			Just(0x7f80_0000),
+			Just(0xff80_0000),
+			Just(0),
+			Just(0x8000_0000),
+			1u32..0x80_0000,
+			0x8000_0001u32..0x8080_0000,
+			Just(0x7f7f_ffff),
+			Just(0xff7f_ffff),
+			any::<u32>(),
+			any::<u32>(),
+		]
+	}
+
+	/// f16 bits, special values often (as for [`f32_bits`]).
+	fn f16_bits() -> impl Strategy<Value = u16> {
+		prop_oneof![
+			Just(0x7e00u16),
+			0x7c01u16..=0x7fff,
+			0xfc01u16..=0xffff,
+			Just(0x7c00),
+			Just(0xfc00),
+			Just(0),
+			Just(0x8000),
+			1u16..0x400,
+			0x8001u16..0x8400,
+			Just(0x7bff),
+			any::<u16>(),
+			any::<u16>(),
+		]
+	}
+
+	fn dtypes() -> impl Strategy<Value = DType> {
+		prop_oneof![
+			Just(DType::F32),
+			Just(DType::F16),
+			Just(DType::I8),
+			Just(DType::U8),
+			Just(DType::I32),
+			Just(DType::I64),
+			Just(DType::Bool),
+		]
+	}
+
+	/// Tensors of every dtype, rank 0 to 3 (empty axes included), special values often.
+	fn tensors() -> impl Strategy<Value = Tensor> {
+		(dtypes(), prop::collection::vec(0u32..5, 0..4)).prop_flat_map(|(dt, shape)| {
+			let n: usize = shape.iter().map(|d| *d as usize).product();
+			let size = dt.size();
+			let element: BoxedStrategy<Vec<u8>> = match dt {
+				DType::F32 => f32_bits().prop_map(|b| b.to_le_bytes().to_vec()).boxed(),
+				DType::F16 => f16_bits().prop_map(|b| b.to_le_bytes().to_vec()).boxed(),
+				DType::Bool => (0u8..2).prop_map(|b| vec![b]).boxed(),
+				_ => prop_oneof![
+					prop::collection::vec(any::<u8>(), size),
+					Just(vec![0xff; size]),
+					Just([vec![0; size - 1], vec![0x80]].concat()),
+					Just([vec![0xff; size - 1], vec![0x7f]].concat()),
+				]
+				.boxed(),
+			};
+			prop::collection::vec(element, n)
+				.prop_map(move |es| Tensor::new(dt, shape.clone(), es.concat()).unwrap())
+		})
+	}
+
+	fn rules() -> impl Strategy<Value = AcceptanceRule> {
+		prop_oneof![
+			Just(AcceptanceRule::Exact),
+			(any::<u64>(), any::<u32>())
+				.prop_map(|(abs, rel)| AcceptanceRule::Tolerance { abs, rel }),
+			(0u64..10, 0u32..10).prop_map(|(abs, rel)| AcceptanceRule::Tolerance { abs, rel }),
+			Just(AcceptanceRule::ArgMax),
+			(0u32..8).prop_map(AcceptanceRule::TopK),
+		]
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+		/// Identical outputs agree under every rule, whatever they hold (issue 13, attack 3).
+		#[test]
+		fn every_rule_is_reflexive(t in tensors(), rule in rules()) {
+			prop_assert!(agrees(&rule, &t, &t.clone()), "{:?} {:?}", rule, t);
+			let enc = crate::encode_tensors(&[t]);
+			prop_assert!(agrees_encoded(&rule, &enc, &enc.clone()));
+		}
+	}
+
+	fn out(dims: &[Option<u32>]) -> TensorSpec {
+		TensorSpec::new(DType::F32, dims.to_vec()).unwrap()
+	}
+
+	/// Issue 13, attack 4: rules that accept any output are refused.
+	#[test]
+	fn check_refuses_rules_that_accept_anything() {
+		let ten = [out(&[None, Some(10)])];
+		assert_eq!(AcceptanceRule::Exact.check(&[out(&[])]), Ok(()));
+		assert_eq!(AcceptanceRule::TopK(0).check(&ten), Err(RuleError::TopKZero));
+		assert_eq!(AcceptanceRule::TopK(1).check(&ten), Ok(()));
+		assert_eq!(AcceptanceRule::TopK(5).check(&ten), Ok(()));
+		for k in [6, 9, 10, 11, u32::MAX] {
+			assert_eq!(
+				AcceptanceRule::TopK(k).check(&ten),
+				Err(RuleError::TopKCoversRow { output: 0, k, row: 10 })
+			);
+		}
+		// Every output is checked.
+		let two = [out(&[Some(1), Some(10)]), out(&[Some(3)])];
+		assert_eq!(
+			AcceptanceRule::TopK(2).check(&two),
+			Err(RuleError::TopKCoversRow { output: 1, k: 2, row: 3 })
+		);
+		assert_eq!(AcceptanceRule::ArgMax.check(&two), Ok(()));
+		assert_eq!(AcceptanceRule::ArgMax.check(&[out(&[Some(2)])]), Ok(()));
+		assert_eq!(
+			AcceptanceRule::ArgMax.check(&[out(&[None, Some(1)])]),
+			Err(RuleError::ArgMaxRowTooShort { output: 0, row: 1 })
+		);
+		assert_eq!(
+			AcceptanceRule::ArgMax.check(&[out(&[Some(0)])]),
+			Err(RuleError::ArgMaxRowTooShort { output: 0, row: 0 })
+		);
+		for dims in [&[][..], &[Some(4), None][..]] {
+			for rule in [AcceptanceRule::ArgMax, AcceptanceRule::TopK(1)] {
+				assert_eq!(
+					rule.check(&[ten[0].clone(), out(dims)]),
+					Err(RuleError::LastAxisNotFixed { output: 1 })
+				);
+			}
+		}
+		let tol = |abs, rel| AcceptanceRule::Tolerance { abs, rel }.check(&[out(&[])]);
+		assert_eq!(tol(0, 0), Ok(()));
+		assert_eq!(tol(MAX_TOLERANCE_ABS, MAX_TOLERANCE_REL), Ok(()));
+		assert_eq!(
+			tol(MAX_TOLERANCE_ABS + 1, 0),
+			Err(RuleError::ToleranceTooLoose { abs: MAX_TOLERANCE_ABS + 1, rel: 0 })
+		);
+		assert_eq!(
+			tol(0, MAX_TOLERANCE_REL + 1),
+			Err(RuleError::ToleranceTooLoose { abs: 0, rel: MAX_TOLERANCE_REL + 1 })
+		);
+		assert_eq!(
+			tol(u64::MAX, u32::MAX),
+			Err(RuleError::ToleranceTooLoose { abs: u64::MAX, rel: u32::MAX })
+		);
 	}
 
 	#[test]

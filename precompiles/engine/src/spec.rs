@@ -2,6 +2,17 @@
 //!
 //! Specs are stored on chain by the model registry, so they are bounded and `MaxEncodedLen`.
 
+// Compiled into the runtime: no panics (see `rules.rs`).
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects,
+		clippy::unwrap_used,
+		clippy::expect_used
+	)
+)]
+
 use crate::tensor::{decode_tensors, DType, Tensor, MAX_RANK, MAX_TENSORS};
 use bounded_collections::{BoundedVec, ConstU32};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};

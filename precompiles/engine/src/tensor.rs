@@ -9,6 +9,17 @@
 //! overflow-checked arithmetic) *before* the data buffer is allocated, and a `Bool` byte other
 //! than 0 or 1 is rejected so that no two encodings mean the same tensor.
 
+// Compiled into the runtime: no panics (see `rules.rs`).
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects,
+		clippy::unwrap_used,
+		clippy::expect_used
+	)
+)]
+
 use alloc::vec::Vec;
 use bounded_collections::{BoundedVec, ConstU32};
 use codec::{Compact, Decode, DecodeWithMemTracking, Encode, Input, MaxEncodedLen};
@@ -178,7 +189,8 @@ impl Tensor {
 
 	/// Number of elements.
 	pub fn len(&self) -> usize {
-		self.data.len() / self.dtype.size()
+		// Every dtype has a non-zero size, so the division is never `None`.
+		self.data.len().checked_div(self.dtype.size()).unwrap_or(0)
 	}
 
 	pub fn is_empty(&self) -> bool {
@@ -190,7 +202,8 @@ impl Tensor {
 		(self.dtype == DType::F32).then(|| {
 			self.data
 				.chunks_exact(4)
-				.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+				// Every chunk is 4 bytes, so none is skipped.
+				.filter_map(|c| c.try_into().ok().map(f32::from_le_bytes))
 				.collect()
 		})
 	}
