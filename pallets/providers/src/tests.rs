@@ -97,6 +97,18 @@ fn register_provider_fails_on_bad_input() {
 	});
 }
 
+/// Attack 8 (issue 13): nothing shows that the caller holds the executor key it names, so DAVE
+/// can take ALICE's key before she registers: ALICE's receipts would count for DAVE, and
+/// ALICE cannot register with her own key.
+#[test]
+fn register_provider_accepts_someone_elses_executor_key() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(register(DAVE, 1_000, ALICE_EXEC));
+		assert_eq!(<ProvidersPallet as ExecutorSelection<_>>::provider_of(&ALICE_EXEC), Some(DAVE));
+		assert_noop!(register(ALICE, 1_000, ALICE_EXEC), Error::<Test>::ExecutorInUse);
+	});
+}
+
 // ---- bond_more / unbond ----
 
 #[test]
