@@ -7,7 +7,7 @@ export CARGO=/usr/bin/cargo
 export RUSTC=/usr/bin/rustc
 export RUSTDOC=/usr/bin/rustdoc
 unset RUSTUP_TOOLCHAIN
-export CARGO_TARGET_DIR="${VERITY_TARGET_DIR:-$HOME/.cache/verity/target}"
+export CARGO_TARGET_DIR="${VERITY_TARGET_DIR:-$HOME/.cache/verity/target-wt-pop}"
 export VERITY_NODE_BIN="$CARGO_TARGET_DIR/release/verity-node"
 # Python with the pinned packages of scripts/requirements.txt (a venv made by setup.sh).
 export VERITY_PYTHON="$HOME/.cache/verity/venv/bin/python"
