@@ -122,3 +122,34 @@ pub fn executor_pop_message(genesis_hash: &[u8], provider: &impl codec::Encode) 
 pub fn hex(bytes: &[u8]) -> alloc::string::String {
 	hex::encode(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sp_core::Pair as _;
+
+	#[test]
+	fn executor_proofs_verify_for_the_named_provider_and_chain_only() {
+		let key = sp_core::ecdsa::Pair::from_string("//Alice", None).unwrap();
+		let other = sp_core::ecdsa::Pair::from_string("//Bob", None).unwrap();
+		let executor = executor_account(&key.public());
+		let (alice, dave) =
+			(sp_runtime::AccountId32::new([1; 32]), sp_runtime::AccountId32::new([4; 32]));
+		let genesis = [7u8; 32];
+		let message = executor_pop_message(&genesis, &alice);
+		let mut data = EXECUTOR_POP_CONTEXT.to_vec();
+		data.extend_from_slice(&genesis);
+		data.extend_from_slice(alice.as_ref());
+		assert_eq!(message, sp_io::hashing::blake2_256(&data));
+
+		let proof = key.sign_prehashed(&message).to_raw();
+		let verify =
+			<EcdsaExecutorSignatures as ExecutorSignatureVerifier<sp_runtime::AccountId32>>::verify;
+		assert!(verify(&executor, &message, &proof));
+		// Another provider, another chain, another key: refused.
+		assert!(!verify(&executor, &executor_pop_message(&genesis, &dave), &proof));
+		assert!(!verify(&executor, &executor_pop_message(&[8u8; 32], &alice), &proof));
+		assert!(!verify(&executor, &message, &other.sign_prehashed(&message).to_raw()));
+		assert!(!verify(&executor, &message, &[0u8; 65]));
+	}
+}

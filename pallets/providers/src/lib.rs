@@ -376,7 +376,8 @@ pub mod pallet {
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// `(provider, self-bond, commission, models, executor)`. Models are not checked
-		/// against the registry at genesis (selection checks them anyway).
+		/// against the registry at genesis (selection checks them anyway), and executor keys
+		/// need no proof of possession: genesis is trusted.
 		#[allow(clippy::type_complexity)]
 		pub providers: Vec<(T::AccountId, BalanceOf<T>, Perbill, Vec<ModelId>, T::AccountId)>,
 		/// `(delegator, provider, amount)`.
