@@ -438,7 +438,7 @@ async fn client_jobs_against_a_dev_chain() {
 
 	// Eve rotates to the key of //Ferdie, with a proof made where that key lives.
 	let ferdie = sp_core::ecdsa::Pair::from_string("//Ferdie", None).unwrap().public();
-	let ferdie_hex = format!("0x{}", hex::encode(ferdie.as_ref()));
+	let ferdie_hex = format!("0x{}", hex::encode(AsRef::<[u8]>::as_ref(&ferdie)));
 	let made = client(
 		&node,
 		&[
