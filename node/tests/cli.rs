@@ -436,5 +436,68 @@ async fn client_jobs_against_a_dev_chain() {
 		.json();
 	assert_eq!(shown["activeStake"], (200 * UNIT).to_string());
 
+	// Eve rotates to the key of //Ferdie, with a proof made where that key lives.
+	let ferdie = sp_core::ecdsa::Pair::from_string("//Ferdie", None).unwrap().public();
+	let ferdie_hex = format!("0x{}", hex::encode(AsRef::<[u8]>::as_ref(&ferdie)));
+	let made = client(
+		&node,
+		&[
+			"provider",
+			"executor-proof",
+			"--provider",
+			"//Eve",
+			"--executor-suri",
+			"//Ferdie",
+			"--json",
+		],
+	)
+	.await
+	.assert_ok("provider executor-proof")
+	.json();
+	let proof = made["proof"].as_str().expect("a proof").to_string();
+	// The proof names Eve: Dave cannot name Ferdie's key with it (refused before sending).
+	let line = client(
+		&node,
+		&[
+			"provider",
+			"register",
+			"--bond",
+			"200",
+			"--commission",
+			"5%",
+			"--models",
+			"mlp-demo",
+			"--executor",
+			&ferdie_hex,
+			"--executor-proof",
+			&proof,
+			"--suri",
+			"//Dave",
+		],
+	)
+	.await
+	.assert_error("a register with another provider's proof");
+	assert!(line.contains("not a signature of key"), "{line}");
+	client(
+		&node,
+		&[
+			"provider",
+			"set-executor",
+			"--executor",
+			&ferdie_hex,
+			"--executor-proof",
+			&proof,
+			"--suri",
+			"//Eve",
+		],
+	)
+	.await
+	.assert_ok("provider set-executor");
+	let info = node
+		.view(pallet_providers::ProviderViewFunction::<Runtime>::new(eve.clone()), None)
+		.await
+		.expect("Eve is a provider");
+	assert_eq!(info.executor, verity_primitives::executor_account(&ferdie));
+
 	println!("client e2e done in {:.0?}", started.elapsed());
 }

@@ -70,7 +70,7 @@ pub enum Job {
 	/// Register an ONNX model with its spec, upload its bytes in 1 MiB chunks, and optionally
 	/// wait until the validators certify it. Resumes an interrupted upload.
 	RegisterModel(models::RegisterArgs),
-	/// Provider jobs: register, set-models, show.
+	/// Provider jobs: register, set-executor, executor-proof, set-models, show.
 	#[command(subcommand)]
 	Provider(staking::ProviderCmd),
 	/// Delegate stake to a provider (it backs the provider's results and earns a share of its

@@ -17,6 +17,20 @@ pub enum ProviderCmd {
 	/// Become a provider: bond stake, set a commission, name the models served and the
 	/// executor key (secp256k1) the node's off-chain worker signs results with.
 	Register(RegisterArgs),
+	/// Replace the signing provider's executor key (e.g. a leaked one). The old key is revoked
+	/// at once, also for the assignments it still has (they run to their deadline and are
+	/// penalized like missed ones): chill and wait for open assignments to end first.
+	SetExecutor(ExecutorArgs),
+	/// Print the proof of possession an executor key gives a provider (for `--executor-proof`
+	/// where the key lives on another machine): its signature over
+	/// blake2_256("verity/executor-pop/v1" ++ genesis hash ++ provider account).
+	ExecutorProof {
+		/// The provider the proof is for (default: the --suri account).
+		#[arg(long, value_name = "ACCOUNT")]
+		provider: Option<String>,
+		#[command(flatten)]
+		executor: ExecutorArgs,
+	},
 	/// Replace the list of models the signing provider serves.
 	SetModels {
 		/// Models served, comma-separated: 0x ids or registered names. Each must be active.
@@ -43,18 +57,123 @@ pub struct RegisterArgs {
 	/// Models served, comma-separated: 0x ids or registered names. Each must be active.
 	#[arg(long, value_name = "MODELS")]
 	pub models: String,
-	/// The executor's compressed secp256k1 public key (0x + 33 bytes hex).
-	#[arg(
-		long,
-		value_name = "0xKEY",
-		required_unless_present = "executor_suri",
-		conflicts_with = "executor_suri"
-	)]
+	#[command(flatten)]
+	pub executor: ExecutorArgs,
+}
+
+/// The executor key and its proof of possession: the key's signature over the provider's
+/// `executor_pop_message` (this chain's genesis hash and the provider's account), made here
+/// from `--executor-suri` or the node's keystore, or given with `--executor-proof`.
+#[derive(Debug, clap::Args)]
+pub struct ExecutorArgs {
+	/// The executor's compressed secp256k1 public key (0x + 33 bytes hex). With
+	/// --executor-keystore it picks the key (when the keystore holds several); otherwise
+	/// --executor-proof must come with it.
+	#[arg(long, value_name = "0xKEY", conflicts_with = "executor_suri")]
 	pub executor: Option<String>,
-	/// Derive the executor key from this secret URI (ecdsa), e.g. //Eve. Insert the same
-	/// secret into the node's keystore with `verity-node key insert --key-type vexe --scheme ecdsa`.
-	#[arg(long, value_name = "SURI")]
+	/// Derive the executor key from this secret URI (ecdsa), e.g. //Eve, and sign the proof
+	/// with it. Insert the same secret into the node's keystore with
+	/// `verity-node key insert --key-type vexe --scheme ecdsa`.
+	#[arg(long, value_name = "SURI", conflicts_with_all = ["executor_keystore", "executor_proof"])]
 	pub executor_suri: Option<String>,
+	/// Sign the proof with the executor key (`vexe`) in this keystore directory: the provider
+	/// node's `<base-path>/chains/<chain id>/keystore` (the node need not run).
+	#[arg(long, value_name = "DIR", conflicts_with = "executor_proof")]
+	pub executor_keystore: Option<std::path::PathBuf>,
+	/// The proof made elsewhere (`provider executor-proof`): 0x + 65 bytes hex (r ++ s ++ v).
+	#[arg(long, value_name = "0xSIG", requires = "executor")]
+	pub executor_proof: Option<String>,
+}
+
+/// The executor key of `args` with its proof of possession for `provider` on this chain
+/// (checked here, so that a wrong key or proof fails before anything is sent).
+fn executor_and_proof(
+	rpc: &Rpc,
+	args: &ExecutorArgs,
+	provider: &AccountId,
+) -> Result<(ecdsa::Public, verity_primitives::ExecutorSignature)> {
+	let message = verity_primitives::executor_pop_message(rpc.chain.genesis.as_bytes(), provider);
+	let named = args
+		.executor
+		.as_ref()
+		.map(|k| {
+			super::tx::unhex(k)
+				.and_then(|b| <[u8; 33]>::try_from(b).ok())
+				.map(ecdsa::Public::from_raw)
+				.ok_or_else(|| {
+					Error::new(format!(
+						"--executor {k}: expected 0x and a 33-byte compressed secp256k1 key"
+					))
+				})
+		})
+		.transpose()?;
+	let (key, proof) = match (&args.executor_suri, &args.executor_keystore, &args.executor_proof) {
+		(Some(suri), _, _) => {
+			let pair = ecdsa::Pair::from_string(suri, None)
+				.map_err(|e| Error::new(format!("--executor-suri: not a secret URI: {e:?}")))?;
+			(pair.public(), pair.sign_prehashed(&message).to_raw())
+		},
+		(None, Some(dir), _) => keystore_proof(dir, named, &message)?,
+		(None, None, Some(p)) => {
+			let key = named.ok_or_else(|| Error::new("--executor-proof needs --executor"))?;
+			let proof = super::tx::unhex(p).and_then(|b| <[u8; 65]>::try_from(b).ok()).ok_or_else(
+				|| Error::new(format!("--executor-proof {p}: expected 0x and 65 bytes")),
+			)?;
+			(key, proof)
+		},
+		(None, None, None) => {
+			return Err(Error::new(
+				"give --executor-suri, --executor-keystore, or --executor with --executor-proof",
+			))
+		},
+	};
+	let executor = verity_primitives::executor_account(&key);
+	let valid = <verity_primitives::EcdsaExecutorSignatures as verity_primitives::ExecutorSignatureVerifier<AccountId>>::verify(
+		&executor, &message, &proof,
+	);
+	if !valid {
+		return Err(Error::new(format!(
+			"the executor proof is not a signature of key {} for provider {provider} on this chain",
+			hex(key.as_ref())
+		)));
+	}
+	Ok((key, proof))
+}
+
+/// Sign `message` with the `vexe` key in the keystore at `dir` (`want`, or its only one).
+fn keystore_proof(
+	dir: &std::path::Path,
+	want: Option<ecdsa::Public>,
+	message: &[u8; 32],
+) -> Result<(ecdsa::Public, verity_primitives::ExecutorSignature)> {
+	use sp_keystore::Keystore;
+	let what = format!("--executor-keystore {}", dir.display());
+	if !dir.is_dir() {
+		return Err(Error::new(format!("{what}: not a directory")));
+	}
+	let config =
+		sc_service::config::KeystoreConfig::Path { path: dir.to_path_buf(), password: None };
+	let keystore = sc_service::KeystoreContainer::new(&config)
+		.map_err(|e| Error::new(format!("{what}: {e}")))?
+		.keystore();
+	let keys = keystore.ecdsa_public_keys(verity_primitives::EXECUTOR_KEY_TYPE);
+	let key = match (want, keys.as_slice()) {
+		(Some(k), _) if keys.contains(&k) => k,
+		(Some(k), _) => return Err(Error::new(format!("{what}: no vexe key {}", hex(k.as_ref())))),
+		(None, [k]) => *k,
+		(None, []) => return Err(Error::new(format!("{what}: no vexe (executor) key"))),
+		(None, _) => {
+			return Err(Error::new(format!(
+				"{what}: {} vexe keys; name one with --executor",
+				keys.len()
+			)))
+		},
+	};
+	let signature = keystore
+		.ecdsa_sign_prehashed(verity_primitives::EXECUTOR_KEY_TYPE, &key, message)
+		.map_err(|e| Error::new(format!("{what}: {e}")))?
+		.ok_or_else(|| Error::new(format!("{what}: the key {} cannot sign", hex(key.as_ref()))))?;
+	Ok((key, signature.to_raw()))
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,25 +234,14 @@ pub async fn provider(rpc: &Rpc, opts: &Opts, cmd: &ProviderCmd, out: &mut Outpu
 			let bond = parse_amount(&args.bond, "--bond")?;
 			let commission = parse_percent(&args.commission, "--commission")?;
 			let models = model_list(rpc, &args.models).await?;
-			let key = match (&args.executor, &args.executor_suri) {
-				(_, Some(suri)) => ecdsa::Pair::from_string(suri, None)
-					.map_err(|e| Error::new(format!("--executor-suri: not a secret URI: {e:?}")))?
-					.public(),
-				(Some(k), None) => {
-					let raw: [u8; 33] =
-						super::tx::unhex(k).and_then(|b| b.try_into().ok()).ok_or_else(|| {
-							Error::new(format!("--executor {k}: expected 0x and a 33-byte compressed secp256k1 key"))
-						})?;
-					ecdsa::Public::from_raw(raw)
-				},
-				(None, None) => return Err(Error::new("give --executor or --executor-suri")),
-			};
+			let (key, executor_proof) = executor_and_proof(rpc, &args.executor, &signer.account)?;
 			let executor = verity_primitives::executor_account(&key);
 			let call = RuntimeCall::Providers(pallet_providers::Call::register_provider {
 				bond,
 				commission,
 				models: models.clone(),
 				executor: executor.clone(),
+				executor_proof,
 			});
 			let included = rpc.execute(&signer, call, "register_provider").await?;
 			out.line(format!(
@@ -157,6 +265,49 @@ pub async fn provider(rpc: &Rpc, opts: &Opts, cmd: &ProviderCmd, out: &mut Outpu
 				"executorKey": hex(key.as_ref()),
 				"executor": executor.to_string(),
 				"events": events,
+			});
+		},
+		ProviderCmd::SetExecutor(args) => {
+			let signer = Signer::from_opts(opts)?;
+			let (key, executor_proof) = executor_and_proof(rpc, args, &signer.account)?;
+			let executor = verity_primitives::executor_account(&key);
+			let call = RuntimeCall::Providers(pallet_providers::Call::set_executor {
+				executor: executor.clone(),
+				executor_proof,
+			});
+			let included = rpc.execute(&signer, call, "set_executor").await?;
+			out.line(format!(
+				"{}'s executor key is {} (account {executor}) since block #{}; the old key is revoked",
+				signer.account,
+				hex(key.as_ref()),
+				included.number
+			));
+			out.line("insert the new executor secret into the provider node's keystore (key type vexe) and fund the account");
+			let events = report(&included);
+			out.json = json!({
+				"provider": signer.account.to_string(),
+				"block": included.number,
+				"executorKey": hex(key.as_ref()),
+				"executor": executor.to_string(),
+				"events": events,
+			});
+		},
+		ProviderCmd::ExecutorProof { provider, executor } => {
+			let who = match provider {
+				Some(p) => parse_account(p, "--provider")?,
+				None => Signer::from_opts(opts)
+					.map(|s| s.account)
+					.map_err(|_| Error::new("give --provider or a valid --suri"))?,
+			};
+			let (key, proof) = executor_and_proof(rpc, executor, &who)?;
+			let account = verity_primitives::executor_account(&key);
+			out.line(format!("executor key {} (account {account})", hex(key.as_ref())));
+			out.line(format!("proof for provider {who}: {}", hex(&proof)));
+			out.json = json!({
+				"provider": who.to_string(),
+				"executorKey": hex(key.as_ref()),
+				"executor": account.to_string(),
+				"proof": hex(&proof),
 			});
 		},
 		ProviderCmd::SetModels { models } => {

@@ -23,6 +23,11 @@
 //! - *Slot*: one executor assignment of a request (`0..k`).
 //! - *Receipt*: the executor's signature over [`types::receipt_message`], checked at
 //!   submission by `ReceiptVerifier` (in the runtime: the key behind the executor account).
+//! - *Executor key*: a slot is assigned to the key its provider had when it was drawn, and
+//!   only that key posts or reports for it, only while it is still the provider's
+//!   (`ExecutorSelection::executor_of`). A key the provider replaced (pallet-providers'
+//!   `set_executor`) is revoked at once; its open slots run to their deadline and are
+//!   penalized like any missed slot.
 //!
 //! ## Life cycle
 //!
@@ -423,6 +428,9 @@ pub mod pallet {
 		RequestNotFound,
 		/// The caller has no open assignment for this request.
 		NotAssigned,
+		/// The caller's executor key was replaced by its provider (`set_executor`): it may not
+		/// post or report for the assignments it had.
+		ExecutorRevoked,
 		/// The output is not a canonical tensor list matching the model's output specs.
 		MalformedOutput,
 		/// The receipt was not signed by the caller's key over this result.
@@ -857,6 +865,7 @@ pub mod pallet {
 				.get(slot as usize)
 				.map(|a| a.provider.clone())
 				.ok_or(Error::<T>::NotAssigned)?;
+			Self::ensure_current_executor(&provider, &executor)?;
 
 			if let Policy::Redundant(_) = req.policy {
 				match req.reference {
@@ -903,6 +912,7 @@ pub mod pallet {
 				.get(slot as usize)
 				.map(|a| a.provider.clone())
 				.ok_or(Error::<T>::NotAssigned)?;
+			Self::ensure_current_executor(&provider, &executor)?;
 			Assignments::<T>::remove(&executor, id);
 			req.pending = req.pending.saturating_sub(1);
 			Self::deposit_event(Event::ExecutionFailed { request: id, slot, provider });
@@ -913,6 +923,22 @@ pub mod pallet {
 			let settled = (req.executors.len() as u32, req.status == RequestStatus::Disputed);
 			Requests::<T>::insert(id, req);
 			Ok(settled)
+		}
+
+		/// An assignment is served by the key it was made to only while that key is still its
+		/// provider's: a key the provider replaced (`set_executor`, e.g. because it leaked) is
+		/// revoked at once. Its open slots are not moved to the new key; they run to their
+		/// deadline like any missed slot (not penalizing them would let a provider dodge the
+		/// missed-deadline penalty by rotating keys).
+		fn ensure_current_executor(
+			provider: &T::AccountId,
+			executor: &T::AccountId,
+		) -> DispatchResult {
+			ensure!(
+				T::Executors::executor_of(provider).as_ref() == Some(executor),
+				Error::<T>::ExecutorRevoked
+			);
+			Ok(())
 		}
 
 		/// Every slot of the current round is resolved (posted, failed or timed out): move on.

@@ -109,6 +109,7 @@ impl pallet_providers::Config for Test {
 	type UnbondingPeriod = ConstU64<40>;
 	type UnbondingBuckets = ConstU32<4>;
 	type MaxSlashDelay = ConstU64<30>;
+	type ExecutorSignatures = verity_primitives::testing::MockExecutorSignatures;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ProvidersHelper;
@@ -120,6 +121,11 @@ pub struct ProvidersHelper;
 impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersHelper {
 	fn activate_model(owner: &AccountId, model: H256) {
 		MockModelRegistry::insert_simple::<AccountId, Balance>(model, *owner, PRICE);
+	}
+
+	fn executor(i: u32, message: &[u8; 32]) -> (AccountId, verity_primitives::ExecutorSignature) {
+		let executor = 10_000 + AccountId::from(i);
+		(executor, verity_primitives::testing::mock_sign(executor, message))
 	}
 }
 
@@ -229,11 +235,12 @@ impl crate::BenchmarkHelper<AccountId> for InferenceHelper {
 			model,
 			providers,
 			unbonding,
-			|p| {
+			|p, message| {
 				use codec::Encode;
 				// Executor keys distinct from every `account(..)` of the benchmarks.
 				let h = sp_io::hashing::blake2_256(&(b"mock/executor", p).encode());
-				u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+				let executor = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+				(executor, verity_primitives::testing::mock_sign(executor, message))
 			},
 		);
 	}

@@ -315,6 +315,35 @@ fn submit_result_fails_on_bad_caller_output_or_receipt() {
 	});
 }
 
+/// ALICE rotates her executor key (it leaked) while it holds an assignment: the old key is
+/// revoked at once and can neither post nor report a failure; the new key has no assignment
+/// of its own; the slot runs to its deadline and is penalized like any missed one.
+#[test]
+fn a_rotated_away_executor_key_can_no_longer_submit() {
+	alice_only().build_and_execute(|| {
+		const NEW_EXEC: AccountId = 201;
+		let id = request(Policy::Optimistic);
+		assert_eq!(executor_of(id, 0), ALICE_EXEC);
+		let proof = mock_sign(NEW_EXEC, &Providers::executor_proof_message(&ALICE));
+		assert_ok!(Providers::set_executor(RuntimeOrigin::signed(ALICE), NEW_EXEC, proof));
+		assert_noop!(submit(id, ALICE_EXEC, OUT), Error::<Test>::ExecutorRevoked);
+		assert_noop!(
+			Inference::report_failure(RuntimeOrigin::signed(ALICE_EXEC), id),
+			Error::<Test>::ExecutorRevoked
+		);
+		assert_noop!(submit(id, NEW_EXEC, OUT), Error::<Test>::NotAssigned);
+		let stake = <Providers as pallet_providers::ExecutorSelection<_>>::stake_weight(&ALICE);
+		run_to(1 + DEADLINE);
+		assert!(events().contains(&Event::DeadlineMissed {
+			request: id,
+			slot: 0,
+			provider: ALICE,
+			slashed: (stake / 100) as Balance,
+			congested: false,
+		}));
+	});
+}
+
 #[test]
 fn missed_deadline_slashes_and_reassigns_then_refunds() {
 	three_providers().build_and_execute(|| {

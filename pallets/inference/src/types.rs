@@ -294,24 +294,14 @@ where
 	pub at: BlockNumber,
 }
 
-/// Checks receipts: whether `signature` over `message` was made by the key behind `signer`.
-pub trait ReceiptVerifier<AccountId> {
-	fn verify(signer: &AccountId, message: &[u8; 32], signature: &ReceiptSignature) -> bool;
-}
+/// Checks receipts: whether `signature` over `message` was made by the key behind `signer`
+/// (the executor keys' verifier of `verity-primitives`).
+pub use verity_primitives::ExecutorSignatureVerifier as ReceiptVerifier;
 
 /// Receipts signed with the secp256k1 key whose account is `blake2_256(compressed public
 /// key)`: the account of an ECDSA `MultiSigner`, so an executor key signs both its
 /// transactions and its receipts.
-pub struct EcdsaReceipts;
-
-impl<AccountId: From<[u8; 32]> + PartialEq> ReceiptVerifier<AccountId> for EcdsaReceipts {
-	fn verify(signer: &AccountId, message: &[u8; 32], signature: &ReceiptSignature) -> bool {
-		match sp_io::crypto::secp256k1_ecdsa_recover_compressed(signature, message) {
-			Ok(public) => AccountId::from(sp_io::hashing::blake2_256(&public)) == *signer,
-			Err(_) => false,
-		}
-	}
-}
+pub use verity_primitives::EcdsaExecutorSignatures as EcdsaReceipts;
 
 /// The Ethereum address of the key that signed a receipt (what `ecrecover` returns), if the
 /// signature is valid.

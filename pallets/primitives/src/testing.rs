@@ -68,6 +68,27 @@ impl Verify for TestSignature {
 	}
 }
 
+/// Executor signatures for mocks whose executor accounts are plain numbers: a signature by
+/// `signer` over `message` is [`mock_sign`]`(signer, message)`, which stands for what only the
+/// holder of the key could make.
+pub struct MockExecutorSignatures;
+
+impl crate::ExecutorSignatureVerifier<u64> for MockExecutorSignatures {
+	fn verify(signer: &u64, message: &[u8; 32], signature: &crate::ExecutorSignature) -> bool {
+		*signature == mock_sign(*signer, message)
+	}
+}
+
+/// The signature of [`MockExecutorSignatures`]: `signer` (8 bytes, little endian), `message`,
+/// zeros.
+pub fn mock_sign(signer: u64, message: &[u8; 32]) -> crate::ExecutorSignature {
+	let mut s = [0u8; 65];
+	for (to, from) in s.iter_mut().zip(signer.to_le_bytes().iter().chain(message.iter())) {
+		*to = *from;
+	}
+	s
+}
+
 /// [`crate::ExecutorAuthId`] for mocks: the same `vexe` keys, [`TestSigner`] accounts.
 pub struct TestExecutorId;
 

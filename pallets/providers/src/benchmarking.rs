@@ -15,7 +15,7 @@ use frame_support::{
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_core::H256;
 use sp_runtime::{traits::Saturating, Perbill};
-use verity_primitives::ModelId;
+use verity_primitives::{ExecutorSignature, ModelId};
 
 fn big<T: Config>() -> BalanceOf<T> {
 	T::MinSelfBond::get()
@@ -49,16 +49,23 @@ fn models<T: Config>(m: u32) -> ModelsOf<T> {
 	BoundedVec::truncate_from(list)
 }
 
+/// Executor key `i` of the benchmark helper, with its proof of possession for `provider`.
+fn executor<T: Config>(provider: &T::AccountId, i: u32) -> (T::AccountId, ExecutorSignature) {
+	T::BenchmarkHelper::executor(i, &Pallet::<T>::executor_proof_message(provider))
+}
+
 fn setup_provider<T: Config>(m: u32) -> T::AccountId {
 	Pallet::<T>::ensure_pallet_account();
 	let who = funded::<T>("provider", 0);
 	let ms = models::<T>(m);
+	let (exec, proof) = executor::<T>(&who, 0);
 	assert!(Pallet::<T>::register_provider(
 		RawOrigin::Signed(who.clone()).into(),
 		big::<T>(),
 		Perbill::from_percent(10),
 		ms,
-		account("executor", 0, 0),
+		exec,
+		proof,
 	)
 	.is_ok());
 	who
@@ -89,15 +96,10 @@ mod benchmarks {
 		Pallet::<T>::ensure_pallet_account();
 		let who = funded::<T>("provider", 0);
 		let ms = models::<T>(m);
+		let (exec, proof) = executor::<T>(&who, 0);
 
 		#[extrinsic_call]
-		_(
-			RawOrigin::Signed(who.clone()),
-			big::<T>(),
-			Perbill::from_percent(10),
-			ms,
-			account("executor", 0, 0),
-		);
+		_(RawOrigin::Signed(who.clone()), big::<T>(), Perbill::from_percent(10), ms, exec, proof);
 
 		assert!(Providers::<T>::contains_key(&who));
 	}
@@ -218,6 +220,20 @@ mod benchmarks {
 		assert!(Providers::<T>::get(&p).is_some_and(|i| i.commission == Perbill::from_percent(20)));
 	}
 
+	/// A rotation: the proof of the new key is checked (one secp256k1 recovery), the old key
+	/// leaves the reverse index and the new one enters it.
+	#[benchmark]
+	fn set_executor() {
+		let p = setup_provider::<T>(1);
+		let (new, proof) = executor::<T>(&p, 1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(p.clone()), new.clone(), proof);
+
+		assert!(Providers::<T>::get(&p).is_some_and(|i| i.executor == new));
+		assert_eq!(Executors::<T>::get(&new), Some(p));
+	}
+
 	#[benchmark]
 	fn chill() {
 		let p = setup_provider::<T>(1);
@@ -298,12 +314,14 @@ mod benchmarks {
 		T::BenchmarkHelper::activate_model(&owner, id);
 		for i in 0..p {
 			let who = funded::<T>("provider", i);
+			let (exec, proof) = executor::<T>(&who, i);
 			assert!(Pallet::<T>::register_provider(
 				RawOrigin::Signed(who).into(),
 				big::<T>(),
 				Perbill::zero(),
 				BoundedVec::truncate_from(vec![id]),
-				account("executor", i, 0),
+				exec,
+				proof,
 			)
 			.is_ok());
 		}
@@ -324,7 +342,8 @@ mod benchmarks {
 
 /// Register as many providers of `model` as pallet-providers indexes per model
 /// (`MaxProvidersPerModel`, at least `min`), each with a self-bond of ten times the minimum
-/// stake and the executor key `executor(&provider)`. With `unbonding`, each provider then gets,
+/// stake and the executor key and proof of possession `executor(&provider, message)` returns
+/// for the provider's [`Pallet::executor_proof_message`]. With `unbonding`, each provider then gets,
 /// in each of `UnbondingBuckets + 1` successive buckets, a delegator that unbonds part of its
 /// stake there (the most buckets a slash reaches), and the block number advances by
 /// `UnbondingBuckets` bucket spans. For `BenchmarkHelper::active_model` of runtimes and mocks.
@@ -332,7 +351,7 @@ pub fn register_providers<P: Config>(
 	model: ModelId,
 	min: u32,
 	unbonding: bool,
-	executor: impl Fn(&P::AccountId) -> P::AccountId,
+	executor: impl Fn(&P::AccountId, &[u8; 32]) -> (P::AccountId, ExecutorSignature),
 ) -> Vec<P::AccountId> {
 	use crate::Pallet as Providers;
 	let count = <P as Config>::MaxProvidersPerModel::get();
@@ -348,12 +367,14 @@ pub fn register_providers<P: Config>(
 		.map(|i| {
 			let who: P::AccountId = account("provider", i, seed);
 			P::Currency::set_balance(&who, bond.saturating_mul(2u32.into()).saturating_add(ed));
+			let (exec, proof) = executor(&who, &Providers::<P>::executor_proof_message(&who));
 			let registered = Providers::<P>::register_provider(
 				RawOrigin::Signed(who.clone()).into(),
 				bond,
 				Perbill::from_percent(10),
 				BoundedVec::truncate_from(vec![model]),
-				executor(&who),
+				exec,
+				proof,
 			);
 			if let Err(e) = registered {
 				panic!("benchmark provider: {e:?}");

@@ -9,6 +9,26 @@
 //! unbonding, by the same fraction. Selection of executors is stake-weighted and deterministic
 //! from a seed the caller passes.
 //!
+//! ## Executor keys
+//!
+//! A provider's node signs results, receipts and jury votes with its *executor key*, a
+//! secp256k1 key whose account is `blake2_256(compressed public key)`. Whoever names a key in
+//! [`Pallet::register_provider`] or [`Pallet::set_executor`] proves that it holds it: the key's
+//! signature over [`verity_primitives::executor_pop_message`]`(genesis hash, provider)`
+//! (`blake2_256(b"verity/executor-pop/v1" ‖ genesis hash ‖ SCALE(provider))`), checked by
+//! `Config::ExecutorSignatures`. Without it anybody could name somebody else's key: have that
+//! key's results count for itself, or keep the key's owner from registering with it. The
+//! provider's account in the message makes a proof worthless to anyone else; the genesis hash,
+//! on any other chain. A key serves one provider at a time ([`Executors`] is the reverse
+//! index). Genesis providers are trusted and give no proof.
+//!
+//! [`Pallet::set_executor`] replaces a (leaked) key at once, also while the provider is
+//! leaving: the old key is revoked in the same call and can post nothing more, not even for
+//! the assignments it already had (pallet-inference checks on every submission that the
+//! posting key is still its provider's); those slots run to their deadline like any missed
+//! one. Rotate when no assignment is open (`chill`, then wait `ResultDeadline` blocks) to
+//! miss none.
+//!
 //! ## Terms and accounting
 //!
 //! - *Pool*: every provider has an *active pool* ([`types::Pool`]) of points backed by a
@@ -58,7 +78,8 @@
 //! - The pallet account's free balance covers the existential deposit plus every unclaimed
 //!   reward and commission.
 //! - The model index lists exactly the non-leaving providers under each model they serve;
-//!   executor keys map back to their providers.
+//!   the executor index maps exactly every provider's current executor key back to it (a
+//!   rotated-away key is in it no more).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
@@ -113,7 +134,9 @@ pub mod pallet {
 		traits::{AccountIdConversion, Bounded, Saturating, Zero},
 		FixedPointNumber, FixedU128, Perbill, SaturatedConversion,
 	};
-	use verity_primitives::{ModelId, ModelRegistry, Slashed};
+	use verity_primitives::{
+		ExecutorSignature, ExecutorSignatureVerifier, ModelId, ModelRegistry, Slashed,
+	};
 
 	/// The balance type of the currency.
 	pub type BalanceOf<T> =
@@ -194,10 +217,15 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxSlashDelay: Get<BlockNumberFor<Self>>;
 
+		/// Checks proofs of possession of executor keys: a signature by the executor key over
+		/// [`verity_primitives::executor_pop_message`] (in the runtime: secp256k1 recovery to
+		/// the executor account, as receipts are checked).
+		type ExecutorSignatures: ExecutorSignatureVerifier<Self::AccountId>;
+
 		/// Weights of the calls and trait functions.
 		type WeightInfo: WeightInfo;
 
-		/// Makes models active for benchmarks (e.g. with
+		/// Makes models active and executor keys with their proofs for benchmarks (e.g. with
 		/// `pallet_models::Pallet::insert_active_model_for_benchmarks`).
 		#[cfg(feature = "runtime-benchmarks")]
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
@@ -208,6 +236,11 @@ pub mod pallet {
 	pub trait BenchmarkHelper<AccountId> {
 		/// Make `model` registered and active in `Config::Models`.
 		fn activate_model(owner: &AccountId, model: ModelId);
+
+		/// Executor key number `i` (distinct keys for distinct `i`, never a benchmark
+		/// `account`) as an account, with its signature over `message` that
+		/// `Config::ExecutorSignatures` accepts.
+		fn executor(i: u32, message: &[u8; 32]) -> (AccountId, ExecutorSignature);
 	}
 
 	/// Reasons this pallet holds funds.
@@ -283,6 +316,8 @@ pub mod pallet {
 		},
 		/// The provider now serves `models`.
 		ModelsUpdated { provider: T::AccountId, models: ModelsOf<T> },
+		/// The provider's executor key changed from `old` (revoked at once) to `new`.
+		ExecutorChanged { provider: T::AccountId, old: T::AccountId, new: T::AccountId },
 		/// The provider's commission changed.
 		CommissionUpdated { provider: T::AccountId, commission: Perbill },
 		/// The provider paused; it is not selected.
@@ -319,8 +354,11 @@ pub mod pallet {
 		DuplicateModel,
 		/// A model already has `MaxProvidersPerModel` providers.
 		TooManyProvidersForModel,
-		/// The executor key is used by another provider.
+		/// The executor key is already some provider's key (the caller's own included).
 		ExecutorInUse,
+		/// The executor key's signature over `executor_pop_message(genesis hash, caller)` is
+		/// missing or wrong: the caller has not shown that it holds the key.
+		InvalidExecutorProof,
 		/// The caller has no stake with this provider.
 		NotStaking,
 		/// The provider must use `bond_more`/`unbond`/`deregister` for its own stake.
@@ -339,7 +377,8 @@ pub mod pallet {
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// `(provider, self-bond, commission, models, executor)`. Models are not checked
-		/// against the registry at genesis (selection checks them anyway).
+		/// against the registry at genesis (selection checks them anyway), and executor keys
+		/// need no proof of possession: genesis is trusted.
 		#[allow(clippy::type_complexity)]
 		pub providers: Vec<(T::AccountId, BalanceOf<T>, Perbill, Vec<ModelId>, T::AccountId)>,
 		/// `(delegator, provider, amount)`.
@@ -448,7 +487,8 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Become a provider with `bond` self-stake (moved to the pallet account and held),
 		/// `commission`, the `models` served (each registered and active) and the `executor`
-		/// key its worker signs results with.
+		/// key its worker signs results with. `executor_proof` is the executor key's signature
+		/// over [`Pallet::executor_proof_message`] of the caller (see the crate docs).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_provider(models.len() as u32))]
 		pub fn register_provider(
@@ -457,8 +497,10 @@ pub mod pallet {
 			commission: Perbill,
 			models: ModelsOf<T>,
 			executor: T::AccountId,
+			executor_proof: ExecutorSignature,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			Self::check_executor_proof(&who, &executor, &executor_proof)?;
 			Self::do_register(&who, bond, commission, models, &executor, true)
 		}
 
@@ -547,6 +589,29 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Replace the caller's executor key with `executor`, for which `executor_proof` is the
+		/// key's signature over [`Pallet::executor_proof_message`] of the caller. The old key
+		/// is revoked at once, open assignments included (see the crate docs); allowed while
+		/// leaving, so that a leaked key can be revoked whatever the provider's status.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::set_executor())]
+		pub fn set_executor(
+			origin: OriginFor<T>,
+			executor: T::AccountId,
+			executor_proof: ExecutorSignature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
+			ensure!(!Executors::<T>::contains_key(&executor), Error::<T>::ExecutorInUse);
+			Self::check_executor_proof(&who, &executor, &executor_proof)?;
+			let old = core::mem::replace(&mut info.executor, executor.clone());
+			Executors::<T>::remove(&old);
+			Executors::<T>::insert(&executor, &who);
+			Providers::<T>::insert(&who, info);
+			Self::deposit_event(Event::ExecutorChanged { provider: who, old, new: executor });
+			Ok(())
+		}
+
 		/// Change the caller's commission; it applies to rewards paid from now on.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::set_commission())]
@@ -619,6 +684,28 @@ pub mod pallet {
 			if free < ed {
 				let _ = T::Currency::mint_into(&acc, ed.saturating_sub(free));
 			}
+		}
+
+		/// What an executor key signs to let `provider` name it:
+		/// [`verity_primitives::executor_pop_message`] with this chain's genesis hash.
+		pub fn executor_proof_message(provider: &T::AccountId) -> [u8; 32] {
+			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			verity_primitives::executor_pop_message(genesis.as_ref(), provider)
+		}
+
+		/// Whether `proof` is `executor`'s signature over `provider`'s
+		/// [`Pallet::executor_proof_message`].
+		fn check_executor_proof(
+			provider: &T::AccountId,
+			executor: &T::AccountId,
+			proof: &ExecutorSignature,
+		) -> DispatchResult {
+			let message = Self::executor_proof_message(provider);
+			ensure!(
+				T::ExecutorSignatures::verify(executor, &message, proof),
+				Error::<T>::InvalidExecutorProof
+			);
+			Ok(())
 		}
 
 		/// Blocks per unbonding bucket: `ceil(UnbondingPeriod / UnbondingBuckets)`, at least 1.
@@ -1209,6 +1296,11 @@ pub mod pallet {
 						);
 					}
 				}
+			}
+			for (executor, provider) in Executors::<T>::iter() {
+				let info =
+					Providers::<T>::get(&provider).ok_or("executor of an unknown provider")?;
+				ensure!(info.executor == executor, "executor key no longer its provider's");
 			}
 			ensure!(
 				Executors::<T>::iter().count() == Providers::<T>::iter().count(),

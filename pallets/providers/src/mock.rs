@@ -89,6 +89,7 @@ impl Config for Test {
 	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type UnbondingBuckets = ConstU32<BUCKETS>;
 	type MaxSlashDelay = ConstU64<19>;
+	type ExecutorSignatures = verity_primitives::testing::MockExecutorSignatures;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockHelper;
@@ -100,6 +101,11 @@ pub struct MockHelper;
 impl BenchmarkHelper<AccountId> for MockHelper {
 	fn activate_model(owner: &AccountId, model: H256) {
 		MockModelRegistry::insert_simple::<AccountId, Balance>(model, *owner, 1u64);
+	}
+
+	fn executor(i: u32, message: &[u8; 32]) -> (AccountId, verity_primitives::ExecutorSignature) {
+		let executor = 10_000 + AccountId::from(i);
+		(executor, verity_primitives::testing::mock_sign(executor, message))
 	}
 }
 
@@ -164,6 +170,14 @@ pub fn alice_and_bob() -> ExtBuilder {
 	ExtBuilder::default()
 		.with_provider(ALICE, 1_000, sp_runtime::Perbill::from_percent(10), ALICE_EXEC)
 		.with_delegation(BOB, ALICE, 1_000)
+}
+
+/// `executor`'s proof of possession for `provider` (the mock's signatures).
+pub fn proof(executor: AccountId, provider: AccountId) -> verity_primitives::ExecutorSignature {
+	verity_primitives::testing::mock_sign(
+		executor,
+		&ProvidersPallet::executor_proof_message(&provider),
+	)
 }
 
 pub fn run_to(n: u64) {

@@ -21,6 +21,7 @@ fn register(who: AccountId, bond: Balance, exec: AccountId) -> sp_runtime::Dispa
 		Perbill::from_percent(10),
 		models(&[MODEL_A]),
 		exec,
+		proof(exec, who),
 	)
 }
 
@@ -74,7 +75,8 @@ fn register_provider_fails_on_bad_input() {
 				1_000,
 				Perbill::zero(),
 				models(&[RETIRED_MODEL]),
-				ALICE_EXEC
+				ALICE_EXEC,
+				proof(ALICE_EXEC, ALICE),
 			),
 			Error::<Test>::ModelNotActive
 		);
@@ -84,7 +86,8 @@ fn register_provider_fails_on_bad_input() {
 				1_000,
 				Perbill::zero(),
 				models(&[MODEL_A, MODEL_A]),
-				ALICE_EXEC
+				ALICE_EXEC,
+				proof(ALICE_EXEC, ALICE),
 			),
 			Error::<Test>::DuplicateModel
 		);
@@ -95,6 +98,149 @@ fn register_provider_fails_on_bad_input() {
 		assert_ok!(register(DAVE, 200, DAVE_EXEC));
 		assert_ok!(register(EVE, 200, EVE_EXEC));
 		assert_noop!(register(CHARLIE, 200, 103), Error::<Test>::TooManyProvidersForModel);
+	});
+}
+
+fn register_with(
+	who: AccountId,
+	exec: AccountId,
+	executor_proof: verity_primitives::ExecutorSignature,
+) -> sp_runtime::DispatchResult {
+	ProvidersPallet::register_provider(
+		RuntimeOrigin::signed(who),
+		1_000,
+		Perbill::from_percent(10),
+		models(&[MODEL_A]),
+		exec,
+		executor_proof,
+	)
+}
+
+/// Attack 8 (issue 13): DAVE names ALICE's executor key, to have her receipts count for him
+/// or to keep her from registering with it. Without her key he has no proof for himself, and
+/// her proof (seen in her transaction) names her, not him.
+#[test]
+fn register_provider_fails_with_someone_elses_executor_key() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			register_with(DAVE, ALICE_EXEC, proof(DAVE_EXEC, DAVE)),
+			Error::<Test>::InvalidExecutorProof
+		);
+		assert_noop!(
+			register_with(DAVE, ALICE_EXEC, proof(ALICE_EXEC, ALICE)),
+			Error::<Test>::InvalidExecutorProof
+		);
+		assert_noop!(
+			register_with(DAVE, ALICE_EXEC, [0u8; 65]),
+			Error::<Test>::InvalidExecutorProof
+		);
+		assert_eq!(<ProvidersPallet as ExecutorSelection<_>>::provider_of(&ALICE_EXEC), None);
+		assert_ok!(register(ALICE, 1_000, ALICE_EXEC));
+		assert_eq!(
+			<ProvidersPallet as ExecutorSelection<_>>::provider_of(&ALICE_EXEC),
+			Some(ALICE)
+		);
+	});
+}
+
+/// A proof is bound to the chain: the same signature is refused under another genesis hash.
+#[test]
+fn register_provider_fails_with_a_proof_from_another_chain() {
+	ExtBuilder::default().build_and_execute(|| {
+		let here = proof(ALICE_EXEC, ALICE);
+		frame_system::BlockHash::<Test>::insert(0, H256::repeat_byte(7));
+		assert_noop!(register_with(ALICE, ALICE_EXEC, here), Error::<Test>::InvalidExecutorProof);
+		assert_ok!(register_with(ALICE, ALICE_EXEC, proof(ALICE_EXEC, ALICE)));
+	});
+}
+
+#[test]
+fn executor_proof_message_names_the_genesis_hash_and_the_provider() {
+	ExtBuilder::default().build_and_execute(|| {
+		let genesis = frame_system::Pallet::<Test>::block_hash(0);
+		let mut data = b"verity/executor-pop/v1".to_vec();
+		data.extend_from_slice(genesis.as_bytes());
+		data.extend_from_slice(&ALICE.to_le_bytes());
+		assert_eq!(
+			ProvidersPallet::executor_proof_message(&ALICE),
+			sp_io::hashing::blake2_256(&data)
+		);
+		assert_ne!(
+			ProvidersPallet::executor_proof_message(&ALICE),
+			ProvidersPallet::executor_proof_message(&DAVE)
+		);
+	});
+}
+
+// ---- set_executor ----
+
+const NEW_EXEC: AccountId = 201;
+
+#[test]
+fn set_executor_works() {
+	alice_and_bob().build_and_execute(|| {
+		assert_ok!(ProvidersPallet::set_executor(
+			RuntimeOrigin::signed(ALICE),
+			NEW_EXEC,
+			proof(NEW_EXEC, ALICE)
+		));
+		System::assert_last_event(
+			Event::ExecutorChanged { provider: ALICE, old: ALICE_EXEC, new: NEW_EXEC }.into(),
+		);
+		assert_eq!(<ProvidersPallet as ExecutorSelection<_>>::executor_of(&ALICE), Some(NEW_EXEC));
+		assert_eq!(<ProvidersPallet as ExecutorSelection<_>>::provider_of(&NEW_EXEC), Some(ALICE));
+		assert_eq!(<ProvidersPallet as ExecutorSelection<_>>::provider_of(&ALICE_EXEC), None);
+		// The revoked key is free again, for whoever holds it.
+		assert_ok!(register(DAVE, 1_000, ALICE_EXEC));
+	});
+}
+
+#[test]
+fn set_executor_works_while_leaving() {
+	alice_and_bob().build_and_execute(|| {
+		assert_ok!(ProvidersPallet::deregister(RuntimeOrigin::signed(ALICE)));
+		assert_ok!(ProvidersPallet::set_executor(
+			RuntimeOrigin::signed(ALICE),
+			NEW_EXEC,
+			proof(NEW_EXEC, ALICE)
+		));
+		assert_eq!(<ProvidersPallet as ExecutorSelection<_>>::provider_of(&NEW_EXEC), Some(ALICE));
+	});
+}
+
+#[test]
+fn set_executor_fails_with_invalid_proof() {
+	alice_and_bob().build_and_execute(|| {
+		let set = |exec, p| ProvidersPallet::set_executor(RuntimeOrigin::signed(ALICE), exec, p);
+		assert_noop!(set(NEW_EXEC, [0u8; 65]), Error::<Test>::InvalidExecutorProof);
+		// signed for another provider, or by another key
+		assert_noop!(set(NEW_EXEC, proof(NEW_EXEC, DAVE)), Error::<Test>::InvalidExecutorProof);
+		assert_noop!(set(NEW_EXEC, proof(DAVE_EXEC, ALICE)), Error::<Test>::InvalidExecutorProof);
+	});
+}
+
+#[test]
+fn set_executor_fails_when_key_used_by_a_provider() {
+	alice_and_bob().build_and_execute(|| {
+		assert_ok!(register(DAVE, 1_000, DAVE_EXEC));
+		let set = |exec, p| ProvidersPallet::set_executor(RuntimeOrigin::signed(ALICE), exec, p);
+		// Even with a valid proof (DAVE's key's holder signed for ALICE too).
+		assert_noop!(set(DAVE_EXEC, proof(DAVE_EXEC, ALICE)), Error::<Test>::ExecutorInUse);
+		assert_noop!(set(ALICE_EXEC, proof(ALICE_EXEC, ALICE)), Error::<Test>::ExecutorInUse);
+	});
+}
+
+#[test]
+fn set_executor_fails_when_not_a_provider() {
+	alice_and_bob().build_and_execute(|| {
+		assert_noop!(
+			ProvidersPallet::set_executor(
+				RuntimeOrigin::signed(DAVE),
+				NEW_EXEC,
+				proof(NEW_EXEC, DAVE)
+			),
+			Error::<Test>::ProviderNotFound
+		);
 	});
 }
 

@@ -47,6 +47,7 @@ pub trait WeightInfo {
 	fn claim() -> Weight;
 	fn set_models(m: u32, ) -> Weight;
 	fn set_commission() -> Weight;
+	fn set_executor() -> Weight;
 	fn chill() -> Weight;
 	fn unchill() -> Weight;
 	fn deregister(m: u32, ) -> Weight;
@@ -229,6 +230,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(666), added: 3141, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Executors` (r:1 w:2)
+	/// Proof: `Providers::Executors` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn set_executor() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `498`
+		//  Estimated: `4131`
+		// Minimum execution time: 68_912_000 picoseconds.
+		Weight::from_parts(71_504_000, 4131)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Providers::Providers` (r:1 w:1)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(666), added: 3141, mode: `MaxEncodedLen`)
 	fn chill() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `373`
@@ -389,6 +405,11 @@ impl WeightInfo for () {
 		Weight::from_parts(17_346_000, 4131)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn set_executor() -> Weight {
+		Weight::from_parts(71_504_000, 4131)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn chill() -> Weight {
 		Weight::from_parts(17_365_000, 4131)

@@ -208,16 +208,20 @@ impl pallet_providers::Config for Runtime {
 	/// Enough for one unbonding per bucket plus the buckets a slash may still reach.
 	type MaxUnlockingChunks = ConstU32<8>;
 	type UnbondingPeriod = UnbondingPeriod;
-	/// Four buckets of 7 blocks: unlock times are rounded up to 7 blocks and a slash touches
+	/// Four buckets of 139 blocks: unlock times are rounded up to 139 blocks and a slash touches
 	/// at most 6 pools.
 	type UnbondingBuckets = ConstU32<4>;
 	type MaxSlashDelay = MaxSlashDelay;
+	/// Proofs of possession of executor keys are secp256k1 signatures recovered to the
+	/// executor account, as receipts are.
+	type ExecutorSignatures = verity_primitives::EcdsaExecutorSignatures;
 	type WeightInfo = pallet_providers::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ProvidersBenchmarkHelper;
 }
 
-/// Makes models active for pallet-providers' benchmarks through the real model registry.
+/// Makes models active for pallet-providers' benchmarks through the real model registry; its
+/// executor keys are secp256k1 keys generated in the benchmark keystore (pallet-inference's).
 #[cfg(feature = "runtime-benchmarks")]
 pub struct ProvidersBenchmarkHelper;
 
@@ -225,6 +229,16 @@ pub struct ProvidersBenchmarkHelper;
 impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersBenchmarkHelper {
 	fn activate_model(owner: &AccountId, model: pallet_models::ModelId) {
 		pallet_models::Pallet::<Runtime>::insert_active_model_for_benchmarks(owner, model);
+	}
+
+	fn executor(i: u32, message: &[u8; 32]) -> (AccountId, verity_primitives::ExecutorSignature) {
+		// A benchmark key per `i`, named by an account no benchmark uses.
+		let name = [b"verity/bench/providers/executor".as_slice(), &i.to_le_bytes()].concat();
+		let key = AccountId::from(sp_io::hashing::blake2_256(&name));
+		(
+			pallet_inference::benchmarking::ecdsa_executor(&key),
+			pallet_inference::benchmarking::ecdsa_receipt(&key, message),
+		)
 	}
 }
 
@@ -296,7 +310,12 @@ impl pallet_inference::BenchmarkHelper<AccountId> for InferenceBenchmarkHelper {
 			model,
 			providers,
 			unbonding,
-			pallet_inference::benchmarking::ecdsa_executor::<AccountId>,
+			|provider, message| {
+				(
+					pallet_inference::benchmarking::ecdsa_executor(provider),
+					pallet_inference::benchmarking::ecdsa_receipt(provider, message),
+				)
+			},
 		);
 	}
 
