@@ -12,10 +12,19 @@ use sp_core::{Pair as _, H256};
 use sp_keyring::Sr25519Keyring;
 use std::time::Duration;
 use verity_runtime::{
-	configs::verity::{ExecutionFee, CHALLENGE_WINDOW},
+	configs::verity::{
+		ExecutionFee, RequestDepositBase, RequestDepositPerByte, CHALLENGE_WINDOW, MAX_IO_SIZE,
+	},
 	genesis_config_presets::{demo_model, dev_executor},
-	Runtime, RuntimeEvent,
+	Balance, Runtime, RuntimeEvent,
 };
+
+/// The storage deposit a one-executor request with `input_len` bytes of input holds until it
+/// is pruned (a day after it ends).
+fn request_deposit(input_len: usize) -> Balance {
+	RequestDepositBase::get()
+		+ RequestDepositPerByte::get() * (input_len as Balance + MAX_IO_SIZE as Balance)
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_chain_runs_the_inference_loop() {
@@ -125,7 +134,11 @@ async fn dev_chain_runs_the_inference_loop() {
 	assert_eq!(req.status, RequestStatus::Finalized { at: finalized_at });
 	assert_eq!(req.held, 0);
 	let account = node.account(&who, Some(fin)).await;
-	assert_eq!(account.data.reserved, 0, "no fee stays held");
+	assert_eq!(
+		account.data.reserved,
+		request_deposit(input.len()),
+		"no fee stays held, only the storage deposit until the request is pruned"
+	);
 
 	// A malformed input (wrong shape) is refused at `request` with its error; no inference
 	// fee is held or taken (only the transaction fee).
@@ -160,7 +173,7 @@ async fn dev_chain_runs_the_inference_loop() {
 		})
 		.unwrap();
 	let _ = number;
-	assert_eq!(after.data.reserved, 0);
+	assert_eq!(after.data.reserved, before.data.reserved);
 	assert_eq!(after.data.free, before.data.free - tx_fee);
 
 	// The node's metrics saw Alice's worker run the model and post the result; the model file
@@ -208,7 +221,11 @@ async fn timed_out_runs_are_reported_and_refunded() {
 		.iter()
 		.any(|e| matches!(e, pallet_inference::Event::ResultSubmitted { .. })));
 	let account = node.account(&requester.to_account_id(), None).await;
-	assert_eq!(account.data.reserved, 0, "the fee was released");
+	assert_eq!(
+		account.data.reserved,
+		request_deposit(demo_input().len()),
+		"the fee was released (the storage deposit stays until the request is pruned)"
+	);
 	let port: u16 = prometheus.parse().unwrap();
 	assert!(metric(port, "verity_inference_runs_total", Some(("outcome", "timeout"))) >= 1.0);
 	assert_eq!(metric(port, "verity_inference_runs_total", Some(("outcome", "ok"))), 0.0);
