@@ -17,7 +17,11 @@ use common::*;
 use pallet_inference::{Policy, RequestStatus};
 use sp_keyring::Sr25519Keyring;
 use std::time::Duration;
-use verity_runtime::{configs::verity::ChallengeBond, Runtime, RuntimeCall, RuntimeEvent};
+use verity_runtime::{
+	configs::verity::{ChallengeBond, ExecutionFee},
+	genesis_config_presets::demo_model,
+	Runtime, RuntimeCall, RuntimeEvent,
+};
 
 fn providers_call(call: pallet_providers::Call<Runtime>) -> RuntimeCall {
 	RuntimeCall::Providers(call)
@@ -183,8 +187,12 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 	// Eve paid nothing for the wrong result: her fee came back (her later balance is at least
 	// what it was after the request).
 	let eve_after = alice.account(&Eve.to_account_id(), Some(hash)).await;
-	// Only the storage deposits of her requests stay held (until they are pruned).
-	assert_eq!(eve_after.data.reserved, eve_before.data.reserved);
+	// The fee held for this request was released; only the storage deposits of her requests
+	// stay held (until they are pruned).
+	assert_eq!(
+		eve_after.data.reserved,
+		eve_before.data.reserved - demo_model::PRICE_PER_CALL - ExecutionFee::get()
+	);
 	assert!(eve_after.data.free >= eve_before.data.free);
 	// 3. Redundant(2) with faulty Dave as one of the two executors: the outputs disagree, which
 	// opens a dispute with no challenger; the third provider (the jury) re-executes, Dave is
