@@ -12,19 +12,10 @@ use sp_core::{Pair as _, H256};
 use sp_keyring::Sr25519Keyring;
 use std::time::Duration;
 use verity_runtime::{
-	configs::verity::{
-		ExecutionFee, RequestDepositBase, RequestDepositPerByte, CHALLENGE_WINDOW, MAX_IO_SIZE,
-	},
+	configs::verity::{ExecutionFee, CHALLENGE_WINDOW},
 	genesis_config_presets::{demo_model, dev_executor},
-	Balance, Runtime, RuntimeEvent,
+	Runtime, RuntimeEvent,
 };
-
-/// The storage deposit a one-executor request with `input_len` bytes of input holds until it
-/// is pruned (a day after it ends).
-fn request_deposit(input_len: usize) -> Balance {
-	RequestDepositBase::get()
-		+ RequestDepositPerByte::get() * (input_len as Balance + MAX_IO_SIZE as Balance)
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_chain_runs_the_inference_loop() {
@@ -136,7 +127,7 @@ async fn dev_chain_runs_the_inference_loop() {
 	let account = node.account(&who, Some(fin)).await;
 	assert_eq!(
 		account.data.reserved,
-		request_deposit(input.len()),
+		request_deposit(input.len(), 1),
 		"no fee stays held, only the storage deposit until the request is pruned"
 	);
 
@@ -223,7 +214,7 @@ async fn timed_out_runs_are_reported_and_refunded() {
 	let account = node.account(&requester.to_account_id(), None).await;
 	assert_eq!(
 		account.data.reserved,
-		request_deposit(demo_input().len()),
+		request_deposit(demo_input().len(), 1),
 		"the fee was released (the storage deposit stays until the request is pruned)"
 	);
 	let port: u16 = prometheus.parse().unwrap();

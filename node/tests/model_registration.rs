@@ -186,9 +186,11 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	// an error, Alice reports failure (no garbage result, no penalty), every attempt fails the
 	// same way and the requester gets the fee back; the node keeps producing blocks.
 	let charlie_before = node.account(&Sr25519Keyring::Charlie.to_account_id(), None).await;
+	let input = gather_index(100);
+	let deposit = request_deposit(input.len(), 1);
 	let call = RuntimeCall::Inference(pallet_inference::Call::request {
 		model: gather,
-		input: BoundedVec::truncate_from(gather_index(100)),
+		input: BoundedVec::truncate_from(input),
 		max_fee: verity_runtime::UNIT,
 		policy: pallet_inference::Policy::Optimistic,
 	});
@@ -233,8 +235,9 @@ async fn registered_models_are_certified_by_validators_and_served() {
 		)
 		.await;
 	assert_eq!(
-		charlie_after.data.reserved, charlie_before.data.reserved,
-		"the fee hold is released"
+		charlie_after.data.reserved,
+		charlie_before.data.reserved + deposit,
+		"the fee hold is released (the storage deposit stays until the request is pruned)"
 	);
 	let log = std::fs::read_to_string(&node.log_path).unwrap();
 	assert!(

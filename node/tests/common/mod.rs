@@ -401,6 +401,17 @@ pub fn request_call(input: Vec<u8>, policy: pallet_inference::Policy) -> Runtime
 	})
 }
 
+/// The storage deposit a request of `k` executors with `input_len` bytes of input holds until
+/// it is pruned (a day after it ends): pallet-inference's `deposit_for` with the runtime's
+/// constants.
+#[allow(dead_code)]
+pub fn request_deposit(input_len: usize, k: u32) -> verity_runtime::Balance {
+	use verity_runtime::configs::verity::{RequestDepositBase, RequestDepositPerByte, MAX_IO_SIZE};
+	let bytes = input_len as verity_runtime::Balance
+		+ k as verity_runtime::Balance * MAX_IO_SIZE as verity_runtime::Balance;
+	RequestDepositBase::get() + RequestDepositPerByte::get() * bytes
+}
+
 /// The demo model's reference input, canonical.
 pub fn demo_input() -> Vec<u8> {
 	use verity_runtime::genesis_config_presets::demo_model;
