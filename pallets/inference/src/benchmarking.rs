@@ -50,7 +50,7 @@ use frame_support::{
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_core::{crypto::KeyTypeId, H256};
-use sp_runtime::{traits::Saturating, Perbill};
+use sp_runtime::traits::Saturating;
 use verity_engine::{encode_tensors, AcceptanceRule, DType, Tensor, TensorSpec};
 use verity_primitives::{ModelId, ModelRegistry};
 

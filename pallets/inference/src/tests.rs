@@ -822,11 +822,14 @@ mod benchmark_setup {
 	fn challengeable_request_is_challenged_on_every_candidate() {
 		ExtBuilder::default().build_and_execute(|| {
 			let id = challengeable_request::<Test>(3, 1);
-			let subject =
-				<Inference as InferenceForDisputes<AccountId>>::begin_challenge(id, &CHALLENGER)
-					.expect("challengeable");
+			let subject = <Inference as InferenceForDisputes<AccountId, Balance>>::begin_challenge(
+				id,
+				&CHALLENGER,
+			)
+			.expect("challengeable");
 			assert_eq!(subject.accused.len(), 3);
-			let candidates = <Inference as InferenceForDisputes<AccountId>>::candidates(id);
+			let candidates =
+				<Inference as InferenceForDisputes<AccountId, Balance>>::candidates(id);
 			assert_eq!(candidates.len(), 3);
 			assert!(candidates.iter().all(|c| c.len() == 256));
 			// Eligible providers besides the accused remain for a jury.
@@ -842,11 +845,8 @@ mod benchmark_setup {
 				jury_output: Some(candidates[0].clone()),
 			};
 			assert_eq!(
-				<Inference as InferenceForDisputes<AccountId>>::conclude(
-					id,
-					verdict,
-					Some(&CHALLENGER)
-				),
+				<Inference as InferenceForDisputes<AccountId, Balance>>::conclude(id, verdict)
+					.conclusion,
 				Conclusion::SomeWrong
 			);
 			assert!(matches!(
