@@ -19,6 +19,13 @@ fn request_by(who: AccountId, policy: Policy) -> RequestId {
 	id
 }
 
+/// Alice's executor receipt for posting `out` on request `id`.
+fn alice_receipt(id: RequestId, out: &[u8]) -> ReceiptSignature {
+	let req = Requests::<Test>::get(id).unwrap();
+	let output_hash = sp_core::H256(sp_io::hashing::blake2_256(out));
+	mock_sign(ALICE_EXEC, &receipt_message(id, &req.model, &req.input_hash, &output_hash))
+}
+
 /// Everything `who` owns: free, held, and its stake with every provider.
 fn wealth(who: AccountId) -> Balance {
 	let stake: Balance = [ALICE, DAVE, EVE]
@@ -109,26 +116,12 @@ fn executor_calls_are_operational_and_return_actual_weight() {
 	alice_only().build_and_execute(|| {
 		let id = request_by(REQUESTER, Policy::Optimistic);
 		let out = output([1.0; 4]);
-		let req = Requests::<Test>::get(id).unwrap();
-		let msg = receipt_message(
-			id,
-			&req.model,
-			&req.input_hash,
-			&sp_core::H256(sp_io::hashing::blake2_256(&out)),
-		);
-		let call = crate::Call::<Test>::submit_result {
-			request: id,
-			output: out.clone(),
-			receipt: mock_sign(ALICE_EXEC, &msg),
-		};
+		let receipt = alice_receipt(id, &out);
+		let call = crate::Call::<Test>::submit_result { request: id, output: out.clone(), receipt };
 		assert_eq!(call.get_dispatch_info().class, DispatchClass::Operational);
-		let post = Inference::submit_result(
-			RuntimeOrigin::signed(ALICE_EXEC),
-			id,
-			out.clone(),
-			mock_sign(ALICE_EXEC, &msg),
-		)
-		.unwrap();
+		let post =
+			Inference::submit_result(RuntimeOrigin::signed(ALICE_EXEC), id, out.clone(), receipt)
+				.unwrap();
 		assert_eq!(
 			post.actual_weight,
 			Some(<() as WeightInfo>::submit_result(out.len() as u32, 1))
@@ -150,19 +143,8 @@ fn requests_hold_a_storage_deposit_until_pruned() {
 		assert_eq!(Balances::balance_on_hold(&reason, &REQUESTER), DEPOSIT_BASE);
 		assert_eq!(Deposits::<Test>::get(id), Some(DEPOSIT_BASE));
 		let out = output([1.0; 4]);
-		let req = Requests::<Test>::get(id).unwrap();
-		let msg = receipt_message(
-			id,
-			&req.model,
-			&req.input_hash,
-			&sp_core::H256(sp_io::hashing::blake2_256(&out)),
-		);
-		assert_ok!(Inference::submit_result(
-			RuntimeOrigin::signed(ALICE_EXEC),
-			id,
-			out,
-			mock_sign(ALICE_EXEC, &msg)
-		));
+		let receipt = alice_receipt(id, &out);
+		assert_ok!(Inference::submit_result(RuntimeOrigin::signed(ALICE_EXEC), id, out, receipt));
 		run_to(1 + WINDOW + RETENTION);
 		assert!(Requests::<Test>::get(id).is_none());
 		assert_eq!(Balances::balance_on_hold(&reason, &REQUESTER), 0);
