@@ -211,6 +211,13 @@ fn provider_index(world: &World, who: &AccountId) -> Option<usize> {
 	world.providers.iter().position(|p| &p.account == who)
 }
 
+/// The counter name for an event about `who`: `"{what}, honest"` or `"{what}, others"`.
+fn by_strategy(world: &World, who: &AccountId, what: &str) -> String {
+	let honest =
+		provider_index(world, who).is_some_and(|i| world.providers[i].strategy == Strategy::Honest);
+	format!("{what}, {}", if honest { "honest" } else { "others" })
+}
+
 fn end_block(n: u32) {
 	Inference::on_finalize(n);
 	let next = n + 1;
@@ -275,7 +282,7 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 		let issuance = Balances::total_issuance();
 		let (mut minted, mut burned, mut own_slashed) = (0i128, 0i128, 0i128);
 		let mut false_slashes = 0u32;
-		let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+		let mut counts: BTreeMap<String, u32> = BTreeMap::new();
 
 		for _ in 0..blocks {
 			let now = System::block_number();
@@ -290,7 +297,7 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 					receipt,
 				)
 				.is_ok();
-				*counts.entry(if ok { "results posted" } else { "results refused" }).or_default() += 1;
+				*counts.entry(String::from(if ok { "results posted" } else { "results refused" })).or_default() += 1;
 			}
 			// Reveals whose phase opened.
 			let (due, later): (Vec<_>, Vec<_>) =
@@ -320,7 +327,7 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 				.is_ok()
 				{
 					world.requests.insert(id, (input, world.requester.clone()));
-					*counts.entry("requests").or_default() += 1;
+					*counts.entry("requests".into()).or_default() += 1;
 				}
 			}
 			if rng.chance(15) {
@@ -336,7 +343,7 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 				.is_ok()
 				{
 					world.requests.insert(id, (input, world.puppet_requester.clone()));
-					*counts.entry("requests by the colluder's puppet").or_default() += 1;
+					*counts.entry("requests by the colluder's puppet".into()).or_default() += 1;
 				}
 			}
 			// The griefer fills the Normal class of some blocks.
@@ -348,7 +355,7 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 				.max_total
 				.unwrap_or(Weight::MAX);
 				System::register_extra_weight_unchecked(max, DispatchClass::Normal);
-				*counts.entry("congested blocks").or_default() += 1;
+				*counts.entry("congested blocks".into()).or_default() += 1;
 			}
 
 			// React to this block's events, and to the events the reactions cause.
@@ -400,12 +407,11 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 							world.watcher.clone()
 						};
 						if Disputes::challenge(RuntimeOrigin::signed(challenger.clone()), request).is_ok() {
-							*counts
-								.entry(if challenger == world.watcher {
+							*counts.entry(String::from(if challenger == world.watcher {
 									"challenges by the watcher"
 								} else {
 									"self-challenges by the colluder"
-								})
+								}))
 								.or_default() += 1;
 						}
 					},
@@ -415,7 +421,7 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 						commit_end,
 						..
 					}) => {
-						*counts.entry("disputes").or_default() += 1;
+						*counts.entry("disputes".into()).or_default() += 1;
 						let candidates = <Inference as InferenceForDisputes<_, _>>::candidates(request);
 						let t = truth(&world.requests[&request].0);
 						for juror in jurors {
@@ -442,7 +448,7 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 						}
 					},
 					RuntimeEvent::Providers(pallet_providers::Event::Slashed {
-						provider, amount, own, ..
+						provider, own, ..
 					}) => {
 						own_slashed += own as i128;
 						if let Some(i) = provider_index(&world, &provider) {
@@ -450,42 +456,20 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 								false_slashes += 1;
 							}
 						}
-						*counts.entry("slashes").or_default() += 1;
-						let _ = amount;
+						*counts.entry("slashes".into()).or_default() += 1;
 					},
 					RuntimeEvent::Inference(pallet_inference::Event::DeadlineMissed {
 						provider,
 						slashed,
 						..
 					}) if slashed > 0 => {
-						let s = provider_index(&world, &provider).map(|i| world.providers[i].strategy);
-						*counts
-							.entry(if s == Some(Strategy::Honest) {
-								"missed deadlines penalized, honest"
-							} else {
-								"missed deadlines penalized, others"
-							})
-							.or_default() += 1;
+						*counts.entry(by_strategy(&world, &provider, "missed deadlines penalized")).or_default() += 1;
 					},
 					RuntimeEvent::Disputes(pallet_disputes::Event::JurorPenalized { juror, .. }) => {
-						let s = provider_index(&world, &juror).map(|i| world.providers[i].strategy);
-						*counts
-							.entry(if s == Some(Strategy::Honest) {
-								"juror penalties, honest"
-							} else {
-								"juror penalties, others"
-							})
-							.or_default() += 1;
+						*counts.entry(by_strategy(&world, &juror, "juror penalties")).or_default() += 1;
 					},
 					RuntimeEvent::Inference(pallet_inference::Event::ExecutorSlashed { provider, .. }) => {
-						let s = provider_index(&world, &provider).map(|i| world.providers[i].strategy);
-						*counts
-							.entry(if s == Some(Strategy::Honest) {
-								"wrong-result slashes, honest"
-							} else {
-								"wrong-result slashes, others"
-							})
-							.or_default() += 1;
+						*counts.entry(by_strategy(&world, &provider, "wrong-result slashes")).or_default() += 1;
 					},
 					RuntimeEvent::Balances(pallet_balances::Event::Minted { amount, .. }) => {
 						minted += amount as i128
