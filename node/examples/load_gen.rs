@@ -29,7 +29,7 @@ use std::{
 use verity_runtime::{genesis_config_presets::demo_model, Nonce, RuntimeCall, RuntimeEvent};
 
 /// Signing and submission, shared with the node's `client` subcommand.
-use verity_node::client::tx;
+use verity_node::client::{tx, view};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -65,6 +65,23 @@ impl Chain {
 			Some(bytes) => Some(T::decode(&mut &bytes[..])?),
 			None => None,
 		})
+	}
+
+	/// Alice's (the dev provider's) active stake and own bond at the best block, through
+	/// pallet-providers' read API.
+	async fn provider_stake(&self) -> Result<(u128, u128), Error> {
+		let call = pallet_providers::ProviderViewFunction::<verity_runtime::Runtime>::new(
+			Sr25519Keyring::Alice.to_account_id(),
+		);
+		let raw: String = self
+			.client
+			.request("state_call", rpc_params![view::API, view::encode_call(&call)])
+			.await?;
+		let info = view::decode_result::<
+			pallet_providers::ProviderViewFunction<verity_runtime::Runtime>,
+		>(&raw)?
+		.ok_or("Alice is not a provider on this chain")?;
+		Ok((info.active_stake, info.self_bond))
 	}
 
 	async fn block(&self, n: u32) -> Result<Option<Block>, Error> {
@@ -158,6 +175,12 @@ struct Life {
 	end: Option<(u32, &'static str)>,
 }
 
+/// An amount in VRT with six decimals.
+fn vrt(amount: u128) -> String {
+	let unit = verity_runtime::UNIT;
+	format!("{}.{:06}", amount / unit, amount % unit / (unit / 1_000_000))
+}
+
 fn percentile(v: &mut [f64], p: f64) -> Option<f64> {
 	if v.is_empty() {
 		return None;
@@ -208,6 +231,7 @@ async fn main() -> Result<(), Error> {
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
 	let first_block = chain.best().await?;
+	let stake_before = chain.provider_stake().await?;
 	// Per stage: submitted, pool rejections by reason.
 	let mut submitted = vec![0u32; rates.len()];
 	let mut pool_rejected: Vec<BTreeMap<String, u32>> = vec![BTreeMap::new(); rates.len()];
@@ -249,6 +273,9 @@ async fn main() -> Result<(), Error> {
 	let mut timestamps: BTreeMap<u32, u64> = BTreeMap::new();
 	let mut full_blocks = vec![0u32; rates.len()];
 	let mut included_requests = 0u32;
+	// Deadline misses: (penalized, excused by congestion); stake slashed from any provider.
+	let mut misses = (0u32, 0u32);
+	let mut slashed_total = 0u128;
 	let deadline = Instant::now()
 		+ Duration::from_secs(120 + 12 * window as u64 + seconds * rates.len() as u64);
 	let mut n = first_block;
@@ -286,6 +313,16 @@ async fn main() -> Result<(), Error> {
 							l.end = Some((n, "refunded"));
 						}
 					},
+					RuntimeEvent::Inference(E::DeadlineMissed { congested, .. }) => {
+						if *congested {
+							misses.1 += 1
+						} else {
+							misses.0 += 1
+						}
+					},
+					RuntimeEvent::Providers(pallet_providers::Event::Slashed {
+						amount, ..
+					}) => slashed_total += amount,
 					RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
 						dispatch_error,
 						..
@@ -376,6 +413,20 @@ async fn main() -> Result<(), Error> {
 	println!(
 		"\n{total_submitted} submitted: {included_requests} included, {rejected} rejected by the pool, \
 		 {failed} failed in their block, {unseen} never included; lost (not ended): {lost}"
+	);
+	// Issue "Soundness I": past saturation no provider is penalized and the honest provider's
+	// stake is unchanged.
+	let stake_after = chain.provider_stake().await?;
+	println!(
+		"provider Alice: active stake {} -> {} VRT, own bond {} -> {} VRT; deadline misses: {} \
+		 penalized, {} excused (congested); slashed from any provider: {} VRT",
+		vrt(stake_before.0),
+		vrt(stake_after.0),
+		vrt(stake_before.1),
+		vrt(stake_after.1),
+		misses.0,
+		misses.1,
+		vrt(slashed_total),
 	);
 	if lost > 0 {
 		return Err(format!("{lost} requests did not end").into());

@@ -1,7 +1,9 @@
 //! Named genesis presets. The node picks one by name (`--chain dev`, `--chain local`); no
 //! genesis logic lives in the node.
 //!
-//! - `development`: Alice is the only validator and sudo; the dev accounts are endowed.
+//! - `development`: Alice is the only validator and sudo; the dev accounts are endowed. Alice is
+//!   also the only provider, so no jury can be drawn: requests need no jurors
+//!   (`MinJurors` = 0) and results cannot be challenged; every other preset needs one.
 //! - `local_testnet`: Alice, Bob, Charlie and Dave are validators (GRANDPA tolerates one of the
 //!   four being down), Alice is sudo; the dev accounts are endowed.
 //! - `zombienet`: the network of the zombienet scenarios (`zombienet/`): Alice, Bob, Charlie
@@ -13,8 +15,8 @@
 //! and Bob delegates to her.
 
 use crate::{
-	AccountId, BalancesConfig, ModelsConfig, ProvidersConfig, RuntimeGenesisConfig, SudoConfig,
-	UNIT,
+	AccountId, BalancesConfig, InferenceConfig, ModelsConfig, ProvidersConfig,
+	RuntimeGenesisConfig, SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -210,6 +212,7 @@ fn testnet_genesis(
 	root: AccountId,
 	providers: &[Sr25519Keyring],
 	delegation: (Sr25519Keyring, Sr25519Keyring),
+	min_jurors: u32,
 ) -> Value {
 	let (models_config, providers_config) = demo_models_and_providers(providers, delegation);
 	build_struct_json_patch!(RuntimeGenesisConfig {
@@ -225,6 +228,7 @@ fn testnet_genesis(
 		sudo: SudoConfig { key: Some(root) },
 		models: models_config,
 		providers: providers_config,
+		inference: InferenceConfig { min_jurors },
 	})
 }
 
@@ -253,6 +257,9 @@ pub fn development_config_genesis() -> Value {
 		Sr25519Keyring::Alice.to_account_id(),
 		&[Sr25519Keyring::Alice],
 		(Sr25519Keyring::Bob, Sr25519Keyring::Alice),
+		// One provider: no jury can ever be drawn, so results on the dev chain cannot be
+		// challenged (a real network keeps the default of 1).
+		0,
 	)
 }
 
@@ -275,6 +282,7 @@ pub fn local_config_genesis() -> Value {
 		Sr25519Keyring::Alice.to_account_id(),
 		&[Sr25519Keyring::Alice, Sr25519Keyring::Charlie, Sr25519Keyring::Dave],
 		(Sr25519Keyring::Bob, Sr25519Keyring::Alice),
+		1,
 	)
 }
 
@@ -288,6 +296,7 @@ pub fn zombienet_config_genesis() -> Value {
 		Sr25519Keyring::Alice.to_account_id(),
 		&[Sr25519Keyring::Eve, Sr25519Keyring::Ferdie],
 		(Sr25519Keyring::One, Sr25519Keyring::Eve),
+		1,
 	)
 }
 

@@ -76,16 +76,18 @@ impl_opaque_keys! {
 	}
 }
 
-/// The runtime's identity. `spec_version` is bumped on every change of runtime logic.
+/// The runtime's identity. `spec_version` is bumped on every change of runtime logic;
+/// `transaction_version` on every change of a call's index or arguments (101 / 2: Soundness I
+/// changed `register_provider` and added `set_executor`).
 #[runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("verity"),
 	impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 

@@ -529,3 +529,141 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 		Inference::do_try_state().expect("inference invariants");
 	});
 }
+
+/// Soundness II.6: juries are drawn by stake, not by slot. For an attacker holding x % of a
+/// model's eligible stake (x = 10, 20, 33, 45), the share of juries in which it holds the
+/// stake majority, over many seeds, against the exact value for stake-weighted draws without
+/// replacement. Ten honest providers of 1,000 VRT; the attacker's stake is split over ten
+/// puppets (how it is split hardly matters: weight is stake). Agreement within four standard
+/// errors for every x shows the draw is unbiased.
+#[test]
+fn an_attackers_share_of_jury_majorities_follows_its_stake() {
+	use pallet_providers::JurySelection;
+	const HONEST: usize = 10;
+	const PUPPETS: usize = 10;
+	const DRAWS: u32 = 4_000;
+	let honest_stake = 1_000 * UNIT;
+	let jury = <Runtime as pallet_disputes::Config>::JurySize::get();
+	println!("| attacker stake | juries with attacker majority (measured, {DRAWS} draws) | exact | binomial approximation |");
+	println!("|---|---|---|---|");
+	for percent in [10u128, 20, 33, 45] {
+		// Attacker stake A with A / (A + H) = x.
+		let attacker_total = HONEST as u128 * honest_stake * percent / (100 - percent);
+		let puppet_stake = attacker_total / PUPPETS as u128;
+		let owner = account("model-owner");
+		let honest: Vec<AccountId> = (0..HONEST).map(|i| account(&format!("honest-{i}"))).collect();
+		let puppets: Vec<AccountId> =
+			(0..PUPPETS).map(|i| account(&format!("puppet-{i}"))).collect();
+		let mut balances = vec![(owner.clone(), 10_000 * UNIT)];
+		let mut providers = Vec::new();
+		for (i, (who, stake)) in honest
+			.iter()
+			.map(|a| (a, honest_stake))
+			.chain(puppets.iter().map(|a| (a, puppet_stake)))
+			.enumerate()
+		{
+			balances.push((who.clone(), stake + 10 * UNIT));
+			providers.push((
+				who.clone(),
+				stake,
+				sp_runtime::Perbill::from_percent(10),
+				vec![demo_model::ID],
+				account(&format!("executor-{i}")),
+			));
+		}
+		let config = RuntimeGenesisConfig {
+			balances: BalancesConfig { balances, ..Default::default() },
+			models: ModelsConfig {
+				models: vec![(
+					owner,
+					demo_model::ID,
+					demo_model::spec(),
+					Some(demo_model::ONNX.to_vec()),
+				)],
+			},
+			providers: ProvidersConfig { providers, delegations: vec![] },
+			..Default::default()
+		};
+		let measured =
+			sp_io::TestExternalities::new(config.build_storage().unwrap()).execute_with(|| {
+				let mut majorities = 0u32;
+				for d in 0..DRAWS {
+					let seed = H256(sp_io::hashing::blake2_256(&(b"jury", percent, d).encode()));
+					let drawn = <pallet_providers::Pallet<Runtime> as JurySelection<_>>::draw_jury(
+						&demo_model::ID,
+						jury,
+						seed,
+						&[],
+					);
+					assert_eq!(drawn.len() as u32, jury);
+					let theirs = drawn.iter().filter(|a| puppets.contains(a)).count() as u128;
+					let ours = drawn.len() as u128 - theirs;
+					if theirs * puppet_stake > ours * honest_stake {
+						majorities += 1;
+					}
+				}
+				majorities as f64 / DRAWS as f64
+			});
+		let exact = exact_majority(HONEST, honest_stake, PUPPETS, puppet_stake, jury as usize);
+		let x = percent as f64 / 100.0;
+		let binomial = binomial_majority(x, jury as usize);
+		let se = (exact * (1.0 - exact) / DRAWS as f64).sqrt();
+		println!(
+			"| {percent} % | {:.2} % | {:.2} % | {:.2} % |",
+			measured * 100.0,
+			exact * 100.0,
+			binomial * 100.0
+		);
+		assert!(
+			(measured - exact).abs() <= 4.0 * se + 1e-9,
+			"x = {percent} %: measured {measured}, exact {exact} (standard error {se})"
+		);
+		// A minority of stake never holds most juries.
+		assert!(measured < 0.5);
+	}
+}
+
+/// Probability that stake-weighted draws of `jury` providers without replacement, from `h`
+/// providers of stake `sh` and `a` of stake `sa`, give the `a` side more than half the jury's
+/// stake. Exact, by dynamic programming over how many of each side were drawn.
+fn exact_majority(h: usize, sh: Balance, a: usize, sa: Balance, jury: usize) -> f64 {
+	// p[i][j]: probability of having drawn i honest and j attacker providers.
+	let mut p = vec![vec![0.0f64; a + 1]; h + 1];
+	p[0][0] = 1.0;
+	let mut result = 0.0;
+	for n in 0..=jury.min(h + a) {
+		for i in 0..=h.min(n) {
+			let j = n - i;
+			if j > a || p[i][j] == 0.0 {
+				continue;
+			}
+			if n == jury.min(h + a) {
+				if (j as u128) * sa > (i as u128) * sh {
+					result += p[i][j];
+				}
+				continue;
+			}
+			let rest_h = (h - i) as f64 * sh as f64;
+			let rest_a = (a - j) as f64 * sa as f64;
+			let total = rest_h + rest_a;
+			if i < h {
+				p[i + 1][j] += p[i][j] * rest_h / total;
+			}
+			if j < a {
+				p[i][j + 1] += p[i][j] * rest_a / total;
+			}
+		}
+	}
+	result
+}
+
+/// The usual approximation: each of `jury` equal-stake seats independently the attacker's
+/// with probability `x`; more than half of them.
+fn binomial_majority(x: f64, jury: usize) -> f64 {
+	let choose = |n: usize, k: usize| -> f64 {
+		(0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+	};
+	(jury / 2 + 1..=jury)
+		.map(|k| choose(jury, k) * x.powi(k as i32) * (1.0 - x).powi((jury - k) as i32))
+		.sum()
+}

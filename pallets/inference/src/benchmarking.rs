@@ -217,6 +217,13 @@ fn due_rounds<T: Config>(n: u32, posted: u32, odd: bool) -> (BlockNumberFor<T>, 
 	(deadline, ids)
 }
 
+/// Use up `provider`'s free failure reports of the current window, so its next one is
+/// penalized (the costlier path of `report_failure`).
+fn exhaust_failures<T: Config>(provider: &T::AccountId) {
+	let now = frame_system::Pallet::<T>::block_number();
+	Failures::<T>::insert(provider, (now, T::FreeFailures::get()));
+}
+
 /// Key type of the executor keys benchmarks generate in the keystore.
 pub const BENCH_KEY_TYPE: KeyTypeId = KeyTypeId(*b"vbch");
 
@@ -367,19 +374,20 @@ mod benchmarks {
 		assert_eq!(status::<T>(id), Some(RequestStatus::Disputed));
 	}
 
-	/// The last of `k` slots reports a failure after the others posted full-size outputs that
-	/// agree (compared when they were posted): the request is finalized paying `k - 1`
-	/// executors. For
-	/// `k = 1` the optimistic request is reassigned (a new executor is drawn).
+	/// The last of `k` slots reports a failure beyond its provider's free allowance (a slash
+	/// with stake unbonding in every bucket) after the others posted full-size outputs that
+	/// agree (compared when they were posted): fewer than `k` agreed, so the request becomes
+	/// provisional. For `k = 1` the optimistic request is reassigned (a new executor is drawn).
 	#[benchmark]
 	fn report_failure(k: Linear<1, { T::MaxRedundancy::get() }>) {
 		let (output, _) = tensor_list(T::MaxOutputLen::get(), false);
-		let model = setup_model::<T>(0, T::MaxRedundancy::get(), false);
+		let model = setup_model::<T>(0, T::MaxRedundancy::get(), true);
 		let who = requester::<T>(&model, 1);
 		let id = new_request::<T>(&who, model, k);
 		let last = k.saturating_sub(1);
 		post_round::<T>(id, last, &output, &output);
 		let a = assignment::<T>(id, last);
+		exhaust_failures::<T>(&a.provider);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(a.executor.clone()), id);
@@ -387,47 +395,55 @@ mod benchmarks {
 		assert!(!Assignments::<T>::contains_key(&a.executor, id));
 		assert!(match status::<T>(id) {
 			Some(RequestStatus::Assigned { .. }) | Some(RequestStatus::Refunded { .. }) => k == 1,
-			Some(RequestStatus::Finalized { .. }) => k > 1,
+			Some(RequestStatus::Provisional { .. }) => k > 1,
 			_ => false,
 		});
 	}
 
-	/// The last of `k` slots reports a failure after the others posted full-size outputs of
-	/// which the last disagrees: a dispute opens. (With `k = 2` the one posted output is
-	/// finalized.)
+	/// The last of `k` slots reports a failure beyond its allowance (a slash with stake
+	/// unbonding in every bucket) after the others posted full-size outputs of which the last
+	/// disagrees: a dispute opens. (With `k = 2` the one posted output is provisional.)
 	#[benchmark]
 	fn report_failure_disputed(k: Linear<2, { T::MaxRedundancy::get() }>) {
 		let (output, _) = tensor_list(T::MaxOutputLen::get(), false);
 		let (odd, _) = tensor_list(T::MaxOutputLen::get(), true);
-		let model = setup_model::<T>(0, k, false);
+		let model = setup_model::<T>(0, k, true);
 		let who = requester::<T>(&model, 1);
 		let id = new_request::<T>(&who, model, k);
 		let last = k.saturating_sub(1);
 		post_round::<T>(id, last, &output, &odd);
 		let a = assignment::<T>(id, last);
+		exhaust_failures::<T>(&a.provider);
 
 		#[extrinsic_call]
 		report_failure(RawOrigin::Signed(a.executor), id);
 
 		assert!(match status::<T>(id) {
 			Some(RequestStatus::Disputed) => k > 2,
-			Some(RequestStatus::Finalized { .. }) => k == 2,
+			Some(RequestStatus::Provisional { .. }) => k == 2,
 			_ => false,
 		});
 	}
 
-	/// `on_initialize` at the deadline of `n` rounds of `MaxRedundancy` slots whose last slot
-	/// did not post and whose other slots posted full-size outputs that agree: per entry a
-	/// slash and a finalization paying `MaxRedundancy - 1` executors (the outputs were
-	/// compared when posted).
+	/// `on_initialize` at the window close of `n` rounds of `MaxRedundancy` slots whose last
+	/// slot missed its deadline and whose other slots posted full-size outputs that agree (so
+	/// they became provisional): per entry a finalization paying `MaxRedundancy - 1`
+	/// executors. The deadline itself (a slash per missing slot and a queued window close)
+	/// costs less than the deadline of `on_initialize_missed`, which slashes every slot.
 	#[benchmark]
 	fn on_initialize_finalize(n: Linear<0, { T::MaxTimeoutsPerBlock::get() }>) {
 		let posted = T::MaxRedundancy::get().saturating_sub(1);
 		let (deadline, ids) = due_rounds::<T>(n, posted, false);
+		Pallet::<T>::on_initialize(deadline);
+		let close = deadline.saturating_add(T::ChallengeWindow::get());
+		for id in &ids {
+			assert_eq!(status::<T>(*id), Some(RequestStatus::Provisional { until: close }));
+		}
+		frame_system::Pallet::<T>::set_block_number(close);
 
 		#[block]
 		{
-			Pallet::<T>::on_initialize(deadline);
+			Pallet::<T>::on_initialize(close);
 		}
 
 		for id in ids {

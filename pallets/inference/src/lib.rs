@@ -126,7 +126,9 @@ pub mod pallet {
 	use verity_engine::{
 		agrees_all, check_list, decode_tensors, AcceptanceRule, ListError, Tensor, TensorSpec,
 	};
-	use verity_primitives::{ExecutorSelection, ModelId, ModelRegistry, ModelView, Rewards, Slash};
+	use verity_primitives::{
+		ExecutorSelection, ModelId, ModelRegistry, ModelUsage, ModelView, Rewards, Slash,
+	};
 
 	/// The balance type of the currency.
 	pub type BalanceOf<T> =
@@ -262,6 +264,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type DepositPerByte: Get<BalanceOf<Self>>;
 
+		/// Failure reports (`report_failure`) each provider may make per `FailureWindow` without
+		/// penalty; beyond them a report costs `MissedDeadlinePenalty` like a miss. Bounds how
+		/// often a provider can re-roll the assignment of the requests it is given.
+		#[pallet::constant]
+		type FreeFailures: Get<u32>;
+
+		/// The window `FreeFailures` counts over, in blocks. Non-zero.
+		#[pallet::constant]
+		type FailureWindow: Get<BlockNumberFor<Self>>;
+
 		/// A block whose `Normal`-class weight or length reaches this share of its limit is
 		/// *congested*: deadlines whose execution window saw one are not penalized.
 		#[pallet::constant]
@@ -336,6 +348,23 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Deposits<T: Config> = StorageMap<_, Twox64Concat, RequestId, BalanceOf<T>>;
 
+	/// Requests of each model that have not ended (assigned, provisional or disputed): a model
+	/// in use is not reaped (`ModelUsage`). No entry when zero.
+	#[pallet::storage]
+	pub type OpenRequests<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, u32, ValueQuery>;
+
+	/// Eligible providers, besides a request's `k` executors, that must serve a model for a
+	/// request to be accepted: a dispute over it must be able to draw a jury. Set at genesis
+	/// (the single-provider dev chain runs with 0: its results cannot be challenged).
+	#[pallet::storage]
+	pub type MinJurors<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Failure reports of each provider in its current `FailureWindow`: (window start, count).
+	/// One entry per provider that ever reported a failure (a bonded provider).
+	#[pallet::storage]
+	pub type Failures<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (BlockNumberFor<T>, u32)>;
+
 	/// The last block whose `Normal` class was congested (see `CongestionThreshold`).
 	#[pallet::storage]
 	pub type LastCongested<T: Config> = StorageValue<_, BlockNumberFor<T>, OptionQuery>;
@@ -349,6 +378,27 @@ pub mod pallet {
 		BoundedVec<RequestId, T::MaxTimeoutsPerBlock>,
 		ValueQuery,
 	>;
+
+	#[pallet::genesis_config]
+	pub struct GenesisConfig<T: Config> {
+		/// Initial [`MinJurors`].
+		pub min_jurors: u32,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	impl<T: Config> Default for GenesisConfig<T> {
+		fn default() -> Self {
+			Self { min_jurors: 1, _config: Default::default() }
+		}
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			MinJurors::<T>::put(self.min_jurors);
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -383,8 +433,18 @@ pub mod pallet {
 		},
 		/// A jury replaced the posted output(s) with its own.
 		ResultCorrected { request: RequestId, output_hash: H256 },
-		/// The executor of a slot reported that it cannot run the model.
-		ExecutionFailed { request: RequestId, slot: u32, provider: T::AccountId },
+		/// The executor of a slot reported that it cannot run the model; `penalty` was taken
+		/// from its provider's stake (non-zero only beyond `FreeFailures` in a window).
+		ExecutionFailed {
+			request: RequestId,
+			slot: u32,
+			provider: T::AccountId,
+			penalty: BalanceOf<T>,
+		},
+		/// Fewer than `k` outputs of a `Redundant(k)` request were posted (the others failed or
+		/// missed); the `posted` agreeing outputs are provisional and can be challenged like an
+		/// optimistic result, instead of counting as redundant.
+		RedundancyNotMet { request: RequestId, posted: u32, wanted: u32 },
 		/// A slot's deadline passed without a result; `slashed` was taken from its provider.
 		DeadlineMissed {
 			request: RequestId,
@@ -422,6 +482,9 @@ pub mod pallet {
 		FeeAboveMax,
 		/// Fewer eligible providers serve the model than the policy needs.
 		NotEnoughProviders,
+		/// Fewer than `k + MinJurors` eligible providers serve the model: a dispute over the
+		/// request could not draw a jury, so its result could not be challenged.
+		JuryUnavailable,
 		/// The timeout queue of every block searched is full; retry later.
 		SchedulerFull,
 		/// No request with this id.
@@ -472,6 +535,7 @@ pub mod pallet {
 			assert!(!T::ChallengeWindow::get().is_zero(), "ChallengeWindow must be non-zero");
 			assert!(!T::RetentionPeriod::get().is_zero(), "RetentionPeriod must be non-zero");
 			assert!(T::MaxAttempts::get() >= 1, "MaxAttempts must be at least 1");
+			assert!(!T::FailureWindow::get().is_zero(), "FailureWindow must be non-zero");
 			assert!(
 				T::MaxTimeoutsPerBlock::get() >= T::MaxRedundancy::get(),
 				"MaxTimeoutsPerBlock must be at least MaxRedundancy"
@@ -727,8 +791,16 @@ pub mod pallet {
 
 			let id = NextRequestId::<T>::get();
 			let now = frame_system::Pallet::<T>::block_number();
-			let executors = Self::choose(&model, id, 0, k, &[])?;
-			ensure!(executors.len() as u32 == k, Error::<T>::NotEnoughProviders);
+			// The first `k` of a draw of `k + MinJurors` are the draw of `k` (one pick per
+			// round, same seed); the rest only show that a jury could be formed.
+			let mut executors =
+				Self::choose(&model, id, 0, k.saturating_add(MinJurors::<T>::get()), &[])?;
+			ensure!(executors.len() as u32 >= k, Error::<T>::NotEnoughProviders);
+			ensure!(
+				executors.len() as u32 >= k.saturating_add(MinJurors::<T>::get()),
+				Error::<T>::JuryUnavailable
+			);
+			executors.truncate(k as usize);
 			let deadline = now.saturating_add(T::ResultDeadline::get());
 			let deadline = Self::schedule_slot(deadline)?;
 			T::Currency::hold(&HoldReason::RequestFee.into(), &who, fee)?;
@@ -756,6 +828,7 @@ pub mod pallet {
 				disagreement: false,
 			};
 			NextRequestId::<T>::put(id.saturating_add(1));
+			OpenRequests::<T>::mutate(model, |n| *n = n.saturating_add(1));
 			Self::push_timeout(deadline, id);
 			Self::deposit_event(Event::Requested {
 				request: id,
@@ -915,14 +988,36 @@ pub mod pallet {
 			Self::ensure_current_executor(&provider, &executor)?;
 			Assignments::<T>::remove(&executor, id);
 			req.pending = req.pending.saturating_sub(1);
-			Self::deposit_event(Event::ExecutionFailed { request: id, slot, provider });
+			let now = frame_system::Pallet::<T>::block_number();
+			let penalty = if Self::count_failure(&provider, now) {
+				Zero::zero()
+			} else {
+				T::Slash::slash(&provider, T::MissedDeadlinePenalty::get()).total
+			};
+			Self::deposit_event(Event::ExecutionFailed { request: id, slot, provider, penalty });
 			if req.pending == 0 {
-				let now = frame_system::Pallet::<T>::block_number();
 				Self::settle_round(id, &mut req, now);
 			}
 			let settled = (req.executors.len() as u32, req.status == RequestStatus::Disputed);
 			Requests::<T>::insert(id, req);
 			Ok(settled)
+		}
+
+		/// Count a failure report of `provider` at `now`; whether it is within the free
+		/// allowance of its window. Without a bound, free reports let a provider re-roll every
+		/// assignment it dislikes (steering requests to a colluding provider) or collapse the
+		/// redundancy of requests at no cost.
+		fn count_failure(provider: &T::AccountId, now: BlockNumberFor<T>) -> bool {
+			Failures::<T>::mutate(provider, |entry| {
+				let (start, count) = match *entry {
+					Some((start, count)) if now < start.saturating_add(T::FailureWindow::get()) => {
+						(start, count.saturating_add(1))
+					},
+					_ => (now, 1),
+				};
+				*entry = Some((start, count));
+				count <= T::FreeFailures::get()
+			})
 		}
 
 		/// An assignment is served by the key it was made to only while that key is still its
@@ -946,17 +1041,7 @@ pub mod pallet {
 			let posted = Self::posted(id, req);
 			match req.policy {
 				Policy::Optimistic => match posted.first() {
-					Some((slot, r)) => {
-						let until = Self::queue(now.saturating_add(T::ChallengeWindow::get()), id);
-						req.status = RequestStatus::Provisional { until };
-						req.outcome =
-							Some(Outcome { slot: Some(*slot), output_hash: r.output_hash });
-						Self::deposit_event(Event::ResultProvisional {
-							request: id,
-							output_hash: r.output_hash,
-							until,
-						});
-					},
+					Some((slot, r)) => Self::make_provisional(id, req, now, *slot, r.output_hash),
 					None => Self::reassign_or_refund(id, req, now),
 				},
 				Policy::Redundant(_) => {
@@ -968,15 +1053,42 @@ pub mod pallet {
 						.reference
 						.and_then(|slot| posted.iter().find(|(s, _)| *s == slot))
 						.map(|(slot, r)| Outcome { slot: Some(*slot), output_hash: r.output_hash });
+					let wanted = req.executors.len() as u32;
 					match reference {
-						Some(outcome) if !req.disagreement => {
+						Some(outcome) if !req.disagreement && posted.len() as u32 == wanted => {
 							let slots: Vec<u32> = posted.iter().map(|(s, _)| *s).collect();
 							Self::finalize(id, req, now, outcome, &slots);
+						},
+						// Fewer than k outputs agreed: not redundant. Finalizing them at once
+						// would let one executor whose co-executors failed (or were made to)
+						// post an unchallengeable result; they get a challenge window instead.
+						Some(Outcome { slot: Some(slot), output_hash }) if !req.disagreement => {
+							Self::deposit_event(Event::RedundancyNotMet {
+								request: id,
+								posted: posted.len() as u32,
+								wanted,
+							});
+							Self::make_provisional(id, req, now, slot, output_hash);
 						},
 						_ => Self::open_dispute(id, req, now, &posted),
 					}
 				},
 			}
+		}
+
+		/// The posted (and agreeing) outputs of the round can be challenged until the window
+		/// closes, then are paid.
+		fn make_provisional(
+			id: RequestId,
+			req: &mut RequestOf<T>,
+			now: BlockNumberFor<T>,
+			slot: u32,
+			output_hash: H256,
+		) {
+			let until = Self::queue(now.saturating_add(T::ChallengeWindow::get()), id);
+			req.status = RequestStatus::Provisional { until };
+			req.outcome = Some(Outcome { slot: Some(slot), output_hash });
+			Self::deposit_event(Event::ResultProvisional { request: id, output_hash, until });
 		}
 
 		/// Whether `output` (decoded) agrees under `rule` with the output posted for
@@ -1045,6 +1157,13 @@ pub mod pallet {
 			Self::refund(id, req, now, RefundReason::NoResult)
 		}
 
+		/// A request of `model` ended (finalized or refunded).
+		fn close(model: &ModelId) {
+			OpenRequests::<T>::mutate_exists(model, |n| {
+				*n = n.and_then(|n| n.checked_sub(1)).filter(|n| *n > 0);
+			});
+		}
+
 		/// Release everything held and end the request unpaid.
 		fn refund(
 			id: RequestId,
@@ -1053,6 +1172,7 @@ pub mod pallet {
 			reason: RefundReason,
 		) {
 			let amount = Self::release_all(req);
+			Self::close(&req.model);
 			req.status = RequestStatus::Refunded { at: now, reason };
 			Self::queue(now.saturating_add(T::RetentionPeriod::get()), id);
 			Self::deposit_event(Event::Refunded { request: id, amount, reason });
@@ -1101,6 +1221,7 @@ pub mod pallet {
 					}
 				}
 			}
+			Self::close(&req.model);
 			req.status = RequestStatus::Finalized { at: now };
 			req.outcome = Some(outcome);
 			Self::queue(now.saturating_add(T::RetentionPeriod::get()), id);
@@ -1147,7 +1268,10 @@ pub mod pallet {
 				RequestStatus::Provisional { until } if until <= now => {
 					let outcome =
 						req.outcome.unwrap_or(Outcome { slot: Some(0), output_hash: H256::zero() });
-					let paid: Vec<u32> = outcome.slot.into_iter().collect();
+					// Every posted output agreed (one for an optimistic request, fewer than k
+					// for a redundant one): each is paid.
+					let paid: Vec<u32> =
+						Self::posted(id, &req).into_iter().map(|(slot, _)| slot).collect();
 					Self::finalize(id, &mut req, now, outcome, &paid);
 					Requests::<T>::insert(id, req);
 				},
@@ -1187,10 +1311,14 @@ pub mod pallet {
 			let posted = Self::posted(id, &req);
 			let conclusion = match verdict {
 				Verdict::NoQuorum => {
-					match (req.policy, posted.first()) {
-						(Policy::Optimistic, Some((slot, r))) => {
+					// A challenged result whose posted outputs agreed stands (nobody showed it
+					// wrong); outputs that disagreed are refunded (nobody showed which was
+					// right).
+					match posted.first() {
+						Some((slot, r)) if !req.disagreement => {
 							let outcome = Outcome { slot: Some(*slot), output_hash: r.output_hash };
-							Self::finalize(id, &mut req, now, outcome, &[*slot]);
+							let paid: Vec<u32> = posted.iter().map(|(s, _)| *s).collect();
+							Self::finalize(id, &mut req, now, outcome, &paid);
 						},
 						_ => Self::refund(id, &mut req, now, RefundReason::Undecided),
 					}
@@ -1235,6 +1363,7 @@ pub mod pallet {
 										output_hash,
 									});
 									let amount = Self::release_all(&mut req);
+									Self::close(&req.model);
 									req.status = RequestStatus::Finalized { at: now };
 									req.outcome = Some(Outcome { slot: None, output_hash });
 									Self::queue(now.saturating_add(T::RetentionPeriod::get()), id);
@@ -1266,6 +1395,7 @@ pub mod pallet {
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::btree_map::BTreeMap;
 			let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let mut open: BTreeMap<ModelId, u32> = BTreeMap::new();
 			let mut queued: alloc::collections::btree_set::BTreeSet<RequestId> = Default::default();
 			for (_, q) in Timeouts::<T>::iter() {
 				queued.extend(q.into_iter());
@@ -1275,6 +1405,9 @@ pub mod pallet {
 				*e = e.saturating_add(req.held);
 				if req.status.ended_at().is_some() {
 					ensure!(req.held.is_zero(), "a final request holds funds");
+				} else {
+					let n = open.entry(req.model).or_default();
+					*n = n.saturating_add(1);
 				}
 				if req.status != RequestStatus::Disputed {
 					ensure!(queued.contains(&id), "a request has no queued timeout");
@@ -1318,10 +1451,20 @@ pub mod pallet {
 					"held storage deposits differ from the recorded ones"
 				);
 			}
+			ensure!(
+				OpenRequests::<T>::iter().collect::<BTreeMap<_, _>>() == open,
+				"open requests per model differ from the requests that have not ended"
+			);
 			for (_, id, _) in Assignments::<T>::iter() {
 				ensure!(Requests::<T>::contains_key(id), "assignment of an unknown request");
 			}
 			Ok(())
+		}
+	}
+
+	impl<T: Config> ModelUsage for Pallet<T> {
+		fn open_requests(model: &ModelId) -> u32 {
+			OpenRequests::<T>::get(model)
 		}
 	}
 

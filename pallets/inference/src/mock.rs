@@ -36,6 +36,9 @@ pub const DEADLINE: u64 = 3;
 pub const WINDOW: u64 = 5;
 pub const RETENTION: u64 = 20;
 pub const MAX_ATTEMPTS: u32 = 2;
+/// Failure reports a provider makes free per `FAILURE_WINDOW` blocks.
+pub const FREE_FAILURES: u32 = 2;
+pub const FAILURE_WINDOW: u64 = 10;
 pub const MAX_TIMEOUTS: u32 = 4;
 pub const DEPOSIT_BASE: Balance = 5;
 /// Zero per byte keeps the deposit of every test request at `DEPOSIT_BASE`; the per-byte part
@@ -197,6 +200,8 @@ impl Config for Test {
 	type RetentionPeriod = ConstU64<RETENTION>;
 	type DepositBase = ConstU64<DEPOSIT_BASE>;
 	type DepositPerByte = ConstU64<DEPOSIT_PER_BYTE>;
+	type FreeFailures = ConstU32<FREE_FAILURES>;
+	type FailureWindow = ConstU64<FAILURE_WINDOW>;
 	type CongestionThreshold = Congestion;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -397,7 +397,8 @@ fn reported_failure_reassigns_without_penalty_or_refunds() {
 		assert!(events().contains(&Event::ExecutionFailed {
 			request: id,
 			slot: 0,
-			provider: ALICE
+			provider: ALICE,
+			penalty: 0
 		}));
 		// Nobody else serves the model: refunded at once, Alice keeps her stake.
 		assert_eq!(status(id), RequestStatus::Refunded { at: 1, reason: RefundReason::NoResult });
@@ -503,6 +504,10 @@ fn a_dispute_concluded_while_opening_ends_the_request() {
 	});
 }
 
+/// Soundness II.3: `Redundant(k)` collapsed to one unchallengeable result when the other
+/// executors failed or missed (before the fix this request was `Finalized` at the deadline).
+/// Fewer than k outputs are provisional and challengeable; each posted one is paid after the
+/// window.
 #[test]
 fn redundant_deadline_settles_on_the_posted_slots() {
 	three_providers().build_and_execute(|| {
@@ -513,18 +518,47 @@ fn redundant_deadline_settles_on_the_posted_slots() {
 		assert!(events()
 			.iter()
 			.any(|e| matches!(e, Event::DeadlineMissed { provider, .. } if *provider == missing)));
-		// One posted output agrees with itself: finalized, only its provider paid.
-		assert_eq!(status(id), RequestStatus::Finalized { at: 1 + DEADLINE });
+		let output_hash = H256(sp_io::hashing::blake2_256(&output(OUT)));
+		let until = 1 + DEADLINE + WINDOW;
+		assert_eq!(status(id), RequestStatus::Provisional { until });
+		assert!(events().contains(&Event::RedundancyNotMet { request: id, posted: 1, wanted: 2 }));
+		run_to(until);
+		// One posted output: finalized after the window, only its provider paid.
+		assert_eq!(status(id), RequestStatus::Finalized { at: until });
 		System::assert_last_event(
 			Event::ResultFinalized {
 				request: id,
-				output_hash: H256(sp_io::hashing::blake2_256(&output(OUT))),
+				output_hash,
 				royalty: PRICE,
 				execution_fees: EXEC_FEE,
 			}
 			.into(),
 		);
 		assert_eq!(held(REQUESTER), 0);
+	});
+}
+
+/// Soundness II.3, the attack as the issue states it: one executor posts, the other reports
+/// failure (free). Before the fix the single output was `Finalized` in the same block; now it
+/// can be challenged, and a jury that finds it wrong slashes its provider.
+#[test]
+fn a_failure_report_does_not_make_a_single_redundant_output_final() {
+	three_providers().build_and_execute(|| {
+		let id = request(Policy::Redundant(2));
+		let poster = Requests::<Test>::get(id).unwrap().executors[0].provider;
+		assert_ok!(submit(id, executor_of(id, 0), [9.0; 4]));
+		assert_ok!(Inference::report_failure(RuntimeOrigin::signed(executor_of(id, 1)), id));
+		assert_eq!(status(id), RequestStatus::Provisional { until: 1 + WINDOW });
+		let subject =
+			<Inference as InferenceForDisputes<_, _>>::begin_challenge(id, &CHALLENGER).unwrap();
+		assert_eq!(subject.accused, vec![poster]);
+		let settlement = <Inference as InferenceForDisputes<_, _>>::conclude(
+			id,
+			Verdict::Decided { correct: vec![false], jury_output: Some(output(OUT).to_vec()) },
+		);
+		assert_eq!(settlement.conclusion, Conclusion::SomeWrong);
+		assert!(settlement.slashed.total > 0);
+		assert!(matches!(status(id), RequestStatus::Finalized { .. }));
 	});
 }
 
@@ -548,8 +582,11 @@ fn redundant_outputs_are_compared_with_the_first_posted_as_they_post() {
 		assert_eq!(status(split), RequestStatus::Assigned { deadline: 1 + DEADLINE });
 
 		run_to(1 + DEADLINE);
+		// Two of three agreed: provisional (challengeable), then both paid.
+		assert_eq!(status(agreed), RequestStatus::Provisional { until: 1 + DEADLINE + WINDOW });
+		run_to(1 + DEADLINE + WINDOW);
 		let req = Requests::<Test>::get(agreed).unwrap();
-		assert_eq!(req.status, RequestStatus::Finalized { at: 1 + DEADLINE });
+		assert_eq!(req.status, RequestStatus::Finalized { at: 1 + DEADLINE + WINDOW });
 		assert_eq!(req.outcome.unwrap().slot, Some(2), "the reference is the outcome");
 		assert!(events().iter().any(|e| matches!(
 			e,
@@ -910,5 +947,117 @@ fn request_info_and_result_info_show_tensors_and_the_receipt() {
 		);
 		assert_eq!(posted.signature, receipt(id, exec, &output(OUT)));
 		assert_eq!(posted.executor, Some(exec));
+	});
+}
+
+// ---- Soundness II: juries that can be formed, bounded failure reports ----
+
+/// Soundness II.5: with one provider, a challenge finds no juror and the provisional result
+/// stands. A request is refused unless `k + MinJurors` eligible providers serve the model.
+#[test]
+fn a_request_needs_providers_left_for_a_jury() {
+	alice_only().build_and_execute(|| {
+		MinJurors::<Test>::put(1);
+		assert_noop!(
+			Inference::request(
+				RuntimeOrigin::signed(REQUESTER),
+				MODEL,
+				input(),
+				10_000,
+				Policy::Optimistic
+			),
+			Error::<Test>::JuryUnavailable
+		);
+	});
+	three_providers().build_and_execute(|| {
+		MinJurors::<Test>::put(1);
+		// 2 executors + 1 juror of 3 providers: accepted; 3 + 1 is not.
+		let id = request(Policy::Redundant(2));
+		assert_eq!(Requests::<Test>::get(id).unwrap().executors.len(), 2);
+		assert_noop!(
+			Inference::request(
+				RuntimeOrigin::signed(REQUESTER),
+				MODEL,
+				input(),
+				10_000,
+				Policy::Redundant(3)
+			),
+			Error::<Test>::JuryUnavailable
+		);
+		// The executors are the draw of `k` alone (the extra pick only checks the jury).
+		MinJurors::<Test>::put(0);
+		let id2 = NextRequestId::<Test>::get();
+		let drawn = <Providers as pallet_providers::ExecutorSelection<_>>::select(
+			&MODEL,
+			2,
+			H256(sp_io::hashing::blake2_256(&codec::Encode::encode(&(
+				System::parent_hash(),
+				id2,
+				0u32,
+			)))),
+			&[],
+		);
+		request(Policy::Redundant(2));
+		let got: Vec<_> =
+			Requests::<Test>::get(id2).unwrap().executors.iter().map(|a| a.provider).collect();
+		assert_eq!(got, drawn);
+	});
+}
+
+/// Failure reports are free up to `FREE_FAILURES` per provider and `FAILURE_WINDOW`; beyond
+/// that each costs the missed-deadline penalty, so a provider cannot re-roll every assignment
+/// it is given. A new window starts free again.
+#[test]
+fn failure_reports_beyond_the_allowance_are_penalized() {
+	alice_only().build_and_execute(|| {
+		let weight = || <Providers as pallet_providers::ExecutorSelection<_>>::stake_weight(&ALICE);
+		let penalties = |from: usize| -> Vec<Balance> {
+			events()[from..]
+				.iter()
+				.filter_map(|e| match e {
+					Event::ExecutionFailed { penalty, .. } => Some(*penalty),
+					_ => None,
+				})
+				.collect()
+		};
+		let before = weight();
+		let from = events().len();
+		for _ in 0..FREE_FAILURES + 1 {
+			let id = request(Policy::Optimistic);
+			assert_ok!(Inference::report_failure(RuntimeOrigin::signed(ALICE_EXEC), id));
+		}
+		let paid = penalties(from);
+		assert_eq!(paid.len() as u32, FREE_FAILURES + 1);
+		assert!(paid[..FREE_FAILURES as usize].iter().all(|p| *p == 0));
+		assert!(paid[FREE_FAILURES as usize] > 0);
+		assert_eq!(weight(), before - paid[FREE_FAILURES as usize] as u128);
+
+		run_to(1 + FAILURE_WINDOW);
+		let from = events().len();
+		let id = request(Policy::Optimistic);
+		assert_ok!(Inference::report_failure(RuntimeOrigin::signed(ALICE_EXEC), id));
+		assert_eq!(penalties(from), vec![0]);
+	});
+}
+
+/// A challenged result whose outputs agreed stands without quorum, each posted output paid
+/// (fewer than k of a redundant request); disagreeing outputs are refunded.
+#[test]
+fn no_quorum_keeps_agreeing_outputs_and_refunds_disagreeing_ones() {
+	three_providers().build_and_execute(|| {
+		let id = request(Policy::Redundant(3));
+		assert_ok!(submit(id, executor_of(id, 0), OUT));
+		assert_ok!(submit(id, executor_of(id, 1), OUT));
+		assert_ok!(Inference::report_failure(RuntimeOrigin::signed(executor_of(id, 2)), id));
+		assert!(matches!(status(id), RequestStatus::Provisional { .. }));
+		<Inference as InferenceForDisputes<_, _>>::begin_challenge(id, &CHALLENGER).unwrap();
+		<Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoQuorum);
+		assert_eq!(status(id), RequestStatus::Finalized { at: 1 });
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ResultFinalized { request, execution_fees, .. }
+				if *request == id && *execution_fees == 2 * EXEC_FEE
+		)));
+		assert_eq!(OpenRequests::<Test>::get(MODEL), 0);
 	});
 }

@@ -22,7 +22,8 @@
 //!   (`DepositBase + DepositPerByte * encoded spec`) is held until the record is reaped; the
 //!   *bytes deposit* (`DepositPerByte * byte_size`, on-chain models only) is taken in full at
 //!   registration (so uploading chunks never needs another hold) and released as soon as the
-//!   chunks are deleted: on retirement or rejection.
+//!   chunks are deleted: on rejection, on retirement of a pending model, on reaping a retired
+//!   one.
 //!
 //! ## Life cycle
 //!
@@ -34,10 +35,15 @@
 //! is not safe to judge disputes with. Judging by the rule rather than by hash is what lets an
 //! f32 model whose reference came from another runtime (onnxruntime) certify: only `Exact`
 //! models need bit-identical outputs. The owner or `ForceOrigin` can `retire`
-//! a `Pending` or `Active` model. `Rejected` and `Retired` records stay for `ReapDelay` blocks so
-//! running requests and disputes can still read the spec, then anyone can `reap` them, which
-//! releases the rest of the deposit to the owner. No penalty is taken on rejection: the deposit
-//! is returned in full (bytes deposit at once, record deposit on reap).
+//! a `Pending` or `Active` model: it accepts no new requests at once, but a retired model stays
+//! *servable* ([`ModelRegistry::is_servable`]) until it is reaped: requests already made are
+//! still executed, reassigned and judged, and its chunks stay for jurors (otherwise an owner
+//! colluding with a wrong provider could retire the model under a challenge, leave the jury
+//! empty and have the wrong result stand). `Rejected` and `Retired` records stay for
+//! `ReapDelay` blocks, then anyone can `reap` them once no request of the model is open
+//! (`Config::Usage`, pallet-inference), which deletes the chunks and releases the deposit to
+//! the owner. No penalty is taken on rejection: the deposit is returned in full (bytes
+//! deposit at once, record deposit on reap).
 //!
 //! A byte mismatch after the last chunk is not an error: the chunks are deleted, an event is
 //! emitted and the owner may upload again (the model stays `Pending`).
@@ -47,15 +53,15 @@
 //! - For every owner, the balance held for `ModelDeposit` equals the sum of the record and
 //!   bytes deposits of their models.
 //! - Every model's stored chunks have indices below its chunk count; their number equals
-//!   `chunks_received`; only `Pending`/`Active` on-chain models hold chunks; `bytes_verified`
+//!   `chunks_received`; only `Pending`/`Active`/`Retired` on-chain models hold chunks; `bytes_verified`
 //!   implies all chunks are present.
 //! - Attestations exist only for `Pending` models and number fewer than `RequiredAttestations`.
 //!
 //! ## Complexity
 //!
 //! Every call is bounded by `Config` constants: `upload_chunk` that completes a model reads and
-//! hashes at most `MaxModelSize` bytes (charged in advance, refunded when smaller); `retire`
-//! and a rejecting `attest` delete at most `MaxModelSize / ChunkSize` (rounded up) chunks.
+//! hashes at most `MaxModelSize` bytes (charged in advance, refunded when smaller); `retire`,
+//! `reap` and a rejecting `attest` delete at most `MaxModelSize / ChunkSize` (rounded up) chunks.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
@@ -85,7 +91,7 @@ mod offchain_tests;
 mod tests;
 
 pub use pallet::*;
-pub use traits::ModelRegistry;
+pub use traits::{ModelRegistry, ModelUsage};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -182,6 +188,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxReferenceSize: Get<u32>;
 
+		/// Open requests of each model (pallet-inference): a model in use is not reaped.
+		type Usage: ModelUsage;
+
 		/// Blocks a rejected or retired model's record is kept before it can be reaped. Should
 		/// exceed the longest request life (challenge window + dispute) so that running
 		/// requests can still read the spec.
@@ -240,10 +249,12 @@ pub mod pallet {
 		/// canonical tensors: the model is rejected, its chunks deleted and its bytes deposit
 		/// released.
 		ModelRejected { model: ModelId, attester: T::AccountId, commitment: H256 },
-		/// The model was retired and accepts no new requests; its chunks were deleted and its
-		/// bytes deposit released.
+		/// The model was retired and accepts no new requests. Requests already made still run
+		/// and can be judged; the chunks stay until it is reaped (a pending model's are deleted
+		/// at once and its bytes deposit released).
 		ModelRetired { model: ModelId },
-		/// A rejected or retired model's record was removed and `released` returned to `owner`.
+		/// A rejected or retired model's record and chunks were removed and `released` returned
+		/// to `owner`.
 		ModelReaped { model: ModelId, owner: T::AccountId, released: BalanceOf<T> },
 	}
 
@@ -306,6 +317,9 @@ pub mod pallet {
 		ModelNotFinal,
 		/// `ReapDelay` has not passed since the model was rejected or retired.
 		ReapDelayNotElapsed,
+		/// Requests of the model are still open (running, provisional or disputed): it is
+		/// reaped once they end.
+		ModelInUse,
 	}
 
 	#[pallet::genesis_config]
@@ -531,7 +545,9 @@ pub mod pallet {
 		}
 
 		/// Retire a pending or active model (owner or `ForceOrigin`): it accepts no new
-		/// requests, its chunks are deleted and its bytes deposit is released.
+		/// requests. An active model's open requests still run and can be judged, so its
+		/// chunks stay until `reap`; a pending model's are deleted and its bytes deposit
+		/// released at once.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::retire(Pallet::<T>::max_chunks()))]
 		pub fn retire(origin: OriginFor<T>, hash: ModelId) -> DispatchResultWithPostInfo {
@@ -548,8 +564,12 @@ pub mod pallet {
 				ModelStatus::Rejected { .. } => return Err(Error::<T>::ModelRejected.into()),
 				ModelStatus::Pending | ModelStatus::Active { .. } => {},
 			}
-			let chunks = info.chunk_count;
-			Self::drop_bytes(hash, &mut info);
+			let chunks = if info.status == ModelStatus::Pending {
+				Self::drop_bytes(hash, &mut info);
+				info.chunk_count
+			} else {
+				0
+			};
 			Attestations::<T>::remove(hash);
 			info.status = ModelStatus::Retired { at: frame_system::Pallet::<T>::block_number() };
 			Models::<T>::insert(hash, info);
@@ -557,14 +577,14 @@ pub mod pallet {
 			Ok(Some(T::WeightInfo::retire(chunks)).into())
 		}
 
-		/// Remove a rejected or retired model's record once `ReapDelay` has passed, returning
-		/// the rest of the deposit to the owner. Anyone may call it. The hash can then be
-		/// registered again.
+		/// Remove a rejected or retired model's record and chunks once `ReapDelay` has passed
+		/// and no request of it is open, returning the rest of the deposit to the owner. Anyone
+		/// may call it. The hash can then be registered again.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::reap())]
-		pub fn reap(origin: OriginFor<T>, hash: ModelId) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::reap().saturating_add(T::WeightInfo::retire(Pallet::<T>::max_chunks())))]
+		pub fn reap(origin: OriginFor<T>, hash: ModelId) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
-			let info = Models::<T>::get(hash).ok_or(Error::<T>::ModelNotFound)?;
+			let mut info = Models::<T>::get(hash).ok_or(Error::<T>::ModelNotFound)?;
 			let since = match info.status {
 				ModelStatus::Rejected { at } | ModelStatus::Retired { at } => at,
 				_ => return Err(Error::<T>::ModelNotFinal.into()),
@@ -574,8 +594,10 @@ pub mod pallet {
 				now >= since.saturating_add(T::ReapDelay::get()),
 				Error::<T>::ReapDelayNotElapsed
 			);
-			// Chunks and the bytes deposit are already gone for final models; release both
-			// deposits anyway so nothing can stay held if that ever changes.
+			ensure!(T::Usage::open_requests(&hash) == 0, Error::<T>::ModelInUse);
+			// A retired model kept its chunks for its open requests; a rejected one has none.
+			let chunks = info.chunks_received;
+			Self::drop_bytes(hash, &mut info);
 			let deposit = info.record_deposit.saturating_add(info.bytes_deposit);
 			let released = T::Currency::release(
 				&HoldReason::ModelDeposit.into(),
@@ -585,7 +607,10 @@ pub mod pallet {
 			)?;
 			Models::<T>::remove(hash);
 			Self::deposit_event(Event::ModelReaped { model: hash, owner: info.owner, released });
-			Ok(())
+			// Deleting chunks costs what retiring them did (the benchmark of `retire` with
+			// `chunks` chunks); reaping a record without chunks, `reap` alone.
+			let extra = if chunks == 0 { Weight::zero() } else { T::WeightInfo::retire(chunks) };
+			Ok(Some(T::WeightInfo::reap().saturating_add(extra)).into())
 		}
 	}
 
@@ -847,9 +872,13 @@ pub mod pallet {
 				} else {
 					ensure!(info.chunk_count == 0, "URI model with chunks");
 				}
-				if info.status.is_final() {
-					ensure!(stored == 0, "final model still stores chunks");
-					ensure!(info.bytes_deposit.is_zero(), "final model still holds bytes deposit");
+				// A retired model keeps its chunks for its open requests until it is reaped.
+				if matches!(info.status, ModelStatus::Rejected { .. }) {
+					ensure!(stored == 0, "rejected model still stores chunks");
+					ensure!(
+						info.bytes_deposit.is_zero(),
+						"rejected model still holds bytes deposit"
+					);
 				}
 			}
 			for (id, _) in Chunks::<T>::iter_keys() {
@@ -884,6 +913,12 @@ pub mod pallet {
 				price_per_call: m.spec.price_per_call,
 				acceptance: m.spec.acceptance,
 				byte_size: m.spec.byte_size,
+			})
+		}
+
+		fn is_servable(model: &ModelId) -> bool {
+			Models::<T>::get(model).is_some_and(|m| {
+				matches!(m.status, ModelStatus::Active { .. } | ModelStatus::Retired { .. })
 			})
 		}
 

@@ -77,6 +77,19 @@ pub fn add_key_attester(who: AccountId) {
 	KEY_ATTESTERS.with(|k| k.borrow_mut().push(who));
 }
 
+frame_support::parameter_types! {
+	/// Open requests of every model, as pallet-inference would report them.
+	pub static OpenRequests: u32 = 0;
+}
+
+/// Every model has `OpenRequests` open requests.
+pub struct MockUsage;
+impl ModelUsage for MockUsage {
+	fn open_requests(_: &H256) -> u32 {
+		OpenRequests::get()
+	}
+}
+
 pub struct AttesterSet;
 impl frame_support::traits::SortedMembers<AccountId> for AttesterSet {
 	fn sorted_members() -> Vec<AccountId> {
@@ -104,6 +117,7 @@ impl Config for Test {
 	type MaxModelSize = ConstU32<MAX_MODEL>;
 	type ChunkSize = ConstU32<CHUNK>;
 	type MaxReferenceSize = MaxReferenceSize;
+	type Usage = MockUsage;
 	type ReapDelay = ConstU64<REAP_DELAY>;
 	type WeightInfo = ();
 }

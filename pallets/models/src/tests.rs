@@ -516,19 +516,49 @@ fn attest_with_non_canonical_output_rejects() {
 // ---- retire ----
 
 #[test]
-fn retire_works_by_owner_and_releases_chunk_deposit() {
+fn retire_works_by_owner_and_keeps_an_active_model_servable_until_reaped() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
 		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
 		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, expected()));
+		let all_held = held(OWNER);
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
 		System::assert_last_event(Event::ModelRetired { model: id }.into());
 		assert_eq!(status(id), ModelStatus::Retired { at: 1 });
+		// No new requests, but requests already made still run and are judged: executors and
+		// juries are drawn for it and the chunks stay for them.
 		assert!(!<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
-		assert_eq!(held(OWNER), record_deposit(&spec(40, Availability::OnChain)));
-		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 0);
-		// The spec is still readable by running requests.
+		assert!(<ModelsPallet as ModelRegistry<_, _>>::is_servable(&id));
 		assert!(<ModelsPallet as ModelRegistry<_, _>>::model(&id).is_some());
+		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 3);
+		assert_eq!(held(OWNER), all_held);
+	});
+}
+
+/// Soundness II.5: an owner colluding with a wrong provider retires the model under a
+/// challenge. Before the fix the chunks were deleted at once and selection found nobody, so
+/// the jury was empty and the wrong result stood; now the model stays servable and cannot be
+/// reaped while a request of it is open.
+#[test]
+fn a_model_with_open_requests_is_not_reaped() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = verified_model();
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, expected()));
+		OpenRequests::set(1);
+		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
+		System::set_block_number(1 + REAP_DELAY);
+		assert_noop!(
+			ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id),
+			Error::<Test>::ModelInUse
+		);
+		assert!(<ModelsPallet as ModelRegistry<_, _>>::is_servable(&id));
+		// The dispute ended: now it goes, chunks and every deposit with it.
+		OpenRequests::set(0);
+		assert_ok!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id));
+		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 0);
+		assert_eq!(held(OWNER), 0);
+		assert!(!<ModelsPallet as ModelRegistry<_, _>>::is_servable(&id));
 	});
 }
 
@@ -588,6 +618,7 @@ fn reap_works_after_delay_and_releases_everything() {
 		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, wrong()));
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
 		System::set_block_number(1 + REAP_DELAY);
+		// The pending model's bytes deposit went at retirement; the record deposit goes now.
 		let rd = record_deposit(&spec(40, Availability::OnChain));
 		assert_ok!(ModelsPallet::reap(RuntimeOrigin::signed(OTHER), id));
 		System::assert_last_event(

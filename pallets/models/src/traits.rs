@@ -2,7 +2,7 @@
 //! (implemented by this pallet's `Pallet`), and [`mock::MockModelRegistry`] serves other
 //! pallets' mocks.
 
-pub use verity_primitives::ModelRegistry;
+pub use verity_primitives::{ModelRegistry, ModelUsage};
 
 #[cfg(feature = "std")]
 pub mod mock {

@@ -5,6 +5,7 @@
 //! - [`ModelRegistry`]: pallet-models, read by providers, inference and disputes;
 //! - [`Rewards`], [`Slash`], [`ExecutorSelection`], [`JurySelection`]: pallet-providers;
 //! - [`InferenceForDisputes`]: pallet-inference, for pallet-disputes;
+//! - [`ModelUsage`]: pallet-inference, for pallet-models (a model in use is not reaped);
 //! - [`DisputeOpener`]: pallet-disputes, for pallet-inference (redundant executors disagreed).
 
 use crate::types::*;
@@ -21,6 +22,13 @@ pub trait ModelRegistry<AccountId, Balance> {
 	/// Whether the model accepts new requests (registered, certified, not retired).
 	fn is_active(model: &ModelId) -> bool {
 		Self::model(model).map(|m| m.active).unwrap_or(false)
+	}
+
+	/// Whether requests already made may still run the model: executors and juries are drawn
+	/// for it and its bytes are kept. True while it is active, and after retirement until it
+	/// is reaped (which waits until no request of it is open, see [`ModelUsage`]).
+	fn is_servable(model: &ModelId) -> bool {
+		Self::is_active(model)
 	}
 
 	/// The account that receives the royalty.
@@ -57,6 +65,21 @@ impl<AccountId, Balance> ModelRegistry<AccountId, Balance> for () {
 	}
 	fn run_offchain(_: &ModelId, _: &[u8], _: u32, _: Purpose) -> Result<Vec<u8>, HostError> {
 		Err(HostError::ModelNotFound)
+	}
+}
+
+/// How much a model is still in use (pallet-inference, for pallet-models): a model with open
+/// requests (disputes included) keeps its bytes and cannot be reaped, so retiring it cannot void
+/// a dispute or strand a request.
+pub trait ModelUsage {
+	/// Requests of `model` that have not ended (assigned, provisional or disputed).
+	fn open_requests(model: &ModelId) -> u32;
+}
+
+/// Nothing is ever in use.
+impl ModelUsage for () {
+	fn open_requests(_: &ModelId) -> u32 {
+		0
 	}
 }
 

@@ -316,6 +316,9 @@ pub mod pallet {
 		},
 		/// The provider now serves `models`.
 		ModelsUpdated { provider: T::AccountId, models: ModelsOf<T> },
+		/// `model`'s provider list was full and `by` had more stake than `provider`, the
+		/// weakest in it: `provider` no longer serves `model`.
+		DisplacedFromModel { provider: T::AccountId, model: ModelId, by: T::AccountId },
 		/// The provider's executor key changed from `old` (revoked at once) to `new`.
 		ExecutorChanged { provider: T::AccountId, old: T::AccountId, new: T::AccountId },
 		/// The provider's commission changed.
@@ -352,7 +355,8 @@ pub mod pallet {
 		ModelNotActive,
 		/// The same model is listed twice.
 		DuplicateModel,
-		/// A model already has `MaxProvidersPerModel` providers.
+		/// A model already has `MaxProvidersPerModel` providers, none of them with less
+		/// eligible stake than the caller.
 		TooManyProvidersForModel,
 		/// The executor key is already some provider's key (the caller's own included).
 		ExecutorInUse,
@@ -490,7 +494,7 @@ pub mod pallet {
 		/// key its worker signs results with. `executor_proof` is the executor key's signature
 		/// over [`Pallet::executor_proof_message`] of the caller (see the crate docs).
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::register_provider(models.len() as u32))]
+		#[pallet::weight(T::WeightInfo::register_provider(models.len() as u32).saturating_add(Pallet::<T>::index_weight(models.len() as u32)))]
 		pub fn register_provider(
 			origin: OriginFor<T>,
 			bond: BalanceOf<T>,
@@ -575,14 +579,14 @@ pub mod pallet {
 
 		/// Replace the models the caller serves (each registered and active).
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::set_models(models.len() as u32))]
+		#[pallet::weight(T::WeightInfo::set_models(models.len() as u32).saturating_add(Pallet::<T>::index_weight(models.len() as u32)))]
 		pub fn set_models(origin: OriginFor<T>, models: ModelsOf<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut info = Providers::<T>::get(&who).ok_or(Error::<T>::ProviderNotFound)?;
 			ensure!(info.status != ProviderStatus::Leaving, Error::<T>::ProviderLeaving);
 			Self::check_models(&models)?;
 			Self::unindex_models(&who, &info.models);
-			Self::index_models(&who, &models)?;
+			Self::index_models(&who, info.pool.balance, &models)?;
 			info.models = models.clone();
 			Providers::<T>::insert(&who, info);
 			Self::deposit_event(Event::ModelsUpdated { provider: who, models });
@@ -800,17 +804,60 @@ pub mod pallet {
 			Ok(())
 		}
 
-		fn index_models(who: &T::AccountId, models: &ModelsOf<T>) -> DispatchResult {
+		/// List `who` (with active stake `stake`) under each of `models`. A full list takes
+		/// `who` in place of its weakest provider (least eligible stake; an ineligible one
+		/// counts as none) if `who` has more: otherwise sock puppets at the minimum stake could
+		/// fill every slot of a model and keep honest providers, and their stake, out of its
+		/// executions and juries. Squatting a model thus costs more stake than any newcomer
+		/// brings.
+		fn index_models(
+			who: &T::AccountId,
+			stake: BalanceOf<T>,
+			models: &ModelsOf<T>,
+		) -> DispatchResult {
 			for m in models {
-				ModelProviders::<T>::try_mutate(m, |list| {
-					if !list.contains(who) {
-						list.try_push(who.clone())
-							.map_err(|_| Error::<T>::TooManyProvidersForModel)?;
+				let displaced = ModelProviders::<T>::try_mutate(m, |list| {
+					if list.contains(who) || list.try_push(who.clone()).is_ok() {
+						return Ok(None);
 					}
-					Ok::<_, DispatchError>(())
+					let weakest = list
+						.iter_mut()
+						.map(|p| {
+							let w = Providers::<T>::get(&*p)
+								.filter(|info| Self::is_eligible(p, info))
+								.map_or_else(Zero::zero, |info| info.pool.balance);
+							(p, w)
+						})
+						.min_by_key(|(_, w)| *w);
+					match weakest {
+						Some((slot, w)) if stake > w => {
+							Ok(Some(core::mem::replace(slot, who.clone())))
+						},
+						_ => Err(Error::<T>::TooManyProvidersForModel),
+					}
 				})?;
+				if let Some(out) = displaced {
+					Providers::<T>::mutate(&out, |info| {
+						if let Some(info) = info {
+							info.models.retain(|n| n != m);
+						}
+					});
+					Self::deposit_event(Event::DisplacedFromModel {
+						provider: out,
+						model: *m,
+						by: who.clone(),
+					});
+				}
 			}
 			Ok(())
+		}
+
+		/// Worst-case weight of indexing `m` models on top of the benchmarked calls (which
+		/// index into lists with room): every list full, each provider in it read, one
+		/// displaced provider written per model.
+		pub fn index_weight(m: u32) -> Weight {
+			let reads = T::MaxProvidersPerModel::get().saturating_mul(m);
+			T::DbWeight::get().reads_writes(reads.into(), m.into())
 		}
 
 		fn unindex_models(who: &T::AccountId, models: &ModelsOf<T>) {
@@ -840,7 +887,7 @@ pub mod pallet {
 			if check_models {
 				Self::check_models(&models)?;
 			}
-			Self::index_models(who, &models)?;
+			Self::index_models(who, bond, &models)?;
 			let info = ProviderInfo {
 				executor: executor.clone(),
 				commission,
@@ -1156,7 +1203,9 @@ pub mod pallet {
 			seed: H256,
 			exclude: &[T::AccountId],
 		) -> Vec<T::AccountId> {
-			if !T::Models::is_active(model) {
+			// Servable, not active: a retired model's open requests are still executed and
+			// judged (otherwise retiring it under a challenge would leave the jury empty).
+			if !T::Models::is_servable(model) {
 				return Vec::new();
 			}
 			let mut candidates: Vec<(T::AccountId, u128)> = ModelProviders::<T>::get(model)

@@ -591,10 +591,6 @@ fn set_models_fails_on_bad_input() {
 		assert_ok!(register(EVE, 200, EVE_EXEC));
 		assert_ok!(ProvidersPallet::set_models(RuntimeOrigin::signed(ALICE), models(&[MODEL_B])));
 		assert_ok!(register(CHARLIE, 200, 103));
-		assert_noop!(
-			ProvidersPallet::set_models(RuntimeOrigin::signed(ALICE), models(&[MODEL_A])),
-			Error::<Test>::TooManyProvidersForModel
-		);
 		assert_ok!(ProvidersPallet::deregister(RuntimeOrigin::signed(ALICE)));
 		assert_noop!(
 			ProvidersPallet::set_models(RuntimeOrigin::signed(ALICE), models(&[MODEL_B])),
@@ -939,5 +935,37 @@ fn stake_shows_active_stake_rewards_and_the_unbonding_schedule() {
 		assert_eq!(bob.pending_rewards, 450);
 		assert_eq!(bob.unbonding, vec![(400, unlock)]);
 		assert_eq!(ProvidersPallet::stake(ALICE, CHARLIE), None);
+	});
+}
+
+/// Soundness II.6, slot squatting: puppets at the minimum stake fill every slot of a model.
+/// Before the fix a newcomer was refused whatever its stake (`TooManyProvidersForModel`),
+/// keeping honest stake out of the model's executions and juries; now a newcomer with more
+/// stake takes the weakest slot, and one with no more stake is refused.
+#[test]
+fn a_full_model_takes_a_provider_with_more_stake_in_place_of_the_weakest() {
+	alice_and_bob().build_and_execute(|| {
+		assert_ok!(ProvidersPallet::set_models(RuntimeOrigin::signed(ALICE), models(&[MODEL_B])));
+		// The squatters: three puppets at 200 fill MODEL_A (three slots in the mock).
+		assert_ok!(register(DAVE, 200, DAVE_EXEC));
+		assert_ok!(register(EVE, 200, EVE_EXEC));
+		assert_ok!(register(CHARLIE, 200, 103));
+		assert_eq!(ModelProviders::<Test>::get(MODEL_A).len(), 3);
+		// Alice (2,000 with Bob's delegation) takes the slot of the first weakest puppet.
+		assert_ok!(ProvidersPallet::set_models(
+			RuntimeOrigin::signed(ALICE),
+			models(&[MODEL_A, MODEL_B])
+		));
+		System::assert_has_event(
+			Event::DisplacedFromModel { provider: DAVE, model: MODEL_A, by: ALICE }.into(),
+		);
+		let listed = ModelProviders::<Test>::get(MODEL_A);
+		assert!(listed.contains(&ALICE) && !listed.contains(&DAVE));
+		assert!(Providers::<Test>::get(DAVE).unwrap().models.is_empty());
+		// Dave comes back with no more stake than the weakest left: refused.
+		assert_noop!(
+			ProvidersPallet::set_models(RuntimeOrigin::signed(DAVE), models(&[MODEL_A])),
+			Error::<Test>::TooManyProvidersForModel
+		);
 	});
 }

@@ -17,7 +17,7 @@ use sp_runtime::Perbill;
 
 use super::super::{
 	AccountId, Balance, Balances, BlockNumber, Disputes, Inference, Models, Providers, Runtime,
-	RuntimeHoldReason, RuntimeOrigin, DAYS, MICRO_UNIT, MILLI_UNIT, UNIT,
+	RuntimeHoldReason, RuntimeOrigin, DAYS, MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
 };
 
 /// Blocks after a result during which anyone may challenge it (pallet-inference).
@@ -90,7 +90,8 @@ parameter_types! {
 
 	/// Paid per executor on top of the model's royalty: 0.01 VRT.
 	pub const ExecutionFee: Balance = 10 * MILLI_UNIT;
-	/// 1 % of the provider's stake for a missed deadline, paid to the requester.
+	/// 1 % of the provider's stake for a missed deadline (or a failure report beyond the free
+	/// ones), burned.
 	pub const MissedDeadlinePenalty: Perbill = Perbill::from_percent(1);
 	/// 10 % of the provider's stake for an output a jury found wrong.
 	pub const WrongResultPenalty: Perbill = Perbill::from_percent(10);
@@ -100,6 +101,9 @@ parameter_types! {
 	pub const RequestDepositBase: Balance = 10 * MILLI_UNIT;
 	pub const RequestDepositPerByte: Balance = MICRO_UNIT;
 	pub const CongestionThreshold: Perbill = Perbill::from_percent(80);
+	/// Failure reports free per provider per window (10 minutes); see docs/security.md.
+	pub const FreeFailures: u32 = 16;
+	pub const FailureWindow: BlockNumber = 10 * MINUTES;
 
 	/// A challenger's bond: 10 VRT, lost to the executor when the jury upholds the result.
 	pub const ChallengeBond: Balance = 10 * UNIT;
@@ -189,6 +193,8 @@ impl pallet_models::Config for Runtime {
 	type MaxModelSize = ConstU32<MAX_MODEL_SIZE>;
 	type ChunkSize = ConstU32<CHUNK_SIZE>;
 	type MaxReferenceSize = ConstU32<MAX_REFERENCE_SIZE>;
+	/// A retired model is reaped only once none of its requests is open.
+	type Usage = Inference;
 	type ReapDelay = ModelReapDelay;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }
@@ -272,6 +278,8 @@ impl pallet_inference::Config for Runtime {
 	type RetentionPeriod = RequestRetention;
 	type DepositBase = RequestDepositBase;
 	type DepositPerByte = RequestDepositPerByte;
+	type FreeFailures = FreeFailures;
+	type FailureWindow = FailureWindow;
 	type CongestionThreshold = CongestionThreshold;
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -371,6 +379,9 @@ impl pallet_disputes::BenchmarkHelper<AccountId> for DisputesBenchmarkHelper {
 
 /// Mortality of the transactions the pallets' off-chain workers sign, in blocks.
 const WORKER_TX_LONGEVITY: u64 = 16;
+// A worker restarts its nonce count from the chain's only once its pending transactions can
+// no longer be included (see `verity_primitives::offchain::send_signed`).
+const _: () = assert!(WORKER_TX_LONGEVITY <= verity_primitives::offchain::NONCE_STALE_AFTER as u64);
 
 impl frame_system::offchain::SigningTypes for Runtime {
 	type Public = <crate::Signature as sp_runtime::traits::Verify>::Signer;
