@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use verity_engine::{
 	agrees, decode_tensors, encode_tensors,
-	engine::{Engine, EngineError, Limits},
+	engine::{Declared, Engine, EngineError, Limits},
 	model_hash,
 	testing::*,
 	AcceptanceRule, DType, Tensor,
@@ -243,6 +243,21 @@ fn hostile_folds_are_refused_before_they_are_allocated() {
 			"{what}: {err}"
 		);
 	}
+	// 48 weights of 4 MiB (192 MiB, within the node's 256 MiB) that type analysis folds one by
+	// one, refused by the 8 MiB its spec declares before the third is computed.
+	let bytes = constant_of_shape_layers(1024, 48);
+	let err = e
+		.load_declared(
+			&bytes,
+			&model_hash(&bytes),
+			Declared { io: None, max_constant_bytes: Some(8 << 20) },
+		)
+		.unwrap_err();
+	println!("48 x 4 MiB, 8 MiB declared: {err}");
+	assert!(
+		matches!(err, EngineError::ConstantsOverSpec { declared, .. } if declared == 8 << 20),
+		"{err}"
+	);
 	let (_, hwm) = resident();
 	println!("peak resident growth {:.1} MiB", mib(hwm.saturating_sub(hwm0)));
 	assert!(hwm.saturating_sub(hwm0) < 64 << 20, "peak grew by {} bytes", hwm - hwm0);
@@ -332,4 +347,56 @@ fn resident_memory_stays_within_the_cache_budget() {
 		assert!(grown <= cache + RSS_MARGIN, "plan {i}: +{grown} bytes");
 	}
 	assert!(e.cache_stats().entries < 10, "plans were evicted");
+	let (_, hwm) = resident();
+	let peak = hwm.saturating_sub(base);
+	println!("peak resident +{:.1} MiB", mib(peak));
+	// Plans are evicted for a new one before it is folded and packed, so the cold loads' own
+	// tensors fit in the margin too.
+	assert!(peak <= cache + RSS_MARGIN, "peak +{peak} bytes");
+}
+
+#[test]
+fn constants_over_the_declared_limit_are_refused_alike() {
+	let bytes = constant_of_shape_matmul(2048, 2048, 0.5);
+	let h = model_hash(&bytes);
+	let declared = |max| Declared { io: None, max_constant_bytes: Some(max) };
+	// The figure a model's owner declares: the constant bound, computed from the graph.
+	let a = Engine::new(default_limits());
+	let info = a.load(&bytes, &h).unwrap();
+	let bound = u64::try_from(info.constant_bytes).unwrap();
+	assert!(bound >= 16 << 20, "{bound}");
+	assert!(info.bound_bytes >= info.constant_bytes + bytes.len() as u128);
+	assert!(u128::from(info.plan_bytes) >= info.bound_bytes);
+	// Another engine, with other runtime limits and another cache, computes the same bound,
+	// refuses the model under a smaller declaration and caches nothing, and loads it under the
+	// exact figure.
+	let b = Engine::new(Limits {
+		cache_bytes: 64 << 20,
+		max_concurrent_runs: 2,
+		run_timeout: Some(std::time::Duration::from_secs(5)),
+		..Limits::default()
+	});
+	let err = b.load_declared(&bytes, &h, declared(bound - 1)).unwrap_err();
+	assert_eq!(
+		err,
+		EngineError::ConstantsOverSpec { bytes: info.constant_bytes, declared: bound - 1 }
+	);
+	assert!(err.to_string().contains("the model's spec declares"), "{err}");
+	assert!(!b.is_loaded(&h));
+	let ok = b.load_declared(&bytes, &h, declared(bound)).unwrap();
+	assert_eq!((ok.constant_bytes, ok.bound_bytes), (info.constant_bytes, info.bound_bytes));
+	// A cached plan is checked against the declaration too.
+	let err = a.load_declared(&bytes, &h, declared(8 << 20)).unwrap_err();
+	assert!(matches!(err, EngineError::ConstantsOverSpec { declared, .. } if declared == 8 << 20));
+	assert!(a.load_declared(&bytes, &h, Declared::default()).is_ok());
+	// Over the node's limit and the declared one: the node's limit is reported, whatever the
+	// declaration.
+	let tight = Engine::new(Limits { max_constant_bytes: 8 << 20, ..default_limits() });
+	for d in [4 << 20, 32 << 20] {
+		let err = tight.load_declared(&bytes, &h, declared(d)).unwrap_err();
+		assert!(
+			matches!(err, EngineError::TooManyConstantBytes { max, .. } if max == 8 << 20),
+			"{err}"
+		);
+	}
 }

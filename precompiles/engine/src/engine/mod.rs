@@ -15,7 +15,10 @@
 //!    that constant folding creates is allocated before it is checked;
 //! 4. the bound of the constants the plan may hold (every tensor that is a constant or computable
 //!    from constants, once per non-constant consumer), computed on the analysed graph before any
-//!    of it is folded, within `max_constant_bytes` ([`EngineError::TooManyConstantBytes`]);
+//!    of it is folded, within `max_constant_bytes` ([`EngineError::TooManyConstantBytes`]) and
+//!    within the figure the model's registered spec declares, if the caller passes one
+//!    ([`Engine::load_declared`], [`EngineError::ConstantsOverSpec`]); the analysis of step 3
+//!    already folds within the smaller of the two;
 //! 5. translation to a typed graph, then every fact (inputs, outputs and intermediates) within
 //!    `max_elements`, with each symbolic dimension bound to `max_batch`; shapes that depend on
 //!    data (fresh symbols) are rejected, because they cannot be bounded;
@@ -23,8 +26,15 @@
 //! 7. cost estimates on the decluttered graph: multiply-adds and divisions (`max_flops`) and
 //!    the sum of all tensor sizes as an upper bound of peak memory (`max_peak_bytes`); then
 //!    model bytes + constant bound + one run's peak of live tensors within `cache_bytes`
-//!    ([`EngineError::PlanTooLarge`]); all of 1-7 depend on the graph only, not on the CPU;
+//!    ([`EngineError::PlanTooLarge`], [`ModelInfo::bound_bytes`]); all of 1-7 depend on the
+//!    graph only, not on the CPU, so every node refuses a model alike and reports the same
+//!    `constant_bytes` and `bound_bytes` for it (what a chain can register and charge for);
 //! 8. optimization into a runnable plan, measured (see "Cache") and inserted into the cache.
+//!
+//! Before translation folds the constants (step 5) and before optimization packs them (step 8),
+//! least recently used plans are evicted until the figures known at that point (model bytes +
+//! constant bound, then the whole bound) fit in the budget beside the cached plans, so that the
+//! plans a new one displaces are freed before it is built, not after.
 //!
 //! Every call into tract is wrapped in `catch_unwind`: a hostile model is reported as
 //! [`EngineError::Panic`] and never takes the process down (the node's profiles unwind).
@@ -203,6 +213,20 @@ impl Engine {
 		expected: &ModelHash,
 		declared: Option<&ModelIo>,
 	) -> Result<Arc<ModelInfo>, EngineError> {
+		self.load_declared(bytes, expected, Declared { io: declared, max_constant_bytes: None })
+	}
+
+	/// [`Self::load`], also checking the model against what its registered spec declares: its
+	/// inputs and outputs, and the most bytes of constants its plan may hold. A model whose
+	/// constant bound is above the declared figure is refused with
+	/// [`EngineError::ConstantsOverSpec`] before translation folds anything, and the same way
+	/// when its plan is already cached (loaded for a caller that declared more or nothing).
+	pub fn load_declared(
+		&self,
+		bytes: &[u8],
+		expected: &ModelHash,
+		declared: Declared<'_>,
+	) -> Result<Arc<ModelInfo>, EngineError> {
 		if bytes.len() > self.limits.max_model_bytes {
 			return Err(EngineError::ModelTooLarge {
 				size: bytes.len(),
@@ -214,9 +238,10 @@ impl Engine {
 		// for. `bytes` are not hashed again (that would cost about 1 us per KiB, more than the
 		// lookup by orders of magnitude); they are verified only when a plan is built.
 		if let Some(plan) = self.lookup(expected) {
-			if let Some(d) = declared {
+			if let Some(d) = declared.io {
 				check_declared(d, &plan.info.io)?;
 			}
+			declared.check_constants(plan.info.constant_bytes)?;
 			return Ok(plan.info.clone());
 		}
 		let actual = crate::model_hash(bytes);
@@ -241,7 +266,7 @@ impl Engine {
 		&self,
 		bytes: &[u8],
 		hash: ModelHash,
-		declared: Option<&ModelIo>,
+		declared: Declared<'_>,
 	) -> Result<Plan, EngineError> {
 		let onnx = tract_onnx::onnx();
 		let proto = match catch_unwind(AssertUnwindSafe(|| onnx.proto_model_for_read(&mut &*bytes)))
@@ -256,20 +281,20 @@ impl Engine {
 		let mut inference = guarded("parsing", || onnx.model_for_proto_model(&proto))?;
 		drop(proto);
 		// Bound tract's eager evaluation before it analyses anything, then bound the constants
-		// the plan may hold before translation folds them (src/fold.rs).
-		crate::fold::bound_ops(
-			&mut inference,
-			self.limits.max_elements,
-			self.limits.max_constant_bytes,
-		);
-		guarded("analysing types", || inference.analyse(false))?;
+		// the plan may hold before translation folds them (src/fold.rs). Analysis folds within
+		// the smaller of the node's limit and the declared one.
+		let max_constants = declared
+			.max_constant_bytes
+			.map_or(self.limits.max_constant_bytes, |d| d.min(self.limits.max_constant_bytes));
+		crate::fold::bound_ops(&mut inference, self.limits.max_elements, max_constants);
+		guarded("analysing types", || inference.analyse(false)).map_err(|e| match e {
+			EngineError::TooManyConstantBytes { bytes, .. } => self.over_constants(bytes, declared),
+			e => e,
+		})?;
 		let constant_bytes =
 			guarded("bounding constants", || crate::fold::constant_bytes(&inference))?;
-		if constant_bytes > u128::from(self.limits.max_constant_bytes) {
-			return Err(EngineError::TooManyConstantBytes {
-				bytes: constant_bytes,
-				max: self.limits.max_constant_bytes,
-			});
+		if constant_bytes > u128::from(max_constants) {
+			return Err(self.over_constants(constant_bytes, declared));
 		}
 		// The first part of step 7's check, before translation materializes the constants.
 		let model_bytes = bytes.len() as u128;
@@ -279,12 +304,20 @@ impl Engine {
 				max: self.limits.cache_bytes,
 			});
 		}
+		// Translation and decluttering fold the constants: make room for them first (see
+		// `make_room`), and for the whole bound once it is known, before optimization packs them.
+		let cached = self.is_loaded(&hash);
+		if !cached {
+			self.make_room(
+				u64::try_from(model_bytes.saturating_add(constant_bytes)).unwrap_or(u64::MAX),
+			);
+		}
 		let typed = guarded("analysing types", || inference.into_typed())?;
 
 		let symbols = self.bind_symbols(&typed)?;
 		self.check_facts(&typed, &symbols)?;
 		let io = graph_io(&typed)?;
-		if let Some(d) = declared {
+		if let Some(d) = declared.io {
 			check_declared(d, &io)?;
 		}
 
@@ -311,6 +344,9 @@ impl Engine {
 			return Err(EngineError::PlanTooLarge { bytes: bound, max: self.limits.cache_bytes });
 		}
 
+		if !cached {
+			self.make_room(u64::try_from(bound).unwrap_or(u64::MAX));
+		}
 		let optimized = guarded("optimizing", || optimize(decluttered))?;
 		let output_dtypes = io.outputs.iter().map(|s| s.dtype).collect();
 		let plan = guarded("planning", || tp::TypedSimplePlan::new(optimized))?;
@@ -333,6 +369,7 @@ impl Engine {
 			flops,
 			peak_bytes,
 			constant_bytes,
+			bound_bytes: bound,
 			held_bytes,
 			scratch_bytes,
 			plan_bytes: u64::try_from(plan_bytes).unwrap_or(u64::MAX),
@@ -345,6 +382,18 @@ impl Engine {
 			spare: Mutex::new(Vec::new()),
 			max_spare: self.limits.max_concurrent_runs,
 		})
+	}
+
+	/// The error for `bytes` of constants over the smaller of the node's limit and the declared
+	/// one: the node's limit first ([`EngineError::TooManyConstantBytes`]), so that a model
+	/// over both is refused the same way whatever its spec declares.
+	fn over_constants(&self, bytes: u128, declared: Declared<'_>) -> EngineError {
+		match declared.max_constant_bytes {
+			Some(d) if bytes <= u128::from(self.limits.max_constant_bytes) => {
+				EngineError::ConstantsOverSpec { bytes, declared: d }
+			},
+			_ => EngineError::TooManyConstantBytes { bytes, max: self.limits.max_constant_bytes },
+		}
 	}
 
 	/// Run a cached model. Inputs are checked against the graph's input specs first.
@@ -404,6 +453,28 @@ impl Engine {
 			.enumerate()
 			.map(|(index, v)| from_tract(index, &v, plan.output_dtypes.get(index).copied()))
 			.collect()
+	}
+}
+
+/// What a model's registered spec declares, checked by [`Engine::load_declared`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Declared<'a> {
+	/// Inputs and outputs: each must be compatible with the graph's.
+	pub io: Option<&'a ModelIo>,
+	/// Most bytes of constants the model's plan may hold: the registered figure its deposit
+	/// pays for, compared with the model's constant bound ([`ModelInfo::constant_bytes`], the
+	/// same on every node). `None`: only the node's `Limits::max_constant_bytes` applies.
+	pub max_constant_bytes: Option<u64>,
+}
+
+impl Declared<'_> {
+	fn check_constants(&self, bytes: u128) -> Result<(), EngineError> {
+		match self.max_constant_bytes {
+			Some(d) if bytes > u128::from(d) => {
+				Err(EngineError::ConstantsOverSpec { bytes, declared: d })
+			},
+			_ => Ok(()),
+		}
 	}
 }
 
