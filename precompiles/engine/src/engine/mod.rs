@@ -55,8 +55,10 @@
 //! The charge therefore bounds what the plan holds while cached plus one run's tensors. A plan's
 //! run states belong to the plan (see "Running"), so eviction frees it as soon as no run holds
 //! it. Resident memory of a node is then the cache budget, plus the runs in flight beyond the
-//! one charged (each within `max_peak_bytes`), plus the allocator's and tract's own overhead;
-//! docs/benchmarks.md ("Plan memory") has the measured figures.
+//! one charged (each within `max_peak_bytes`), plus what a cold load holds beyond its own charge
+//! while it is built (the plans it displaces are evicted first, see "Loading"; about 0.7x its
+//! constant bound), plus the allocator's and tract's own overhead; docs/benchmarks.md ("Plan
+//! memory") has the measured figures and the memory a node needs for a given budget.
 //!
 //! Plans are handed out as `Arc`s: the cache lock is held only to look up or insert,
 //! never while a model runs, so concurrent runs of one model do not serialize. Two threads that
