@@ -353,6 +353,29 @@ fn resident_memory_stays_within_the_cache_budget() {
 	// Plans are evicted for a new one before it is folded and packed, so the cold loads' own
 	// tensors fit in the margin too.
 	assert!(peak <= cache + RSS_MARGIN, "peak +{peak} bytes");
+	// LSTMs, whose weights live in scan bodies: 32 MiB each, the cache keeps two beside the
+	// matrix plans it evicts. Their cold loads need about three times their weights at the
+	// peak (not asserted: docs/benchmarks.md, "Memory a provider or validator node needs").
+	for i in 0..4 {
+		let bytes = constant_of_shape_lstm(1024, 1024, 0.001 * (i + 1) as f32);
+		let h = model_hash(&bytes);
+		let info = e.load(&bytes, &h).unwrap();
+		let x = Tensor::from_f32(vec![1, 1, 1024], &vec![1.0; 1024]).unwrap();
+		e.run(&h, &[x]).unwrap();
+		let (rss, hwm) = resident();
+		let grown = rss.saturating_sub(base);
+		let stats = e.cache_stats();
+		println!(
+			"lstm {i}: charged {:.1} MiB, cache {} plans {:.1} MiB, resident +{:.1} MiB, peak +{:.1} MiB",
+			mib(info.plan_bytes),
+			stats.entries,
+			mib(stats.bytes),
+			mib(grown),
+			mib(hwm.saturating_sub(base))
+		);
+		assert!(stats.bytes <= cache);
+		assert!(grown <= cache + RSS_MARGIN, "lstm {i}: +{grown} bytes");
+	}
 }
 
 #[test]
@@ -399,4 +422,33 @@ fn constants_over_the_declared_limit_are_refused_alike() {
 			"{err}"
 		);
 	}
+}
+
+#[test]
+fn lstm_weights_held_in_scan_bodies_are_measured() {
+	// tract runs an LSTM as a scan whose body holds the (packed) weights: 16 MiB of input
+	// weights and 16 MiB of recurrence weights, both made by `ConstantOfShape`.
+	let e = Engine::new(default_limits());
+	let w = 16u64 << 20;
+	let bytes = constant_of_shape_lstm(1024, 1024, 0.001);
+	let h = model_hash(&bytes);
+	let info = e.load(&bytes, &h).unwrap();
+	println!(
+		"LSTM: {} bytes of ONNX, constant bound {}, held {}, scratch {}, charged {}",
+		bytes.len(),
+		info.constant_bytes,
+		info.held_bytes,
+		info.scratch_bytes,
+		info.plan_bytes
+	);
+	assert!(info.constant_bytes >= u128::from(2 * w));
+	assert!(info.held_bytes >= 2 * w, "both weights are measured, in and out of the scan body");
+	assert!(info.plan_bytes >= info.held_bytes + bytes.len() as u64);
+	// Every gate sees 1024 x 0.001 = 1.024 from x = 1 (h0 = c0 = 0): h = o * tanh(i * g).
+	let x = Tensor::from_f32(vec![1, 1, 1024], &vec![1.0; 1024]).unwrap();
+	let y = e.run(&h, &[x]).unwrap()[0].to_f32_vec().unwrap();
+	let s = 1.0 / (1.0 + (-1.024f64).exp());
+	let want = s * (s * 1.024f64.tanh()).tanh();
+	assert_eq!(y.len(), 1024);
+	assert!(y.iter().all(|v| (f64::from(*v) - want).abs() < 1e-5), "{} vs {want}", y[0]);
 }

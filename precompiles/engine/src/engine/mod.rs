@@ -56,8 +56,8 @@
 //! run states belong to the plan (see "Running"), so eviction frees it as soon as no run holds
 //! it. Resident memory of a node is then the cache budget, plus the runs in flight beyond the
 //! one charged (each within `max_peak_bytes`), plus what a cold load holds beyond its own charge
-//! while it is built (the plans it displaces are evicted first, see "Loading"; about 0.7x its
-//! constant bound), plus the allocator's and tract's own overhead; docs/benchmarks.md ("Plan
+//! while it is built (the plans it displaces are evicted first, see "Loading"; up to about twice
+//! its constant bound measured), plus the allocator's and tract's own overhead; docs/benchmarks.md ("Plan
 //! memory") has the measured figures and the memory a node needs for a given budget.
 //!
 //! Plans are handed out as `Arc`s: the cache lock is held only to look up or insert,

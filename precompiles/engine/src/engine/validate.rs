@@ -304,12 +304,16 @@ pub(super) fn live_peak(
 /// The bytes an optimized plan holds in its constants, measured: `Const` nodes (plain tensors,
 /// or tract's packed weights, whose storage reports the size of its pointers only: their
 /// buffers are measured here) and the packed weights tract bakes into its matrix multiplies
-/// (`OptMatMul`, which also carries convolutions). Other ops may keep small constants (pad
+/// (`OptMatMul`, which also carries convolutions), in the plan and in the bodies of its scans
+/// (tract runs `LSTM`, `GRU` and `RNN` as scans whose bodies hold their weights). Other ops may keep small constants (pad
 /// values, scalars) that are not measured; the charge covers them through the constant bound.
 /// Buffers shared between holders are counted once per holder (an over-estimate).
 pub(super) fn held_bytes(m: &tp::TypedModel, syms: &tp::SymbolValues) -> u64 {
 	use tract_onnx::tract_core::{
-		ops::matmul::optimized::{MatMulOperand, OptMatMul, ProtoFusedSpec},
+		ops::{
+			matmul::optimized::{MatMulOperand, OptMatMul, ProtoFusedSpec},
+			scan::OptScan,
+		},
 		tract_linalg::mmm::{EagerPackedInput, MMMInputValue, PackedMatrixStorage},
 	};
 	let dim_bytes = |d: tp::TDim| d.eval_to_i64(syms).ok().and_then(|v| u64::try_from(v).ok());
@@ -320,6 +324,9 @@ pub(super) fn held_bytes(m: &tp::TypedModel, syms: &tp::SymbolValues) -> u64 {
 	let mut held: u64 = 0;
 	for node in m.nodes() {
 		let Some(c) = node.op_as::<Const>() else {
+			if let Some(scan) = node.op_as::<OptScan>() {
+				held = held.saturating_add(held_bytes(scan.plan.model(), syms));
+			}
 			if let Some(mm) = node.op_as::<OptMatMul>() {
 				for op in &mm.micro_ops {
 					if let ProtoFusedSpec::AddMatMul { a, b, .. } = op {
