@@ -29,7 +29,11 @@
 //!    ([`EngineError::PlanTooLarge`], [`ModelInfo::bound_bytes`]); all of 1-7 depend on the
 //!    graph only, not on the CPU, so every node refuses a model alike and reports the same
 //!    `constant_bytes` and `bound_bytes` for it (what a chain can register and charge for);
-//! 8. optimization into a runnable plan, measured (see "Cache") and inserted into the cache.
+//! 8. optimization into a runnable plan, measured (see "Cache"): one run's live tensors in the
+//!    optimized plan within `max_peak_bytes`, its whole charge within `cache_bytes` (these two
+//!    depend on the CPU's kernels: tract pads the small dimension of a weight it packs to its
+//!    kernel's panel, up to 128 rows, which the graph-only bounds of 4 and 7 do not count); then
+//!    inserted into the cache.
 //!
 //! Before translation folds the constants (step 5) and before optimization packs them (step 8),
 //! least recently used plans are evicted until the figures known at that point (model bytes +
@@ -362,6 +366,22 @@ impl Engine {
 		let plan_bytes = model_bytes
 			.saturating_add(constant_bytes.max(u128::from(held_bytes)))
 			.saturating_add(scratch_bytes);
+		// What this CPU's kernels made of the plan. tract pads the small dimension of a weight it
+		// packs up to its kernel's panel (x8 measured for a [2^21, 2] weight) and may pack a thin
+		// operand at every run; the bounds above see neither, so the measured figures are
+		// checked too. These refusals depend on the CPU, unlike steps 1-7.
+		if scratch > u128::from(self.limits.max_peak_bytes) {
+			return Err(EngineError::TooMuchMemory {
+				bytes: scratch,
+				max: self.limits.max_peak_bytes,
+			});
+		}
+		if plan_bytes > u128::from(self.limits.cache_bytes) {
+			return Err(EngineError::PlanTooLarge {
+				bytes: plan_bytes,
+				max: self.limits.cache_bytes,
+			});
+		}
 		let stateless =
 			guarded("planning", || Ok(plan.spawn()?.op_states.iter().all(Option::is_none)))?;
 		let info = ModelInfo {
