@@ -90,10 +90,12 @@ fn main() {
 				let ran = e.run(&h, &inputs).map(|_| "ran").unwrap_or("run failed");
 				let stats = e.cache_stats();
 				println!(
-					"copy {i}: charged {:.1} MiB (constant bound {:.1}, held {:.1}, scratch {:.1}; \
-					 deterministic bound {:.1}), {ran}; cache {} plans {:.1} MiB; resident {:.0} MiB",
+					"copy {i}: charged {:.1} MiB (constant bound {:.1}, packing bound {:.1}, held \
+					 {:.1}, scratch {:.1}; deterministic bound {:.1}), {ran}; cache {} plans {:.1} \
+					 MiB; resident {:.0} MiB",
 					info.plan_bytes as f64 / 1048576.0,
 					info.constant_bytes as f64 / 1048576.0,
+					info.packing_bytes as f64 / 1048576.0,
 					info.held_bytes as f64 / 1048576.0,
 					info.scratch_bytes as f64 / 1048576.0,
 					info.bound_bytes as f64 / 1048576.0,

@@ -248,9 +248,9 @@ impl HostBackend {
 		if let Some(info) = self.engine.info(hash) {
 			self.count_plan("hit");
 			return match declared.max_constant_bytes {
-				Some(d) if info.constant_bytes > u128::from(d) => {
+				Some(d) if info.constants_bound() > u128::from(d) => {
 					Err(refused(EngineError::ConstantsOverSpec {
-						bytes: info.constant_bytes,
+						bytes: info.constants_bound(),
 						declared: d,
 					}))
 				},

@@ -411,8 +411,9 @@ pub fn verify(
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
 pub struct ModelBounds {
 	/// Bound of the bytes of constants the model's plan may hold: every tensor that is a
-	/// constant or computable from constants, once per consumer that runs at run time
-	/// (`verity_engine::engine::ModelInfo::constant_bytes`). What a spec's declared limit is
+	/// constant or computable from constants, once per consumer that runs at run time, plus the
+	/// padding packing them for the matrix kernels may add
+	/// (`verity_engine::engine::ModelInfo::constants_bound`). What a spec's declared limit is
 	/// compared with.
 	pub constant_bytes: u64,
 	/// Model bytes + `constant_bytes` + one run's peak of live tensors at the engine's
@@ -432,7 +433,7 @@ impl ModelBounds {
 	pub fn of(info: &verity_engine::engine::ModelInfo) -> Self {
 		let sat = |v: u128| u64::try_from(v).unwrap_or(u64::MAX);
 		Self {
-			constant_bytes: sat(info.constant_bytes),
+			constant_bytes: sat(info.constants_bound()),
 			bound_bytes: sat(info.bound_bytes),
 			flops: sat(info.flops),
 			plan_bytes: info.plan_bytes,

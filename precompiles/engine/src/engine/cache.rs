@@ -17,8 +17,13 @@ pub struct ModelInfo {
 	/// Bound of the constant bytes the plan may hold (checked against `max_constant_bytes`;
 	/// see `src/fold.rs`), computed from the graph before folding: the same on every node.
 	pub constant_bytes: u128,
+	/// Bound of what packing the constant operands of matrix products and convolutions for
+	/// tract's kernels adds to them (padding to the kernels' panels), computed on the
+	/// decluttered graph: the same on every node. `constant_bytes + packing_bytes`
+	/// ([`Self::constants_bound`]) is checked against `max_constant_bytes` and a declared limit.
+	pub packing_bytes: u128,
 	/// The deterministic part of the charge, decided on the graph alone (the same on every
-	/// node): model bytes + `constant_bytes` + one run's peak of live tensors on the decluttered
+	/// node): model bytes + [`Self::constants_bound`] + one run's peak of live tensors on the decluttered
 	/// graph at `max_batch`. `PlanTooLarge` is decided on it, and `plan_bytes` is never below it.
 	pub bound_bytes: u128,
 	/// Bytes the optimized plan holds in its constants, measured: plain tensors plus the
@@ -28,9 +33,17 @@ pub struct ModelInfo {
 	/// non-constant tensors over the optimized plan's steps (im2col buffers included) or over
 	/// the decluttered graph's evaluation order, the larger.
 	pub scratch_bytes: u128,
-	/// Bytes the plan is charged in the cache: model bytes + max(`constant_bytes`,
+	/// Bytes the plan is charged in the cache: model bytes + max([`Self::constants_bound`],
 	/// `held_bytes`) + `scratch_bytes`. See the module docs, "Cache".
 	pub plan_bytes: u64,
+}
+
+impl ModelInfo {
+	/// The bound of the bytes of constants the plan may hold, packed: `constant_bytes` +
+	/// `packing_bytes`. The same on every node; what a model's spec declares and pays for.
+	pub fn constants_bound(&self) -> u128 {
+		self.constant_bytes.saturating_add(self.packing_bytes)
+	}
 }
 
 pub(super) struct Plan {

@@ -106,10 +106,11 @@ pub enum EngineError {
 		"constants computed from the graph would hold {bytes} bytes in the plan, the limit is {max}"
 	)]
 	TooManyConstantBytes { bytes: u128, max: u64 },
-	/// The model's constant bound ([`ModelInfo::constant_bytes`]) is above the limit its
+	/// The model's constant bound ([`ModelInfo::constants_bound`]) is above the limit its
 	/// registered spec declares (and its deposit pays for), passed in by the caller of
-	/// [`Engine::load_declared`]. Decided on the graph before anything large is folded: the
-	/// same on every node. `bytes` is the bound, or, when type analysis crossed the limit while
+	/// [`Engine::load_declared`]. Decided on the graph alone, the same on every node: on the
+	/// constant bound before anything large is folded, then with the packing bound on the
+	/// decluttered graph. `bytes` is the bound, or, when type analysis crossed the limit while
 	/// folding small values, what it had folded by then (a lower bound of the bound).
 	#[error(
 		"constants computed from the graph would hold {bytes} bytes in the plan, more than the \

@@ -24,16 +24,19 @@
 //!    data (fresh symbols) are rejected, because they cannot be bounded;
 //! 6. the declared [`ModelIo`], if any, compatible with the graph's inputs and outputs;
 //! 7. cost estimates on the decluttered graph: multiply-adds and divisions (`max_flops`) and
-//!    the sum of all tensor sizes as an upper bound of peak memory (`max_peak_bytes`); then
-//!    model bytes + constant bound + one run's peak of live tensors within `cache_bytes`
+//!    the sum of all tensor sizes as an upper bound of peak memory (`max_peak_bytes`); the
+//!    packing bound ([`ModelInfo::packing_bytes`]: what padding the constant operands of
+//!    matrix products and convolutions to the widest kernel panel adds), the constant bound plus
+//!    it again within `max_constant_bytes` and the declared figure; then
+//!    model bytes + constant and packing bounds + one run's peak of live tensors within
+//!    `cache_bytes`
 //!    ([`EngineError::PlanTooLarge`], [`ModelInfo::bound_bytes`]); all of 1-7 depend on the
 //!    graph only, not on the CPU, so every node refuses a model alike and reports the same
-//!    `constant_bytes` and `bound_bytes` for it (what a chain can register and charge for);
+//!    `constants_bound()` and `bound_bytes` for it (what a chain can register and charge for);
 //! 8. optimization into a runnable plan, measured (see "Cache"): one run's live tensors in the
 //!    optimized plan within `max_peak_bytes`, its whole charge within `cache_bytes` (these two
-//!    depend on the CPU's kernels: tract pads the small dimension of a weight it packs to its
-//!    kernel's panel, up to 128 rows, which the graph-only bounds of 4 and 7 do not count); then
-//!    inserted into the cache.
+//!    depend on the CPU's kernels, and are a last line behind the packing bound of step 7, which
+//!    no model the tests know reaches); then inserted into the cache.
 //!
 //! Before translation folds the constants (step 5) and before optimization packs them (step 8),
 //! least recently used plans are evicted until the figures known at that point (model bytes +
@@ -45,7 +48,8 @@
 //!
 //! ## Cache
 //! Plans are kept in an LRU bounded in bytes, keyed by model hash. A plan is charged
-//! `model bytes + max(constant bound, held) + scratch` ([`ModelInfo::plan_bytes`]):
+//! `model bytes + max(constant bound + packing bound, held) + scratch`
+//! ([`ModelInfo::plan_bytes`]):
 //! - the *constant bound* is step 4's figure: every constant tensor and every tensor computable
 //!   from constants, counted once per consumer that runs at run time, since each consumer may
 //!   keep its own folded or packed copy;
@@ -108,7 +112,7 @@ pub use pool::WORKER_THREAD_NAME;
 use cache::{Cache, Plan};
 use convert::{from_tract, to_dtype};
 use pool::{Job, Pool, RunResult, Slot};
-use validate::{check_declared, estimate, graph_io, held_bytes, live_peak};
+use validate::{check_declared, estimate, graph_io, held_bytes, live_peak, packing_bytes};
 
 use crate::{
 	fold::FoldError,
@@ -247,7 +251,7 @@ impl Engine {
 			if let Some(d) = declared.io {
 				check_declared(d, &plan.info.io)?;
 			}
-			declared.check_constants(plan.info.constant_bytes)?;
+			declared.check_constants(plan.info.constants_bound())?;
 			return Ok(plan.info.clone());
 		}
 		let actual = crate::model_hash(bytes);
@@ -345,7 +349,12 @@ impl Engine {
 		let activations = guarded("estimating memory", || {
 			live_peak(&decluttered, &decluttered.eval_order()?, &symbols)
 		})?;
-		let bound = model_bytes.saturating_add(constant_bytes).saturating_add(activations);
+		let packing = guarded("estimating memory", || packing_bytes(&decluttered, &symbols))?;
+		let constants = constant_bytes.saturating_add(packing);
+		if constants > u128::from(max_constants) {
+			return Err(self.over_constants(constants, declared));
+		}
+		let bound = model_bytes.saturating_add(constants).saturating_add(activations);
 		if bound > u128::from(self.limits.cache_bytes) {
 			return Err(EngineError::PlanTooLarge { bytes: bound, max: self.limits.cache_bytes });
 		}
@@ -364,7 +373,7 @@ impl Engine {
 		})?;
 		let scratch_bytes = scratch.max(activations);
 		let plan_bytes = model_bytes
-			.saturating_add(constant_bytes.max(u128::from(held_bytes)))
+			.saturating_add(constants.max(u128::from(held_bytes)))
 			.saturating_add(scratch_bytes);
 		// What this CPU's kernels made of the plan. tract pads the small dimension of a weight it
 		// packs up to its kernel's panel (x8 measured for a [2^21, 2] weight) and may pack a thin
@@ -391,6 +400,7 @@ impl Engine {
 			flops,
 			peak_bytes,
 			constant_bytes,
+			packing_bytes: packing,
 			bound_bytes: bound,
 			held_bytes,
 			scratch_bytes,
@@ -484,7 +494,7 @@ pub struct Declared<'a> {
 	/// Inputs and outputs: each must be compatible with the graph's.
 	pub io: Option<&'a ModelIo>,
 	/// Most bytes of constants the model's plan may hold: the registered figure its deposit
-	/// pays for, compared with the model's constant bound ([`ModelInfo::constant_bytes`], the
+	/// pays for, compared with the model's constant bound ([`ModelInfo::constants_bound`], the
 	/// same on every node). `None`: only the node's `Limits::max_constant_bytes` applies.
 	pub max_constant_bytes: Option<u64>,
 }
