@@ -23,8 +23,9 @@ pub struct ModelInfo {
 	/// ([`Self::constants_bound`]) is checked against `max_constant_bytes` and a declared limit.
 	pub packing_bytes: u128,
 	/// The deterministic part of the charge, decided on the graph alone (the same on every
-	/// node): model bytes + [`Self::constants_bound`] + one run's peak of live tensors on the decluttered
-	/// graph at `max_batch`. `PlanTooLarge` is decided on it, and `plan_bytes` is never below it.
+	/// node): model bytes + [`Self::constants_bound`] + one run's peak of live tensors on the
+	/// decluttered graph at `max_batch`. `PlanTooLarge` is decided on it, and `plan_bytes` is
+	/// never below it.
 	pub bound_bytes: u128,
 	/// Bytes the optimized plan holds in its constants, measured: plain tensors plus the
 	/// buffers of weights packed for tract's matrix multiply. Depends on the CPU's kernels.

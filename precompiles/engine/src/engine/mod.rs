@@ -27,9 +27,8 @@
 //!    the sum of all tensor sizes as an upper bound of peak memory (`max_peak_bytes`); the
 //!    packing bound ([`ModelInfo::packing_bytes`]: what padding the constant operands of
 //!    matrix products and convolutions to the widest kernel panel adds), the constant bound plus
-//!    it again within `max_constant_bytes` and the declared figure; then
-//!    model bytes + constant and packing bounds + one run's peak of live tensors within
-//!    `cache_bytes`
+//!    it again within `max_constant_bytes` and the declared figure; then model bytes +
+//!    constant and packing bounds + one run's peak of live tensors within `cache_bytes`
 //!    ([`EngineError::PlanTooLarge`], [`ModelInfo::bound_bytes`]); all of 1-7 depend on the
 //!    graph only, not on the CPU, so every node refuses a model alike and reports the same
 //!    `constants_bound()` and `bound_bytes` for it (what a chain can register and charge for);
@@ -65,8 +64,9 @@
 //! it. Resident memory of a node is then the cache budget, plus the runs in flight beyond the
 //! one charged (each within `max_peak_bytes`), plus what a cold load holds beyond its own charge
 //! while it is built (the plans it displaces are evicted first, see "Loading"; up to about twice
-//! its constant bound measured), plus the allocator's and tract's own overhead; docs/benchmarks.md ("Plan
-//! memory") has the measured figures and the memory a node needs for a given budget.
+//! its constant bound measured), plus the allocator's and tract's own overhead;
+//! docs/benchmarks.md ("Plan memory") has the measured figures and the memory a node needs for
+//! a given budget.
 //!
 //! Plans are handed out as `Arc`s: the cache lock is held only to look up or insert,
 //! never while a model runs, so concurrent runs of one model do not serialize. Two threads that
@@ -375,10 +375,9 @@ impl Engine {
 		let plan_bytes = model_bytes
 			.saturating_add(constants.max(u128::from(held_bytes)))
 			.saturating_add(scratch_bytes);
-		// What this CPU's kernels made of the plan. tract pads the small dimension of a weight it
-		// packs up to its kernel's panel (x8 measured for a [2^21, 2] weight) and may pack a thin
-		// operand at every run; the bounds above see neither, so the measured figures are
-		// checked too. These refusals depend on the CPU, unlike steps 1-7.
+		// What this CPU's kernels made of the plan, a last line behind the packing bound (a kernel
+		// with a panel wider than it assumes, a thin operand packed at every run): these
+		// refusals depend on the CPU, unlike steps 1-7.
 		if scratch > u128::from(self.limits.max_peak_bytes) {
 			return Err(EngineError::TooMuchMemory {
 				bytes: scratch,

@@ -305,8 +305,9 @@ pub(super) fn live_peak(
 /// or tract's packed weights, whose storage reports the size of its pointers only: their
 /// buffers are measured here) and the packed weights tract bakes into its matrix multiplies
 /// (`OptMatMul`, which also carries convolutions), in the plan and in the bodies of its scans
-/// (tract runs `LSTM`, `GRU` and `RNN` as scans whose bodies hold their weights). Other ops may keep small constants (pad
-/// values, scalars) that are not measured; the charge covers them through the constant bound.
+/// (tract runs `LSTM`, `GRU` and `RNN` as scans whose bodies hold their weights). Other ops
+/// may keep small constants (pad values, scalars) that are not measured; the charge covers them
+/// through the constant bound.
 /// Buffers shared between holders are counted once per holder (an over-estimate).
 pub(super) fn held_bytes(m: &tp::TypedModel, syms: &tp::SymbolValues) -> u64 {
 	use tract_onnx::tract_core::{
