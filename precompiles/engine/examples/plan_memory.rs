@@ -9,20 +9,27 @@
 //! the engine charged and the process's resident memory (VmRSS from /proc/self/status).
 //! The engine uses the default limits without a run timeout; `VERITY_MAX_ELEMENTS`,
 //! `VERITY_MAX_FLOPS`, `VERITY_MAX_PEAK_BYTES`, `VERITY_MAX_CONSTANT_BYTES` and
-//! `VERITY_CACHE_BYTES` override those limits, to watch a model the defaults refuse.
+//! `VERITY_CACHE_BYTES` override those limits, to watch a model the defaults refuse;
+//! `VERITY_DECLARED_CONSTANT_BYTES` loads with that declared constant limit
+//! (`Engine::load_declared`, what an attester passes from the model's registered spec).
+//! The last line is the process's peak resident memory (VmHWM).
 
 use verity_engine::{
-	engine::{Engine, Limits},
+	engine::{Declared, Engine, Limits},
 	model_hash,
 	testing::retag,
 	Tensor,
 };
 
 fn resident_mib() -> f64 {
+	status_mib("VmRSS:")
+}
+
+fn status_mib(key: &str) -> f64 {
 	let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
 	let kib: f64 = status
 		.lines()
-		.find(|l| l.starts_with("VmRSS:"))
+		.find(|l| l.starts_with(key))
 		.and_then(|l| l.split_whitespace().nth(1))
 		.and_then(|v| v.parse().ok())
 		.unwrap_or(0.0);
@@ -61,12 +68,14 @@ fn main() {
 		limits.max_constant_bytes,
 		limits.cache_bytes
 	);
+	let declared =
+		Declared { io: None, max_constant_bytes: env_u64("VERITY_DECLARED_CONSTANT_BYTES") };
 	let e = Engine::new(limits);
 	println!("start: resident {:.0} MiB", resident_mib());
 	for i in 0..copies {
 		let copy = retag(&bytes, &format!("copy {i}"));
 		let h = model_hash(&copy);
-		match e.load(&copy, &h) {
+		match e.load_declared(&copy, &h, declared) {
 			Ok(info) => {
 				let inputs: Vec<Tensor> = info
 					.io
@@ -81,12 +90,15 @@ fn main() {
 				let ran = e.run(&h, &inputs).map(|_| "ran").unwrap_or("run failed");
 				let stats = e.cache_stats();
 				println!(
-					"copy {i}: charged {:.1} MiB (constant bound {:.1}, held {:.1}, scratch {:.1}), \
-					 {ran}; cache {} plans {:.1} MiB; resident {:.0} MiB",
+					"copy {i}: charged {:.1} MiB (constant bound {:.1}, packing bound {:.1}, held \
+					 {:.1}, scratch {:.1}; deterministic bound {:.1}), {ran}; cache {} plans {:.1} \
+					 MiB; resident {:.0} MiB",
 					info.plan_bytes as f64 / 1048576.0,
 					info.constant_bytes as f64 / 1048576.0,
+					info.packing_bytes as f64 / 1048576.0,
 					info.held_bytes as f64 / 1048576.0,
 					info.scratch_bytes as f64 / 1048576.0,
+					info.bound_bytes as f64 / 1048576.0,
 					stats.entries,
 					stats.bytes as f64 / 1048576.0,
 					resident_mib()
@@ -95,4 +107,5 @@ fn main() {
 			Err(err) => println!("copy {i}: refused: {err}; resident {:.0} MiB", resident_mib()),
 		}
 	}
+	println!("peak resident {:.0} MiB", status_mib("VmHWM:"));
 }

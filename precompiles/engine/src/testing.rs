@@ -259,3 +259,22 @@ pub fn range_gather(n: i64, width: i64) -> Vec<u8> {
 		],
 	)
 }
+
+/// An LSTM over one step whose input and recurrence weights (`[1, 4 * hidden, input]` and
+/// `[1, 4 * hidden, hidden]`) are `ConstantOfShape`s: x: [1, 1, input], y: [1, 1, 1, hidden].
+/// tract runs the LSTM as a scan whose body holds the weights.
+pub fn constant_of_shape_lstm(input: i64, hidden: i64, fill: f32) -> Vec<u8> {
+	model(
+		vec![
+			node("ConstantOfShape", &["wshape"], &["w"], vec![attr_f32_value(fill)]),
+			node("ConstantOfShape", &["rshape"], &["r"], vec![attr_f32_value(fill)]),
+			node("LSTM", &["x", "w", "r"], &["y"], vec![attr_int("hidden_size", hidden)]),
+		],
+		vec![value("x", FLOAT, &[Some(1), Some(1), Some(input)])],
+		vec![value("y", FLOAT, &[Some(1), Some(1), Some(1), Some(hidden)])],
+		vec![
+			i64_tensor("wshape", &[3], &[1, 4 * hidden, input]),
+			i64_tensor("rshape", &[3], &[1, 4 * hidden, hidden]),
+		],
+	)
+}

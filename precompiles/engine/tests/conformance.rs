@@ -530,15 +530,19 @@ fn light_models_are_refused_or_charged_what_they_hold() {
 		match engine.load(&bytes, &model_hash(&bytes)) {
 			Ok(info) => {
 				println!(
-					"{name}: {} bytes, loaded: constant bound {}, held {}, scratch {}, charged {}",
+					"{name}: {} bytes, loaded: constant bound {}, packing bound {}, held {}, \
+					 scratch {}, charged {}",
 					bytes.len(),
 					info.constant_bytes,
+					info.packing_bytes,
 					info.held_bytes,
 					info.scratch_bytes,
 					info.plan_bytes
 				);
 				assert!(u128::from(info.plan_bytes) >= info.constant_bytes + bytes.len() as u128);
 				assert!(info.plan_bytes >= info.held_bytes + bytes.len() as u64);
+				// The graph-only bound covers what this CPU's kernels hold, packed.
+				assert!(info.constants_bound() >= u128::from(info.held_bytes), "{name}");
 				engine.evict(&model_hash(&bytes));
 			},
 			Err(e) => {

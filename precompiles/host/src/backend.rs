@@ -12,7 +12,7 @@ use std::{
 };
 use verity_engine::{
 	agrees_all, decode_tensors, encode_tensors,
-	engine::{Engine, EngineError},
+	engine::{Declared, Engine, EngineError, ModelInfo},
 	model_hash, AcceptanceRule, ModelHash,
 };
 
@@ -215,15 +215,47 @@ impl HostBackend {
 
 	/// Load `hash` from the store into the engine unless it is cached.
 	pub fn ensure_loaded(&self, hash: &ModelHash) -> Result<(), HostError> {
-		let r = self.load(hash);
+		self.load_declared(hash, None).map(|_| ())
+	}
+
+	/// [`Self::ensure_loaded`], also checking the model's constant bound against
+	/// `max_constant_bytes`, the limit its registered spec declares:
+	/// [`HostError::ConstantsOverSpec`] when it is above, the plan cached or not (the engine's
+	/// message, with both figures, is logged).
+	pub fn load_declared(
+		&self,
+		hash: &ModelHash,
+		max_constant_bytes: Option<u64>,
+	) -> Result<Arc<ModelInfo>, HostError> {
+		let r = self.load(hash, max_constant_bytes);
 		self.update_cache_gauges();
 		r
 	}
 
-	fn load(&self, hash: &ModelHash) -> Result<(), HostError> {
-		if self.engine.is_loaded(hash) {
+	fn load(
+		&self,
+		hash: &ModelHash,
+		max_constant_bytes: Option<u64>,
+	) -> Result<Arc<ModelInfo>, HostError> {
+		let refused = |e: EngineError| {
+			log::warn!(target: LOG_TARGET, "model 0x{} rejected: {e}", hex::encode(hash));
+			match e {
+				EngineError::ConstantsOverSpec { .. } => HostError::ConstantsOverSpec,
+				_ => HostError::InvalidModel,
+			}
+		};
+		let declared = Declared { io: None, max_constant_bytes };
+		if let Some(info) = self.engine.info(hash) {
 			self.count_plan("hit");
-			return Ok(());
+			return match declared.max_constant_bytes {
+				Some(d) if info.constants_bound() > u128::from(d) => {
+					Err(refused(EngineError::ConstantsOverSpec {
+						bytes: info.constants_bound(),
+						declared: d,
+					}))
+				},
+				_ => Ok(info),
+			};
 		}
 		let bytes = match self.store.get(hash) {
 			Ok(Some(b)) => b,
@@ -241,15 +273,14 @@ impl HostBackend {
 				});
 			},
 		};
-		match self.engine.load(&bytes, hash) {
-			Ok(_) => {
+		match self.engine.load_declared(&bytes, hash, declared) {
+			Ok(info) => {
 				self.count_plan("loaded");
-				Ok(())
+				Ok(info)
 			},
 			Err(e) => {
 				self.count_plan("rejected");
-				log::warn!(target: LOG_TARGET, "model 0x{} rejected: {e}", hex::encode(hash));
-				Err(HostError::InvalidModel)
+				Err(refused(e))
 			},
 		}
 	}

@@ -11,8 +11,8 @@
 //! in sp-runtime-interface 37). Decoding a status is total: an unknown code becomes
 //! [`HostError::Unknown`], so a newer node can never make an older runtime panic.
 //!
-//! Use the wrappers [`run`], [`verify`] and [`model_available`], which allocate the buffer and
-//! decode the status into a `Result`.
+//! Use the wrappers [`run`], [`verify`], [`model_available`] and [`load_model`], which allocate
+//! the buffer and decode the status into a `Result`.
 //!
 //! **Stability**: a host function, once shipped, is supported forever. Never change one in
 //! place: add `#[version(2)]` with the new signature and keep version 1 working.
@@ -72,6 +72,10 @@ pub enum HostError {
 	InvalidOutput,
 	/// The acceptance rule given to `verify` does not decode.
 	InvalidRule,
+	/// The constants the model's plan would hold (its constant bound, computed from the graph
+	/// alike on every node) are more than the limit its registered spec declares; nothing was
+	/// folded. The node logs both figures.
+	ConstantsOverSpec,
 	/// A code this runtime does not know (from a newer node).
 	Unknown(u8),
 }
@@ -90,6 +94,7 @@ impl HostError {
 			HostError::OutputTooLarge { .. } => 8,
 			HostError::InvalidOutput => 9,
 			HostError::InvalidRule => 10,
+			HostError::ConstantsOverSpec => 11,
 			HostError::Unknown(c) => *c,
 		}
 	}
@@ -135,6 +140,7 @@ impl Status {
 			8 => HostError::OutputTooLarge { needed: value },
 			9 => HostError::InvalidOutput,
 			10 => HostError::InvalidRule,
+			11 => HostError::ConstantsOverSpec,
 			c => HostError::Unknown(c),
 		})
 	}
@@ -182,6 +188,22 @@ pub trait Inference {
 	/// Whether the node can run `model` (loaded, or in its model store). Status value: 1 or 0.
 	fn model_available(&mut self, model: PassPointerAndRead<&[u8; 32], 32>) -> u64 {
 		native::model_available(&mut **self, model).0
+	}
+
+	/// Load `model` (from the node's store unless its plan is cached) and check it against
+	/// `max_constant_bytes`, the most bytes of constants its registered spec declares its plan
+	/// may hold (`u64::MAX`: no declaration, the node's own limits only). Writes the SCALE
+	/// encoding of the model's [`ModelBounds`] into the start of `report`. Status value: the
+	/// number of bytes written; [`HostError::ConstantsOverSpec`] when the model's constant bound
+	/// is above `max_constant_bytes`, [`HostError::InvalidModel`] when the engine refuses it
+	/// otherwise.
+	fn load_model(
+		&mut self,
+		model: PassPointerAndRead<&[u8; 32], 32>,
+		max_constant_bytes: u64,
+		report: PassFatPointerAndWrite<&mut [u8]>,
+	) -> u64 {
+		native::load_model(&mut **self, model, max_constant_bytes, report).0
 	}
 
 	/// Count an off-chain worker duty (a [`Duty`] code) in the node's metrics. Status value: 1
@@ -272,6 +294,24 @@ mod native {
 		})())
 	}
 
+	pub fn load_model(
+		ext: &mut dyn Externalities,
+		model: &[u8; 32],
+		max_constant_bytes: u64,
+		report: &mut [u8],
+	) -> Status {
+		Status::from_result((|| {
+			let b = backend(ext).ok_or(HostError::Unavailable)?;
+			let declared = (max_constant_bytes != u64::MAX).then_some(max_constant_bytes);
+			let info = b.load_declared(model, declared)?;
+			let bounds = ModelBounds::of(&info).encode();
+			let needed = u32::try_from(bounds.len()).unwrap_or(u32::MAX);
+			let dst = report.get_mut(..bounds.len()).ok_or(HostError::OutputTooLarge { needed })?;
+			dst.copy_from_slice(&bounds);
+			Ok(needed)
+		})())
+	}
+
 	pub fn record_duty(ext: &mut dyn Externalities, duty: u32) -> Status {
 		Status::from_result((|| {
 			let b = backend(ext).ok_or(HostError::Unavailable)?;
@@ -303,6 +343,9 @@ mod native {
 		Status::err(HostError::Unavailable)
 	}
 	pub fn record_duty<E: ?Sized>(_: &mut E, _: u32) -> Status {
+		Status::err(HostError::Unavailable)
+	}
+	pub fn load_model<E: ?Sized>(_: &mut E, _: &[u8; 32], _: u64, _: &mut [u8]) -> Status {
 		Status::err(HostError::Unavailable)
 	}
 }
@@ -360,6 +403,58 @@ pub fn verify(
 	rule: &AcceptanceRule,
 ) -> Result<bool, HostError> {
 	Status(inference::verify(model, input, claimed, &rule.encode())).into_result().map(|v| v == 1)
+}
+
+/// What the node's engine reports about a loaded model ([`load_model`]). The first three
+/// figures are computed from the graph alone and are the same on every node with the same
+/// engine limits; `plan_bytes` is this node's cache charge, which depends on its CPU's kernels.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
+pub struct ModelBounds {
+	/// Bound of the bytes of constants the model's plan may hold: every tensor that is a
+	/// constant or computable from constants, once per consumer that runs at run time, plus the
+	/// padding packing them for the matrix kernels may add
+	/// (`verity_engine::engine::ModelInfo::constants_bound`). What a spec's declared limit is
+	/// compared with.
+	pub constant_bytes: u64,
+	/// Model bytes + `constant_bytes` + one run's peak of live tensors at the engine's
+	/// `max_batch` (`ModelInfo::bound_bytes`).
+	pub bound_bytes: u64,
+	/// Estimated multiply-adds and divisions per run at `max_batch`.
+	pub flops: u64,
+	/// What this node's plan cache charges for the plan (`ModelInfo::plan_bytes`).
+	pub plan_bytes: u64,
+}
+
+impl ModelBounds {
+	/// The size of the SCALE encoding: four `u64`s.
+	pub const ENCODED_LEN: usize = 32;
+
+	#[cfg(feature = "std")]
+	pub fn of(info: &verity_engine::engine::ModelInfo) -> Self {
+		let sat = |v: u128| u64::try_from(v).unwrap_or(u64::MAX);
+		Self {
+			constant_bytes: sat(info.constants_bound()),
+			bound_bytes: sat(info.bound_bytes),
+			flops: sat(info.flops),
+			plan_bytes: info.plan_bytes,
+		}
+	}
+}
+
+/// Load `model` on this node and check it against the limit on the constants its plan may
+/// hold that its registered spec declares (`None`: the node's limits only); returns its
+/// [`ModelBounds`]. Attesters call it before running the reference input, so that a model over
+/// its declaration is refused alike on every node ([`HostError::ConstantsOverSpec`]).
+pub fn load_model(
+	model: &ModelHash,
+	max_constant_bytes: Option<u64>,
+) -> Result<ModelBounds, HostError> {
+	let mut buf = [0u8; ModelBounds::ENCODED_LEN];
+	let len =
+		Status(inference::load_model(model, max_constant_bytes.unwrap_or(u64::MAX), &mut buf))
+			.into_result()?;
+	let mut bytes = buf.get(..len as usize).ok_or(HostError::InvalidOutput)?;
+	ModelBounds::decode(&mut bytes).map_err(|_| HostError::InvalidOutput)
 }
 
 /// Whether the node can run `model` right now.
@@ -433,11 +528,19 @@ mod tests {
 			HostError::OutputTooLarge { needed: 70_000 },
 			HostError::InvalidOutput,
 			HostError::InvalidRule,
+			HostError::ConstantsOverSpec,
 			HostError::Unknown(200),
 		] {
 			assert_eq!(Status::err(e).into_result(), Err(e));
 		}
 		assert_eq!(Status::ok(42).into_result(), Ok(42));
 		assert_eq!(Status(u64::MAX).into_result(), Err(HostError::Unknown(255)));
+	}
+
+	#[test]
+	fn model_bounds_encode_in_their_fixed_length() {
+		let b = ModelBounds { constant_bytes: 1, bound_bytes: 2, flops: u64::MAX, plan_bytes: 3 };
+		assert_eq!(b.encode().len(), ModelBounds::ENCODED_LEN);
+		assert_eq!(ModelBounds::decode(&mut &b.encode()[..]).unwrap(), b);
 	}
 }

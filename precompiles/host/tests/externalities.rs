@@ -7,8 +7,8 @@ use verity_engine::{
 	model_hash, testing, AcceptanceRule, Tensor,
 };
 use verity_host::{
-	inference, model_available, put_model, run, verify, HostBackend, HostError, InferenceExt,
-	ModelStore, DEFAULT_MAX_OUTPUT,
+	inference, load_model, model_available, put_model, run, verify, HostBackend, HostError,
+	InferenceExt, ModelStore, DEFAULT_MAX_OUTPUT,
 };
 
 fn ext_with_backend(dir: &std::path::Path) -> (sp_io::TestExternalities, Arc<HostBackend>) {
@@ -205,4 +205,61 @@ fn metrics_count_runs_plans_store_and_duties() {
 	assert_eq!(gauge("verity_model_plan_cache_capacity_bytes"), Limits::default().cache_bytes);
 	let histogram = family("verity_inference_run_seconds").get_metric()[0].get_histogram();
 	assert_eq!(histogram.get_sample_count(), 2);
+}
+
+/// A model whose 16 MiB weight is built inside its graph: `load_model` refuses it under a
+/// smaller declared constant limit (cached or not), reports its bounds under the exact one, and
+/// the plan cache gauge reports what the engine charges for it, folded weight included.
+#[test]
+fn load_model_checks_the_declared_constants_and_the_gauge_reports_the_charge() {
+	use prometheus_endpoint::Registry;
+	let dir = tempfile::tempdir().unwrap();
+	let registry = Registry::new();
+	let metrics = verity_host::metrics::Metrics::register(&registry).unwrap();
+	let store = ModelStore::open(dir.path(), 8 << 20).unwrap();
+	let backend = Arc::new(
+		HostBackend::new(Arc::new(Engine::new(Limits::default())), store).with_metrics(metrics),
+	);
+	let mut ext = sp_io::TestExternalities::default();
+	ext.register_extension(InferenceExt::new(backend.clone()));
+	let model = testing::constant_of_shape_matmul(2048, 2048, 0.5);
+	let h = model_hash(&model);
+	// What the owner would declare: the bound a local engine computes.
+	let reference = Engine::new(Limits::default()).load(&model, &h).unwrap();
+	let bound = u64::try_from(reference.constant_bytes).unwrap();
+	assert!(bound >= 16 << 20);
+	let charged = || -> u64 {
+		registry
+			.gather()
+			.iter()
+			.find(|f| f.get_name() == "verity_model_plan_cache_bytes")
+			.unwrap()
+			.get_metric()[0]
+			.get_gauge()
+			.get_value() as u64
+	};
+
+	ext.execute_with(|| {
+		assert_eq!(load_model(&h, Some(bound)), Err(HostError::ModelNotFound));
+		put_model(&h, &model).unwrap();
+		assert_eq!(load_model(&h, Some(bound - 1)), Err(HostError::ConstantsOverSpec));
+		assert!(!backend.engine().is_loaded(&h), "refused before a plan was built");
+		assert_eq!(charged(), 0);
+		let bounds = load_model(&h, Some(bound)).unwrap();
+		assert_eq!(bounds.constant_bytes, bound);
+		assert_eq!(u128::from(bounds.bound_bytes), reference.bound_bytes);
+		assert_eq!(u128::from(bounds.flops), reference.flops);
+		assert!(bounds.plan_bytes >= 16 << 20, "the folded weight is charged");
+		assert_eq!(charged(), bounds.plan_bytes);
+		assert_eq!(load_model(&h, None), Ok(bounds));
+		// A cached plan is checked against a smaller declaration too, and stays cached.
+		assert_eq!(load_model(&h, Some(8 << 20)), Err(HostError::ConstantsOverSpec));
+		assert!(backend.engine().is_loaded(&h));
+		assert_eq!(
+			inference::load_model(&h, u64::MAX, &mut [0u8; 8]) >> 32,
+			u64::from(HostError::OutputTooLarge { needed: 0 }.code())
+		);
+	});
+	let mut bare = sp_io::TestExternalities::default();
+	bare.execute_with(|| assert_eq!(load_model(&h, None), Err(HostError::Unavailable)));
 }

@@ -17,6 +17,16 @@ pub struct ModelInfo {
 	/// Bound of the constant bytes the plan may hold (checked against `max_constant_bytes`;
 	/// see `src/fold.rs`), computed from the graph before folding: the same on every node.
 	pub constant_bytes: u128,
+	/// Bound of what packing the constant operands of matrix products and convolutions for
+	/// tract's kernels adds to them (padding to the kernels' panels), computed on the
+	/// decluttered graph: the same on every node. `constant_bytes + packing_bytes`
+	/// ([`Self::constants_bound`]) is checked against `max_constant_bytes` and a declared limit.
+	pub packing_bytes: u128,
+	/// The deterministic part of the charge, decided on the graph alone (the same on every
+	/// node): model bytes + [`Self::constants_bound`] + one run's peak of live tensors on the
+	/// decluttered graph at `max_batch`. `PlanTooLarge` is decided on it, and `plan_bytes` is
+	/// never below it.
+	pub bound_bytes: u128,
 	/// Bytes the optimized plan holds in its constants, measured: plain tensors plus the
 	/// buffers of weights packed for tract's matrix multiply. Depends on the CPU's kernels.
 	pub held_bytes: u64,
@@ -24,9 +34,17 @@ pub struct ModelInfo {
 	/// non-constant tensors over the optimized plan's steps (im2col buffers included) or over
 	/// the decluttered graph's evaluation order, the larger.
 	pub scratch_bytes: u128,
-	/// Bytes the plan is charged in the cache: model bytes + max(`constant_bytes`,
+	/// Bytes the plan is charged in the cache: model bytes + max([`Self::constants_bound`],
 	/// `held_bytes`) + `scratch_bytes`. See the module docs, "Cache".
 	pub plan_bytes: u64,
+}
+
+impl ModelInfo {
+	/// The bound of the bytes of constants the plan may hold, packed: `constant_bytes` +
+	/// `packing_bytes`. The same on every node; what a model's spec declares and pays for.
+	pub fn constants_bound(&self) -> u128 {
+		self.constant_bytes.saturating_add(self.packing_bytes)
+	}
 }
 
 pub(super) struct Plan {
@@ -121,15 +139,20 @@ impl Engine {
 		CacheStats { entries: c.entries.len(), bytes: c.bytes, capacity: self.limits.cache_bytes }
 	}
 
-	pub(super) fn insert(&self, plan: Arc<Plan>) {
+	/// Evict least recently used plans until `bytes` more fit in the budget, before a plan of
+	/// at least that charge is built (its deterministic bound, [`ModelInfo::bound_bytes`]): the
+	/// plans it displaces are freed before its constants are folded and packed rather than
+	/// after, so that a cold load peaks at the budget plus the new plan's transients instead of
+	/// the budget plus the whole new plan. A model refused after this point (tract failing to
+	/// optimize it) has evicted plans for nothing, which costs reloads, never correctness.
+	pub(super) fn make_room(&self, bytes: u64) {
 		let mut c = self.cache();
-		let bytes = plan.info.plan_bytes;
-		let hash = plan.info.hash;
-		if let Some(old) = c.entries.remove(&hash) {
-			c.bytes = c.bytes.saturating_sub(old.plan.info.plan_bytes);
-		}
-		// Evict least recently used entries until the new plan fits. Linear scan: the cache
-		// holds at most a few hundred plans and this runs once per cold load.
+		self.evict_for(&mut c, bytes);
+	}
+
+	/// Evict least recently used entries until `bytes` more fit. Linear scan: the cache holds
+	/// at most a few hundred plans and this runs once or twice per cold load.
+	fn evict_for(&self, c: &mut Cache, bytes: u64) {
 		while c.bytes.saturating_add(bytes) > self.limits.cache_bytes {
 			let Some(victim) = c.entries.iter().min_by_key(|(_, e)| e.last_used).map(|(h, _)| *h)
 			else {
@@ -139,6 +162,16 @@ impl Engine {
 				c.bytes = c.bytes.saturating_sub(e.plan.info.plan_bytes);
 			}
 		}
+	}
+
+	pub(super) fn insert(&self, plan: Arc<Plan>) {
+		let mut c = self.cache();
+		let bytes = plan.info.plan_bytes;
+		let hash = plan.info.hash;
+		if let Some(old) = c.entries.remove(&hash) {
+			c.bytes = c.bytes.saturating_sub(old.plan.info.plan_bytes);
+		}
+		self.evict_for(&mut c, bytes);
 		c.clock = c.clock.wrapping_add(1);
 		let now = c.clock;
 		c.bytes = c.bytes.saturating_add(bytes);

@@ -106,6 +106,17 @@ pub enum EngineError {
 		"constants computed from the graph would hold {bytes} bytes in the plan, the limit is {max}"
 	)]
 	TooManyConstantBytes { bytes: u128, max: u64 },
+	/// The model's constant bound ([`ModelInfo::constants_bound`]) is above the limit its
+	/// registered spec declares (and its deposit pays for), passed in by the caller of
+	/// [`Engine::load_declared`]. Decided on the graph alone, the same on every node: on the
+	/// constant bound before anything large is folded, then with the packing bound on the
+	/// decluttered graph. `bytes` is the bound, or, when type analysis crossed the limit while
+	/// folding small values, what it had folded by then (a lower bound of the bound).
+	#[error(
+		"constants computed from the graph would hold {bytes} bytes in the plan, more than the \
+		 {declared} bytes the model's spec declares"
+	)]
+	ConstantsOverSpec { bytes: u128, declared: u64 },
 	#[error("compiled plan needs {bytes} bytes, more than the whole cache ({max})")]
 	PlanTooLarge { bytes: u128, max: u64 },
 	#[error("tract rejected the model while {stage}: {message}")]

@@ -15,23 +15,40 @@
 //!    that constant folding creates is allocated before it is checked;
 //! 4. the bound of the constants the plan may hold (every tensor that is a constant or computable
 //!    from constants, once per non-constant consumer), computed on the analysed graph before any
-//!    of it is folded, within `max_constant_bytes` ([`EngineError::TooManyConstantBytes`]);
+//!    of it is folded, within `max_constant_bytes` ([`EngineError::TooManyConstantBytes`]) and
+//!    within the figure the model's registered spec declares, if the caller passes one
+//!    ([`Engine::load_declared`], [`EngineError::ConstantsOverSpec`]); the analysis of step 3
+//!    already folds within the smaller of the two;
 //! 5. translation to a typed graph, then every fact (inputs, outputs and intermediates) within
 //!    `max_elements`, with each symbolic dimension bound to `max_batch`; shapes that depend on
 //!    data (fresh symbols) are rejected, because they cannot be bounded;
 //! 6. the declared [`ModelIo`], if any, compatible with the graph's inputs and outputs;
 //! 7. cost estimates on the decluttered graph: multiply-adds and divisions (`max_flops`) and
-//!    the sum of all tensor sizes as an upper bound of peak memory (`max_peak_bytes`); then
-//!    model bytes + constant bound + one run's peak of live tensors within `cache_bytes`
-//!    ([`EngineError::PlanTooLarge`]); all of 1-7 depend on the graph only, not on the CPU;
-//! 8. optimization into a runnable plan, measured (see "Cache") and inserted into the cache.
+//!    the sum of all tensor sizes as an upper bound of peak memory (`max_peak_bytes`); the
+//!    packing bound ([`ModelInfo::packing_bytes`]: what padding the constant operands of
+//!    matrix products and convolutions to the widest kernel panel adds), the constant bound plus
+//!    it again within `max_constant_bytes` and the declared figure; then model bytes +
+//!    constant and packing bounds + one run's peak of live tensors within `cache_bytes`
+//!    ([`EngineError::PlanTooLarge`], [`ModelInfo::bound_bytes`]); all of 1-7 depend on the
+//!    graph only, not on the CPU, so every node refuses a model alike and reports the same
+//!    `constants_bound()` and `bound_bytes` for it (what a chain can register and charge for);
+//! 8. optimization into a runnable plan, measured (see "Cache"): one run's live tensors in the
+//!    optimized plan within `max_peak_bytes`, its whole charge within `cache_bytes` (these two
+//!    depend on the CPU's kernels, and are a last line behind the packing bound of step 7, which
+//!    no model the tests know reaches); then inserted into the cache.
+//!
+//! Before translation folds the constants (step 5) and before optimization packs them (step 8),
+//! least recently used plans are evicted until the figures known at that point (model bytes +
+//! constant bound, then the whole bound) fit in the budget beside the cached plans, so that the
+//! plans a new one displaces are freed before it is built, not after.
 //!
 //! Every call into tract is wrapped in `catch_unwind`: a hostile model is reported as
 //! [`EngineError::Panic`] and never takes the process down (the node's profiles unwind).
 //!
 //! ## Cache
 //! Plans are kept in an LRU bounded in bytes, keyed by model hash. A plan is charged
-//! `model bytes + max(constant bound, held) + scratch` ([`ModelInfo::plan_bytes`]):
+//! `model bytes + max(constant bound + packing bound, held) + scratch`
+//! ([`ModelInfo::plan_bytes`]):
 //! - the *constant bound* is step 4's figure: every constant tensor and every tensor computable
 //!   from constants, counted once per consumer that runs at run time, since each consumer may
 //!   keep its own folded or packed copy;
@@ -45,8 +62,11 @@
 //! The charge therefore bounds what the plan holds while cached plus one run's tensors. A plan's
 //! run states belong to the plan (see "Running"), so eviction frees it as soon as no run holds
 //! it. Resident memory of a node is then the cache budget, plus the runs in flight beyond the
-//! one charged (each within `max_peak_bytes`), plus the allocator's and tract's own overhead;
-//! docs/benchmarks.md ("Plan memory") has the measured figures.
+//! one charged (each within `max_peak_bytes`), plus what a cold load holds beyond its own charge
+//! while it is built (the plans it displaces are evicted first, see "Loading"; up to about twice
+//! its constant bound measured), plus the allocator's and tract's own overhead;
+//! docs/benchmarks.md ("Plan memory") has the measured figures and the memory a node needs for
+//! a given budget.
 //!
 //! Plans are handed out as `Arc`s: the cache lock is held only to look up or insert,
 //! never while a model runs, so concurrent runs of one model do not serialize. Two threads that
@@ -92,7 +112,7 @@ pub use pool::WORKER_THREAD_NAME;
 use cache::{Cache, Plan};
 use convert::{from_tract, to_dtype};
 use pool::{Job, Pool, RunResult, Slot};
-use validate::{check_declared, estimate, graph_io, held_bytes, live_peak};
+use validate::{check_declared, estimate, graph_io, held_bytes, live_peak, packing_bytes};
 
 use crate::{
 	fold::FoldError,
@@ -203,6 +223,20 @@ impl Engine {
 		expected: &ModelHash,
 		declared: Option<&ModelIo>,
 	) -> Result<Arc<ModelInfo>, EngineError> {
+		self.load_declared(bytes, expected, Declared { io: declared, max_constant_bytes: None })
+	}
+
+	/// [`Self::load`], also checking the model against what its registered spec declares: its
+	/// inputs and outputs, and the most bytes of constants its plan may hold. A model whose
+	/// constant bound is above the declared figure is refused with
+	/// [`EngineError::ConstantsOverSpec`] before translation folds anything, and the same way
+	/// when its plan is already cached (loaded for a caller that declared more or nothing).
+	pub fn load_declared(
+		&self,
+		bytes: &[u8],
+		expected: &ModelHash,
+		declared: Declared<'_>,
+	) -> Result<Arc<ModelInfo>, EngineError> {
 		if bytes.len() > self.limits.max_model_bytes {
 			return Err(EngineError::ModelTooLarge {
 				size: bytes.len(),
@@ -214,9 +248,10 @@ impl Engine {
 		// for. `bytes` are not hashed again (that would cost about 1 us per KiB, more than the
 		// lookup by orders of magnitude); they are verified only when a plan is built.
 		if let Some(plan) = self.lookup(expected) {
-			if let Some(d) = declared {
+			if let Some(d) = declared.io {
 				check_declared(d, &plan.info.io)?;
 			}
+			declared.check_constants(plan.info.constants_bound())?;
 			return Ok(plan.info.clone());
 		}
 		let actual = crate::model_hash(bytes);
@@ -241,7 +276,7 @@ impl Engine {
 		&self,
 		bytes: &[u8],
 		hash: ModelHash,
-		declared: Option<&ModelIo>,
+		declared: Declared<'_>,
 	) -> Result<Plan, EngineError> {
 		let onnx = tract_onnx::onnx();
 		let proto = match catch_unwind(AssertUnwindSafe(|| onnx.proto_model_for_read(&mut &*bytes)))
@@ -256,20 +291,20 @@ impl Engine {
 		let mut inference = guarded("parsing", || onnx.model_for_proto_model(&proto))?;
 		drop(proto);
 		// Bound tract's eager evaluation before it analyses anything, then bound the constants
-		// the plan may hold before translation folds them (src/fold.rs).
-		crate::fold::bound_ops(
-			&mut inference,
-			self.limits.max_elements,
-			self.limits.max_constant_bytes,
-		);
-		guarded("analysing types", || inference.analyse(false))?;
+		// the plan may hold before translation folds them (src/fold.rs). Analysis folds within
+		// the smaller of the node's limit and the declared one.
+		let max_constants = declared
+			.max_constant_bytes
+			.map_or(self.limits.max_constant_bytes, |d| d.min(self.limits.max_constant_bytes));
+		crate::fold::bound_ops(&mut inference, self.limits.max_elements, max_constants);
+		guarded("analysing types", || inference.analyse(false)).map_err(|e| match e {
+			EngineError::TooManyConstantBytes { bytes, .. } => self.over_constants(bytes, declared),
+			e => e,
+		})?;
 		let constant_bytes =
 			guarded("bounding constants", || crate::fold::constant_bytes(&inference))?;
-		if constant_bytes > u128::from(self.limits.max_constant_bytes) {
-			return Err(EngineError::TooManyConstantBytes {
-				bytes: constant_bytes,
-				max: self.limits.max_constant_bytes,
-			});
+		if constant_bytes > u128::from(max_constants) {
+			return Err(self.over_constants(constant_bytes, declared));
 		}
 		// The first part of step 7's check, before translation materializes the constants.
 		let model_bytes = bytes.len() as u128;
@@ -279,12 +314,20 @@ impl Engine {
 				max: self.limits.cache_bytes,
 			});
 		}
+		// Translation and decluttering fold the constants: make room for them first (see
+		// `make_room`), and for the whole bound once it is known, before optimization packs them.
+		let cached = self.is_loaded(&hash);
+		if !cached {
+			self.make_room(
+				u64::try_from(model_bytes.saturating_add(constant_bytes)).unwrap_or(u64::MAX),
+			);
+		}
 		let typed = guarded("analysing types", || inference.into_typed())?;
 
 		let symbols = self.bind_symbols(&typed)?;
 		self.check_facts(&typed, &symbols)?;
 		let io = graph_io(&typed)?;
-		if let Some(d) = declared {
+		if let Some(d) = declared.io {
 			check_declared(d, &io)?;
 		}
 
@@ -306,11 +349,19 @@ impl Engine {
 		let activations = guarded("estimating memory", || {
 			live_peak(&decluttered, &decluttered.eval_order()?, &symbols)
 		})?;
-		let bound = model_bytes.saturating_add(constant_bytes).saturating_add(activations);
+		let packing = guarded("estimating memory", || packing_bytes(&decluttered, &symbols))?;
+		let constants = constant_bytes.saturating_add(packing);
+		if constants > u128::from(max_constants) {
+			return Err(self.over_constants(constants, declared));
+		}
+		let bound = model_bytes.saturating_add(constants).saturating_add(activations);
 		if bound > u128::from(self.limits.cache_bytes) {
 			return Err(EngineError::PlanTooLarge { bytes: bound, max: self.limits.cache_bytes });
 		}
 
+		if !cached {
+			self.make_room(u64::try_from(bound).unwrap_or(u64::MAX));
+		}
 		let optimized = guarded("optimizing", || optimize(decluttered))?;
 		let output_dtypes = io.outputs.iter().map(|s| s.dtype).collect();
 		let plan = guarded("planning", || tp::TypedSimplePlan::new(optimized))?;
@@ -322,8 +373,23 @@ impl Engine {
 		})?;
 		let scratch_bytes = scratch.max(activations);
 		let plan_bytes = model_bytes
-			.saturating_add(constant_bytes.max(u128::from(held_bytes)))
+			.saturating_add(constants.max(u128::from(held_bytes)))
 			.saturating_add(scratch_bytes);
+		// What this CPU's kernels made of the plan, a last line behind the packing bound (a kernel
+		// with a panel wider than it assumes, a thin operand packed at every run): these
+		// refusals depend on the CPU, unlike steps 1-7.
+		if scratch > u128::from(self.limits.max_peak_bytes) {
+			return Err(EngineError::TooMuchMemory {
+				bytes: scratch,
+				max: self.limits.max_peak_bytes,
+			});
+		}
+		if plan_bytes > u128::from(self.limits.cache_bytes) {
+			return Err(EngineError::PlanTooLarge {
+				bytes: plan_bytes,
+				max: self.limits.cache_bytes,
+			});
+		}
 		let stateless =
 			guarded("planning", || Ok(plan.spawn()?.op_states.iter().all(Option::is_none)))?;
 		let info = ModelInfo {
@@ -333,6 +399,8 @@ impl Engine {
 			flops,
 			peak_bytes,
 			constant_bytes,
+			packing_bytes: packing,
+			bound_bytes: bound,
 			held_bytes,
 			scratch_bytes,
 			plan_bytes: u64::try_from(plan_bytes).unwrap_or(u64::MAX),
@@ -345,6 +413,18 @@ impl Engine {
 			spare: Mutex::new(Vec::new()),
 			max_spare: self.limits.max_concurrent_runs,
 		})
+	}
+
+	/// The error for `bytes` of constants over the smaller of the node's limit and the declared
+	/// one: the node's limit first ([`EngineError::TooManyConstantBytes`]), so that a model
+	/// over both is refused the same way whatever its spec declares.
+	fn over_constants(&self, bytes: u128, declared: Declared<'_>) -> EngineError {
+		match declared.max_constant_bytes {
+			Some(d) if bytes <= u128::from(self.limits.max_constant_bytes) => {
+				EngineError::ConstantsOverSpec { bytes, declared: d }
+			},
+			_ => EngineError::TooManyConstantBytes { bytes, max: self.limits.max_constant_bytes },
+		}
 	}
 
 	/// Run a cached model. Inputs are checked against the graph's input specs first.
@@ -404,6 +484,28 @@ impl Engine {
 			.enumerate()
 			.map(|(index, v)| from_tract(index, &v, plan.output_dtypes.get(index).copied()))
 			.collect()
+	}
+}
+
+/// What a model's registered spec declares, checked by [`Engine::load_declared`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Declared<'a> {
+	/// Inputs and outputs: each must be compatible with the graph's.
+	pub io: Option<&'a ModelIo>,
+	/// Most bytes of constants the model's plan may hold: the registered figure its deposit
+	/// pays for, compared with the model's constant bound ([`ModelInfo::constants_bound`], the
+	/// same on every node). `None`: only the node's `Limits::max_constant_bytes` applies.
+	pub max_constant_bytes: Option<u64>,
+}
+
+impl Declared<'_> {
+	fn check_constants(&self, bytes: u128) -> Result<(), EngineError> {
+		match self.max_constant_bytes {
+			Some(d) if bytes > u128::from(d) => {
+				Err(EngineError::ConstantsOverSpec { bytes, declared: d })
+			},
+			_ => Ok(()),
+		}
 	}
 }
 

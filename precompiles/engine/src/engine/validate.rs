@@ -304,12 +304,17 @@ pub(super) fn live_peak(
 /// The bytes an optimized plan holds in its constants, measured: `Const` nodes (plain tensors,
 /// or tract's packed weights, whose storage reports the size of its pointers only: their
 /// buffers are measured here) and the packed weights tract bakes into its matrix multiplies
-/// (`OptMatMul`, which also carries convolutions). Other ops may keep small constants (pad
-/// values, scalars) that are not measured; the charge covers them through the constant bound.
+/// (`OptMatMul`, which also carries convolutions), in the plan and in the bodies of its scans
+/// (tract runs `LSTM`, `GRU` and `RNN` as scans whose bodies hold their weights). Other ops
+/// may keep small constants (pad values, scalars) that are not measured; the charge covers them
+/// through the constant bound.
 /// Buffers shared between holders are counted once per holder (an over-estimate).
 pub(super) fn held_bytes(m: &tp::TypedModel, syms: &tp::SymbolValues) -> u64 {
 	use tract_onnx::tract_core::{
-		ops::matmul::optimized::{MatMulOperand, OptMatMul, ProtoFusedSpec},
+		ops::{
+			matmul::optimized::{MatMulOperand, OptMatMul, ProtoFusedSpec},
+			scan::OptScan,
+		},
 		tract_linalg::mmm::{EagerPackedInput, MMMInputValue, PackedMatrixStorage},
 	};
 	let dim_bytes = |d: tp::TDim| d.eval_to_i64(syms).ok().and_then(|v| u64::try_from(v).ok());
@@ -320,6 +325,9 @@ pub(super) fn held_bytes(m: &tp::TypedModel, syms: &tp::SymbolValues) -> u64 {
 	let mut held: u64 = 0;
 	for node in m.nodes() {
 		let Some(c) = node.op_as::<Const>() else {
+			if let Some(scan) = node.op_as::<OptScan>() {
+				held = held.saturating_add(held_bytes(scan.plan.model(), syms));
+			}
 			if let Some(mm) = node.op_as::<OptMatMul>() {
 				for op in &mm.micro_ops {
 					if let ProtoFusedSpec::AddMatMul { a, b, .. } = op {
@@ -345,4 +353,118 @@ pub(super) fn held_bytes(m: &tp::TypedModel, syms: &tp::SymbolValues) -> u64 {
 		held = held.saturating_add(b);
 	}
 	held
+}
+
+/// Rows a matrix kernel may pad the M or N axis of an operand it packs to: the widest panel of
+/// tract's kernels (AVX-512 `128x1`; AVX2/FMA at most 64, ARM less).
+const PANEL: u128 = 128;
+/// What a kernel may pad the K axis of a packed operand to (its `k_alignment`, at most 8).
+const K_ALIGN: u128 = 8;
+
+/// A deterministic bound of the bytes tract's packing adds to the constants the plan holds,
+/// computed on the decluttered graph (the same on every node): for each constant operand of a
+/// matrix product (`EinSum`: `MatMul`, `Gemm`, the integer and quantized products) or a
+/// convolution kernel (`Conv`, `Deconv`; per group, depthwise ones are not packed), its packed
+/// size with its M/N axes rounded up to [`PANEL`], its K axes to [`K_ALIGN`] and f16 widened to
+/// f32, less its plain size; scan bodies (`LSTM`, `GRU`, `RNN`) included. The constant bound
+/// counts every constant once as a plain tensor; this is the padding on top of it (a [2^21, 2]
+/// f32 weight: 16 MiB plain, 1 GiB here, 128 MiB measured on AVX-512).
+pub(super) fn packing_bytes(m: &tp::TypedModel, syms: &tp::SymbolValues) -> tp::TractResult<u128> {
+	use tract_onnx::tract_core::ops::{
+		cnn::{Conv, Deconv},
+		einsum::EinSum,
+		scan::Scan,
+	};
+	let dims = |f: &tp::TypedFact| -> Option<Vec<u128>> {
+		f.shape
+			.dims()
+			.iter()
+			.map(|d| d.eval_to_i64(syms).ok().and_then(|v| u128::try_from(v).ok()))
+			.collect()
+	};
+	let elem = |f: &tp::TypedFact| -> u128 {
+		if f.datum_type == tp::DatumType::F16 {
+			4
+		} else {
+			f.datum_type.size_of() as u128
+		}
+	};
+	let round = |v: u128, to: u128| v.div_ceil(to).saturating_mul(to);
+	let konst = |o: &tp::OutletId| m.node(o.node).op_is::<Const>();
+	let mut extra: u128 = 0;
+	for node in m.nodes() {
+		if let Some(scan) = node.op_as::<Scan>() {
+			extra = extra.saturating_add(packing_bytes(&scan.body, syms)?);
+			continue;
+		}
+		let mut add = |fact: &tp::TypedFact, packed: u128| {
+			let size = fact.datum_type.size_of() as u128;
+			let plain = dims(fact)
+				.map(|d| d.iter().fold(size, |a, v| a.saturating_mul(*v)))
+				.unwrap_or(u128::MAX);
+			extra = extra.saturating_add(packed.saturating_sub(plain));
+		};
+		if let Some(op) = node.op_as::<EinSum>() {
+			if node.inputs.len() < 2 {
+				continue;
+			}
+			for slot in 0..2usize {
+				let Some(outlet) = node.inputs.get(slot) else { continue };
+				if !konst(outlet) {
+					continue;
+				}
+				let fact = m.outlet_fact(*outlet)?;
+				let Some(d) = dims(fact) else {
+					add(fact, u128::MAX);
+					continue;
+				};
+				let other = 1 - slot;
+				let (mut batch, mut k, mut mn) = (1u128, 1u128, 1u128);
+				for axis in op.axes.iter_all_axes() {
+					let Some(here) = axis.inputs.get(slot) else { continue };
+					let size = here
+						.iter()
+						.map(|p| d.get(*p).copied().unwrap_or(1))
+						.fold(1u128, u128::saturating_mul);
+					let in_other = axis.inputs.get(other).is_some_and(|v| !v.is_empty());
+					let in_out = axis.outputs.first().is_some_and(|v| !v.is_empty());
+					match (in_other, in_out) {
+						(true, true) => batch = batch.saturating_mul(size),
+						(true, false) | (false, false) => k = k.saturating_mul(size),
+						(false, true) => mn = mn.saturating_mul(size),
+					}
+				}
+				let packed = batch
+					.saturating_mul(round(mn, PANEL))
+					.saturating_mul(round(k, K_ALIGN))
+					.saturating_mul(elem(fact));
+				add(fact, packed);
+			}
+			continue;
+		}
+		let (group, co, ci) = if let Some(c) = node.op_as::<Conv>() {
+			(c.group, c.pool_spec.output_channels, c.pool_spec.input_channels)
+		} else if let Some(d) = node.op_as::<Deconv>() {
+			(d.group, d.pool_spec.output_channels, d.pool_spec.input_channels)
+		} else {
+			continue;
+		};
+		let Some(outlet) = node.inputs.get(1).filter(|o| konst(o)) else { continue };
+		let fact = m.outlet_fact(*outlet)?;
+		if group > 1 && group == co && group == ci {
+			continue;
+		}
+		let Some(d) = dims(fact) else {
+			add(fact, u128::MAX);
+			continue;
+		};
+		let (group, co) = (group.max(1) as u128, co.max(1) as u128);
+		let k = d.iter().fold(1u128, |a, v| a.saturating_mul(*v)) / co;
+		let packed = group
+			.saturating_mul(round(co.div_ceil(group), PANEL))
+			.saturating_mul(round(k, K_ALIGN))
+			.saturating_mul(elem(fact));
+		add(fact, packed);
+	}
+	Ok(extra)
 }
