@@ -4,9 +4,9 @@
 //!
 //! A provisional inference result can be challenged by anyone who posts a bond; a request whose
 //! redundant executors disagree is disputed by pallet-inference itself (through
-//! [`DisputeOpener`]). Either way a stake-weighted jury of providers serving the model (never
-//! an accused provider, never the challenger) re-executes the model in their off-chain workers
-//! and votes with commit-reveal, one verdict per *candidate* (posted output). The stake-weighted
+//! [`DisputeOpener`]). Either way a jury of providers serving the model, seated by stake (never
+//! an accused provider, never the challenger), re-executes the model in their off-chain workers
+//! and votes with commit-reveal, one verdict per *candidate* (posted output). The seat-weighted
 //! tally becomes a [`Verdict`] that pallet-inference applies (pays or slashes executors, refunds
 //! the requester, records the result); this pallet settles the challenger's bond and penalizes
 //! jurors who did not vote or voted against a clear majority.
@@ -15,11 +15,15 @@
 //!
 //! - *Candidates*: the outputs under dispute, in candidate order; `accused[i]` posted output
 //!   `i`. Their bytes are read with `InferenceForDisputes::candidates`, the input with `input`.
-//! - *Jury*: up to `JurySize` providers drawn by `Config::Jury` with probability proportional
-//!   to stake, from a seed `blake2_256(SCALE((parent_hash, request)))`. The block author can
+//! - *Jury*: `JurySize` seats drawn by `Config::Jury`, each independently with probability
+//!   proportional to stake (a provider may win several seats), from a seed
+//!   `blake2_256(SCALE((parent_hash, request)))`. The block author can
 //!   bias the seed (by choosing which block to build on, or withholding a block), so it is no
 //!   stronger than the author's honesty; jurors are still bounded by stake and must agree with
-//!   each other to win. Each juror's stake weight is recorded at selection.
+//!   each other to win. Each juror's *weight* is its number of seats, recorded at selection:
+//!   a coalition's expected share of the weight equals its share of stake however it splits
+//!   the stake over accounts. (Weighing distinct stake-drawn jurors by stake counted stake
+//!   twice: one account with 45 % of the stake held most juries' majority.)
 //! - *Phases*: a dispute opened at block `o` takes commitments in blocks
 //!   `[o, commit_end = o + CommitPeriod)` and reveals in `[commit_end, reveal_end = commit_end
 //!   + RevealPeriod)`; it is tallied in `on_initialize` of `tally_at` (`reveal_end`, or a later
@@ -32,11 +36,11 @@
 //!
 //! ## Tally
 //!
-//! - Quorum: if the revealed stake is zero or below `Quorum` (rounded up) of the jury's stake,
+//! - Quorum: if the revealed weight is zero or below `Quorum` (rounded up) of the jury's weight,
 //!   the verdict is [`Verdict::NoQuorum`]. An empty jury concludes at once with `NoQuorum`.
 //! - Otherwise `correct[i] = yes_weight[i] >= no_weight[i]` (a tie favours the executor).
 //! - *Jury output* (recorded as the result when candidates are wrong): the output of the
-//!   highest-stake revealer among those whose whole verdict vector equals the majority's
+//!   highest-weight revealer among those whose whole verdict vector equals the majority's
 //!   `correct` vector and who found some candidate wrong (first to reveal wins a tie). If no
 //!   revealer voted exactly the majority vector (possible with several candidates), there is
 //!   none. To avoid storing every juror's output, each reveal that finds a candidate wrong
@@ -48,7 +52,7 @@
 //! - Slashes are burned by pallet-inference, which reports what it took
 //!   ([`verity_primitives::Settlement`]). Rewards are then *minted*, bounded by the accused's
 //!   *own* slashed stake (`own`), never by its delegators' part: `ChallengerReward * own` to the
-//!   challenger and `JurorReward * own` split by stake among the *majority jurors* (revealed,
+//!   challenger and `JurorReward * own` split by weight among the *majority jurors* (revealed,
 //!   with the majority's verdict on every candidate). `ChallengerReward + JurorReward < 100 %`
 //!   (asserted in `integrity_test`), so a provider that reports itself from another account,
 //!   with its own jurors, still loses at least `(1 - ChallengerReward - JurorReward) * own`:
@@ -637,16 +641,21 @@ pub mod pallet {
 				BoundedVec::<JurorVote<T::AccountId, T::MaxCandidates>, T::JurySize>::new();
 			for provider in selected {
 				// Selection promises this; re-checked so a faulty selector cannot seat an
-				// accused provider or the same juror twice.
-				if exclude.contains(&provider) || jurors.iter().any(|j| j.provider == provider) {
+				// accused provider.
+				if exclude.contains(&provider) {
 					continue;
 				}
-				// Zero stake carries no vote and cannot be penalized.
-				let weight = T::Jury::stake_weight(&provider);
-				if weight == 0 {
+				// A juror's vote weighs its seats (seats are drawn by stake): weighing by stake
+				// as well would count stake twice and let one large account outvote a jury.
+				if let Some(j) = jurors.iter_mut().find(|j| j.provider == provider) {
+					j.weight = j.weight.saturating_add(1);
 					continue;
 				}
-				let vote = JurorVote { provider, weight, commitment: None, reveal: None };
+				// Zero stake cannot be penalized: no seat.
+				if T::Jury::stake_weight(&provider) == 0 {
+					continue;
+				}
+				let vote = JurorVote { provider, weight: 1, commitment: None, reveal: None };
 				if jurors.try_push(vote).is_err() {
 					break;
 				}

@@ -291,9 +291,17 @@ impl ExecutorSelection<AccountId> for MockJury {
 	}
 }
 
+/// Seats by stake, made deterministic for the tests: each selected provider holds one seat per
+/// unit of its mock stake, so a juror's weight equals the stake the test gave it.
 impl JurySelection<AccountId> for MockJury {
 	fn draw_jury(model: &ModelId, count: u32, seed: H256, exclude: &[AccountId]) -> Vec<AccountId> {
 		<Self as ExecutorSelection<AccountId>>::select(model, count, seed, exclude)
+			.into_iter()
+			.flat_map(|p| {
+				let seats = <Self as ExecutorSelection<AccountId>>::stake_weight(&p) as usize;
+				core::iter::repeat_n(p, seats)
+			})
+			.collect()
 	}
 }
 

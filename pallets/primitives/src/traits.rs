@@ -152,8 +152,11 @@ impl<AccountId> ExecutorSelection<AccountId> for () {
 /// differently from executors (other randomness, other eligibility) without touching
 /// assignment.
 pub trait JurySelection<AccountId>: ExecutorSelection<AccountId> {
-	/// Up to `count` distinct providers of `model`, not in `exclude`, drawn from `seed` with
-	/// probability proportional to stake.
+	/// `count` jury *seats* among the eligible providers of `model` not in `exclude`, each
+	/// seat drawn independently from `seed` with probability proportional to stake (with
+	/// replacement: a provider may hold several seats and appears once per seat). Empty when
+	/// no provider is eligible. A juror's vote weighs its seats, so a coalition's expected
+	/// share of a jury equals its share of stake however it splits that stake over accounts.
 	fn draw_jury(model: &ModelId, count: u32, seed: H256, exclude: &[AccountId]) -> Vec<AccountId>;
 }
 

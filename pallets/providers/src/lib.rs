@@ -1203,12 +1203,26 @@ pub mod pallet {
 			seed: H256,
 			exclude: &[T::AccountId],
 		) -> Vec<T::AccountId> {
-			// Servable, not active: a retired model's open requests are still executed and
-			// judged (otherwise retiring it under a challenge would leave the jury empty).
+			let mut candidates = Self::candidates(model, exclude);
+			let mut chosen = Vec::new();
+			for round in 0..count {
+				let total = candidates.iter().fold(0u128, |acc, (_, w)| acc.saturating_add(*w));
+				match Self::pick(&candidates, total, seed, round) {
+					Some(i) if i < candidates.len() => chosen.push(candidates.remove(i).0),
+					_ => break,
+				}
+			}
+			chosen
+		}
+
+		/// The eligible providers of `model` not in `exclude`, with their stake weights.
+		/// Servable, not active: a retired model's open requests are still executed and judged
+		/// (otherwise retiring it under a challenge would leave the jury empty).
+		fn candidates(model: &ModelId, exclude: &[T::AccountId]) -> Vec<(T::AccountId, u128)> {
 			if !T::Models::is_servable(model) {
 				return Vec::new();
 			}
-			let mut candidates: Vec<(T::AccountId, u128)> = ModelProviders::<T>::get(model)
+			ModelProviders::<T>::get(model)
 				.into_iter()
 				.filter(|p| !exclude.contains(p))
 				.filter_map(|p| {
@@ -1216,31 +1230,31 @@ pub mod pallet {
 					Self::is_eligible(&p, &info)
 						.then(|| (p, info.pool.balance.saturated_into::<u128>()))
 				})
-				.collect();
-			let mut chosen = Vec::new();
-			for round in 0..count {
-				let total = candidates.iter().fold(0u128, |acc, (_, w)| acc.saturating_add(*w));
-				if total == 0 {
-					break;
-				}
-				let h = sp_io::hashing::blake2_256(&(seed, round).encode());
-				let mut r = [0u8; 16];
-				r.copy_from_slice(h.get(..16).unwrap_or(&[0u8; 16]));
-				let mut target = u128::from_le_bytes(r).checked_rem(total).unwrap_or(0);
-				let mut pick = None;
-				for (i, (_, w)) in candidates.iter().enumerate() {
-					if target < *w {
-						pick = Some(i);
-						break;
-					}
-					target = target.saturating_sub(*w);
-				}
-				match pick {
-					Some(i) if i < candidates.len() => chosen.push(candidates.remove(i).0),
-					_ => break,
-				}
+				.collect()
+		}
+
+		/// The index in `candidates` (weights summing to `total`) that draw `round` of `seed`
+		/// lands on, with probability proportional to weight; `None` when `total` is zero.
+		fn pick(
+			candidates: &[(T::AccountId, u128)],
+			total: u128,
+			seed: H256,
+			round: u32,
+		) -> Option<usize> {
+			if total == 0 {
+				return None;
 			}
-			chosen
+			let h = sp_io::hashing::blake2_256(&(seed, round).encode());
+			let mut r = [0u8; 16];
+			r.copy_from_slice(h.get(..16).unwrap_or(&[0u8; 16]));
+			let mut target = u128::from_le_bytes(r).checked_rem(total).unwrap_or(0);
+			for (i, (_, w)) in candidates.iter().enumerate() {
+				if target < *w {
+					return Some(i);
+				}
+				target = target.saturating_sub(*w);
+			}
+			None
 		}
 
 		/// Check every invariant of the pallet (see the crate docs).
@@ -1398,8 +1412,10 @@ pub mod pallet {
 		}
 	}
 
-	/// Juries are drawn like executors today: stake-weighted among the model's eligible
-	/// providers.
+	/// Jury seats are drawn stake-weighted among the model's eligible providers, with
+	/// replacement (see [`JurySelection::draw_jury`]). Drawing distinct jurors and weighing
+	/// their votes by stake instead counts stake twice: measured in the simulation, one account
+	/// with 45 % of a model's stake held the majority of most juries of seven.
 	impl<T: Config> JurySelection<T::AccountId> for Pallet<T> {
 		fn draw_jury(
 			model: &ModelId,
@@ -1407,7 +1423,14 @@ pub mod pallet {
 			seed: H256,
 			exclude: &[T::AccountId],
 		) -> Vec<T::AccountId> {
-			Self::do_select(model, count, seed, exclude)
+			let candidates = Self::candidates(model, exclude);
+			let total = candidates.iter().fold(0u128, |acc, (_, w)| acc.saturating_add(*w));
+			(0..count)
+				.filter_map(|seat| {
+					let i = Self::pick(&candidates, total, seed, seat)?;
+					candidates.get(i).map(|(who, _)| who.clone())
+				})
+				.collect()
 		}
 	}
 }

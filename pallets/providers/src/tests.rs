@@ -969,3 +969,36 @@ fn a_full_model_takes_a_provider_with_more_stake_in_place_of_the_weakest() {
 		);
 	});
 }
+
+/// Jury seats are drawn with replacement: `count` seats always (while anyone is eligible), a
+/// provider may hold several, the excluded none.
+#[test]
+fn jury_seats_are_drawn_by_stake_with_replacement() {
+	alice_and_bob().build_and_execute(|| {
+		assert_ok!(register(DAVE, 200, DAVE_EXEC));
+		let seats = <ProvidersPallet as JurySelection<_>>::draw_jury(
+			&MODEL_A,
+			7,
+			sp_core::H256::repeat_byte(1),
+			&[DAVE],
+		);
+		assert_eq!(seats, vec![ALICE; 7]);
+		let seats = <ProvidersPallet as JurySelection<_>>::draw_jury(
+			&MODEL_A,
+			50,
+			sp_core::H256::repeat_byte(2),
+			&[],
+		);
+		assert_eq!(seats.len(), 50);
+		// Alice holds 2,000 of 2,200: most seats, Dave some.
+		let dave = seats.iter().filter(|p| **p == DAVE).count();
+		assert!(dave > 0 && dave < 25, "{dave}");
+		assert!(<ProvidersPallet as JurySelection<_>>::draw_jury(
+			&MODEL_A,
+			7,
+			sp_core::H256::zero(),
+			&[ALICE, DAVE]
+		)
+		.is_empty());
+	});
+}
