@@ -615,9 +615,11 @@ fn an_attackers_share_of_jury_majorities_follows_its_stake() {
 						seed,
 						&[],
 					);
-					assert_eq!(seats.len() as u32, jury);
-					let theirs = seats.iter().filter(|a| puppets.contains(a)).count();
-					if theirs * 2 > seats.len() {
+					let total: u128 = seats.iter().map(|(_, w)| w).sum();
+					assert_eq!(total, jury as u128, "more providers than seats: seats drawn");
+					let theirs: u128 =
+						seats.iter().filter(|(a, _)| puppets.contains(a)).map(|(_, w)| w).sum();
+					if theirs * 2 > total {
 						majorities += 1;
 					}
 				}

@@ -15,15 +15,16 @@
 //!
 //! - *Candidates*: the outputs under dispute, in candidate order; `accused[i]` posted output
 //!   `i`. Their bytes are read with `InferenceForDisputes::candidates`, the input with `input`.
-//! - *Jury*: `JurySize` seats drawn by `Config::Jury`, each independently with probability
-//!   proportional to stake (a provider may win several seats), from a seed
-//!   `blake2_256(SCALE((parent_hash, request)))`. The block author can
+//! - *Jury*: drawn by `Config::Jury` from a seed `blake2_256(SCALE((parent_hash, request)))`:
+//!   every eligible provider of the model, each weighing its stake, when at most `JurySize`
+//!   are eligible; otherwise `JurySize` seats drawn independently with probability
+//!   proportional to stake, each juror weighing its seats. The block author can
 //!   bias the seed (by choosing which block to build on, or withholding a block), so it is no
 //!   stronger than the author's honesty; jurors are still bounded by stake and must agree with
-//!   each other to win. Each juror's *weight* is its number of seats, recorded at selection:
-//!   a coalition's expected share of the weight equals its share of stake however it splits
-//!   the stake over accounts. (Weighing distinct stake-drawn jurors by stake counted stake
-//!   twice: one account with 45 % of the stake held most juries' majority.)
+//!   each other to win. Each juror's *weight* is recorded at selection: a coalition's expected
+//!   share of the weight equals its share of stake however it splits the stake over accounts.
+//!   (Weighing distinct stake-drawn jurors by stake counted stake twice: one account with 45 %
+//!   of the stake held the majority of most juries.)
 //! - *Phases*: a dispute opened at block `o` takes commitments in blocks
 //!   `[o, commit_end = o + CommitPeriod)` and reveals in `[commit_end, reveal_end = commit_end
 //!   + RevealPeriod)`; it is tallied in `on_initialize` of `tally_at` (`reveal_end`, or a later
@@ -639,23 +640,17 @@ pub mod pallet {
 			);
 			let mut jurors =
 				BoundedVec::<JurorVote<T::AccountId, T::MaxCandidates>, T::JurySize>::new();
-			for provider in selected {
+			for (provider, weight) in selected {
 				// Selection promises this; re-checked so a faulty selector cannot seat an
-				// accused provider.
-				if exclude.contains(&provider) {
+				// accused provider or the same juror twice.
+				if exclude.contains(&provider) || jurors.iter().any(|j| j.provider == provider) {
 					continue;
 				}
-				// A juror's vote weighs its seats (seats are drawn by stake): weighing by stake
-				// as well would count stake twice and let one large account outvote a jury.
-				if let Some(j) = jurors.iter_mut().find(|j| j.provider == provider) {
-					j.weight = j.weight.saturating_add(1);
+				// Zero stake cannot be penalized: no vote.
+				if weight == 0 || T::Jury::stake_weight(&provider) == 0 {
 					continue;
 				}
-				// Zero stake cannot be penalized: no seat.
-				if T::Jury::stake_weight(&provider) == 0 {
-					continue;
-				}
-				let vote = JurorVote { provider, weight: 1, commitment: None, reveal: None };
+				let vote = JurorVote { provider, weight, commitment: None, reveal: None };
 				if jurors.try_push(vote).is_err() {
 					break;
 				}

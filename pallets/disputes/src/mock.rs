@@ -291,15 +291,19 @@ impl ExecutorSelection<AccountId> for MockJury {
 	}
 }
 
-/// Seats by stake, made deterministic for the tests: each selected provider holds one seat per
-/// unit of its mock stake, so a juror's weight equals the stake the test gave it.
+/// Every selected provider sits with its mock stake as its weight.
 impl JurySelection<AccountId> for MockJury {
-	fn draw_jury(model: &ModelId, count: u32, seed: H256, exclude: &[AccountId]) -> Vec<AccountId> {
+	fn draw_jury(
+		model: &ModelId,
+		count: u32,
+		seed: H256,
+		exclude: &[AccountId],
+	) -> Vec<(AccountId, u128)> {
 		<Self as ExecutorSelection<AccountId>>::select(model, count, seed, exclude)
 			.into_iter()
-			.flat_map(|p| {
-				let seats = <Self as ExecutorSelection<AccountId>>::stake_weight(&p) as usize;
-				core::iter::repeat_n(p, seats)
+			.map(|p| {
+				let w = <Self as ExecutorSelection<AccountId>>::stake_weight(&p);
+				(p, w)
 			})
 			.collect()
 	}

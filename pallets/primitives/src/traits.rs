@@ -152,16 +152,23 @@ impl<AccountId> ExecutorSelection<AccountId> for () {
 /// differently from executors (other randomness, other eligibility) without touching
 /// assignment.
 pub trait JurySelection<AccountId>: ExecutorSelection<AccountId> {
-	/// `count` jury *seats* among the eligible providers of `model` not in `exclude`, each
-	/// seat drawn independently from `seed` with probability proportional to stake (with
-	/// replacement: a provider may hold several seats and appears once per seat). Empty when
-	/// no provider is eligible. A juror's vote weighs its seats, so a coalition's expected
-	/// share of a jury equals its share of stake however it splits that stake over accounts.
-	fn draw_jury(model: &ModelId, count: u32, seed: H256, exclude: &[AccountId]) -> Vec<AccountId>;
+	/// A jury for a dispute over `model`: eligible providers of the model not in `exclude`,
+	/// each with its voting weight, drawn from `seed`. When at most `count` providers are
+	/// eligible, all of them sit, each weighing its stake (the exact stake majority). Otherwise
+	/// `count` seats are drawn independently with probability proportional to stake (with
+	/// replacement), and each juror weighs its number of seats: a coalition's seat count is
+	/// then Binomial(`count`, its share of stake) however it splits that stake over accounts.
+	/// Empty when no provider is eligible.
+	fn draw_jury(
+		model: &ModelId,
+		count: u32,
+		seed: H256,
+		exclude: &[AccountId],
+	) -> Vec<(AccountId, u128)>;
 }
 
 impl<AccountId> JurySelection<AccountId> for () {
-	fn draw_jury(_: &ModelId, _: u32, _: H256, _: &[AccountId]) -> Vec<AccountId> {
+	fn draw_jury(_: &ModelId, _: u32, _: H256, _: &[AccountId]) -> Vec<(AccountId, u128)> {
 		Vec::new()
 	}
 }

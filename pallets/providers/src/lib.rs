@@ -1412,25 +1412,35 @@ pub mod pallet {
 		}
 	}
 
-	/// Jury seats are drawn stake-weighted among the model's eligible providers, with
-	/// replacement (see [`JurySelection::draw_jury`]). Drawing distinct jurors and weighing
-	/// their votes by stake instead counts stake twice: measured in the simulation, one account
-	/// with 45 % of a model's stake held the majority of most juries of seven.
+	/// Juries: everyone eligible when they fit, else seats drawn stake-weighted with
+	/// replacement (see [`JurySelection::draw_jury`]). Drawing distinct jurors by stake and
+	/// weighing their votes by stake again counts stake twice: one account with 45 % of a
+	/// model's stake held the majority of 99.65 % of juries of seven (docs/security.md).
 	impl<T: Config> JurySelection<T::AccountId> for Pallet<T> {
 		fn draw_jury(
 			model: &ModelId,
 			count: u32,
 			seed: H256,
 			exclude: &[T::AccountId],
-		) -> Vec<T::AccountId> {
+		) -> Vec<(T::AccountId, u128)> {
 			let candidates = Self::candidates(model, exclude);
+			if candidates.len() <= count as usize {
+				return candidates;
+			}
 			let total = candidates.iter().fold(0u128, |acc, (_, w)| acc.saturating_add(*w));
-			(0..count)
-				.filter_map(|seat| {
-					let i = Self::pick(&candidates, total, seed, seat)?;
-					candidates.get(i).map(|(who, _)| who.clone())
-				})
-				.collect()
+			let mut seats: Vec<(T::AccountId, u128)> = Vec::new();
+			for seat in 0..count {
+				let Some((who, _)) =
+					Self::pick(&candidates, total, seed, seat).and_then(|i| candidates.get(i))
+				else {
+					continue;
+				};
+				match seats.iter_mut().find(|(p, _)| p == who) {
+					Some((_, n)) => *n = n.saturating_add(1),
+					None => seats.push((who.clone(), 1)),
+				}
+			}
+			seats
 		}
 	}
 }

@@ -970,35 +970,29 @@ fn a_full_model_takes_a_provider_with_more_stake_in_place_of_the_weakest() {
 	});
 }
 
-/// Jury seats are drawn with replacement: `count` seats always (while anyone is eligible), a
-/// provider may hold several, the excluded none.
+/// A jury: everyone eligible with its stake when they fit; otherwise `count` seats drawn by
+/// stake with replacement, each juror weighing its seats; the excluded never.
 #[test]
-fn jury_seats_are_drawn_by_stake_with_replacement() {
+fn juries_seat_everyone_who_fits_or_draw_seats_by_stake() {
 	alice_and_bob().build_and_execute(|| {
 		assert_ok!(register(DAVE, 200, DAVE_EXEC));
-		let seats = <ProvidersPallet as JurySelection<_>>::draw_jury(
-			&MODEL_A,
-			7,
-			sp_core::H256::repeat_byte(1),
-			&[DAVE],
-		);
-		assert_eq!(seats, vec![ALICE; 7]);
-		let seats = <ProvidersPallet as JurySelection<_>>::draw_jury(
-			&MODEL_A,
-			50,
-			sp_core::H256::repeat_byte(2),
-			&[],
-		);
-		assert_eq!(seats.len(), 50);
-		// Alice holds 2,000 of 2,200: most seats, Dave some.
-		let dave = seats.iter().filter(|p| **p == DAVE).count();
-		assert!(dave > 0 && dave < 25, "{dave}");
-		assert!(<ProvidersPallet as JurySelection<_>>::draw_jury(
-			&MODEL_A,
-			7,
-			sp_core::H256::zero(),
-			&[ALICE, DAVE]
-		)
-		.is_empty());
+		let jury = |count, seed: u8, exclude: &[AccountId]| {
+			<ProvidersPallet as JurySelection<_>>::draw_jury(
+				&MODEL_A,
+				count,
+				sp_core::H256::repeat_byte(seed),
+				exclude,
+			)
+		};
+		assert_eq!(jury(7, 1, &[]), vec![(ALICE, 2_000), (DAVE, 200)]);
+		assert_eq!(jury(7, 1, &[DAVE]), vec![(ALICE, 2_000)]);
+		// One seat, two eligible: seats are drawn.
+		let one = jury(1, 2, &[]);
+		assert_eq!(one.len(), 1);
+		assert_eq!(one[0].1, 1);
+		// Fifty draws of one seat: Alice (2,000 of 2,200) wins most.
+		let dave = (0..50u8).filter(|s| jury(1, *s, &[])[0].0 == DAVE).count();
+		assert!(dave > 0 && dave < 15, "{dave}");
+		assert!(jury(7, 1, &[ALICE, DAVE]).is_empty());
 	});
 }
