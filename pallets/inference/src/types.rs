@@ -52,7 +52,7 @@ pub fn receipt_message(
 	sp_io::hashing::keccak_256(&m)
 }
 
-/// A 65-byte secp256k1 signature `r ++ s ++ v` (v = 0/1 or 27/28).
+/// A 65-byte secp256k1 signature `r ++ s ++ v`; the chain accepts only low `s` and `v` 0 or 1.
 pub type ReceiptSignature = [u8; 65];
 
 /// How a request is executed.
