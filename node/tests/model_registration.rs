@@ -11,6 +11,7 @@ mod common;
 
 use common::*;
 use frame_support::BoundedVec;
+use jsonrpsee::rpc_params;
 use pallet_models::{AcceptanceRule, Availability, DType, ModelSpec, TensorSpec};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
@@ -109,8 +110,26 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	let mut node = Node::spawn("dev-models", &dir.0, &["--dev"]);
 	node.wait_ready(Duration::from_secs(60)).await;
 
+	// `verity_dryRun` runs only models the chain has certified: the int8 file, put into the
+	// node's store but not registered, is refused (it would otherwise run anything anyone
+	// could put there on the engine threads the duties need).
+	let int8_id = H256(sp_io::hashing::blake2_256(INT8));
+	let put = node.rpc("verity_putModel", rpc_params![hex(INT8)]).await.expect("putModel");
+	assert_eq!(parse_h256(&put), int8_id);
+	let int8_input = hex(&u8_list(&[1, 64], INT8_INPUT));
+	let refused = node
+		.rpc("verity_dryRun", rpc_params![int8_id, int8_input.clone()])
+		.await
+		.expect_err("a dry run of an unregistered model");
+	assert!(refused.contains("not registered"), "{refused}");
+
 	// The quantized model: certified by Alice's worker, then active.
 	let (int8, uploaded) = register_and_upload(&mut node, INT8, int8_spec("int8-demo", INT8)).await;
+	let pending = node
+		.rpc("verity_dryRun", rpc_params![int8_id, int8_input.clone()])
+		.await
+		.expect_err("a dry run of a pending model");
+	assert!(pending.contains("not active"), "{pending}");
 	let (activated, _) = wait_event(&mut node, uploaded, Duration::from_secs(90), |e| match e {
 		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == int8 => {
 			Some(())
@@ -124,6 +143,12 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	})
 	.await;
 	println!("int8 model uploaded in block {uploaded}, active in block {activated}");
+	// Active now: the dry run gives the reference output.
+	let dry = node
+		.rpc("verity_dryRun", rpc_params![int8, int8_input])
+		.await
+		.expect("dry run when active");
+	assert_eq!(unhex(dry["output"].as_str().unwrap()), u8_list(&[1, 10], INT8_OUTPUT));
 
 	// A file that is not ONNX (correct hash, on-chain bytes) is rejected by the certificate.
 	let junk = b"this is not an onnx model at all".to_vec();
@@ -248,4 +273,27 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	// Blocks keep coming after the panics.
 	node.wait_finalized(refunded_at + 2, Duration::from_secs(60)).await;
 	println!("gather request {id}: requested in block {at}, first failure {failed_at}, refunded {refunded_at}");
+}
+
+/// `verity_dryRun` and `verity_putModel` are unsafe RPC methods: a node that serves only safe
+/// methods (`--rpc-methods safe`, or `auto` on a public interface) refuses them, so nobody
+/// outside can spend its engine on runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_and_put_model_are_unsafe_methods() {
+	let dir = TempDir::new("safe-rpc");
+	let mut node = Node::spawn("dev-safe-rpc", &dir.0, &["--dev", "--rpc-methods", "safe"]);
+	node.wait_ready(Duration::from_secs(60)).await;
+	let input = hex(&demo_model::spec().reference_input);
+	let refused = node
+		.rpc("verity_dryRun", rpc_params![demo_model::ID, input])
+		.await
+		.expect_err("dryRun on a safe-only node");
+	assert!(refused.contains("unsafe"), "{refused}");
+	let refused = node
+		.rpc("verity_putModel", rpc_params![hex(INT8)])
+		.await
+		.expect_err("putModel on a safe-only node");
+	assert!(refused.contains("unsafe"), "{refused}");
+	// Safe methods still answer.
+	node.rpc("verity_listModels", rpc_params![]).await.expect("listModels");
 }
