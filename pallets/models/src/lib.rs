@@ -39,6 +39,16 @@
 //! releases the rest of the deposit to the owner. No penalty is taken on rejection: the deposit
 //! is returned in full (bytes deposit at once, record deposit on reap).
 //!
+//! A model that is still `Pending` `PendingExpiry` blocks after its registration (an upload never
+//! finished, a URL that never served the right bytes, attesters that never agreed) **expires**
+//! in that block's `on_initialize`: its record, chunks and attestations are removed,
+//! `ExpiryBurn` of its deposit (record and bytes) is burned and the rest released
+//! (`ModelExpired`). The burn prices what such a model costs: every validator's worker tries to
+//! fetch and run it until then. The hash may be registered again.
+//!
+//! URI models name `http://` or `https://` URLs with a plain host (no user info), checked at
+//! registration (`UnsupportedUri`); nodes fetch nothing else (see [`offchain`]).
+//!
 //! A byte mismatch after the last chunk is not an error: the chunks are deleted, an event is
 //! emitted and the owner may upload again (the model stays `Pending`).
 //!
@@ -50,12 +60,15 @@
 //!   `chunks_received`; only `Pending`/`Active` on-chain models hold chunks; `bytes_verified`
 //!   implies all chunks are present.
 //! - Attestations exist only for `Pending` models and number fewer than `RequiredAttestations`.
+//! - Exactly the `Pending` models have a `PendingUntil` block, later than the current block,
+//!   and are queued in `Expiries` at it; no `Expiries` queue is left in the past.
 //!
 //! ## Complexity
 //!
 //! Every call is bounded by `Config` constants: `upload_chunk` that completes a model reads and
 //! hashes at most `MaxModelSize` bytes (charged in advance, refunded when smaller); `retire`
-//! and a rejecting `attest` delete at most `MaxModelSize / ChunkSize` (rounded up) chunks.
+//! and a rejecting `attest` delete at most `MaxModelSize / ChunkSize` (rounded up) chunks; the
+//! expiry hook handles at most `MaxRegistrationsPerBlock` models a block, each like a `retire`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
@@ -98,14 +111,14 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::{
 			fungible::{Inspect, InspectHold, Mutate, MutateHold},
-			tokens::Precision,
+			tokens::{Fortitude, Precision},
 		},
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{Saturating, Zero},
-		SaturatedConversion,
+		Perbill, SaturatedConversion,
 	};
 
 	/// The balance type of the currency.
@@ -127,6 +140,9 @@ pub mod pallet {
 	pub type ChunkOf<T> = BoundedVec<u8, <T as Config>::ChunkSize>;
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	/// The models expiring in one block.
+	pub type ExpiryQueueOf<T> = BoundedVec<ModelId, <T as Config>::MaxRegistrationsPerBlock>;
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -188,6 +204,22 @@ pub mod pallet {
 		#[pallet::constant]
 		type ReapDelay: Get<BlockNumberFor<Self>>;
 
+		/// Blocks a model may stay `Pending` (uploading, or waiting for its attestations)
+		/// before it expires. At least 1; long enough to upload `MaxModelSize` and gather
+		/// `RequiredAttestations`.
+		#[pallet::constant]
+		type PendingExpiry: Get<BlockNumberFor<Self>>;
+
+		/// Part of an expiring model's deposit (record and bytes) that is burned; the rest is
+		/// released to the owner.
+		#[pallet::constant]
+		type ExpiryBurn: Get<Perbill>;
+
+		/// Most models registered in one block (their expiries fall in one block, so this
+		/// bounds the expiry hook's work). At least 1.
+		#[pallet::constant]
+		type MaxRegistrationsPerBlock: Get<u32>;
+
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -218,6 +250,17 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// The block at which each `Pending` model expires (registration block + `PendingExpiry`).
+	/// Exactly the pending models have an entry; the attest duty goes round these keys.
+	#[pallet::storage]
+	pub type PendingUntil<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, BlockNumberFor<T>>;
+
+	/// Models that expire at a block if still pending then (entries of models that left
+	/// `Pending` are skipped), taken by that block's `on_initialize`.
+	#[pallet::storage]
+	pub type Expiries<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, ExpiryQueueOf<T>, ValueQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -245,6 +288,15 @@ pub mod pallet {
 		ModelRetired { model: ModelId },
 		/// A rejected or retired model's record was removed and `released` returned to `owner`.
 		ModelReaped { model: ModelId, owner: T::AccountId, released: BalanceOf<T> },
+		/// The model was still pending `PendingExpiry` blocks after its registration: its
+		/// record, chunks and attestations were removed, `burned` of its deposit burned and
+		/// `released` returned to `owner`. The hash may be registered again.
+		ModelExpired {
+			model: ModelId,
+			owner: T::AccountId,
+			burned: BalanceOf<T>,
+			released: BalanceOf<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -278,9 +330,16 @@ pub mod pallet {
 		ToleranceTooLoose,
 		/// `Uris` availability with an empty list.
 		NoUris,
+		/// A URI is not an `http://` or `https://` URL with a plain host (letters, digits, `.`,
+		/// `-`, `_` or a bracketed IPv6 address; no user info): nodes fetch nothing else.
+		UnsupportedUri,
+		/// `MaxRegistrationsPerBlock` models were already registered in this block (they expire
+		/// together): register in a later block.
+		TooManyRegistrationsInBlock,
 		/// The declared byte size is zero.
 		EmptyModel,
-		/// An on-chain model exceeds `MaxModelSize`.
+		/// An on-chain model exceeds `MaxModelSize`, or a URI model `MAX_URI_MODEL_SIZE` (64 MiB,
+		/// the engine's limit: no node would load it).
 		ModelTooLarge,
 		/// Only the owner may do this.
 		NotOwner,
@@ -332,8 +391,26 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Expire the models registered `PendingExpiry` blocks ago that are still pending.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let queue = Expiries::<T>::take(now);
+			for id in queue.iter() {
+				// Entries of models that left `Pending` (or expired and were registered again,
+				// with a later expiry) are stale.
+				if PendingUntil::<T>::get(id) == Some(now) {
+					Self::do_expire(*id);
+				}
+			}
+			T::WeightInfo::on_initialize_expire(queue.len() as u32)
+		}
+
 		fn integrity_test() {
 			assert!(T::RequiredAttestations::get() >= 1, "RequiredAttestations must be >= 1");
+			assert!(!T::PendingExpiry::get().is_zero(), "PendingExpiry must be >= 1");
+			assert!(
+				T::MaxRegistrationsPerBlock::get() >= 1,
+				"MaxRegistrationsPerBlock must be >= 1"
+			);
 			assert!(T::ChunkSize::get() > 0, "ChunkSize must be > 0");
 			assert!(
 				T::ChunkSize::get() <= T::MaxModelSize::get(),
@@ -419,9 +496,15 @@ pub mod pallet {
 			let owner = ensure_signed(origin)?;
 			Self::validate_spec(&spec)?;
 			ensure!(!Models::<T>::contains_key(hash), Error::<T>::ModelAlreadyRegistered);
+			let until =
+				frame_system::Pallet::<T>::block_number().saturating_add(T::PendingExpiry::get());
+			let mut queue = Expiries::<T>::get(until);
+			queue.try_push(hash).map_err(|_| Error::<T>::TooManyRegistrationsInBlock)?;
 			let info = Self::new_info(owner.clone(), spec);
 			let deposit = info.record_deposit.saturating_add(info.bytes_deposit);
 			T::Currency::hold(&HoldReason::ModelDeposit.into(), &owner, deposit)?;
+			Expiries::<T>::insert(until, queue);
+			PendingUntil::<T>::insert(hash, until);
 			Models::<T>::insert(hash, info);
 			Self::deposit_event(Event::ModelRegistered { model: hash, owner, deposit });
 			Ok(())
@@ -503,6 +586,7 @@ pub mod pallet {
 				Self::drop_bytes(hash, &mut info);
 				info.status = ModelStatus::Rejected { at: now };
 				Attestations::<T>::remove(hash);
+				PendingUntil::<T>::remove(hash);
 				Models::<T>::insert(hash, info);
 				Self::deposit_event(Event::ModelRejected {
 					model: hash,
@@ -516,6 +600,7 @@ pub mod pallet {
 			if count >= T::RequiredAttestations::get() {
 				info.status = ModelStatus::Active { since: now };
 				Attestations::<T>::remove(hash);
+				PendingUntil::<T>::remove(hash);
 				Models::<T>::insert(hash, info);
 				Self::deposit_event(Event::Attested { model: hash, attester, count });
 				Self::deposit_event(Event::ModelActivated { model: hash });
@@ -551,6 +636,7 @@ pub mod pallet {
 			let chunks = info.chunk_count;
 			Self::drop_bytes(hash, &mut info);
 			Attestations::<T>::remove(hash);
+			PendingUntil::<T>::remove(hash);
 			info.status = ModelStatus::Retired { at: frame_system::Pallet::<T>::block_number() };
 			Models::<T>::insert(hash, info);
 			Self::deposit_event(Event::ModelRetired { model: hash });
@@ -656,7 +742,14 @@ pub mod pallet {
 					spec.byte_size <= T::MaxModelSize::get() as u64,
 					Error::<T>::ModelTooLarge
 				),
-				Availability::Uris(uris) => ensure!(!uris.is_empty(), Error::<T>::NoUris),
+				Availability::Uris(uris) => {
+					ensure!(!uris.is_empty(), Error::<T>::NoUris);
+					ensure!(spec.byte_size <= MAX_URI_MODEL_SIZE, Error::<T>::ModelTooLarge);
+					ensure!(
+						uris.iter().all(|uri| uri_host(uri).is_some()),
+						Error::<T>::UnsupportedUri
+					);
+				},
 			}
 			Ok(())
 		}
@@ -731,6 +824,49 @@ pub mod pallet {
 				}
 				info.bytes_deposit = Zero::zero();
 			}
+		}
+
+		/// Expire pending model `id` (see the crate docs): delete its record, chunks and
+		/// attestations, burn `ExpiryBurn` of its deposit and release the rest.
+		pub(crate) fn do_expire(id: ModelId) {
+			PendingUntil::<T>::remove(id);
+			let Some(info) = Models::<T>::get(id) else {
+				frame_support::defensive!("a pending model without a record");
+				return;
+			};
+			if info.status != ModelStatus::Pending {
+				frame_support::defensive!("an expiry of a model that is not pending");
+				return;
+			}
+			Self::clear_chunks(id, info.chunk_count);
+			Attestations::<T>::remove(id);
+			Models::<T>::remove(id);
+			let reason = HoldReason::ModelDeposit.into();
+			let deposit = info.record_deposit.saturating_add(info.bytes_deposit);
+			let burned = T::Currency::burn_held(
+				&reason,
+				&info.owner,
+				T::ExpiryBurn::get().mul_floor(deposit),
+				Precision::BestEffort,
+				Fortitude::Force,
+			)
+			.unwrap_or_default();
+			let released = T::Currency::release(
+				&reason,
+				&info.owner,
+				deposit.saturating_sub(burned),
+				Precision::BestEffort,
+			)
+			.unwrap_or_default();
+			if burned.saturating_add(released) != deposit {
+				frame_support::defensive!("expired model's deposit not fully held");
+			}
+			Self::deposit_event(Event::ModelExpired {
+				model: id,
+				owner: info.owner,
+				burned,
+				released,
+			});
 		}
 
 		/// Register an `Active` model at genesis (deposit held, bytes checked and stored).
@@ -808,7 +944,34 @@ pub mod pallet {
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::check_deposits()?;
 			Self::check_chunks()?;
-			Self::check_attestations()
+			Self::check_attestations()?;
+			Self::check_expiries()
+		}
+
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
+		fn check_expiries() -> Result<(), sp_runtime::TryRuntimeError> {
+			let now = frame_system::Pallet::<T>::block_number();
+			for (id, info) in Models::<T>::iter() {
+				let until = PendingUntil::<T>::get(id);
+				ensure!(
+					(info.status == ModelStatus::Pending) == until.is_some(),
+					"PendingUntil differs from the pending models"
+				);
+				if let Some(until) = until {
+					ensure!(until > now, "a pending model past its expiry");
+					ensure!(
+						Expiries::<T>::get(until).contains(&id),
+						"a pending model missing from its expiry queue"
+					);
+				}
+			}
+			for id in PendingUntil::<T>::iter_keys() {
+				ensure!(Models::<T>::contains_key(id), "PendingUntil of an unknown model");
+			}
+			for (at, _) in Expiries::<T>::iter() {
+				ensure!(at > now, "an expiry queue left in the past");
+			}
+			Ok(())
 		}
 
 		#[cfg(any(feature = "try-runtime", feature = "std", test))]
