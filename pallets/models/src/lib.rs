@@ -330,12 +330,6 @@ pub mod pallet {
 		ToleranceTooLoose,
 		/// `Uris` availability with an empty list.
 		NoUris,
-		/// A URI is not an `http://` or `https://` URL with a plain host (letters, digits, `.`,
-		/// `-`, `_` or a bracketed IPv6 address; no user info): nodes fetch nothing else.
-		UnsupportedUri,
-		/// `MaxRegistrationsPerBlock` models were already registered in this block (they expire
-		/// together): register in a later block.
-		TooManyRegistrationsInBlock,
 		/// The declared byte size is zero.
 		EmptyModel,
 		/// An on-chain model exceeds `MaxModelSize`, or a URI model `MAX_URI_MODEL_SIZE` (64 MiB,
@@ -365,6 +359,12 @@ pub mod pallet {
 		ModelNotFinal,
 		/// `ReapDelay` has not passed since the model was rejected or retired.
 		ReapDelayNotElapsed,
+		/// A URI is not an `http://` or `https://` URL with a plain host (letters, digits, `.`,
+		/// `-`, `_` or a bracketed IPv6 address; no user info): nodes fetch nothing else.
+		UnsupportedUri,
+		/// `MaxRegistrationsPerBlock` models were already registered in this block (they expire
+		/// together): register in a later block.
+		TooManyRegistrationsInBlock,
 	}
 
 	#[pallet::genesis_config]
