@@ -18,6 +18,11 @@ pub const RECEIPT_DOMAIN: &[u8] = b"verity/receipt";
 /// (`"verity/receipt/v1"`, no chain in the message) is no longer accepted anywhere.
 pub const RECEIPT_VERSION: u8 = 2;
 
+/// Length of a receipt message's preimage: domain, version, genesis hash, request id, model,
+/// input and output hashes.
+const RECEIPT_PREIMAGE_LEN: usize = 14 + 1 + 32 + 8 + 32 + 32 + 32;
+const _: () = assert!(RECEIPT_DOMAIN.len() == 14);
+
 /// The message an executor signs for a result: `keccak256(RECEIPT_DOMAIN ++ RECEIPT_VERSION ++
 /// genesis ++ request (u64 big-endian) ++ model ++ input_hash ++ output_hash)`, which in
 /// Solidity is
@@ -41,7 +46,7 @@ pub fn receipt_message(
 	input_hash: &H256,
 	output_hash: &H256,
 ) -> [u8; 32] {
-	let mut m = alloc::vec::Vec::with_capacity(RECEIPT_DOMAIN.len() + 1 + 8 + 128);
+	let mut m = alloc::vec::Vec::with_capacity(RECEIPT_PREIMAGE_LEN);
 	m.extend_from_slice(RECEIPT_DOMAIN);
 	m.push(RECEIPT_VERSION);
 	m.extend_from_slice(genesis.as_bytes());
