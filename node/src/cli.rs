@@ -75,6 +75,13 @@ pub struct VerityArgs {
 	#[arg(long, value_name = "BYTES", default_value_t = 4 << 30)]
 	pub model_store_max_bytes: u64,
 
+	/// Fetch URI models' bytes only from this host (repeat for several; exact host name or IP
+	/// literal, IPv6 in brackets, case-insensitive; no port). Without it, any host of an
+	/// `http(s)://` URL the model's owner registered. Applies to every duty (attesting,
+	/// executing, judging): a model whose URLs are all elsewhere is not fetched by this node.
+	#[arg(long, value_name = "HOST")]
+	pub model_fetch_allow_host: Vec<String>,
+
 	/// DEV ONLY: this node's executor posts perturbed outputs (with valid receipts), to test
 	/// and demonstrate disputes. Refused unless the chain is a development or local chain.
 	#[arg(long)]

@@ -202,6 +202,7 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
+	publish_fetch_allow_hosts(&backend, &verity.model_fetch_allow_host)?;
 	if config.offchain_worker.enabled {
 		start_offchain_workers(
 			&config,
@@ -326,6 +327,49 @@ fn start_offchain_workers(
 		"offchain-workers-runner",
 		"offchain-worker",
 		offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
+	);
+	Ok(())
+}
+
+/// Hand `--model-fetch-allow-host` to the runtime's fetcher: the lower-case host list goes to
+/// the persistent offchain storage under `pallet_models::offchain::FETCH_ALLOW_HOSTS_KEY`
+/// (removed when the option is absent, so a restart without it allows every host again).
+fn publish_fetch_allow_hosts(
+	backend: &Arc<FullBackend>,
+	hosts: &[String],
+) -> Result<(), ServiceError> {
+	use codec::Encode;
+	use sc_client_api::Backend as _;
+	use sp_core::offchain::OffchainStorage as _;
+	let Some(mut storage) = backend.offchain_storage() else {
+		if hosts.is_empty() {
+			return Ok(());
+		}
+		return Err(ServiceError::Other(
+			"--model-fetch-allow-host needs the offchain database, which this node lacks".into(),
+		));
+	};
+	let key = pallet_models::offchain::FETCH_ALLOW_HOSTS_KEY;
+	if hosts.is_empty() {
+		storage.remove(sp_offchain::STORAGE_PREFIX, key);
+		return Ok(());
+	}
+	let mut list = Vec::new();
+	for host in hosts {
+		let host = host.trim().to_ascii_lowercase();
+		let probe = format!("http://{host}/");
+		if pallet_models::uri_host(probe.as_bytes()) != Some(host.as_bytes()) {
+			return Err(ServiceError::Other(format!(
+				"--model-fetch-allow-host {host:?}: expected a host name or IP literal (IPv6 in \
+				 brackets), without scheme, port or path"
+			)));
+		}
+		list.push(host.into_bytes());
+	}
+	storage.set(sp_offchain::STORAGE_PREFIX, key, &list.encode());
+	log::info!(
+		"model bytes are fetched only from: {}",
+		hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect::<Vec<_>>().join(", ")
 	);
 	Ok(())
 }

@@ -177,6 +177,9 @@ async fn request_flow(node: &Node, dir: &Path) -> u64 {
 	assert_eq!(out["receiptCheck"]["verified"], true);
 	assert_eq!(out["receiptCheck"]["signerAddress"], alice_executor_address());
 	assert_eq!(out["receiptCheck"]["executor"], dev_executor(Sr25519Keyring::Alice).to_string());
+	// The message names this chain (its genesis hash).
+	let genesis = node.block_hash(0).await.expect("genesis hash");
+	assert_eq!(out["receiptCheck"]["genesisHash"], hex(genesis.as_bytes()));
 	assert_eq!(h256_of(&out["outputHash"]), posted.output_hash);
 	let text =
 		client(node, &["receipt", "--request", &id.to_string()]).await.assert_ok("receipt").stdout;

@@ -310,7 +310,9 @@ async fn dapp_example_requests_follows_and_verifies_an_inference() {
 
 	let receipt = &result["receipt"];
 	assert_eq!(receipt["signature"], hex0x(&posted_receipt));
+	let genesis = node.block_hash(0).await.expect("genesis hash");
 	let message = pallet_inference::receipt_message(
+		&genesis,
 		id,
 		&demo_model::ID,
 		&req.input_hash,

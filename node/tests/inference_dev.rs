@@ -82,12 +82,26 @@ async fn dev_chain_runs_the_inference_loop() {
 	let reference = verity_engine::decode_tensors(&spec.reference_output).unwrap();
 	assert!(verity_engine::agrees_all(&spec.acceptance, &ours, &reference));
 
-	// The receipt: ecrecover over keccak(domain, request, model, input hash, output hash)
-	// gives the Ethereum address of Alice's executor key, and the chain's check accepts it.
+	// The receipt: ecrecover over keccak(domain, version, genesis hash, request, model, input
+	// hash, output hash) gives the Ethereum address of Alice's executor key, and the chain's
+	// check accepts it. The same receipt over another chain's genesis hash does not verify.
 	let req = node.request_info(id, Some(at)).await.unwrap();
 	assert_eq!(req.input_hash, H256(sp_io::hashing::blake2_256(&input)));
-	let message =
-		pallet_inference::receipt_message(id, &demo_model::ID, &req.input_hash, &output_hash);
+	let genesis = node.block_hash(0).await.expect("genesis hash");
+	let message = pallet_inference::receipt_message(
+		&genesis,
+		id,
+		&demo_model::ID,
+		&req.input_hash,
+		&output_hash,
+	);
+	let other_chain = pallet_inference::receipt_message(
+		&H256([0x42; 32]),
+		id,
+		&demo_model::ID,
+		&req.input_hash,
+		&output_hash,
+	);
 	let alice_exec = sp_core::ecdsa::Pair::from_string("//Alice", None).unwrap();
 	let expected_address = {
 		let sig = alice_exec.sign_prehashed(&[1u8; 32]);
@@ -102,6 +116,13 @@ async fn dev_chain_runs_the_inference_loop() {
 			&message,
 			&posted_receipt
 		));
+		assert!(
+			!<pallet_inference::EcdsaReceipts as pallet_inference::ReceiptVerifier<_>>::verify(
+				&dev_executor(Sr25519Keyring::Alice),
+				&other_chain,
+				&posted_receipt
+			)
+		);
 	});
 
 	// After the challenge window the result is final: royalty to the owner, the execution fee

@@ -5,12 +5,14 @@
 //! certificate and never becomes active. A model that makes tract panic on some inputs (an
 //! out-of-range `Gather` index) is certified on a good input; a request with a bad index makes
 //! Alice's worker report failure (the engine catches the panic), the requester is refunded and
-//! blocks keep coming.
+//! blocks keep coming. `verity_dryRun` runs only active models and is an unsafe method;
+//! `--model-fetch-allow-host` keeps a node from fetching URI models elsewhere.
 
 mod common;
 
 use common::*;
 use frame_support::BoundedVec;
+use jsonrpsee::rpc_params;
 use pallet_models::{AcceptanceRule, Availability, DType, ModelSpec, TensorSpec};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
@@ -109,8 +111,26 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	let mut node = Node::spawn("dev-models", &dir.0, &["--dev"]);
 	node.wait_ready(Duration::from_secs(60)).await;
 
+	// `verity_dryRun` runs only models the chain has certified: the int8 file, put into the
+	// node's store but not registered, is refused (it would otherwise run anything anyone
+	// could put there on the engine threads the duties need).
+	let int8_id = H256(sp_io::hashing::blake2_256(INT8));
+	let put = node.rpc("verity_putModel", rpc_params![hex(INT8)]).await.expect("putModel");
+	assert_eq!(parse_h256(&put), int8_id);
+	let int8_input = hex(&u8_list(&[1, 64], INT8_INPUT));
+	let refused = node
+		.rpc("verity_dryRun", rpc_params![int8_id, int8_input.clone()])
+		.await
+		.expect_err("a dry run of an unregistered model");
+	assert!(refused.contains("not registered"), "{refused}");
+
 	// The quantized model: certified by Alice's worker, then active.
 	let (int8, uploaded) = register_and_upload(&mut node, INT8, int8_spec("int8-demo", INT8)).await;
+	let pending = node
+		.rpc("verity_dryRun", rpc_params![int8_id, int8_input.clone()])
+		.await
+		.expect_err("a dry run of a pending model");
+	assert!(pending.contains("not active"), "{pending}");
 	let (activated, _) = wait_event(&mut node, uploaded, Duration::from_secs(90), |e| match e {
 		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == int8 => {
 			Some(())
@@ -124,6 +144,12 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	})
 	.await;
 	println!("int8 model uploaded in block {uploaded}, active in block {activated}");
+	// Active now: the dry run gives the reference output.
+	let dry = node
+		.rpc("verity_dryRun", rpc_params![int8, int8_input])
+		.await
+		.expect("dry run when active");
+	assert_eq!(unhex(dry["output"].as_str().unwrap()), u8_list(&[1, 10], INT8_OUTPUT));
 
 	// A file that is not ONNX (correct hash, on-chain bytes) is rejected by the certificate.
 	let junk = b"this is not an onnx model at all".to_vec();
@@ -248,4 +274,121 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	// Blocks keep coming after the panics.
 	node.wait_finalized(refunded_at + 2, Duration::from_secs(60)).await;
 	println!("gather request {id}: requested in block {at}, first failure {failed_at}, refunded {refunded_at}");
+}
+
+/// `verity_dryRun` and `verity_putModel` are unsafe RPC methods: a node that serves only safe
+/// methods (`--rpc-methods safe`, or `auto` on a public interface) refuses them, so nobody
+/// outside can spend its engine on runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_and_put_model_are_unsafe_methods() {
+	let dir = TempDir::new("safe-rpc");
+	let mut node = Node::spawn("dev-safe-rpc", &dir.0, &["--dev", "--rpc-methods", "safe"]);
+	node.wait_ready(Duration::from_secs(60)).await;
+	let input = hex(&demo_model::spec().reference_input);
+	let refused = node
+		.rpc("verity_dryRun", rpc_params![demo_model::ID, input])
+		.await
+		.expect_err("dryRun on a safe-only node");
+	assert!(refused.contains("unsafe"), "{refused}");
+	let refused = node
+		.rpc("verity_putModel", rpc_params![hex(INT8)])
+		.await
+		.expect_err("putModel on a safe-only node");
+	assert!(refused.contains("unsafe"), "{refused}");
+	// Safe methods still answer.
+	node.rpc("verity_listModels", rpc_params![]).await.expect("listModels");
+}
+
+/// A one-file HTTP server on 127.0.0.1 serving `body` at every path; returns its port and the
+/// number of connections it accepted.
+fn serve_file(body: &'static [u8]) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+	use std::io::{BufRead, Write};
+	let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let port = listener.local_addr().unwrap().port();
+	let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+	let counted = hits.clone();
+	std::thread::spawn(move || {
+		for stream in listener.incoming() {
+			let Ok(mut stream) = stream else { continue };
+			counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+			let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+			let mut line = String::new();
+			while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+				line.clear();
+			}
+			let head = format!(
+				"HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+				body.len()
+			);
+			let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body));
+		}
+	});
+	(port, hits)
+}
+
+/// `--model-fetch-allow-host`: two dev chains register the int8 model served from a local
+/// server over `http://127.0.0.1:<port>/`. The node that allows `127.0.0.1` fetches, attests
+/// and activates it; the node that allows only `models.invalid` never connects to its server
+/// and the model stays pending. A malformed host ends the node with one `Error:` line.
+#[tokio::test(flavor = "multi_thread")]
+async fn uri_models_are_fetched_only_from_allowed_hosts() {
+	let (code, stderr) = run_to_exit(
+		&["--dev", "--model-fetch-allow-host", "http://models.example/"],
+		Duration::from_secs(60),
+	);
+	assert_eq!(code, Some(1), "{stderr}");
+	let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("Error:")).collect();
+	assert_eq!(errors.len(), 1, "{stderr}");
+	assert!(errors[0].contains("--model-fetch-allow-host"), "{stderr}");
+
+	let (dir_a, dir_b) = (TempDir::new("allow-other"), TempDir::new("allow-local"));
+	let mut refusing = Node::spawn(
+		"dev-allow-other",
+		&dir_a.0,
+		&["--dev", "--model-fetch-allow-host", "models.invalid"],
+	);
+	let mut fetching = Node::spawn(
+		"dev-allow-local",
+		&dir_b.0,
+		&["--dev", "--model-fetch-allow-host", "127.0.0.1"],
+	);
+	refusing.wait_ready(Duration::from_secs(60)).await;
+	fetching.wait_ready(Duration::from_secs(60)).await;
+	let id = H256(sp_io::hashing::blake2_256(INT8));
+	let mut registered = Vec::new();
+	for node in [&mut refusing, &mut fetching] {
+		let (port, hits) = serve_file(INT8);
+		let mut spec = int8_spec("int8-uri", INT8);
+		spec.availability =
+			Availability::Uris(BoundedVec::truncate_from(vec![BoundedVec::truncate_from(
+				format!("http://127.0.0.1:{port}/int8.onnx").into_bytes(),
+			)]));
+		let call = RuntimeCall::Models(pallet_models::Call::register_model { hash: id, spec });
+		let (_, at) = execute(node, &Sr25519Keyring::Bob.pair(), call).await;
+		registered.push((at, hits));
+	}
+	let (at, hits) = &registered[1];
+	wait_event(&mut fetching, *at, Duration::from_secs(90), |e| match e {
+		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == id => {
+			Some(())
+		},
+		_ => None,
+	})
+	.await;
+	assert!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+
+	// The refusing node's worker has had as many blocks, and three more.
+	let (at, hits) = &registered[0];
+	let target = at + 4;
+	while refusing.best_number().await < target {
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+	assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "{}", refusing.log_tail());
+	let info = refusing
+		.view(pallet_models::ModelInfoViewFunction::<Runtime>::new(id), None)
+		.await
+		.expect("registered");
+	assert_eq!(info.status, pallet_models::ModelStatus::Pending);
+	let log = std::fs::read_to_string(&refusing.log_path).unwrap_or_default();
+	assert!(log.contains("model bytes are fetched only from: models.invalid"), "{log}");
 }

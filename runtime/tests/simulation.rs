@@ -199,6 +199,7 @@ fn wealth(world: &World, who: &AccountId) -> i128 {
 
 fn sign(world: &World, i: usize, id: u64, input: &[u8], output: &[u8]) -> [u8; 65] {
 	let message = receipt_message(
+		&verity_primitives::genesis_hash::<Runtime>(),
 		id,
 		&demo_model::ID,
 		&H256(sp_io::hashing::blake2_256(input)),

@@ -426,9 +426,39 @@ function eventText(
 	return `${section}.${method} ${(what[method] ?? fallback)()}`;
 }
 
-/** Checks a receipt as an EVM contract would: recompute the message, ecrecover the signer. */
+/** Receipt format version (the byte after the domain tag). */
+const RECEIPT_VERSION = 2;
+/** n / 2 for secp256k1: the chain (and OpenZeppelin's ECDSA.recover) accepts only s <= n / 2. */
+const SECP256K1_HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+
+/**
+ * The message an executor signs: keccak256(abi.encodePacked("verity/receipt", uint8(2),
+ * bytes32 genesisHash, uint64 requestId, bytes32 model, bytes32 inputHash, bytes32 outputHash)).
+ * The genesis hash names the chain, so a receipt from another chain does not verify.
+ */
+function receiptMessage(genesisHash: string, id: bigint, model: string, inputHash: string, outputHash: string): Uint8Array {
+	const idBytes = new Uint8Array(8);
+	new DataView(idBytes.buffer).setBigUint64(0, id); // uint64, big-endian as abi.encodePacked
+	return keccakAsU8a(
+		u8aConcat(
+			stringToU8a('verity/receipt'),
+			new Uint8Array([RECEIPT_VERSION]),
+			hexToU8a(genesisHash),
+			idBytes,
+			hexToU8a(model),
+			hexToU8a(inputHash),
+			hexToU8a(outputHash),
+		),
+	);
+}
+
+/**
+ * Checks a receipt as an EVM contract would: recompute the message for the chain it trusts
+ * (`genesisHash`), refuse a non-canonical signature (high s, v not 0 or 1), ecrecover the signer.
+ */
 function checkReceipt(
 	receipt: NonNullable<ResultJson['receipt']>,
+	genesisHash: string,
 	id: bigint,
 	model: string,
 	inputHash: string,
@@ -436,24 +466,17 @@ function checkReceipt(
 	executors: string[],
 	ss58: number,
 ): { signerAddress: string; executor: string } {
-	const idBytes = new Uint8Array(8);
-	new DataView(idBytes.buffer).setBigUint64(0, id); // uint64, big-endian as abi.encodePacked
-	const message = keccakAsU8a(
-		u8aConcat(
-			stringToU8a('verity/receipt/v1'),
-			idBytes,
-			hexToU8a(model),
-			hexToU8a(inputHash),
-			hexToU8a(outputHash),
-		),
-	);
+	const message = receiptMessage(genesisHash, id, model, inputHash, outputHash);
 	if (u8aToHex(message) !== receipt.message) {
 		throw new Failure(
-			`receipt message ${receipt.message} is not keccak256("verity/receipt/v1", ${id}, model, inputHash, outputHash) = ${u8aToHex(message)}`,
+			`receipt message ${receipt.message} is not keccak256("verity/receipt", 2, ${genesisHash}, ${id}, model, inputHash, outputHash) = ${u8aToHex(message)}`,
 		);
 	}
 	const sig = hexToU8a(receipt.signature);
 	if (sig.length !== 65) throw new Failure(`receipt signature is ${sig.length} bytes, not 65`);
+	if (BigInt(u8aToHex(sig.subarray(32, 64))) > SECP256K1_HALF_ORDER || sig[64]! > 1) {
+		throw new Failure(`receipt signature ${receipt.signature} is not canonical (high s, or v not 0 or 1)`);
+	}
 	const publicKey = secp256k1Recover(message, sig.subarray(0, 64), sig[64]!);
 	const signerAddress = ethereumEncode(publicKey).toLowerCase();
 	if (receipt.signerAddress?.toLowerCase() !== signerAddress) {
@@ -683,10 +706,20 @@ async function report(
 
 	let receipt: Record<string, unknown> | null = null;
 	if (result.receipt) {
-		const checked = checkReceipt(result.receipt, id, model.id, inputHash, result.outputHash, executors, ss58);
+		const genesisHash = api.genesisHash.toHex();
+		const checked = checkReceipt(
+			result.receipt,
+			genesisHash,
+			id,
+			model.id,
+			inputHash,
+			result.outputHash,
+			executors,
+			ss58,
+		);
 		say(
 			'receipt',
-			`message ${result.receipt.message} (keccak256 of "verity/receipt/v1", id, model, inputHash, outputHash: checked)`,
+			`message ${result.receipt.message} (keccak256 of "verity/receipt", 2, genesis ${genesisHash}, id, model, inputHash, outputHash: checked)`,
 		);
 		say('receipt', `signature ${result.receipt.signature}`);
 		say(

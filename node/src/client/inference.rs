@@ -333,7 +333,7 @@ async fn result_and_receipt(
 	}
 	out.line(format!("output hash {:?}", result.output_hash));
 	let decoded = json!(tensors.iter().map(tensor_json).collect::<Vec<_>>());
-	let check = verify_receipt(id, &req, &result)?;
+	let check = verify_receipt(&rpc.chain.genesis, id, &req, &result)?;
 	out.line(format!("receipt {}", serde_json::to_string(&result.receipt).unwrap_or_default()));
 	out.line(format!(
 		"receipt verified: signed by {} (executor account {}) over the message of request {id}",
@@ -344,10 +344,16 @@ async fn result_and_receipt(
 }
 
 /// Checks a receipt locally from what the node reported: the message is the receipt message
-/// of (request, model, input hash, output hash), the output hashes to the output hash, the
-/// signature recovers to the reported signer address, and the recovered key is the executor
+/// of (the chain's genesis hash, as read at connection, request, model, input hash, output
+/// hash), the output hashes to the output hash, the signature is canonical (low `s`, `v` 0 or
+/// 1) and recovers to the reported signer address, and the recovered key is the executor
 /// assigned to the request.
-fn verify_receipt(id: u64, req: &RequestEntry, result: &ResultEntry) -> Result<Value> {
+fn verify_receipt(
+	genesis: &H256,
+	id: u64,
+	req: &RequestEntry,
+	result: &ResultEntry,
+) -> Result<Value> {
 	let Some(receipt) = &result.receipt else {
 		return Err(Error::new(format!(
 			"request {id} has no executor receipt: its output was set by a jury (ResultCorrected)"
@@ -357,13 +363,23 @@ fn verify_receipt(id: u64, req: &RequestEntry, result: &ResultEntry) -> Result<V
 	if H256(sp_io::hashing::blake2_256(&result.output)) != result.output_hash {
 		return Err(bad("the output does not hash to the output hash"));
 	}
-	let message =
-		pallet_inference::receipt_message(id, &req.model, &req.input_hash, &result.output_hash);
+	let message = pallet_inference::receipt_message(
+		genesis,
+		id,
+		&req.model,
+		&req.input_hash,
+		&result.output_hash,
+	);
 	if receipt.message.0 != message {
-		return Err(bad("the node's message is not the receipt message of this request"));
+		return Err(bad(
+			"the node's message is not the receipt message of this request on this chain",
+		));
 	}
 	let signature: [u8; 65] =
 		receipt.signature.to_vec().try_into().map_err(|_| bad("the signature is not 65 bytes"))?;
+	if !verity_primitives::is_canonical_signature(&signature) {
+		return Err(bad("the signature is not canonical (high s, or v not 0 or 1)"));
+	}
 	let address = pallet_inference::receipt_signer_address(&message, &signature)
 		.ok_or_else(|| bad("the signature does not recover to a key"))?;
 	let reported = receipt.signer_address.clone().unwrap_or_default().to_ascii_lowercase();
@@ -385,6 +401,7 @@ fn verify_receipt(id: u64, req: &RequestEntry, result: &ResultEntry) -> Result<V
 	Ok(json!({
 		"verified": true,
 		"message": hex(&message),
+		"genesisHash": hex(genesis.as_bytes()),
 		"signerAddress": hex(&address),
 		"executor": executor,
 	}))

@@ -12,7 +12,7 @@
 //! | `verity_request` | `id`, `[at]` | [`RequestEntry`] or `null` |
 //! | `verity_result` | `id`, `[at]` | [`ResultEntry`] or `null` (nothing posted yet) |
 //! | `verity_quote` | `model`, `policy` (`"optimistic"`, `"redundant:K"`), `[at]` | fee in planck, decimal string |
-//! | `verity_dryRun` | `model`, `input` (0x canonical tensors) | [`DryRun`]; unsafe RPC only |
+//! | `verity_dryRun` | `model`, `input` (0x canonical tensors) | [`DryRun`]; unsafe RPC only, `Active` models only, one at a time |
 //! | `verity_putModel` | `bytes` (0x ONNX file) | the model id (blake2-256); unsafe RPC only |
 //!
 //! `at` is a block hash (default: the best block). A receipt's `signature` (65 bytes r‖s‖v)
@@ -165,7 +165,9 @@ pub trait VerityApi<BlockHash> {
 	#[method(name = "quote")]
 	fn quote(&self, model: H256, policy: String, at: Option<BlockHash>) -> RpcResult<String>;
 
-	/// Run `model` on `input` with this node's engine (unsafe: it costs the node CPU).
+	/// Run `model` on `input` with this node's engine. Unsafe (it costs the node CPU): only on
+	/// a node with `--rpc-methods unsafe`, or `auto` on a loopback interface. Only models that
+	/// are `Active` at the best block run, one dry run at a time.
 	#[method(name = "dryRun", blocking, with_extensions)]
 	fn dry_run(&self, model: H256, input: Bytes) -> RpcResult<DryRun>;
 
@@ -188,12 +190,15 @@ pub fn parse_policy(s: &str) -> Option<pallet_inference::Policy> {
 pub struct Verity<C, B> {
 	client: Arc<C>,
 	backend: Arc<verity_host::HostBackend>,
+	/// Held during a dry run: at most one at a time, so dry runs take at most one of the
+	/// engine's `max_concurrent_runs` threads (8) and the duties keep the others.
+	dry_run_slot: std::sync::Mutex<()>,
 	_block: PhantomData<B>,
 }
 
 impl<C, B> Verity<C, B> {
 	pub fn new(client: Arc<C>, backend: Arc<verity_host::HostBackend>) -> Self {
-		Self { client, backend, _block: PhantomData }
+		Self { client, backend, dry_run_slot: std::sync::Mutex::new(()), _block: PhantomData }
 	}
 }
 
@@ -312,6 +317,28 @@ where
 
 	fn dry_run(&self, ext: &Extensions, model: H256, input: Bytes) -> RpcResult<DryRun> {
 		sc_rpc_api::check_if_safe(ext)?;
+		// Only what the chain certified: a model that is pending, rejected, retired or not
+		// registered (but put into the store) is not something duties would ever run.
+		let status = self
+			.view(pallet_models::ModelInfoViewFunction::<Runtime>::new(model), None)?
+			.map(|m| m.status);
+		match status {
+			Some(pallet_models::ModelStatus::Active { .. }) => {},
+			None => return Err(err(format!("model {model:?} is not registered on chain"))),
+			Some(status) => {
+				return Err(err(format!(
+					"model {model:?} is not active on chain ({status:?}): only attested models \
+					 run"
+				)))
+			},
+		}
+		let _slot = match self.dry_run_slot.try_lock() {
+			Ok(slot) => slot,
+			Err(std::sync::TryLockError::Poisoned(slot)) => slot.into_inner(),
+			Err(std::sync::TryLockError::WouldBlock) => {
+				return Err(err("another dry run is in progress on this node: try again"))
+			},
+		};
 		if !self.backend.model_available(&model.0) {
 			self.fetch_on_chain_model(model)?;
 		}

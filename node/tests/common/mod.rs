@@ -107,7 +107,12 @@ impl Node {
 			})
 			.args(["--no-telemetry", "--no-mdns", "--listen-addr"])
 			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port))
-			.args(["--rpc-methods", "unsafe", "--rpc-cors", "all"])
+			// Unsafe methods (`verity_putModel`, `verity_dryRun`) unless a test chooses.
+			.args(if self.args.iter().any(|a| a == "--rpc-methods") {
+				&["--rpc-cors", "all"][..]
+			} else {
+				&["--rpc-methods", "unsafe", "--rpc-cors", "all"][..]
+			})
 			.stdout(Stdio::null())
 			.stderr(log)
 			.spawn()

@@ -23,7 +23,16 @@ fn request_by(who: AccountId, policy: Policy) -> RequestId {
 fn alice_receipt(id: RequestId, out: &[u8]) -> ReceiptSignature {
 	let req = Requests::<Test>::get(id).unwrap();
 	let output_hash = sp_core::H256(sp_io::hashing::blake2_256(out));
-	mock_sign(ALICE_EXEC, &receipt_message(id, &req.model, &req.input_hash, &output_hash))
+	mock_sign(
+		ALICE_EXEC,
+		&receipt_message(
+			&verity_primitives::genesis_hash::<Test>(),
+			id,
+			&req.model,
+			&req.input_hash,
+			&output_hash,
+		),
+	)
 }
 
 /// Everything `who` owns: free, held, and its stake with every provider.

@@ -607,7 +607,13 @@ pub mod pallet {
 				None => 0,
 			};
 			let r = Results::<T>::get(id, slot)?;
-			let message = receipt_message(id, &req.model, &req.input_hash, &r.output_hash);
+			let message = receipt_message(
+				&verity_primitives::genesis_hash::<T>(),
+				id,
+				&req.model,
+				&req.input_hash,
+				&r.output_hash,
+			);
 			let receipt = ReceiptView {
 				signature: r.receipt,
 				message,
@@ -931,7 +937,13 @@ pub mod pallet {
 			let decoded =
 				check_list(&view.outputs, &output).map_err(|_| Error::<T>::MalformedOutput)?;
 			let output_hash = H256(sp_io::hashing::blake2_256(&output));
-			let message = receipt_message(id, &req.model, &req.input_hash, &output_hash);
+			let message = receipt_message(
+				&verity_primitives::genesis_hash::<T>(),
+				id,
+				&req.model,
+				&req.input_hash,
+				&output_hash,
+			);
 			ensure!(T::Receipts::verify(&executor, &message, &receipt), Error::<T>::InvalidReceipt);
 			let provider = req
 				.executors

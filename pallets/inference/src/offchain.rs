@@ -89,7 +89,13 @@ fn result_call<T: Config>(
 		return Some((Call::<T>::report_failure { request: id }, verity_host::Duty::FailureReport));
 	};
 	let output_hash = H256(sp_io::hashing::blake2_256(&output));
-	let message = receipt_message(id, model, input_hash, &output_hash);
+	let message = receipt_message(
+		&verity_primitives::genesis_hash::<T>(),
+		id,
+		model,
+		input_hash,
+		&output_hash,
+	);
 	let key_type = verity_primitives::EXECUTOR_KEY_TYPE;
 	let Some(receipt) = sp_io::crypto::ecdsa_sign_prehashed(key_type, key, &message) else {
 		log::warn!(target: LOG, "request {id}: executor key not usable for signing");

@@ -107,8 +107,13 @@ fn executor_posts_the_engines_output_with_a_receipt_by_its_key() {
 		assert_eq!(output.to_vec(), honest);
 		// The receipt is the executor key's prehashed secp256k1 signature of the message.
 		let req = Requests::<Test>::get(id).unwrap();
-		let message =
-			receipt_message(id, &model, &req.input_hash, &H256(sp_io::hashing::blake2_256(output)));
+		let message = receipt_message(
+			&verity_primitives::genesis_hash::<Test>(),
+			id,
+			&model,
+			&req.input_hash,
+			&H256(sp_io::hashing::blake2_256(output)),
+		);
 		let recovered = ecdsa::Signature::from_raw(*receipt).recover_prehashed(&message);
 		assert_eq!(recovered, Some(key));
 		assert!(<EcdsaReceipts as ReceiptVerifier<sp_runtime::AccountId32>>::verify(
@@ -172,8 +177,13 @@ fn a_faulty_dev_executor_posts_a_perturbed_output_with_a_valid_receipt() {
 		};
 		assert_ne!(output.to_vec(), honest);
 		let req = Requests::<Test>::get(id).unwrap();
-		let message =
-			receipt_message(id, &model, &req.input_hash, &H256(sp_io::hashing::blake2_256(output)));
+		let message = receipt_message(
+			&verity_primitives::genesis_hash::<Test>(),
+			id,
+			&model,
+			&req.input_hash,
+			&H256(sp_io::hashing::blake2_256(output)),
+		);
 		assert_eq!(ecdsa::Signature::from_raw(*receipt).recover_prehashed(&message), Some(key));
 	});
 }

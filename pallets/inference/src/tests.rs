@@ -38,8 +38,13 @@ fn request_model(model: H256, policy: Policy) -> RequestId {
 
 fn receipt(id: RequestId, executor: AccountId, out: &[u8]) -> ReceiptSignature {
 	let req = Requests::<Test>::get(id).unwrap();
-	let msg =
-		receipt_message(id, &req.model, &req.input_hash, &H256(sp_io::hashing::blake2_256(out)));
+	let msg = receipt_message(
+		&verity_primitives::genesis_hash::<Test>(),
+		id,
+		&req.model,
+		&req.input_hash,
+		&H256(sp_io::hashing::blake2_256(out)),
+	);
 	mock_sign(executor, &msg)
 }
 
@@ -776,7 +781,8 @@ fn ecdsa_receipts_verify_against_the_executor_account_and_recover_the_eth_addres
 	sp_io::TestExternalities::default().execute_with(|| {
 		let pair = ecdsa::Pair::from_seed(&[7u8; 32]);
 		let account = AccountId32::from(sp_io::hashing::blake2_256(pair.public().as_ref()));
-		let msg = receipt_message(3, &H256([1; 32]), &H256([2; 32]), &H256([3; 32]));
+		let msg =
+			receipt_message(&H256([9; 32]), 3, &H256([1; 32]), &H256([2; 32]), &H256([3; 32]));
 		let sig: [u8; 65] = pair.sign_prehashed(&msg).0;
 		assert!(<EcdsaReceipts as ReceiptVerifier<AccountId32>>::verify(&account, &msg, &sig));
 		let other = AccountId32::from([9u8; 32]);
@@ -805,14 +811,55 @@ fn libsecp_uncompressed(pair: &sp_core::ecdsa::Pair) -> [u8; 64] {
 }
 
 #[test]
+fn a_receipt_cannot_be_replayed_on_another_chain() {
+	// Chain A: Alice's executor posts a result and signs its receipt.
+	let (signature, message_a) = alice_only().build().execute_with(|| {
+		let id = request(Policy::Optimistic);
+		assert_ok!(submit(id, executor_of(id, 0), OUT));
+		let receipt = Inference::result_info(id).unwrap().receipt.unwrap();
+		(receipt.signature, receipt.message)
+	});
+	// Chain B: the same genesis state (same ids, model, input, executor), another genesis
+	// hash. The receipt made for chain A must not count here.
+	alice_only().build_and_execute(|| {
+		frame_system::BlockHash::<Test>::insert(0, H256([0x42; 32]));
+		let id = request(Policy::Optimistic);
+		let exec = executor_of(id, 0);
+		assert_noop!(
+			Inference::submit_result(RuntimeOrigin::signed(exec), id, output(OUT), signature),
+			Error::<Test>::InvalidReceipt
+		);
+		assert_ok!(submit(id, exec, OUT));
+		let message_b = Inference::result_info(id).unwrap().receipt.unwrap().message;
+		assert_ne!(message_a, message_b);
+	});
+}
+
+#[test]
 fn receipt_message_matches_abi_encode_packed() {
-	let msg = receipt_message(0x0102, &H256([0xaa; 32]), &H256([0xbb; 32]), &H256([0xcc; 32]));
-	let mut packed = b"verity/receipt/v1".to_vec();
+	// keccak256(abi.encodePacked("verity/receipt", uint8(2), bytes32 genesisHash,
+	//                           uint64 requestId, bytes32 model, bytes32 inputHash,
+	//                           bytes32 outputHash))
+	let genesis = H256([0x99; 32]);
+	let msg =
+		receipt_message(&genesis, 0x0102, &H256([0xaa; 32]), &H256([0xbb; 32]), &H256([0xcc; 32]));
+	let mut packed = b"verity/receipt".to_vec();
+	packed.push(2);
+	packed.extend_from_slice(&[0x99; 32]);
 	packed.extend_from_slice(&[0, 0, 0, 0, 0, 0, 1, 2]);
 	packed.extend_from_slice(&[0xaa; 32]);
 	packed.extend_from_slice(&[0xbb; 32]);
 	packed.extend_from_slice(&[0xcc; 32]);
 	assert_eq!(msg, sp_io::hashing::keccak_256(&packed));
+	// Another chain, another message.
+	let other = receipt_message(
+		&H256([0x98; 32]),
+		0x0102,
+		&H256([0xaa; 32]),
+		&H256([0xbb; 32]),
+		&H256([0xcc; 32]),
+	);
+	assert_ne!(msg, other);
 }
 
 /// The setup pallet-inference's benchmarking module offers runtimes.
@@ -943,7 +990,13 @@ fn request_info_and_result_info_show_tensors_and_the_receipt() {
 		let posted = result.receipt.expect("an executor's receipt");
 		assert_eq!(
 			posted.message,
-			receipt_message(id, &MODEL, &view.input_hash, &result.output_hash)
+			receipt_message(
+				&verity_primitives::genesis_hash::<Test>(),
+				id,
+				&MODEL,
+				&view.input_hash,
+				&result.output_hash
+			)
 		);
 		assert_eq!(posted.signature, receipt(id, exec, &output(OUT)));
 		assert_eq!(posted.executor, Some(exec));

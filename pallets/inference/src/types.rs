@@ -11,23 +11,45 @@ use verity_primitives::ModelId;
 
 pub use crate::traits::RequestId;
 
-/// Domain tag of receipt messages (version 1 of the receipt format).
-pub const RECEIPT_DOMAIN: &[u8] = b"verity/receipt/v1";
+/// Domain tag of receipt messages.
+pub const RECEIPT_DOMAIN: &[u8] = b"verity/receipt";
 
-/// The message an executor signs for a result: `keccak256(RECEIPT_DOMAIN ++ request (u64
-/// big-endian) ++ model ++ input_hash ++ output_hash)`, which in Solidity is
-/// `keccak256(abi.encodePacked("verity/receipt/v1", uint64(request), model, inputHash,
-/// outputHash))`. Any EVM chain checks the 65-byte signature `r ++ s ++ v` over it with
-/// `ecrecover` against the executor's Ethereum address. The hashes are the chain's blake2-256
-/// commitments of the canonical input and output.
+/// Version byte of the receipt format, after [`RECEIPT_DOMAIN`]. Version 1
+/// (`"verity/receipt/v1"`, no chain in the message) is no longer accepted anywhere.
+pub const RECEIPT_VERSION: u8 = 2;
+
+/// Length of a receipt message's preimage: domain, version, genesis hash, request id, model,
+/// input and output hashes.
+const RECEIPT_PREIMAGE_LEN: usize = 14 + 1 + 32 + 8 + 32 + 32 + 32;
+const _: () = assert!(RECEIPT_DOMAIN.len() == 14);
+
+/// The message an executor signs for a result: `keccak256(RECEIPT_DOMAIN ++ RECEIPT_VERSION ++
+/// genesis ++ request (u64 big-endian) ++ model ++ input_hash ++ output_hash)`, which in
+/// Solidity is
+///
+/// ```text
+/// keccak256(abi.encodePacked("verity/receipt", uint8(2), bytes32 genesisHash, uint64 requestId,
+///                            bytes32 model, bytes32 inputHash, bytes32 outputHash))
+/// ```
+///
+/// `genesis` is the hash of the chain's genesis block ([`verity_primitives::genesis_hash`]):
+/// an EVM verifier pins the genesis hash of the chain it trusts, so a receipt from a test
+/// network or a fork with the same request ids, models and inputs does not verify there. Any
+/// EVM chain checks the 65-byte signature `r ++ s ++ v` over the message with `ecrecover`
+/// (`v + 27`) against the executor's Ethereum address; the chain accepts only low-`s`
+/// signatures ([`verity_primitives::is_canonical_signature`]). The hashes are the chain's
+/// blake2-256 commitments of the canonical input and output.
 pub fn receipt_message(
+	genesis: &H256,
 	request: RequestId,
 	model: &ModelId,
 	input_hash: &H256,
 	output_hash: &H256,
 ) -> [u8; 32] {
-	let mut m = alloc::vec::Vec::with_capacity(RECEIPT_DOMAIN.len() + 8 + 96);
+	let mut m = alloc::vec::Vec::with_capacity(RECEIPT_PREIMAGE_LEN);
 	m.extend_from_slice(RECEIPT_DOMAIN);
+	m.push(RECEIPT_VERSION);
+	m.extend_from_slice(genesis.as_bytes());
 	m.extend_from_slice(&request.to_be_bytes());
 	m.extend_from_slice(model.as_bytes());
 	m.extend_from_slice(input_hash.as_bytes());
@@ -35,7 +57,7 @@ pub fn receipt_message(
 	sp_io::hashing::keccak_256(&m)
 }
 
-/// A 65-byte secp256k1 signature `r ++ s ++ v` (v = 0/1 or 27/28).
+/// A 65-byte secp256k1 signature `r ++ s ++ v`; the chain accepts only low `s` and `v` 0 or 1.
 pub type ReceiptSignature = [u8; 65];
 
 /// How a request is executed.

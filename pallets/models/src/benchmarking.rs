@@ -7,7 +7,7 @@ use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
 		fungible::{Inspect, Mutate},
-		EnsureOrigin, Get,
+		EnsureOrigin, Get, Hooks,
 	},
 	BoundedVec,
 };
@@ -72,9 +72,13 @@ fn hash(b: &[u8]) -> H256 {
 /// Registers an on-chain model with `n` full chunks stored and verified (storage written
 /// directly: the content is irrelevant to deletion cost).
 fn model_with_chunks<T: Config>(owner: &T::AccountId, n: u32) -> H256 {
+	model_with_chunks_as::<T>(owner, n, H256([n as u8; 32]))
+}
+
+/// [`model_with_chunks`] under id `id`.
+fn model_with_chunks_as<T: Config>(owner: &T::AccountId, n: u32, id: H256) -> H256 {
 	let chunk = T::ChunkSize::get();
 	let size = (n.max(1) as u64).saturating_mul(chunk as u64);
-	let id = H256([n as u8; 32]);
 	assert!(Pallet::<T>::register_model(
 		RawOrigin::Signed(owner.clone()).into(),
 		id,
@@ -239,6 +243,34 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller), id);
 
 		assert!(!ModelsStore::<T>::contains_key(id));
+	}
+
+	/// The expiry hook at its worst: `n` models (up to `MaxRegistrationsPerBlock`) expire in
+	/// one block, each an on-chain model with every chunk stored, attested once.
+	#[benchmark]
+	fn on_initialize_expire(n: Linear<0, { T::MaxRegistrationsPerBlock::get() }>) {
+		let owner: T::AccountId = account("owner", 0, 0);
+		fund::<T>(&owner);
+		let one = T::Currency::balance(&owner);
+		T::Currency::set_balance(&owner, one.saturating_mul(n.max(1).into()));
+		let chunks = Pallet::<T>::max_chunks();
+		let mut ids = Vec::new();
+		for i in 0..n {
+			let mut raw = [0xeeu8; 32];
+			raw[..4].copy_from_slice(&i.to_le_bytes());
+			ids.push(model_with_chunks_as::<T>(&owner, chunks, H256(raw)));
+		}
+		let until =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::PendingExpiry::get());
+		frame_system::Pallet::<T>::set_block_number(until);
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(until);
+		}
+
+		assert!(ids.iter().all(|id| !ModelsStore::<T>::contains_key(id)));
+		assert_eq!(Chunks::<T>::iter().count(), 0);
 	}
 
 	impl_benchmark_test_suite!(

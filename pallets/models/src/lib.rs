@@ -45,6 +45,16 @@
 //! the owner. No penalty is taken on rejection: the deposit is returned in full (bytes
 //! deposit at once, record deposit on reap).
 //!
+//! A model that is still `Pending` `PendingExpiry` blocks after its registration (an upload never
+//! finished, a URL that never served the right bytes, attesters that never agreed) **expires**
+//! in that block's `on_initialize`: its record, chunks and attestations are removed,
+//! `ExpiryBurn` of its deposit (record and bytes) is burned and the rest released
+//! (`ModelExpired`). The burn prices what such a model costs: every validator's worker tries to
+//! fetch and run it until then. The hash may be registered again.
+//!
+//! URI models name `http://` or `https://` URLs with a plain host (no user info), checked at
+//! registration (`UnsupportedUri`); nodes fetch nothing else (see [`offchain`]).
+//!
 //! A byte mismatch after the last chunk is not an error: the chunks are deleted, an event is
 //! emitted and the owner may upload again (the model stays `Pending`).
 //!
@@ -56,12 +66,16 @@
 //!   `chunks_received`; only `Pending`/`Active`/`Retired` on-chain models hold chunks; `bytes_verified`
 //!   implies all chunks are present.
 //! - Attestations exist only for `Pending` models and number fewer than `RequiredAttestations`.
+//! - Exactly the `Pending` models have a `PendingUntil` block, later than the current block,
+//!   and are queued in `Expiries` at it; no `Expiries` queue is left in the past.
 //!
 //! ## Complexity
 //!
 //! Every call is bounded by `Config` constants: `upload_chunk` that completes a model reads and
 //! hashes at most `MaxModelSize` bytes (charged in advance, refunded when smaller); `retire`,
-//! `reap` and a rejecting `attest` delete at most `MaxModelSize / ChunkSize` (rounded up) chunks.
+//! `reap` and a rejecting `attest` delete at most `MaxModelSize / ChunkSize` (rounded up) chunks;
+//! the expiry hook handles at most `MaxRegistrationsPerBlock` models a block, each like a
+//! `retire`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
@@ -104,14 +118,14 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::{
 			fungible::{Inspect, InspectHold, Mutate, MutateHold},
-			tokens::Precision,
+			tokens::{Fortitude, Precision},
 		},
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{Saturating, Zero},
-		SaturatedConversion,
+		Perbill, SaturatedConversion,
 	};
 
 	/// The balance type of the currency.
@@ -133,6 +147,9 @@ pub mod pallet {
 	pub type ChunkOf<T> = BoundedVec<u8, <T as Config>::ChunkSize>;
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	/// The models expiring in one block.
+	pub type ExpiryQueueOf<T> = BoundedVec<ModelId, <T as Config>::MaxRegistrationsPerBlock>;
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -197,6 +214,22 @@ pub mod pallet {
 		#[pallet::constant]
 		type ReapDelay: Get<BlockNumberFor<Self>>;
 
+		/// Blocks a model may stay `Pending` (uploading, or waiting for its attestations)
+		/// before it expires. At least 1; long enough to upload `MaxModelSize` and gather
+		/// `RequiredAttestations`.
+		#[pallet::constant]
+		type PendingExpiry: Get<BlockNumberFor<Self>>;
+
+		/// Part of an expiring model's deposit (record and bytes) that is burned; the rest is
+		/// released to the owner.
+		#[pallet::constant]
+		type ExpiryBurn: Get<Perbill>;
+
+		/// Most models registered in one block (their expiries fall in one block, so this
+		/// bounds the expiry hook's work). At least 1.
+		#[pallet::constant]
+		type MaxRegistrationsPerBlock: Get<u32>;
+
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -227,6 +260,17 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// The block at which each `Pending` model expires (registration block + `PendingExpiry`).
+	/// Exactly the pending models have an entry; the attest duty goes round these keys.
+	#[pallet::storage]
+	pub type PendingUntil<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, BlockNumberFor<T>>;
+
+	/// Models that expire at a block if still pending then (entries of models that left
+	/// `Pending` are skipped), taken by that block's `on_initialize`.
+	#[pallet::storage]
+	pub type Expiries<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, ExpiryQueueOf<T>, ValueQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -256,6 +300,15 @@ pub mod pallet {
 		/// A rejected or retired model's record and chunks were removed and `released` returned
 		/// to `owner`.
 		ModelReaped { model: ModelId, owner: T::AccountId, released: BalanceOf<T> },
+		/// The model was still pending `PendingExpiry` blocks after its registration: its
+		/// record, chunks and attestations were removed, `burned` of its deposit burned and
+		/// `released` returned to `owner`. The hash may be registered again.
+		ModelExpired {
+			model: ModelId,
+			owner: T::AccountId,
+			burned: BalanceOf<T>,
+			released: BalanceOf<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -291,7 +344,8 @@ pub mod pallet {
 		NoUris,
 		/// The declared byte size is zero.
 		EmptyModel,
-		/// An on-chain model exceeds `MaxModelSize`.
+		/// An on-chain model exceeds `MaxModelSize`, or a URI model `MAX_URI_MODEL_SIZE` (64 MiB,
+		/// the engine's limit: no node would load it).
 		ModelTooLarge,
 		/// Only the owner may do this.
 		NotOwner,
@@ -320,6 +374,12 @@ pub mod pallet {
 		/// Requests of the model are still open (running, provisional or disputed): it is
 		/// reaped once they end.
 		ModelInUse,
+		/// A URI is not an `http://` or `https://` URL with a plain host (letters, digits, `.`,
+		/// `-`, `_` or a bracketed IPv6 address; no user info): nodes fetch nothing else.
+		UnsupportedUri,
+		/// `MaxRegistrationsPerBlock` models were already registered in this block (they expire
+		/// together): register in a later block.
+		TooManyRegistrationsInBlock,
 	}
 
 	#[pallet::genesis_config]
@@ -346,8 +406,26 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Expire the models registered `PendingExpiry` blocks ago that are still pending.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let queue = Expiries::<T>::take(now);
+			for id in queue.iter() {
+				// Entries of models that left `Pending` (or expired and were registered again,
+				// with a later expiry) are stale.
+				if PendingUntil::<T>::get(id) == Some(now) {
+					Self::do_expire(*id);
+				}
+			}
+			T::WeightInfo::on_initialize_expire(queue.len() as u32)
+		}
+
 		fn integrity_test() {
 			assert!(T::RequiredAttestations::get() >= 1, "RequiredAttestations must be >= 1");
+			assert!(!T::PendingExpiry::get().is_zero(), "PendingExpiry must be >= 1");
+			assert!(
+				T::MaxRegistrationsPerBlock::get() >= 1,
+				"MaxRegistrationsPerBlock must be >= 1"
+			);
 			assert!(T::ChunkSize::get() > 0, "ChunkSize must be > 0");
 			assert!(
 				T::ChunkSize::get() <= T::MaxModelSize::get(),
@@ -424,7 +502,7 @@ pub mod pallet {
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_model(
 			(spec.reference_input.len() as u32).saturating_add(spec.reference_output.len() as u32)
-		))]
+		).saturating_add(Pallet::<T>::expiry_bookkeeping()))]
 		pub fn register_model(
 			origin: OriginFor<T>,
 			hash: ModelId,
@@ -433,9 +511,15 @@ pub mod pallet {
 			let owner = ensure_signed(origin)?;
 			Self::validate_spec(&spec)?;
 			ensure!(!Models::<T>::contains_key(hash), Error::<T>::ModelAlreadyRegistered);
+			let until =
+				frame_system::Pallet::<T>::block_number().saturating_add(T::PendingExpiry::get());
+			let mut queue = Expiries::<T>::get(until);
+			queue.try_push(hash).map_err(|_| Error::<T>::TooManyRegistrationsInBlock)?;
 			let info = Self::new_info(owner.clone(), spec);
 			let deposit = info.record_deposit.saturating_add(info.bytes_deposit);
 			T::Currency::hold(&HoldReason::ModelDeposit.into(), &owner, deposit)?;
+			Expiries::<T>::insert(until, queue);
+			PendingUntil::<T>::insert(hash, until);
 			Models::<T>::insert(hash, info);
 			Self::deposit_event(Event::ModelRegistered { model: hash, owner, deposit });
 			Ok(())
@@ -497,7 +581,9 @@ pub mod pallet {
 		/// other output rejects the model.
 		#[pallet::call_index(2)]
 		#[pallet::weight(
-			T::WeightInfo::attest().max(T::WeightInfo::attest_and_reject(Pallet::<T>::max_chunks()))
+			T::WeightInfo::attest()
+				.max(T::WeightInfo::attest_and_reject(Pallet::<T>::max_chunks()))
+				.saturating_add(T::DbWeight::get().writes(1))
 		)]
 		pub fn attest(
 			origin: OriginFor<T>,
@@ -517,19 +603,25 @@ pub mod pallet {
 				Self::drop_bytes(hash, &mut info);
 				info.status = ModelStatus::Rejected { at: now };
 				Attestations::<T>::remove(hash);
+				PendingUntil::<T>::remove(hash);
 				Models::<T>::insert(hash, info);
 				Self::deposit_event(Event::ModelRejected {
 					model: hash,
 					attester,
 					commitment: H256(sp_io::hashing::blake2_256(&output)),
 				});
-				return Ok(Some(T::WeightInfo::attest_and_reject(chunks)).into());
+				return Ok(Some(
+					T::WeightInfo::attest_and_reject(chunks)
+						.saturating_add(T::DbWeight::get().writes(1)),
+				)
+				.into());
 			}
 
 			let count = (attesters.len() as u32).saturating_add(1);
 			if count >= T::RequiredAttestations::get() {
 				info.status = ModelStatus::Active { since: now };
 				Attestations::<T>::remove(hash);
+				PendingUntil::<T>::remove(hash);
 				Models::<T>::insert(hash, info);
 				Self::deposit_event(Event::Attested { model: hash, attester, count });
 				Self::deposit_event(Event::ModelActivated { model: hash });
@@ -541,7 +633,7 @@ pub mod pallet {
 				Attestations::<T>::insert(hash, attesters);
 				Self::deposit_event(Event::Attested { model: hash, attester, count });
 			}
-			Ok(Some(T::WeightInfo::attest()).into())
+			Ok(Some(T::WeightInfo::attest().saturating_add(T::DbWeight::get().writes(1))).into())
 		}
 
 		/// Retire a pending or active model (owner or `ForceOrigin`): it accepts no new
@@ -549,7 +641,10 @@ pub mod pallet {
 		/// chunks stay until `reap`; a pending model's are deleted and its bytes deposit
 		/// released at once.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::retire(Pallet::<T>::max_chunks()))]
+		#[pallet::weight(
+			T::WeightInfo::retire(Pallet::<T>::max_chunks())
+				.saturating_add(T::DbWeight::get().writes(1))
+		)]
 		pub fn retire(origin: OriginFor<T>, hash: ModelId) -> DispatchResultWithPostInfo {
 			let maybe_who = match T::ForceOrigin::try_origin(origin) {
 				Ok(_) => None,
@@ -571,10 +666,12 @@ pub mod pallet {
 				0
 			};
 			Attestations::<T>::remove(hash);
+			PendingUntil::<T>::remove(hash);
 			info.status = ModelStatus::Retired { at: frame_system::Pallet::<T>::block_number() };
 			Models::<T>::insert(hash, info);
 			Self::deposit_event(Event::ModelRetired { model: hash });
-			Ok(Some(T::WeightInfo::retire(chunks)).into())
+			Ok(Some(T::WeightInfo::retire(chunks).saturating_add(T::DbWeight::get().writes(1)))
+				.into())
 		}
 
 		/// Remove a rejected or retired model's record and chunks once `ReapDelay` has passed
@@ -615,6 +712,13 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// What registration adds to its benchmarked weight for the expiry bookkeeping (read and
+		/// write the block's `Expiries` queue, write `PendingUntil`); `attest` and `retire` add
+		/// one write (`PendingUntil`). Estimated, until the benchmarks are run again.
+		pub fn expiry_bookkeeping() -> Weight {
+			T::DbWeight::get().reads_writes(1, 2)
+		}
+
 		/// Most chunks a model can have: `ceil(MaxModelSize / ChunkSize)`.
 		pub fn max_chunks() -> u32 {
 			Self::chunk_count_of(T::MaxModelSize::get() as u64)
@@ -681,7 +785,14 @@ pub mod pallet {
 					spec.byte_size <= T::MaxModelSize::get() as u64,
 					Error::<T>::ModelTooLarge
 				),
-				Availability::Uris(uris) => ensure!(!uris.is_empty(), Error::<T>::NoUris),
+				Availability::Uris(uris) => {
+					ensure!(!uris.is_empty(), Error::<T>::NoUris);
+					ensure!(spec.byte_size <= MAX_URI_MODEL_SIZE, Error::<T>::ModelTooLarge);
+					ensure!(
+						uris.iter().all(|uri| uri_host(uri).is_some()),
+						Error::<T>::UnsupportedUri
+					);
+				},
 			}
 			Ok(())
 		}
@@ -756,6 +867,49 @@ pub mod pallet {
 				}
 				info.bytes_deposit = Zero::zero();
 			}
+		}
+
+		/// Expire pending model `id` (see the crate docs): delete its record, chunks and
+		/// attestations, burn `ExpiryBurn` of its deposit and release the rest.
+		pub(crate) fn do_expire(id: ModelId) {
+			PendingUntil::<T>::remove(id);
+			let Some(info) = Models::<T>::get(id) else {
+				frame_support::defensive!("a pending model without a record");
+				return;
+			};
+			if info.status != ModelStatus::Pending {
+				frame_support::defensive!("an expiry of a model that is not pending");
+				return;
+			}
+			Self::clear_chunks(id, info.chunk_count);
+			Attestations::<T>::remove(id);
+			Models::<T>::remove(id);
+			let reason = HoldReason::ModelDeposit.into();
+			let deposit = info.record_deposit.saturating_add(info.bytes_deposit);
+			let burned = T::Currency::burn_held(
+				&reason,
+				&info.owner,
+				T::ExpiryBurn::get().mul_floor(deposit),
+				Precision::BestEffort,
+				Fortitude::Force,
+			)
+			.unwrap_or_default();
+			let released = T::Currency::release(
+				&reason,
+				&info.owner,
+				deposit.saturating_sub(burned),
+				Precision::BestEffort,
+			)
+			.unwrap_or_default();
+			if burned.saturating_add(released) != deposit {
+				frame_support::defensive!("expired model's deposit not fully held");
+			}
+			Self::deposit_event(Event::ModelExpired {
+				model: id,
+				owner: info.owner,
+				burned,
+				released,
+			});
 		}
 
 		/// Register an `Active` model at genesis (deposit held, bytes checked and stored).
@@ -833,7 +987,34 @@ pub mod pallet {
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::check_deposits()?;
 			Self::check_chunks()?;
-			Self::check_attestations()
+			Self::check_attestations()?;
+			Self::check_expiries()
+		}
+
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
+		fn check_expiries() -> Result<(), sp_runtime::TryRuntimeError> {
+			let now = frame_system::Pallet::<T>::block_number();
+			for (id, info) in Models::<T>::iter() {
+				let until = PendingUntil::<T>::get(id);
+				ensure!(
+					(info.status == ModelStatus::Pending) == until.is_some(),
+					"PendingUntil differs from the pending models"
+				);
+				if let Some(until) = until {
+					ensure!(until > now, "a pending model past its expiry");
+					ensure!(
+						Expiries::<T>::get(until).contains(&id),
+						"a pending model missing from its expiry queue"
+					);
+				}
+			}
+			for id in PendingUntil::<T>::iter_keys() {
+				ensure!(Models::<T>::contains_key(id), "PendingUntil of an unknown model");
+			}
+			for (at, _) in Expiries::<T>::iter() {
+				ensure!(at > now, "an expiry queue left in the past");
+			}
+			Ok(())
 		}
 
 		#[cfg(any(feature = "try-runtime", feature = "std", test))]

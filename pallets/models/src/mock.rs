@@ -27,6 +27,12 @@ pub const BASE_DEPOSIT: Balance = 100;
 pub const PER_BYTE: Balance = 1;
 pub const REQUIRED: u32 = 2;
 pub const REAP_DELAY: u64 = 5;
+/// Blocks a model may stay pending.
+pub const PENDING_EXPIRY: u64 = 50;
+/// Percent of an expiring model's deposit burned.
+pub const EXPIRY_BURN_PERCENT: u64 = 10;
+/// Registrations per block.
+pub const MAX_REGISTRATIONS: u32 = 8;
 /// Bound of the reference vectors and attested outputs.
 pub type MaxReferenceSize = frame_support::traits::ConstU32<256>;
 
@@ -104,6 +110,11 @@ impl frame_support::traits::SortedMembers<AccountId> for AttesterSet {
 
 verity_primitives::impl_test_signing!(Test, RuntimeCall);
 
+frame_support::parameter_types! {
+	pub ExpiryBurn: sp_runtime::Perbill =
+		sp_runtime::Perbill::from_percent(EXPIRY_BURN_PERCENT as u32);
+}
+
 impl Config for Test {
 	/// Executor-style secp256k1 test keys; `AttestOrigin` decides who attests.
 	type AttesterId = verity_primitives::testing::TestExecutorId;
@@ -119,6 +130,9 @@ impl Config for Test {
 	type MaxReferenceSize = MaxReferenceSize;
 	type Usage = MockUsage;
 	type ReapDelay = ConstU64<REAP_DELAY>;
+	type PendingExpiry = ConstU64<PENDING_EXPIRY>;
+	type ExpiryBurn = ExpiryBurn;
+	type MaxRegistrationsPerBlock = ConstU32<MAX_REGISTRATIONS>;
 	type WeightInfo = ();
 }
 

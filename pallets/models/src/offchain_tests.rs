@@ -2,6 +2,7 @@
 //! inference externalities: a real engine runs a real model.
 
 use crate::{mock::*, *};
+use codec::Encode;
 use frame_support::{
 	assert_ok,
 	traits::{Get, Hooks},
@@ -195,8 +196,9 @@ fn bytes_fetched_from_the_uri_are_stored_and_attested() {
 
 #[test]
 fn bytes_with_the_wrong_hash_leave_the_model_for_a_later_block() {
-	// The URI serves other bytes: the host refuses them, the attester neither rejects the
-	// model nor holds the duty, and the next block tries again.
+	// The URI serves other bytes: the fetcher refuses them, the attester does not reject the
+	// model and keeps its claim, so the next runs go on to other pending models and this one
+	// is tried again `RETRY_AFTER` blocks later.
 	let Env { mut ext, pool, http, backend, key, _dir, .. } = env(true);
 	ext.execute_with(|| {
 		let bytes = testing::tiny_classifier();
@@ -206,7 +208,10 @@ fn bytes_with_the_wrong_hash_leave_the_model_for_a_later_block() {
 		assert!(attestations(&pool).is_empty());
 		assert!(!backend.store().contains(&id.0));
 		assert_eq!(crate::Models::<Test>::get(id).unwrap().status, ModelStatus::Pending);
-		assert!(verity_primitives::offchain::claim(b"attest", &id, &keys::account_of(&key), 2));
+		let who = keys::account_of(&key);
+		assert!(!verity_primitives::offchain::claim(b"attest", &id, &who, 2));
+		let retry = 1 + verity_primitives::offchain::RETRY_AFTER;
+		assert!(verity_primitives::offchain::claim(b"attest", &id, &who, retry));
 	});
 }
 
@@ -235,5 +240,263 @@ fn the_registry_runs_a_model_for_other_pallets_duties() {
 			verity_host::Purpose::Judge,
 		);
 		assert_eq!(unknown, Err(verity_host::HostError::ModelNotFound));
+	});
+}
+
+/// A web for the fetcher: routes from URI to (status, headers, body), every request logged
+/// with the number of body bytes the fetcher read. Unknown URIs answer 404. Everything but
+/// HTTP goes to the test offchain externalities.
+#[derive(Default)]
+struct WebState {
+	routes: std::collections::BTreeMap<String, (u16, Vec<(String, String)>, Vec<u8>)>,
+	/// (uri, bytes read) per request, in order.
+	log: Vec<(String, usize)>,
+}
+
+#[derive(Clone)]
+struct Web {
+	inner: sp_core::offchain::testing::TestOffchainExt,
+	state: Arc<RwLock<WebState>>,
+}
+
+impl Web {
+	fn route(&self, uri: &str, body: &[u8]) {
+		self.state.write().routes.insert(uri.into(), (200, vec![], body.to_vec()));
+	}
+	fn route_with(&self, uri: &str, status: u16, headers: &[(&str, &str)], body: &[u8]) {
+		let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+		self.state.write().routes.insert(uri.into(), (status, headers, body.to_vec()));
+	}
+	/// URIs requested so far, in order.
+	fn requested(&self) -> Vec<String> {
+		self.state.read().log.iter().map(|(u, _)| u.clone()).collect()
+	}
+	/// Body bytes read of request `i`.
+	fn read_of(&self, i: usize) -> usize {
+		self.state.read().log[i].1
+	}
+	fn response(
+		&self,
+		id: sp_core::offchain::HttpRequestId,
+	) -> (u16, Vec<(String, String)>, Vec<u8>) {
+		let s = self.state.read();
+		let uri = &s.log[id.0 as usize].0;
+		s.routes.get(uri).cloned().unwrap_or((404, vec![], vec![]))
+	}
+}
+
+impl sp_core::offchain::Externalities for Web {
+	fn is_validator(&self) -> bool {
+		self.inner.is_validator()
+	}
+	fn network_state(&self) -> Result<sp_core::offchain::OpaqueNetworkState, ()> {
+		self.inner.network_state()
+	}
+	fn timestamp(&mut self) -> sp_core::offchain::Timestamp {
+		self.inner.timestamp()
+	}
+	fn sleep_until(&mut self, deadline: sp_core::offchain::Timestamp) {
+		self.inner.sleep_until(deadline)
+	}
+	fn random_seed(&mut self) -> [u8; 32] {
+		self.inner.random_seed()
+	}
+	fn http_request_start(
+		&mut self,
+		_method: &str,
+		uri: &str,
+		_meta: &[u8],
+	) -> Result<sp_core::offchain::HttpRequestId, ()> {
+		let mut s = self.state.write();
+		s.log.push((uri.into(), 0));
+		Ok(sp_core::offchain::HttpRequestId((s.log.len() - 1) as u16))
+	}
+	fn http_request_add_header(
+		&mut self,
+		_: sp_core::offchain::HttpRequestId,
+		_: &str,
+		_: &str,
+	) -> Result<(), ()> {
+		Ok(())
+	}
+	fn http_request_write_body(
+		&mut self,
+		_: sp_core::offchain::HttpRequestId,
+		_: &[u8],
+		_: Option<sp_core::offchain::Timestamp>,
+	) -> Result<(), sp_core::offchain::HttpError> {
+		Ok(())
+	}
+	fn http_response_wait(
+		&mut self,
+		ids: &[sp_core::offchain::HttpRequestId],
+		_: Option<sp_core::offchain::Timestamp>,
+	) -> Vec<sp_core::offchain::HttpRequestStatus> {
+		ids.iter()
+			.map(|id| sp_core::offchain::HttpRequestStatus::Finished(self.response(*id).0))
+			.collect()
+	}
+	fn http_response_headers(
+		&mut self,
+		id: sp_core::offchain::HttpRequestId,
+	) -> Vec<(Vec<u8>, Vec<u8>)> {
+		self.response(id).1.into_iter().map(|(k, v)| (k.into_bytes(), v.into_bytes())).collect()
+	}
+	fn http_response_read_body(
+		&mut self,
+		id: sp_core::offchain::HttpRequestId,
+		buffer: &mut [u8],
+		_: Option<sp_core::offchain::Timestamp>,
+	) -> Result<usize, sp_core::offchain::HttpError> {
+		let body = self.response(id).2;
+		let mut s = self.state.write();
+		let read = &mut s.log[id.0 as usize].1;
+		let n = buffer.len().min(body.len() - *read);
+		buffer[..n].copy_from_slice(&body[*read..*read + n]);
+		*read += n;
+		Ok(n)
+	}
+	fn set_authorized_nodes(&mut self, nodes: Vec<sp_core::OpaquePeerId>, authorized_only: bool) {
+		self.inner.set_authorized_nodes(nodes, authorized_only)
+	}
+}
+
+// ---- attack II.8: starvation, fetch limits ----
+
+/// [`env`] with [`Web`] answering the fetcher's HTTP requests.
+fn web_env() -> (Env, Web) {
+	let mut env = env(true);
+	let (inner, _) = sp_core::offchain::testing::TestOffchainExt::new();
+	let web = Web { inner, state: Default::default() };
+	env.ext.register_extension(sp_core::offchain::OffchainWorkerExt::new(web.clone()));
+	(env, web)
+}
+
+/// Register a URI model `id` of `size` bytes served from `uri`, as an owner would.
+fn register_uri(id: H256, size: u64, uri: &str) {
+	let spec = ModelSpec {
+		name: BoundedVec::truncate_from(b"classifier".to_vec()),
+		inputs: BoundedVec::truncate_from(vec![f32_spec(4)]),
+		outputs: BoundedVec::truncate_from(vec![f32_spec(3)]),
+		opset: 17,
+		engine_version: 1,
+		price_per_call: 5,
+		acceptance: AcceptanceRule::Exact,
+		byte_size: size,
+		availability: Availability::Uris(BoundedVec::truncate_from(vec![
+			BoundedVec::truncate_from(uri.as_bytes().to_vec()),
+		])),
+		reference_input: BoundedVec::truncate_from(classifier_input()),
+		reference_output: BoundedVec::truncate_from(some_output()),
+	};
+	assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, spec));
+}
+
+/// The attest calls submitted so far, by model.
+fn attested_models(pool: &RwLock<PoolState>) -> Vec<H256> {
+	attestations(pool)
+		.into_iter()
+		.filter_map(|tx| match tx.call {
+			RuntimeCall::ModelsPallet(Call::attest { hash, .. }) => Some(hash),
+			_ => None,
+		})
+		.collect()
+}
+
+#[test]
+fn dead_urls_do_not_starve_other_pending_models() {
+	// More dead-URL models than one run works on, all before a good model in storage order:
+	// the worker must still get to the good one.
+	let (Env { mut ext, pool, backend, _dir, .. }, web) = web_env();
+	ext.execute_with(|| {
+		let bytes = testing::tiny_classifier();
+		let good = H256(model_hash(&bytes));
+		backend.store().put(&bytes).unwrap();
+		let key = |id: &H256| crate::Models::<Test>::hashed_key_for(id);
+		let dead: Vec<H256> = (1..=255u8)
+			.map(|i| H256([i; 32]))
+			.filter(|id| key(id) < key(&good))
+			.take(offchain::ATTESTATIONS_PER_RUN)
+			.collect();
+		assert_eq!(dead.len(), offchain::ATTESTATIONS_PER_RUN);
+		for (i, id) in dead.iter().enumerate() {
+			register_uri(*id, 1_000, &format!("http://dead.example/{i}.onnx"));
+		}
+		register_uri(good, bytes.len() as u64, "http://127.0.0.1:9/good.onnx");
+
+		for block in 1..=2 {
+			ModelsPallet::offchain_worker(block);
+		}
+		assert_eq!(attested_models(&pool), vec![good], "the good model is attested by run 2");
+		// Each dead URL was tried once: a failed fetch keeps its claim for `RETRY_AFTER`
+		// blocks, so the second run did not spend its budget on them again.
+		assert_eq!(web.requested().len(), offchain::ATTESTATIONS_PER_RUN);
+	});
+}
+
+#[test]
+fn the_fetcher_only_fetches_http_urls_from_allowed_hosts() {
+	let (Env { mut ext, pool, _dir, .. }, web) = web_env();
+	ext.execute_with(|| {
+		let bytes = testing::tiny_classifier();
+		// A record whose URI is not http(s) (registration refuses these; older records or
+		// genesis could hold one): never requested.
+		let local = H256([5; 32]);
+		register_uri(local, 1_000, "http://models.example/x.onnx");
+		crate::Models::<Test>::mutate(local, |m| {
+			m.as_mut().unwrap().spec.availability = Availability::Uris(BoundedVec::truncate_from(
+				vec![BoundedVec::truncate_from(b"file:///etc/passwd".to_vec())],
+			));
+		});
+		// The node allows models.example only: the model on 127.0.0.1 is never requested, the
+		// one on models.example is.
+		sp_io::offchain::local_storage_set(
+			sp_core::offchain::StorageKind::PERSISTENT,
+			b"verity/models/fetch-allow-hosts",
+			&vec![b"models.example".to_vec()].encode(),
+		);
+		let elsewhere = H256([6; 32]);
+		register_uri(elsewhere, 1_000, "http://127.0.0.1:9/m.onnx");
+		let good = H256(model_hash(&bytes));
+		register_uri(good, bytes.len() as u64, "https://Models.Example/good.onnx");
+		web.route("https://Models.Example/good.onnx", &bytes);
+
+		ModelsPallet::offchain_worker(1);
+		assert_eq!(web.requested(), vec!["https://Models.Example/good.onnx".to_string()]);
+		assert_eq!(attested_models(&pool), vec![good]);
+	});
+}
+
+#[test]
+fn bodies_longer_than_the_declared_size_are_not_read() {
+	let (Env { mut ext, pool, backend, _dir, .. }, web) = web_env();
+	ext.execute_with(|| {
+		let bytes = testing::tiny_classifier();
+		let id = H256(model_hash(&bytes));
+		let size = bytes.len() as u64;
+		register_uri(id, size, "http://a.example/m.onnx");
+		let huge = vec![7u8; 1 << 20];
+		// Announced too long: refused before reading the body.
+		let length = huge.len().to_string();
+		web.route_with("http://a.example/m.onnx", 200, &[("Content-Length", &length)], &huge);
+		ModelsPallet::offchain_worker(1);
+		assert_eq!(web.requested().len(), 1);
+		assert_eq!(web.read_of(0), 0, "nothing read of an announced oversized body");
+		// Not announced: reading stops once the body passes the declared size.
+		web.route("http://a.example/m.onnx", &huge);
+		ModelsPallet::offchain_worker(1 + u64::from(verity_primitives::offchain::RETRY_AFTER));
+		assert_eq!(web.requested().len(), 2);
+		assert!(web.read_of(1) <= bytes.len() + 4096, "read {} bytes", web.read_of(1));
+		assert!(attested_models(&pool).is_empty());
+		assert!(!backend.store().contains(&id.0));
+		// The right bytes, announced with their length: fetched and attested.
+		web.route_with(
+			"http://a.example/m.onnx",
+			200,
+			&[("content-length", &bytes.len().to_string())],
+			&bytes,
+		);
+		ModelsPallet::offchain_worker(1 + 2 * u64::from(verity_primitives::offchain::RETRY_AFTER));
+		assert_eq!(attested_models(&pool), vec![id]);
 	});
 }

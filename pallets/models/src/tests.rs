@@ -667,7 +667,7 @@ fn genesis_registers_active_models() {
 	let uri_id = H256([5u8; 32]);
 	ExtBuilder::default()
 		.with_genesis_model(OWNER, id, spec(40, Availability::OnChain), Some(bytes.clone()))
-		.with_genesis_model(OTHER, uri_id, spec(1 << 30, uris()), None)
+		.with_genesis_model(OTHER, uri_id, spec(1 << 20, uris()), None)
 		.build_and_execute(|| {
 			assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
 			assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&uri_id));
@@ -819,5 +819,183 @@ fn model_bytes_are_the_verified_upload_only() {
 		assert_eq!(ModelsPallet::model_bytes(id), Some(bytes));
 		assert_eq!(ModelsPallet::model_bytes(register_uri_model()), None);
 		assert_eq!(ModelsPallet::model_bytes(H256([9; 32])), None);
+	});
+}
+
+// ---- attack II.8: URIs, expiry ----
+
+fn uri_list(list: &[&str]) -> Availability {
+	Availability::Uris(BoundedVec::truncate_from(
+		list.iter().map(|u| BoundedVec::truncate_from(u.as_bytes().to_vec())).collect(),
+	))
+}
+
+#[test]
+fn register_model_fails_with_a_uri_that_is_not_http() {
+	ExtBuilder::default().build_and_execute(|| {
+		for bad in [
+			"file:///etc/passwd",
+			"ftp://models.example/m.onnx",
+			"gopher://models.example/",
+			"HTTP://models.example/m.onnx",
+			"http://",
+			"https:///m.onnx",
+			"http://user:pw@models.example/m.onnx",
+			"http://models.example:/m.onnx",
+			"http://models example/m.onnx",
+			"http://[::1/m.onnx",
+			"models.example/m.onnx",
+		] {
+			assert_noop!(
+				ModelsPallet::register_model(
+					RuntimeOrigin::signed(OWNER),
+					H256([7; 32]),
+					spec(1_000, uri_list(&["https://ok.example/m.onnx", bad]))
+				),
+				Error::<Test>::UnsupportedUri
+			);
+		}
+		for good in [
+			"https://models.example/m.onnx",
+			"http://127.0.0.1:8080/m.onnx?v=1",
+			"http://[::1]:80/m.onnx",
+			"https://cdn-1.models_example.org",
+		] {
+			let id = hash_of(good.as_bytes());
+			assert_ok!(ModelsPallet::register_model(
+				RuntimeOrigin::signed(OWNER),
+				id,
+				spec(1_000, uri_list(&[good]))
+			));
+		}
+	});
+}
+
+#[test]
+fn uri_host_takes_the_host_of_http_urls_only() {
+	assert_eq!(uri_host(b"https://Models.Example:443/a?b#c"), Some(&b"Models.Example"[..]));
+	assert_eq!(uri_host(b"http://[::1]:8080/"), Some(&b"[::1]"[..]));
+	assert_eq!(uri_host(b"http://10.0.0.1"), Some(&b"10.0.0.1"[..]));
+	assert_eq!(uri_host(b"http://a.example@b.example/"), None);
+	assert_eq!(uri_host(b"file:///x"), None);
+	assert_eq!(uri_host(b"http://a.example/\n"), None);
+}
+
+/// Run the pallet's `on_initialize` of every block up to `n`.
+fn run_to(n: u64) {
+	use frame_support::traits::Hooks;
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		ModelsPallet::on_initialize(next);
+	}
+}
+
+#[test]
+fn a_pending_model_expires_burning_part_of_its_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		// A URI model whose bytes never arrive, and an on-chain model whose upload stops
+		// half-way: both would stay pending, holding deposits and attesters' attention.
+		let uri = register_uri_model();
+		let (on_chain, bytes) = register_on_chain(40);
+		assert_ok!(ModelsPallet::upload_chunk(
+			RuntimeOrigin::signed(OWNER),
+			on_chain,
+			0,
+			BoundedVec::truncate_from(bytes[..CHUNK as usize].to_vec())
+		));
+		let uri_deposit = record_deposit(&spec(1_000_000, uris()));
+		let chain_deposit = record_deposit(&spec(40, Availability::OnChain)) + 40 * PER_BYTE;
+		assert_eq!(held(OWNER), uri_deposit + chain_deposit);
+		let issuance = Balances::total_issuance();
+
+		run_to(1 + PENDING_EXPIRY - 1);
+		assert_eq!(status(uri), ModelStatus::Pending);
+		run_to(1 + PENDING_EXPIRY);
+		assert!(crate::Models::<Test>::get(uri).is_none());
+		assert!(crate::Models::<Test>::get(on_chain).is_none());
+		assert_eq!(crate::Chunks::<Test>::iter_prefix(on_chain).count(), 0);
+		assert_eq!(held(OWNER), 0);
+		let burn = |d: Balance| EXPIRY_BURN_PERCENT * d / 100;
+		assert_eq!(Balances::total_issuance(), issuance - burn(uri_deposit) - burn(chain_deposit));
+		let expired: Vec<_> =
+			events().into_iter().filter(|e| matches!(e, Event::ModelExpired { .. })).collect();
+		assert_eq!(
+			expired,
+			vec![
+				Event::ModelExpired {
+					model: uri,
+					owner: OWNER,
+					burned: burn(uri_deposit),
+					released: uri_deposit - burn(uri_deposit),
+				},
+				Event::ModelExpired {
+					model: on_chain,
+					owner: OWNER,
+					burned: burn(chain_deposit),
+					released: chain_deposit - burn(chain_deposit),
+				},
+			]
+		);
+		// The hash can be registered again.
+		register_uri_model();
+	});
+}
+
+#[test]
+fn models_that_left_pending_do_not_expire() {
+	ExtBuilder::default().build_and_execute(|| {
+		let active = register_uri_model();
+		for a in [ATTESTER_1, ATTESTER_2] {
+			assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(a), active, expected()));
+		}
+		let (retired, _) = register_on_chain(20);
+		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), retired));
+		run_to(1 + PENDING_EXPIRY);
+		assert!(matches!(status(active), ModelStatus::Active { .. }));
+		assert!(matches!(status(retired), ModelStatus::Retired { .. }));
+		assert!(!events().iter().any(|e| matches!(e, Event::ModelExpired { .. })));
+	});
+}
+
+#[test]
+fn register_model_fails_when_the_block_has_too_many_registrations() {
+	ExtBuilder::default().build_and_execute(|| {
+		for i in 0..MAX_REGISTRATIONS {
+			assert_ok!(ModelsPallet::register_model(
+				RuntimeOrigin::signed(OWNER),
+				H256([i as u8 + 100; 32]),
+				spec(1_000, uris())
+			));
+		}
+		assert_noop!(
+			ModelsPallet::register_model(
+				RuntimeOrigin::signed(OWNER),
+				H256([1; 32]),
+				spec(1_000, uris())
+			),
+			Error::<Test>::TooManyRegistrationsInBlock
+		);
+		run_to(2);
+		assert_ok!(ModelsPallet::register_model(
+			RuntimeOrigin::signed(OWNER),
+			H256([1; 32]),
+			spec(1_000, uris())
+		));
+	});
+}
+
+#[test]
+fn register_model_fails_when_a_uri_model_exceeds_what_the_engine_loads() {
+	assert_eq!(MAX_URI_MODEL_SIZE, verity_engine::engine::Limits::default().max_model_bytes as u64);
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			ModelsPallet::register_model(
+				RuntimeOrigin::signed(OWNER),
+				H256([8; 32]),
+				spec(MAX_URI_MODEL_SIZE + 1, uris())
+			),
+			Error::<Test>::ModelTooLarge
+		);
 	});
 }

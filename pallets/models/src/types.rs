@@ -29,6 +29,52 @@ pub const MAX_URI_LEN: u32 = 256;
 /// A bounded URI.
 pub type Uri = BoundedVec<u8, ConstU32<MAX_URI_LEN>>;
 
+/// The host of `uri` if it is an `http://` or `https://` URL (lower-case scheme) with a plain
+/// host: letters, digits, `.`, `-` and `_`, or a bracketed IPv6 address, optionally followed by
+/// `:port` (digits). `None` for anything else: other schemes, user info (`user@host`, which
+/// makes a URL look like it points elsewhere), an empty host or port, spaces and control
+/// characters. Registration accepts only URIs with a host, and nodes fetch only those (and
+/// compare the host with their allow list).
+pub fn uri_host(uri: &[u8]) -> Option<&[u8]> {
+	if !uri.iter().all(|c| c.is_ascii_graphic()) {
+		return None;
+	}
+	let rest = uri.strip_prefix(b"https://").or_else(|| uri.strip_prefix(b"http://"))?;
+	let end = rest.iter().position(|c| matches!(c, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+	let authority = rest.get(..end)?;
+	let (host, port) = if authority.first() == Some(&b'[') {
+		let close = authority.iter().position(|c| *c == b']')?;
+		let inner = authority.get(1..close)?;
+		if inner.is_empty()
+			|| !inner.iter().all(|c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.'))
+		{
+			return None;
+		}
+		let after = authority.get(close.checked_add(1)?..)?;
+		(authority.get(..=close)?, after)
+	} else {
+		let colon = authority.iter().position(|c| *c == b':').unwrap_or(authority.len());
+		let host = authority.get(..colon)?;
+		if host.is_empty()
+			|| !host.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+		{
+			return None;
+		}
+		(host, authority.get(colon..)?)
+	};
+	match port.split_first() {
+		None => Some(host),
+		Some((b':', digits)) if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+			Some(host)
+		},
+		_ => None,
+	}
+}
+
+/// Largest URI model, in bytes: the engine's limit on model files
+/// (`verity_engine::Limits::max_model_bytes`), so no node fetches more than it could load.
+pub const MAX_URI_MODEL_SIZE: u64 = 64 << 20;
+
 /// Where nodes get the model bytes from.
 #[derive(
 	Encode,

@@ -71,8 +71,27 @@ pub fn executor_account(key: &sp_core::ecdsa::Public) -> sp_runtime::AccountId32
 }
 
 /// A recoverable secp256k1 signature by an executor key over a 32-byte message: `r ‖ s ‖ v`,
-/// `v` in `0..=3` (Ethereum's `ecrecover` takes `v + 27`).
+/// `v` in `0..=1` (Ethereum's `ecrecover` takes `v + 27`). The chain accepts only the
+/// canonical form ([`is_canonical_signature`]).
 pub type ExecutorSignature = [u8; 65];
+
+/// Half the order of secp256k1's group, `n / 2` (big-endian): the largest `s` of a canonical
+/// signature (Ethereum's EIP-2 bound, OpenZeppelin's `ECDSA.recover`).
+pub const SECP256K1_HALF_ORDER: [u8; 32] = [
+	0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+];
+
+/// Whether `signature` is in the one form the chain accepts: `s <= n / 2` ("low s") and the
+/// recovery id `v` 0 or 1. For every signature `(r, s, v)` the triple `(r, n - s, v ^ 1)` is
+/// valid for the same message and key, and `v + 27` names the same recovery id; accepting
+/// only one of them gives every signed message exactly one signature, so a receipt or proof
+/// cannot be re-encoded into "another" valid one, and EVM verifiers that refuse high `s`
+/// (OpenZeppelin's `ECDSA.recover`) accept every signature the chain accepted.
+pub fn is_canonical_signature(signature: &ExecutorSignature) -> bool {
+	let (Some(s), Some(v)) = (signature.get(32..64), signature.get(64)) else { return false };
+	s <= &SECP256K1_HALF_ORDER[..] && *v <= 1
+}
 
 /// Checks signatures by executor keys: whether `signature` over `message` was made by the key
 /// behind the account `signer`. pallet-inference checks receipts with it, pallet-providers the
@@ -83,13 +102,17 @@ pub trait ExecutorSignatureVerifier<AccountId> {
 
 /// Signatures by the secp256k1 key whose account is `blake2_256(compressed public key)`: the
 /// account of an ECDSA `MultiSigner` ([`executor_account`]), so an executor key signs its
-/// transactions, its receipts and its proof of possession alike.
+/// transactions, its receipts and its proof of possession alike. Only canonical signatures
+/// (low `s`, `v` 0 or 1: [`is_canonical_signature`]) verify.
 pub struct EcdsaExecutorSignatures;
 
 impl<AccountId: From<[u8; 32]> + PartialEq> ExecutorSignatureVerifier<AccountId>
 	for EcdsaExecutorSignatures
 {
 	fn verify(signer: &AccountId, message: &[u8; 32], signature: &ExecutorSignature) -> bool {
+		if !is_canonical_signature(signature) {
+			return false;
+		}
 		match sp_io::crypto::secp256k1_ecdsa_recover_compressed(signature, message) {
 			Ok(public) => AccountId::from(sp_io::hashing::blake2_256(&public)) == *signer,
 			Err(_) => false,
@@ -116,6 +139,22 @@ pub fn executor_pop_message(genesis_hash: &[u8], provider: &impl codec::Encode) 
 	data.extend_from_slice(genesis_hash);
 	provider.encode_to(&mut data);
 	sp_io::hashing::blake2_256(&data)
+}
+
+/// The chain's genesis block hash, as the runtime sees it: `frame_system::BlockHash` of block 0
+/// (the real hash from block 1 on; in the first block and in mock runtimes, what
+/// frame-system's genesis stored). Executor messages name it so that a signature made for this
+/// chain means nothing on any other (receipts, proofs of possession).
+pub fn genesis_hash<T: frame_system::Config>() -> sp_core::H256 {
+	use sp_runtime::traits::Zero;
+	let hash = frame_system::Pallet::<T>::block_hash(
+		frame_system::pallet_prelude::BlockNumberFor::<T>::zero(),
+	);
+	let mut out = [0u8; 32];
+	for (to, from) in out.iter_mut().zip(hash.as_ref()) {
+		*to = *from;
+	}
+	sp_core::H256(out)
 }
 
 /// Lower-case hex of `bytes`, for log lines of no_std code.
@@ -151,5 +190,55 @@ mod tests {
 		assert!(!verify(&executor, &executor_pop_message(&[8u8; 32], &alice), &proof));
 		assert!(!verify(&executor, &message, &other.sign_prehashed(&message).to_raw()));
 		assert!(!verify(&executor, &message, &[0u8; 65]));
+	}
+
+	/// `n - s` of a big-endian 32-byte `s` (`n` the order of secp256k1's group).
+	fn negate_s(s: &[u8]) -> [u8; 32] {
+		const N: [u8; 32] = [
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c,
+			0xd0, 0x36, 0x41, 0x41,
+		];
+		let mut out = [0u8; 32];
+		let mut borrow = 0i16;
+		for i in (0..32).rev() {
+			let d = N[i] as i16 - s[i] as i16 - borrow;
+			borrow = i16::from(d < 0);
+			out[i] = d.rem_euclid(256) as u8;
+		}
+		out
+	}
+
+	#[test]
+	fn half_order_is_half_of_the_group_order() {
+		// n = 2 * (n / 2) + 1: negating n / 2 gives n / 2 + 1.
+		let mut next = SECP256K1_HALF_ORDER;
+		*next.last_mut().unwrap() += 1;
+		assert_eq!(negate_s(&SECP256K1_HALF_ORDER), next);
+	}
+
+	#[test]
+	fn high_s_and_non_canonical_v_signatures_are_refused() {
+		let key = sp_core::ecdsa::Pair::from_string("//Alice", None).unwrap();
+		let executor: sp_runtime::AccountId32 = executor_account(&key.public());
+		let verify =
+			<EcdsaExecutorSignatures as ExecutorSignatureVerifier<sp_runtime::AccountId32>>::verify;
+		for seed in 0u8..8 {
+			let message = [seed; 32];
+			let low = key.sign_prehashed(&message).to_raw();
+			assert!(is_canonical_signature(&low), "libsecp256k1 signs with low s");
+			assert!(verify(&executor, &message, &low));
+			// The malleated twin (r, n - s, v ^ 1) recovers to the same key...
+			let mut high = low;
+			high[32..64].copy_from_slice(&negate_s(&low[32..64]));
+			high[64] ^= 1;
+			let recovered = sp_io::crypto::secp256k1_ecdsa_recover_compressed(&high, &message);
+			assert_eq!(recovered.ok(), Some(key.public().0));
+			// ...and is refused, as is Ethereum's `v + 27` spelling of the low one.
+			assert!(!verify(&executor, &message, &high));
+			let mut eth_v = low;
+			eth_v[64] += 27;
+			assert!(!verify(&executor, &message, &eth_v));
+		}
 	}
 }

@@ -74,6 +74,14 @@ parameter_types! {
 	/// Rejected or retired models stay readable this long before they can be reaped: as long
 	/// as stake stays slashable, so any request or dispute still running can read the spec.
 	pub const ModelReapDelay: BlockNumber = UNBONDING_PERIOD;
+	/// A model still pending a day after registration expires: a day is ample to upload 8 MiB
+	/// (eight 1 MiB chunks, one a block would do) and for the validators' workers to attest
+	/// (every pending model is tried within `ceil(P / 4)` blocks by each validator), and bounds
+	/// how long a dead URL keeps every validator's worker fetching.
+	pub const ModelPendingExpiry: BlockNumber = DAYS;
+	/// 10 % of an expiring model's deposit is burned (0.1 VRT of the 1 VRT base at least):
+	/// a model nobody can fetch or certify costs its owner, not the validators.
+	pub const ModelExpiryBurn: Perbill = Perbill::from_percent(10);
 
 	/// The account holding all provider stake (held) and unclaimed rewards (free).
 	pub const ProvidersPalletId: PalletId = PalletId(*b"vrt/prov");
@@ -196,6 +204,11 @@ impl pallet_models::Config for Runtime {
 	/// A retired model is reaped only once none of its requests is open.
 	type Usage = Inference;
 	type ReapDelay = ModelReapDelay;
+	type PendingExpiry = ModelPendingExpiry;
+	type ExpiryBurn = ModelExpiryBurn;
+	/// 16 registrations a block: the expiry hook then handles at most 16 models a block
+	/// (about 8 ms, `on_initialize_expire`).
+	type MaxRegistrationsPerBlock = ConstU32<16>;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }
 
