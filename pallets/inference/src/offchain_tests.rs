@@ -197,36 +197,3 @@ fn keys_without_assignments_submit_nothing() {
 		assert!(submitted()(&pool).is_empty());
 	});
 }
-
-/// Soundness II.11: a worker run for the next block, before the chain includes the result
-/// sent a block earlier, must not reuse its nonce (the pool would drop one of the two). Before
-/// the fix both runs took the chain's nonce 0. A nonce ahead of a chain that stops moving is
-/// presumed lost after `NONCE_STALE_AFTER` blocks and counting restarts from the chain's.
-#[test]
-fn consecutive_worker_runs_do_not_reuse_a_pending_nonce() {
-	use verity_primitives::offchain::NONCE_STALE_AFTER;
-	let Env { mut ext, pool, model, key, _dir, .. } = env(true, false);
-	ext.execute_with(|| {
-		let executor = keys::account_of(&key);
-		// What the chain shows: the worker's nonce writes are never persisted on a node.
-		let chain_nonce_is_zero =
-			|| frame_system::Account::<Test>::mutate(&executor, |a| a.nonce = 0);
-		request_classifier(model);
-		Inference::offchain_worker(1);
-		chain_nonce_is_zero();
-		request_classifier(model);
-		System::set_block_number(2);
-		Inference::offchain_worker(2);
-		chain_nonce_is_zero();
-		let nonces: Vec<u64> = submitted()(&pool).iter().map(|t| t.nonce).collect();
-		assert_eq!(nonces, vec![0, 1]);
-
-		// Both were lost: after the chain stood still long enough, back to its nonce.
-		let later = 2 + NONCE_STALE_AFTER as u64;
-		System::set_block_number(later);
-		let before = submitted()(&pool).len();
-		request_classifier(model);
-		Inference::offchain_worker(later);
-		assert_eq!(submitted()(&pool)[before].nonce, 0);
-	});
-}

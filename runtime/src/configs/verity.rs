@@ -392,9 +392,6 @@ impl pallet_disputes::BenchmarkHelper<AccountId> for DisputesBenchmarkHelper {
 
 /// Mortality of the transactions the pallets' off-chain workers sign, in blocks.
 const WORKER_TX_LONGEVITY: u64 = 16;
-// A worker restarts its nonce count from the chain's only once its pending transactions can
-// no longer be included (see `verity_primitives::offchain::send_signed`).
-const _: () = assert!(WORKER_TX_LONGEVITY <= verity_primitives::offchain::NONCE_STALE_AFTER as u64);
 
 impl frame_system::offchain::SigningTypes for Runtime {
 	type Public = <crate::Signature as sp_runtime::traits::Verify>::Signer;
