@@ -219,6 +219,20 @@ fn by_strategy(world: &World, who: &AccountId, what: &str) -> String {
 	format!("{what}, {}", if honest { "honest" } else { "others" })
 }
 
+/// What `event` minted and burned.
+fn issuance_change(event: &RuntimeEvent) -> (i128, i128) {
+	match event {
+		RuntimeEvent::Balances(pallet_balances::Event::Minted { amount, .. }) => {
+			(*amount as i128, 0)
+		},
+		RuntimeEvent::Balances(pallet_balances::Event::Burned { amount, .. })
+		| RuntimeEvent::Balances(pallet_balances::Event::BurnedHeld { amount, .. }) => {
+			(0, *amount as i128)
+		},
+		_ => (0, 0),
+	}
+}
+
 fn end_block(n: u32) {
 	Inference::on_finalize(n);
 	let next = n + 1;
@@ -472,14 +486,11 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 					RuntimeEvent::Inference(pallet_inference::Event::ExecutorSlashed { provider, .. }) => {
 						*counts.entry(by_strategy(&world, &provider, "wrong-result slashes")).or_default() += 1;
 					},
-					RuntimeEvent::Balances(pallet_balances::Event::Minted { amount, .. }) => {
-						minted += amount as i128
+					other => {
+						let (m, b) = issuance_change(&other);
+						minted += m;
+						burned += b;
 					},
-					RuntimeEvent::Balances(pallet_balances::Event::Burned { amount, .. })
-					| RuntimeEvent::Balances(pallet_balances::Event::BurnedHeld { amount, .. }) => {
-						burned += amount as i128
-					},
-					_ => {},
 				}
 			}
 			}
@@ -488,16 +499,9 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 		// The last `end_block`'s hooks (deadlines, window closes, tallies) may still mint or
 		// burn.
 		for record in System::events() {
-			match record.event {
-				RuntimeEvent::Balances(pallet_balances::Event::Minted { amount, .. }) => {
-					minted += amount as i128
-				},
-				RuntimeEvent::Balances(pallet_balances::Event::Burned { amount, .. })
-				| RuntimeEvent::Balances(pallet_balances::Event::BurnedHeld { amount, .. }) => {
-					burned += amount as i128
-				},
-				_ => {},
-			}
+			let (m, b) = issuance_change(&record.event);
+			minted += m;
+			burned += b;
 		}
 
 		println!("\nsimulation: seed {seed}, {blocks} blocks");
