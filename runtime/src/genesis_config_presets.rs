@@ -3,7 +3,8 @@
 //!
 //! - `development`: Alice is the only validator and sudo; the dev accounts are endowed. Alice is
 //!   also the only provider, so no jury can be drawn: requests need no jurors
-//!   (`MinJurors` = 0) and results cannot be challenged; every other preset needs one.
+//!   (`MinJurors` = 0) and results cannot be challenged. `local_testnet` also runs with 0 (its
+//!   tests steer executors by chilling the other providers); `zombienet` needs one.
 //! - `local_testnet`: Alice, Bob, Charlie and Dave are validators (GRANDPA tolerates one of the
 //!   four being down), Alice is sudo; the dev accounts are endowed.
 //! - `zombienet`: the network of the zombienet scenarios (`zombienet/`): Alice, Bob, Charlie
@@ -282,7 +283,9 @@ pub fn local_config_genesis() -> Value {
 		Sr25519Keyring::Alice.to_account_id(),
 		&[Sr25519Keyring::Alice, Sr25519Keyring::Charlie, Sr25519Keyring::Dave],
 		(Sr25519Keyring::Bob, Sr25519Keyring::Alice),
-		1,
+		// The local network's tests steer a request to one executor by chilling the other
+		// providers while it is made (they unchill before the challenge): no jury check.
+		0,
 	)
 }
 
