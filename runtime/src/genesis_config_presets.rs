@@ -3,9 +3,9 @@
 //!
 //! - `development`: Alice is the only validator and sudo; the dev accounts are endowed. Alice is
 //!   also the only provider, so no jury can be drawn: requests need no jurors
-//!   (`MinJurors` = 0) and results cannot be challenged. `local_testnet` and `zombienet` also run with 0
-//!   (their tests steer executors by chilling the other providers); a real network keeps the
-//!   default of 1.
+//!   (`MinJurors` = 0) and results cannot be challenged. `local_testnet` and `zombienet` run
+//!   with 0 too (their tests steer executors by chilling the other providers); a real network
+//!   keeps the default of 1.
 //! - `local_testnet`: Alice, Bob, Charlie and Dave are validators (GRANDPA tolerates one of the
 //!   four being down), Alice is sudo; the dev accounts are endowed.
 //! - `zombienet`: the network of the zombienet scenarios (`zombienet/`): Alice, Bob, Charlie
