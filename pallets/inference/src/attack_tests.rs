@@ -25,13 +25,7 @@ fn alice_receipt(id: RequestId, out: &[u8]) -> ReceiptSignature {
 	let output_hash = sp_core::H256(sp_io::hashing::blake2_256(out));
 	mock_sign(
 		ALICE_EXEC,
-		&receipt_message(
-			&verity_primitives::genesis_hash::<Test>(),
-			id,
-			&req.model,
-			&req.input_hash,
-			&output_hash,
-		),
+		&Inference::receipt_message_here(id, &req.model, &req.input_hash, &output_hash),
 	)
 }
 

@@ -164,13 +164,7 @@ fn receipt<T: Config>(
 ) -> ReceiptSignature {
 	let Some(req) = Requests::<T>::get(id) else { panic!("benchmark request missing") };
 	let output_hash = H256(sp_io::hashing::blake2_256(output));
-	let message = receipt_message(
-		&verity_primitives::genesis_hash::<T>(),
-		id,
-		&req.model,
-		&req.input_hash,
-		&output_hash,
-	);
+	let message = Pallet::<T>::receipt_message_here(id, &req.model, &req.input_hash, &output_hash);
 	T::BenchmarkHelper::sign(&a.provider, &a.executor, &message)
 }
 

@@ -607,13 +607,8 @@ pub mod pallet {
 				None => 0,
 			};
 			let r = Results::<T>::get(id, slot)?;
-			let message = receipt_message(
-				&verity_primitives::genesis_hash::<T>(),
-				id,
-				&req.model,
-				&req.input_hash,
-				&r.output_hash,
-			);
+			let message =
+				Self::receipt_message_here(id, &req.model, &req.input_hash, &r.output_hash);
 			let receipt = ReceiptView {
 				signature: r.receipt,
 				message,
@@ -745,6 +740,23 @@ pub mod pallet {
 			let max_len = *length.max.get(DispatchClass::Normal);
 			let len = frame_system::Pallet::<T>::block_size();
 			heavy || (len > 0 && len >= threshold.mul_floor(max_len))
+		}
+
+		/// [`receipt_message`] on this chain (its genesis hash): what an executor signs for
+		/// `output_hash` on request `request` of `model` with input `input_hash`.
+		pub fn receipt_message_here(
+			request: RequestId,
+			model: &ModelId,
+			input_hash: &H256,
+			output_hash: &H256,
+		) -> [u8; 32] {
+			receipt_message(
+				&verity_primitives::genesis_hash::<T>(),
+				request,
+				model,
+				input_hash,
+				output_hash,
+			)
 		}
 
 		/// The storage deposit of a request with `input_len` bytes of input and `k` slots.
@@ -937,13 +949,7 @@ pub mod pallet {
 			let decoded =
 				check_list(&view.outputs, &output).map_err(|_| Error::<T>::MalformedOutput)?;
 			let output_hash = H256(sp_io::hashing::blake2_256(&output));
-			let message = receipt_message(
-				&verity_primitives::genesis_hash::<T>(),
-				id,
-				&req.model,
-				&req.input_hash,
-				&output_hash,
-			);
+			let message = Self::receipt_message_here(id, &req.model, &req.input_hash, &output_hash);
 			ensure!(T::Receipts::verify(&executor, &message, &receipt), Error::<T>::InvalidReceipt);
 			let provider = req
 				.executors

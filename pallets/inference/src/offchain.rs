@@ -4,13 +4,13 @@
 //! keystore, the worker walks that key's open [`Assignments`]: it runs the request's model on
 //! the request's input through the model registry ([`ModelRegistry::run_offchain`], which
 //! puts the model's bytes into the node's store first), signs the receipt
-//! ([`receipt_message`]) with the same key, and submits `submit_result`. When the model
+//! ([`crate::receipt_message`]) with the same key, and submits `submit_result`. When the model
 //! cannot be obtained or run, or its output is over the chain's limit, it submits
 //! `report_failure` instead of posting anything. A busy engine leaves the duty for the next
 //! block. Every assignment is claimed in offchain storage (see `verity_primitives::offchain`)
 //! so that overlapping worker runs post it once.
 
-use crate::{receipt_message, Assignments, Call, Config, OutputOf, Requests};
+use crate::{Assignments, Call, Config, OutputOf, Pallet, Requests};
 use alloc::vec::Vec;
 use frame_support::traits::Get;
 use frame_system::offchain::{AppCrypto, Signer};
@@ -89,13 +89,7 @@ fn result_call<T: Config>(
 		return Some((Call::<T>::report_failure { request: id }, verity_host::Duty::FailureReport));
 	};
 	let output_hash = H256(sp_io::hashing::blake2_256(&output));
-	let message = receipt_message(
-		&verity_primitives::genesis_hash::<T>(),
-		id,
-		model,
-		input_hash,
-		&output_hash,
-	);
+	let message = Pallet::<T>::receipt_message_here(id, model, input_hash, &output_hash);
 	let key_type = verity_primitives::EXECUTOR_KEY_TYPE;
 	let Some(receipt) = sp_io::crypto::ecdsa_sign_prehashed(key_type, key, &message) else {
 		log::warn!(target: LOG, "request {id}: executor key not usable for signing");

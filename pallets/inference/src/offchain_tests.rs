@@ -107,8 +107,7 @@ fn executor_posts_the_engines_output_with_a_receipt_by_its_key() {
 		assert_eq!(output.to_vec(), honest);
 		// The receipt is the executor key's prehashed secp256k1 signature of the message.
 		let req = Requests::<Test>::get(id).unwrap();
-		let message = receipt_message(
-			&verity_primitives::genesis_hash::<Test>(),
+		let message = Inference::receipt_message_here(
 			id,
 			&model,
 			&req.input_hash,
@@ -177,8 +176,7 @@ fn a_faulty_dev_executor_posts_a_perturbed_output_with_a_valid_receipt() {
 		};
 		assert_ne!(output.to_vec(), honest);
 		let req = Requests::<Test>::get(id).unwrap();
-		let message = receipt_message(
-			&verity_primitives::genesis_hash::<Test>(),
+		let message = Inference::receipt_message_here(
 			id,
 			&model,
 			&req.input_hash,

@@ -38,8 +38,7 @@ fn request_model(model: H256, policy: Policy) -> RequestId {
 
 fn receipt(id: RequestId, executor: AccountId, out: &[u8]) -> ReceiptSignature {
 	let req = Requests::<Test>::get(id).unwrap();
-	let msg = receipt_message(
-		&verity_primitives::genesis_hash::<Test>(),
+	let msg = Inference::receipt_message_here(
 		id,
 		&req.model,
 		&req.input_hash,
@@ -990,13 +989,7 @@ fn request_info_and_result_info_show_tensors_and_the_receipt() {
 		let posted = result.receipt.expect("an executor's receipt");
 		assert_eq!(
 			posted.message,
-			receipt_message(
-				&verity_primitives::genesis_hash::<Test>(),
-				id,
-				&MODEL,
-				&view.input_hash,
-				&result.output_hash
-			)
+			Inference::receipt_message_here(id, &MODEL, &view.input_hash, &result.output_hash)
 		);
 		assert_eq!(posted.signature, receipt(id, exec, &output(OUT)));
 		assert_eq!(posted.executor, Some(exec));
