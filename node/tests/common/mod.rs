@@ -196,8 +196,8 @@ impl Node {
 		(!v.is_null()).then(|| parse_h256(&v))
 	}
 
-	/// The Aura slot of block `number`, from its pre-runtime digest.
-	pub async fn aura_slot(&self, number: u32) -> u64 {
+	/// The BABE authority index of the author of block `number`, from its pre-runtime digest.
+	pub async fn babe_author(&self, number: u32) -> u32 {
 		let hash = self.block_hash(number).await.expect("block exists");
 		let header = self.rpc("chain_getHeader", rpc_params![hash]).await.unwrap();
 		header["digest"]["logs"]
@@ -208,9 +208,12 @@ impl Node {
 				let bytes = unhex(log.as_str()?);
 				let item = sp_runtime::generic::DigestItem::decode(&mut &bytes[..]).ok()?;
 				let (engine, data) = item.as_pre_runtime()?;
-				(engine == *b"aura").then(|| u64::decode(&mut &data[..]).ok()).flatten()
+				(engine == sp_consensus_babe::BABE_ENGINE_ID)
+					.then(|| sp_consensus_babe::digests::PreDigest::decode(&mut &data[..]).ok())
+					.flatten()
 			})
-			.expect("every block has an Aura pre-digest")
+			.expect("every block has a BABE pre-digest")
+			.authority_index()
 	}
 
 	/// Waits until the finalized head reaches `target`; returns the number reached.

@@ -3,7 +3,7 @@
 //! for every duty that runs it ([`ModelRegistry::run_offchain`]).
 //!
 //! For every pending model whose bytes are verified, each of the node's attester keys
-//! (`Config::AttesterId`, the runtime's Aura key) that `AttestOrigin` accepts and that has not
+//! (`Config::AttesterId`, the runtime's BABE key) that `AttestOrigin` accepts and that has not
 //! attested yet loads the model, runs its reference input and submits `attest` with the
 //! output; the chain judges it against the reference output under the model's rule. A model
 //! the engine refuses (unparsable, unsupported operator, over limits) is attested with an
