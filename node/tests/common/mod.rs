@@ -460,6 +460,53 @@ pub async fn wait_event<T>(
 	}
 }
 
+/// The id of the request that block `hash` included (its `Requested` event) and the
+/// assignments drawn for it two blocks later (`Assigned { slot, provider, executor }` in
+/// slot order): executors are drawn from randomness revealed after the request's block.
+pub async fn requested_and_assigned(
+	node: &mut Node,
+	hash: H256,
+	at: u32,
+) -> (u64, Vec<(u32, AccountId, AccountId)>) {
+	let id = node
+		.events(hash)
+		.await
+		.into_iter()
+		.find_map(|e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::Requested { request, .. }) => {
+				Some(request)
+			},
+			_ => None,
+		})
+		.expect("a Requested event in the request's block");
+	let (drawn, ()) = wait_event(node, at, Duration::from_secs(60), |e| match e {
+		RuntimeEvent::Inference(pallet_inference::Event::Assigned { request, .. })
+			if *request == id =>
+		{
+			Some(())
+		},
+		_ => None,
+	})
+	.await;
+	let hash = node.block_hash(drawn).await.expect("the draw's block");
+	let assigned = node
+		.events(hash)
+		.await
+		.into_iter()
+		.filter_map(|e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::Assigned {
+				request,
+				slot,
+				provider,
+				executor,
+				..
+			}) if request == id => Some((slot, provider, executor)),
+			_ => None,
+		})
+		.collect();
+	(id, assigned)
+}
+
 /// Signs, submits and waits for the inclusion of `call` by `signer`; panics if it failed.
 pub async fn execute(node: &mut Node, signer: &sr25519::Pair, call: RuntimeCall) -> (H256, u32) {
 	let start = node.best_number().await;
