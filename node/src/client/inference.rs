@@ -178,9 +178,23 @@ pub async fn request(rpc: &Rpc, opts: &Opts, args: &RequestArgs, out: &mut Outpu
 		vrt(held),
 		included.number
 	));
-	let req = request_at(rpc, id, false)
+	let mut req = request_at(rpc, id, false)
 		.await?
 		.ok_or_else(|| Error::new(format!("request {id} is not in storage")))?;
+	if let RequestStatus::Drawing { at } = req.status {
+		out.line(format!(
+			"  executors drawn in block #{at}, from randomness revealed after block #{}",
+			included.number
+		));
+		if args.wait != Wait::Included {
+			while matches!(req.status, RequestStatus::Drawing { .. }) {
+				rpc.tick(&format!("the draw of request {id}'s executors")).await?;
+				req = request_at(rpc, id, false).await?.ok_or_else(|| {
+					Error::new(format!("request {id} disappeared from storage (pruned)"))
+				})?;
+			}
+		}
+	}
 	for (slot, a) in req.executors.iter().enumerate() {
 		out.line(format!("  slot {slot}: provider {} executor {}", a.provider, a.executor));
 	}
