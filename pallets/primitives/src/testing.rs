@@ -251,12 +251,25 @@ mod registry {
 					inputs: BoundedVec::truncate_from(vec![t.clone()]),
 					outputs: BoundedVec::truncate_from(vec![t]),
 					opset: 17,
-					engine_version: 1,
 					price_per_call: price,
 					acceptance: AcceptanceRule::Exact,
 					byte_size: 1,
+					limits: RunLimits::generous(),
 				},
 			);
+		}
+
+		/// Change a model's run limits (give the types it was inserted with).
+		pub fn set_limits<A: Encode + Decode, B: Encode + Decode>(id: ModelId, limits: RunLimits) {
+			MODELS.with(|m| {
+				let mut m = m.borrow_mut();
+				if let Some(bytes) = m.get_mut(&id) {
+					if let Ok(mut v) = ModelView::<A, B>::decode(&mut &bytes[..]) {
+						v.limits = limits;
+						*bytes = v.encode();
+					}
+				}
+			});
 		}
 
 		/// Mark a model active or not (give the types it was inserted with).
@@ -292,14 +305,21 @@ mod registry {
 			})
 		}
 
-		/// Runs what the test put into the inference extension's model store.
+		/// Runs what the test put into the inference extension's model store, under the
+		/// model's [`RunLimits`] as pallet-models does.
 		fn run_offchain(
 			model: &ModelId,
 			input: &[u8],
 			max_output: u32,
 			purpose: Purpose,
 		) -> Result<Vec<u8>, HostError> {
-			verity_host::run_for(&model.0, input, max_output, purpose)
+			let limits = MODELS.with(|m| {
+				m.borrow().get(model).and_then(|bytes| {
+					ModelView::<A, B>::decode(&mut &bytes[..]).ok().map(|v| v.limits)
+				})
+			});
+			let limits = limits.ok_or(HostError::ModelNotFound)?;
+			crate::run_within_limits(model, &limits, input, max_output, purpose)
 		}
 	}
 }
