@@ -254,6 +254,10 @@ fn an_executor_over_the_declared_constants_or_with_another_engine_does_not_execu
 		RunLimits { engine_version: verity_engine::ENGINE_VERSION + 1, ..RunLimits::generous() },
 	] {
 		let (id, call) = execute_once(env_with(true, false, limits, Default::default()));
-		assert_eq!(call, RuntimeCall::Inference(Call::report_failure { request: id }), "{limits:?}");
+		assert_eq!(
+			call,
+			RuntimeCall::Inference(Call::report_failure { request: id }),
+			"{limits:?}"
+		);
 	}
 }

@@ -10,13 +10,13 @@
 //! block: the chain holds few models; one with many would need a multi-block migration.
 
 use crate::{Config, Models, Pallet};
+#[cfg(feature = "try-runtime")]
+use alloc::vec::Vec;
 use frame_support::{
 	migrations::VersionedMigration,
 	pallet_prelude::*,
 	traits::{Get, UncheckedOnRuntimeUpgrade},
 };
-#[cfg(feature = "try-runtime")]
-use alloc::vec::Vec;
 
 pub mod v2 {
 	use super::*;
@@ -68,7 +68,10 @@ pub mod v2 {
 	}
 
 	/// The version 2 record of version 1 record `old`, declaring `max_constant_bytes`.
-	pub fn upgrade<T: Config>(old: v1::ModelInfoOf<T>, max_constant_bytes: u64) -> crate::ModelInfoOf<T> {
+	pub fn upgrade<T: Config>(
+		old: v1::ModelInfoOf<T>,
+		max_constant_bytes: u64,
+	) -> crate::ModelInfoOf<T> {
 		let s = old.spec;
 		crate::ModelInfo {
 			owner: old.owner,

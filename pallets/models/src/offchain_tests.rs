@@ -584,7 +584,9 @@ fn the_registry_runs_models_under_their_declaration_and_engine_version() {
 		let id = register(&bytes, some_output());
 		assert!(run(&id).is_ok());
 		let bound = figures(&backend, &bytes).constant_bytes;
-		crate::Models::<Test>::mutate(id, |m| m.as_mut().unwrap().spec.max_constant_bytes = bound - 1);
+		crate::Models::<Test>::mutate(id, |m| {
+			m.as_mut().unwrap().spec.max_constant_bytes = bound - 1
+		});
 		assert_eq!(run(&id), Err(verity_host::HostError::ConstantsOverSpec));
 		crate::Models::<Test>::mutate(id, |m| {
 			let m = m.as_mut().unwrap();

@@ -536,7 +536,11 @@ fn attest_with_non_canonical_output_rejects() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = register_uri_model();
 		let garbage: BoundedVec<u8, MaxReferenceSize> = BoundedVec::truncate_from(vec![9, 9, 9]);
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, ran(garbage.clone())));
+		assert_ok!(ModelsPallet::attest(
+			RuntimeOrigin::signed(ATTESTER_1),
+			id,
+			ran(garbage.clone())
+		));
 		System::assert_last_event(
 			Event::ModelRejected {
 				model: id,
@@ -1077,9 +1081,17 @@ fn the_deposit_charges_each_declared_byte_of_constants() {
 		let mut large = spec(1_000, uris());
 		large.max_constant_bytes = 500_000;
 		assert_eq!(small.encoded_size(), large.encoded_size());
-		assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), H256([5; 32]), small));
+		assert_ok!(ModelsPallet::register_model(
+			RuntimeOrigin::signed(OWNER),
+			H256([5; 32]),
+			small
+		));
 		let after_small = held(OWNER);
-		assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OTHER), H256([6; 32]), large));
+		assert_ok!(ModelsPallet::register_model(
+			RuntimeOrigin::signed(OTHER),
+			H256([6; 32]),
+			large
+		));
 		assert_eq!(held(OTHER) - after_small, (500_000 - DECLARED) * PER_CONSTANT_BYTE);
 		// Nobody registers a declaration it cannot pay for.
 		let mut s = spec(1_000, uris());
@@ -1117,7 +1129,8 @@ fn reported_constants_over_the_declaration_reject_the_model() {
 		let bounds = GraphBounds { constant_bytes: DECLARED + 1, flops: 1 };
 		let att = Attestation::Ran { output: expected(), bounds };
 		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, att));
-		let reason = RejectReason::ConstantsOverSpec { constant_bytes: DECLARED + 1, declared: DECLARED };
+		let reason =
+			RejectReason::ConstantsOverSpec { constant_bytes: DECLARED + 1, declared: DECLARED };
 		rejected_with(id, ATTESTER_1, reason);
 	});
 }
@@ -1131,7 +1144,8 @@ fn a_model_over_the_flops_capacity_is_rejected_at_attestation() {
 		let bounds = GraphBounds { constant_bytes: 1, flops: MAX_MODEL_FLOPS + 1 };
 		let att = Attestation::Ran { output: expected(), bounds };
 		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, att));
-		let reason = RejectReason::TooManyFlops { flops: MAX_MODEL_FLOPS + 1, max: MAX_MODEL_FLOPS };
+		let reason =
+			RejectReason::TooManyFlops { flops: MAX_MODEL_FLOPS + 1, max: MAX_MODEL_FLOPS };
 		rejected_with(id, ATTESTER_1, reason);
 	});
 }
@@ -1187,7 +1201,9 @@ fn run_bounds_follow_the_flops_and_models_without_figures_get_the_largest() {
 #[test]
 fn migration_v1_to_v2_declares_the_maximum_and_keeps_deposits() {
 	use crate::migrations::v2::{v1, MigrateV1ToV2};
-	use frame_support::traits::{fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	use frame_support::traits::{
+		fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
 	ExtBuilder::default().build_and_execute(|| {
 		StorageVersion::new(1).put::<ModelsPallet>();
 		let s = spec(1_000, uris());
@@ -1214,7 +1230,10 @@ fn migration_v1_to_v2_declares_the_maximum_and_keeps_deposits() {
 			bytes_verified: true,
 		};
 		let id = H256([9; 32]);
-		frame_support::storage::unhashed::put_raw(&Models::<Test>::hashed_key_for(id), &old.encode());
+		frame_support::storage::unhashed::put_raw(
+			&Models::<Test>::hashed_key_for(id),
+			&old.encode(),
+		);
 		assert_ok!(Balances::hold(&HoldReason::ModelDeposit.into(), &OWNER, 777));
 		assert!(Models::<Test>::get(id).is_none(), "the old layout does not decode as the new");
 

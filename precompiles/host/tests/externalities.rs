@@ -150,7 +150,8 @@ fn run_within_uses_the_callers_time_limit_and_the_engine_reports_its_version() {
 
 	let dir = tempfile::tempdir().unwrap();
 	let store = ModelStore::open(dir.path(), 8 << 20).unwrap();
-	let limits = Limits { run_timeout: Some(std::time::Duration::from_secs(30)), ..Limits::default() };
+	let limits =
+		Limits { run_timeout: Some(std::time::Duration::from_secs(30)), ..Limits::default() };
 	let backend = Arc::new(HostBackend::new(Arc::new(Engine::new(limits)), store));
 	let mut ext = sp_io::TestExternalities::default();
 	ext.register_extension(InferenceExt::new(backend.clone()));
