@@ -11,15 +11,19 @@
 //! - *Model id*: `blake2_256` of the ONNX bytes, given by the owner as `hash`. For on-chain
 //!   models the pallet checks it when the last chunk arrives; for URI models the nodes check it
 //!   when they fetch the file, and attesters only attest a model whose bytes matched.
-//! - *Spec* ([`types::ModelSpec`]): name, tensor specs, opset, engine version, price per call,
-//!   acceptance rule, byte size, availability, and the reference vector: a canonical input and
+//! - *Spec* ([`types::ModelSpec`]): name, tensor specs, opset, engine version (must be the
+//!   runtime's `EngineVersion`), price per call, acceptance rule, byte size, the declared bound
+//!   of the constants its plan may hold (`max_constant_bytes`, non-zero, at most
+//!   `MaxConstantBytes`), availability, and the reference vector: a canonical input and
 //!   the canonical output expected on it. Tensor specs and rules are `verity-engine`'s types.
 //!   A rule must be able to tell a computed output from a guessed one for the declared outputs
 //!   (`AcceptanceRule::check`): `TopK(k)` needs `1 <= k` and `2k <=` every output's last axis,
 //!   `ArgMax` a last axis of at least 2, both a fixed one; `Tolerance` at most 1e-3 absolute
 //!   and 1 % relative. Registration (and genesis) refuses other rules with an error naming why.
 //! - *Deposit*: held from the owner under [`HoldReason::ModelDeposit`]. The *record deposit*
-//!   (`DepositBase + DepositPerByte * encoded spec`) is held until the record is reaped; the
+//!   (`DepositBase + DepositPerByte * encoded spec + DepositPerConstantByte *
+//!   max_constant_bytes`: state, and the memory every node running the model holds) is held
+//!   until the record is reaped; the
 //!   *bytes deposit* (`DepositPerByte * byte_size`, on-chain models only) is taken in full at
 //!   registration (so uploading chunks never needs another hold) and released as soon as the
 //!   chunks are deleted: on rejection, on retirement of a pending model, on reaping a retired
@@ -29,8 +33,14 @@
 //!
 //! `register_model` → `Pending` → (on-chain: every chunk uploaded and the assembled bytes match
 //! the hash) → `attest` × `RequiredAttestations`, each with the attester's output on the
-//! reference input, agreeing with the reference output under the model's acceptance rule →
-//! `Active`. One disagreeing (or non-canonical) output → `Rejected`: attesters are the trusted
+//! reference input, agreeing with the reference output under the model's acceptance rule, and
+//! the engine's graph-only figures ([`GraphBounds`]: constant bound and FLOPs), within the
+//! declaration and `MaxModelFlops` and equal to the first attestation's → `Active`, the figures
+//! recorded; from the FLOPs the chain derives the model's *run bound*
+//! ([`Pallet::run_bound`]), within which every node runs it ([`RunLimits`], the terms
+//! [`ModelRegistry::model`] hands to the other pallets). One disagreeing (or non-canonical)
+//! output, a refusal by the attester's engine, or figures over the limits or disagreeing →
+//! `Rejected`, with the [`RejectReason`] in the event: attesters are the trusted
 //! validator set, and a model whose reference vector does not reproduce on one honest machine
 //! is not safe to judge disputes with. Judging by the rule rather than by hash is what lets an
 //! f32 model whose reference came from another runtime (onnxruntime) certify: only `Exact`
@@ -65,7 +75,9 @@
 //! - Every model's stored chunks have indices below its chunk count; their number equals
 //!   `chunks_received`; only `Pending`/`Active`/`Retired` on-chain models hold chunks; `bytes_verified`
 //!   implies all chunks are present.
-//! - Attestations exist only for `Pending` models and number fewer than `RequiredAttestations`.
+//! - Attestations exist only for `Pending` models and number fewer than `RequiredAttestations`;
+//!   a pending model has figures exactly when it has attestations; recorded figures are
+//!   within the declaration.
 //! - Exactly the `Pending` models have a `PendingUntil` block, later than the current block,
 //!   and are queued in `Expiries` at it; no `Expiries` queue is left in the past.
 //!
