@@ -1216,7 +1216,7 @@ fn migration_v1_to_v2_declares_the_maximum_and_keeps_deposits() {
 				opset: s.opset,
 				engine_version: s.engine_version,
 				price_per_call: s.price_per_call,
-				acceptance: s.acceptance.clone(),
+				acceptance: s.acceptance,
 				byte_size: s.byte_size,
 				availability: s.availability.clone(),
 				reference_input: s.reference_input.clone(),

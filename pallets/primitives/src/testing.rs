@@ -223,7 +223,7 @@ mod registry {
 	use verity_host::{HostError, Purpose};
 
 	std::thread_local! {
-		static MODELS: RefCell<BTreeMap<ModelId, Vec<u8>>> = RefCell::new(BTreeMap::new());
+		static MODELS: RefCell<BTreeMap<ModelId, Vec<u8>>> = const { RefCell::new(BTreeMap::new()) };
 	}
 
 	/// In-memory `ModelRegistry`. Entries are stored SCALE-encoded so one registry serves any

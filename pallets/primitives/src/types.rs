@@ -122,6 +122,8 @@ pub struct Slashed<Balance> {
 
 impl<Balance: sp_runtime::Saturating + Copy> Slashed<Balance> {
 	/// Both amounts of `self` and `other` added.
+	// Saturating, unlike `core::ops::Add`, which runtime code must not use on balances.
+	#[allow(clippy::should_implement_trait)]
 	pub fn add(self, other: Self) -> Self {
 		Self {
 			total: self.total.saturating_add(other.total),
