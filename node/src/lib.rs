@@ -9,7 +9,7 @@
 //! |---|---|
 //! | [`chain_spec`] | chain specs by genesis preset name, or from a file |
 //! | [`cli`], [`command`] | the command line: node options, subcommands, `client` jobs |
-//! | [`service`] | the full node: Aura + GRANDPA, ParityDB, off-chain workers, the engine |
+//! | [`service`] | the full node: BABE + GRANDPA, ParityDB, off-chain workers, the engine |
 //! | [`rpc`] | JSON-RPC extensions, the typed `verity_*` API ([`rpc::verity`]) |
 //! | [`client`] | the command-line client of a running chain, and its library |
 //! | [`preflight`] | checks run before the node binds its ports |

@@ -1,14 +1,13 @@
-//! The full node: client, import queue (Aura + GRANDPA), network, transaction pool, off-chain
+//! The full node: client, import queue (BABE + GRANDPA), network, transaction pool, off-chain
 //! workers, RPC, block authoring and the GRANDPA voter.
 
 use futures::FutureExt;
 use sc_client_api::{Backend, BlockBackend};
-use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
+use sc_consensus_babe::SlotProportion;
 use sc_consensus_grandpa::SharedVoterState;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
-use sp_consensus_aura::sr25519::AuthorityPair as AuraPair;
 use std::{sync::Arc, time::Duration};
 use verity_runtime::{self, opaque::Block, RuntimeApi};
 
@@ -28,6 +27,24 @@ pub type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 /// Blocks between two GRANDPA justifications that are stored and served to syncing peers.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
 
+/// The inherents of a block: its BABE slot and its timestamp.
+type SlotInherents =
+	(sp_consensus_babe::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider);
+
+/// Makes a block's [`SlotInherents`] from the system clock (block import checks them too).
+type CreateSlotInherents = Arc<
+	dyn sp_inherents::CreateInherentDataProviders<Block, (), InherentDataProviders = SlotInherents>,
+>;
+
+/// Block import: BABE (slot claims, epochs, inherents) around GRANDPA around the client.
+type BlockImport = sc_consensus_babe::BabeBlockImport<
+	Block,
+	FullClient,
+	GrandpaImport,
+	CreateSlotInherents,
+	FullSelectChain,
+>;
+
 pub type Service = sc_service::PartialComponents<
 	FullClient,
 	FullBackend,
@@ -35,11 +52,26 @@ pub type Service = sc_service::PartialComponents<
 	sc_consensus::DefaultImportQueue<Block>,
 	sc_transaction_pool::TransactionPoolHandle<Block, FullClient>,
 	(
-		sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>,
+		BlockImport,
+		sc_consensus_babe::BabeLink<Block>,
 		sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>,
+		sc_consensus_babe::BabeWorkerHandle<Block>,
 		Option<Telemetry>,
 	),
 >;
+
+/// [`SlotInherents`] for a block made now.
+fn slot_inherents(slot_duration: sp_consensus_babe::SlotDuration) -> CreateSlotInherents {
+	Arc::new(move |_, ()| async move {
+		let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+		let slot =
+			sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+				*timestamp,
+				slot_duration,
+			);
+		Ok((slot, timestamp))
+	})
+}
 
 /// The parts of the node that the subcommands (check-block, export, revert, ...) need too.
 pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
@@ -90,33 +122,26 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		telemetry.as_ref().map(|x| x.handle()),
 	)?;
 
-	let cidp_client = client.clone();
-	let import_queue =
-		sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
-			block_import: grandpa_block_import.clone(),
-			justification_import: Some(Box::new(grandpa_block_import.clone())),
+	let babe_config = sc_consensus_babe::configuration(&*client)?;
+	let slot_duration = babe_config.slot_duration();
+	let (block_import, babe_link) = sc_consensus_babe::block_import(
+		babe_config,
+		grandpa_block_import.clone(),
+		client.clone(),
+		slot_inherents(slot_duration),
+		select_chain.clone(),
+		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
+	)?;
+	let (import_queue, babe_worker_handle) =
+		sc_consensus_babe::import_queue(sc_consensus_babe::ImportQueueParams {
+			link: babe_link.clone(),
+			block_import: block_import.clone(),
+			justification_import: Some(Box::new(grandpa_block_import)),
 			client: client.clone(),
-			create_inherent_data_providers: move |parent_hash, _| {
-				let cidp_client = cidp_client.clone();
-				async move {
-					let slot_duration = sc_consensus_aura::standalone::slot_duration_at(
-						&*cidp_client,
-						parent_hash,
-					)?;
-					let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-					let slot =
-						sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-							*timestamp,
-							slot_duration,
-						);
-					Ok((slot, timestamp))
-				}
-			},
+			slot_duration,
 			spawner: &task_manager.spawn_essential_handle(),
 			registry: config.prometheus_registry(),
-			check_for_equivocation: Default::default(),
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
-			compatibility_mode: Default::default(),
 		})?;
 
 	Ok(sc_service::PartialComponents {
@@ -127,7 +152,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (grandpa_block_import, grandpa_link, telemetry),
+		other: (block_import, babe_link, grandpa_link, babe_worker_handle, telemetry),
 	})
 }
 
@@ -138,7 +163,7 @@ type GrandpaImport =
 	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
 
 /// Builds and starts a full node (a validator when `--validator`/`--dev`): the network with
-/// the GRANDPA protocol, the off-chain workers, RPC and the base tasks, then Aura authoring
+/// the GRANDPA protocol, the off-chain workers, RPC and the base tasks, then BABE authoring
 /// and the GRANDPA voter.
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
@@ -158,8 +183,11 @@ pub fn new_full<
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (block_import, grandpa_link, mut telemetry),
+		other: (block_import, babe_link, grandpa_link, babe_worker_handle, mut telemetry),
 	} = new_partial(&config)?;
+	// The BABE worker (spawned by the import queue, essential) answers epoch queries for as
+	// long as a handle to it lives; a dropped handle would end it and stop the node.
+	task_manager.keep_alive(babe_worker_handle);
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,
@@ -260,11 +288,12 @@ pub fn new_full<
 	})?;
 
 	if role.is_authority() {
-		start_aura(
+		start_babe(
 			&task_manager,
 			client,
 			select_chain,
 			block_import,
+			babe_link,
 			&transaction_pool,
 			&keystore_container,
 			&sync_service,
@@ -374,13 +403,14 @@ fn publish_fetch_allow_hosts(
 	Ok(())
 }
 
-/// Aura block authoring. Essential: if it fails, the node goes down rather than idling.
+/// BABE block authoring. Essential: if it fails, the node goes down rather than idling.
 #[allow(clippy::too_many_arguments)]
-fn start_aura(
+fn start_babe(
 	task_manager: &TaskManager,
 	client: Arc<FullClient>,
 	select_chain: FullSelectChain,
-	block_import: GrandpaImport,
+	block_import: BlockImport,
+	babe_link: sc_consensus_babe::BabeLink<Block>,
 	transaction_pool: &Arc<TransactionPool>,
 	keystore_container: &sc_service::KeystoreContainer,
 	sync_service: &SyncService,
@@ -395,34 +425,24 @@ fn start_aura(
 		prometheus_registry,
 		telemetry.map(|x| x.handle()),
 	);
-	let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
-	let aura =
-		sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(StartAuraParams {
-			slot_duration,
-			client,
-			select_chain,
-			block_import,
-			proposer_factory,
-			create_inherent_data_providers: move |_, ()| async move {
-				let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-				let slot =
-					sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-						*timestamp,
-						slot_duration,
-					);
-				Ok((slot, timestamp))
-			},
-			force_authoring,
-			backoff_authoring_blocks: Option::<()>::None,
-			keystore: keystore_container.keystore(),
-			sync_oracle: sync_service.clone(),
-			justification_sync_link: sync_service.clone(),
-			block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
-			max_block_proposal_slot_portion: None,
-			telemetry: telemetry.map(|x| x.handle()),
-			compatibility_mode: Default::default(),
-		})?;
-	task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
+	let slot_duration = babe_link.config().slot_duration();
+	let babe = sc_consensus_babe::start_babe(sc_consensus_babe::BabeParams {
+		keystore: keystore_container.keystore(),
+		client,
+		select_chain,
+		env: proposer_factory,
+		block_import,
+		sync_oracle: sync_service.clone(),
+		justification_sync_link: sync_service.clone(),
+		create_inherent_data_providers: slot_inherents(slot_duration),
+		force_authoring,
+		backoff_authoring_blocks: Option::<()>::None,
+		babe_link,
+		block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
+		max_block_proposal_slot_portion: None,
+		telemetry: telemetry.map(|x| x.handle()),
+	})?;
+	task_manager.spawn_essential_handle().spawn_blocking("babe", Some("block-authoring"), babe);
 	Ok(())
 }
 

@@ -200,6 +200,7 @@ fn life_cycle_event(e: &pallet_inference::Event<Runtime>) -> Option<(&'static st
 	use pallet_inference::Event as E;
 	Some(match e {
 		E::Requested { request, .. } => ("inference.Requested", *request),
+		E::DrawScheduled { request, .. } => ("inference.DrawScheduled", *request),
 		E::Assigned { request, .. } => ("inference.Assigned", *request),
 		E::ResultSubmitted { request, .. } => ("inference.ResultSubmitted", *request),
 		E::ResultProvisional { request, .. } => ("inference.ResultProvisional", *request),
@@ -339,6 +340,7 @@ async fn dapp_example_requests_follows_and_verifies_an_inference() {
 		names,
 		[
 			"inference.Requested",
+			"inference.DrawScheduled",
 			"inference.Assigned",
 			"inference.ResultSubmitted",
 			"inference.ResultProvisional",

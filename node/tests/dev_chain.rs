@@ -14,7 +14,7 @@ async fn dev_chain_finalizes_and_transfers() {
 	let mut node = Node::spawn("dev", &dir.0, &["--dev"]);
 	node.wait_ready(Duration::from_secs(60)).await;
 
-	// Finality: GRANDPA with Alice alone finalizes what Aura produces.
+	// Finality: GRANDPA with Alice alone finalizes what BABE produces.
 	let finalized = node.wait_finalized(3, Duration::from_secs(90)).await;
 	assert!(finalized >= 3);
 

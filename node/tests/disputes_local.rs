@@ -49,16 +49,10 @@ async fn request_served_by(
 	set_chilled(node, others, true).await;
 	let (hash, at) =
 		execute(node, &requester.pair(), request_call(demo_input(), Policy::Optimistic)).await;
-	let id = inference_events(&node.events(hash).await)
-		.into_iter()
-		.find_map(|e| match e {
-			pallet_inference::Event::Assigned { request, provider, .. } => {
-				assert_eq!(provider, executor.to_account_id(), "only {executor} is selectable");
-				Some(request)
-			},
-			_ => None,
-		})
-		.expect("assigned");
+	// The others stay chilled until the draw, two blocks after the request's.
+	let (id, assigned) = requested_and_assigned(node, hash, at).await;
+	assert_eq!(assigned.len(), 1, "{assigned:?}");
+	assert_eq!(assigned[0].1, executor.to_account_id(), "only {executor} is selectable");
 	set_chilled(node, others, false).await;
 	let (provisional, _) =
 		wait_event(node, at, Duration::from_secs(90), |e| match e {
@@ -203,21 +197,12 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 		let (hash, at) =
 			execute(&mut alice, &Eve.pair(), request_call(demo_input(), Policy::Redundant(2)))
 				.await;
-		let assigned: Vec<(u64, u32, sp_runtime::AccountId32)> =
-			inference_events(&alice.events(hash).await)
-				.into_iter()
-				.filter_map(|e| match e {
-					pallet_inference::Event::Assigned { request, slot, provider, .. } => {
-						Some((request, slot, provider))
-					},
-					_ => None,
-				})
-				.collect();
+		let (id, assigned) = requested_and_assigned(&mut alice, hash, at).await;
 		assert_eq!(assigned.len(), 2, "two executors: {assigned:?}");
-		if let Some((id, _, _)) = assigned.iter().find(|(_, _, p)| *p == Dave.to_account_id()) {
-			let (_, honest_slot, honest) =
-				assigned.iter().find(|(_, _, p)| *p != Dave.to_account_id()).cloned().unwrap();
-			with_dave = Some((*id, at, honest_slot, honest));
+		if assigned.iter().any(|(_, p, _)| *p == Dave.to_account_id()) {
+			let (honest_slot, honest, _) =
+				assigned.iter().find(|(_, p, _)| *p != Dave.to_account_id()).cloned().unwrap();
+			with_dave = Some((id, at, honest_slot, honest));
 			break;
 		}
 	}

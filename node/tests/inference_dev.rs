@@ -45,11 +45,11 @@ async fn dev_chain_runs_the_inference_loop() {
 		})
 		.unwrap_or_else(|| panic!("Requested event in {events:?}"));
 	assert_eq!(fee, demo_model::PRICE_PER_CALL + ExecutionFee::get());
-	assert!(events.iter().any(|e| matches!(
-		e,
-		pallet_inference::Event::Assigned { request, executor, .. }
-			if *request == id && *executor == dev_executor(Sr25519Keyring::Alice)
-	)));
+	// Alice's executor is drawn two blocks later, from randomness revealed after this block.
+	let (drawn_for, assigned) = requested_and_assigned(&mut node, block, requested_at).await;
+	assert_eq!(drawn_for, id);
+	assert_eq!(assigned.len(), 1);
+	assert_eq!(assigned[0].2, dev_executor(Sr25519Keyring::Alice));
 
 	// Alice's worker runs the model and posts a provisional result.
 	let (provisional_at, (output_hash, until)) =

@@ -23,7 +23,7 @@ use crate::{
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
-use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
@@ -214,7 +214,7 @@ fn demo_models_and_providers(
 }
 
 fn testnet_genesis(
-	initial_authorities: Vec<(AuraId, GrandpaId)>,
+	initial_authorities: Vec<(BabeId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 	providers: &[Sr25519Keyring],
@@ -226,8 +226,9 @@ fn testnet_genesis(
 		balances: BalancesConfig {
 			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
+		babe: pallet_babe::GenesisConfig {
+			authorities: initial_authorities.iter().map(|x| (x.0.clone(), 1)).collect::<Vec<_>>(),
+			epoch_config: crate::BABE_GENESIS_EPOCH_CONFIG,
 		},
 		grandpa: pallet_grandpa::GenesisConfig {
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
@@ -239,7 +240,7 @@ fn testnet_genesis(
 	})
 }
 
-fn authority(sr: Sr25519Keyring, ed: Ed25519Keyring) -> (AuraId, GrandpaId) {
+fn authority(sr: Sr25519Keyring, ed: Ed25519Keyring) -> (BabeId, GrandpaId) {
 	(sr.public().into(), ed.public().into())
 }
 
@@ -271,7 +272,7 @@ pub fn development_config_genesis() -> Value {
 }
 
 /// Alice, Bob, Charlie and Dave: the validators of the `local_testnet` and `zombienet` presets.
-fn four_validators() -> Vec<(AuraId, GrandpaId)> {
+fn four_validators() -> Vec<(BabeId, GrandpaId)> {
 	vec![
 		authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
 		authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
@@ -339,7 +340,7 @@ mod tests {
 		for name in preset_names() {
 			let json = get_preset(&name).expect("listed preset exists");
 			let value: Value = serde_json::from_slice(&json).expect("preset is JSON");
-			assert!(value.get("aura").is_some(), "{name:?} sets Aura authorities");
+			assert!(value.get("babe").is_some(), "{name:?} sets BABE authorities");
 		}
 		assert!(get_preset(&PresetId::from("no_such_preset")).is_none());
 	}
@@ -362,7 +363,7 @@ mod tests {
 	fn local_testnet_has_four_validators() {
 		let json = get_preset(&PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)).unwrap();
 		let value: Value = serde_json::from_slice(&json).unwrap();
-		assert_eq!(value["aura"]["authorities"].as_array().unwrap().len(), 4);
+		assert_eq!(value["babe"]["authorities"].as_array().unwrap().len(), 4);
 		assert_eq!(value["grandpa"]["authorities"].as_array().unwrap().len(), 4);
 	}
 
@@ -483,7 +484,7 @@ mod tests {
 
 		let json = get_preset(&PresetId::from(ZOMBIENET_RUNTIME_PRESET)).unwrap();
 		let value: Value = serde_json::from_slice(&json).unwrap();
-		assert_eq!(value["aura"]["authorities"].as_array().unwrap().len(), 4);
+		assert_eq!(value["babe"]["authorities"].as_array().unwrap().len(), 4);
 		assert_eq!(value["grandpa"]["authorities"].as_array().unwrap().len(), 4);
 
 		sp_io::TestExternalities::new(genesis_storage(ZOMBIENET_RUNTIME_PRESET)).execute_with(

@@ -1,6 +1,6 @@
 //! # Verity runtime
 //!
-//! The state transition function of the Verity chain: a solochain with Aura block production
+//! The state transition function of the Verity chain: a solochain with BABE block production
 //! and GRANDPA finality, balances in VRT (12 decimals), transaction payment and sudo, and the
 //! Verity pallets (models, providers, inference, disputes) with explicit pallet indices, never
 //! reused. The pallets' off-chain duties run in their own `offchain_worker` hooks.
@@ -65,10 +65,10 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The session keys of a node: Aura for authoring, GRANDPA for finality, the executor key
+	/// The session keys of a node: BABE for authoring, GRANDPA for finality, the executor key
 	/// for inference duties.
 	pub struct SessionKeys {
-		pub aura: Aura,
+		pub babe: Babe,
 		pub grandpa: Grandpa,
 		/// The executor key of a provider's node (secp256k1): signs results, receipts and
 		/// jury votes from the node's off-chain workers. `--dev`/`--alice` insert `//Alice`.
@@ -101,6 +101,11 @@ mod block_times {
 
 	/// The slot duration can never change after genesis: doing so bricks block production.
 	pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
+
+	/// Slots per BABE epoch (1 hour). An epoch's randomness is fixed for the epoch after
+	/// next; the per-block VRF output that pallet-inference and pallet-disputes draw from
+	/// changes every block. Like the slot duration, it cannot change after genesis.
+	pub const EPOCH_DURATION_IN_SLOTS: u64 = 60 * 60_000 / MILLI_SECS_PER_BLOCK;
 }
 pub use block_times::*;
 
@@ -108,6 +113,16 @@ pub use block_times::*;
 pub const MINUTES: BlockNumber = 60_000 / (MILLI_SECS_PER_BLOCK as BlockNumber);
 pub const HOURS: BlockNumber = MINUTES * 60;
 pub const DAYS: BlockNumber = HOURS * 24;
+
+/// BABE's genesis epoch configuration: a slot has a primary leader with probability 1/4
+/// (`c`), and every slot without one falls to a secondary leader that also produces a VRF
+/// output. So every block carries a VRF output: the randomness executor assignment and jury
+/// draws read (`pallet_babe::ParentBlockRandomness`) is never missing.
+pub const BABE_GENESIS_EPOCH_CONFIG: sp_consensus_babe::BabeEpochConfiguration =
+	sp_consensus_babe::BabeEpochConfiguration {
+		c: (1, 4),
+		allowed_slots: sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots,
+	};
 
 /// The smallest unit of VRT is 10^-12 VRT.
 pub const UNIT: Balance = 1_000_000_000_000;
@@ -221,7 +236,7 @@ mod runtime {
 	pub type Timestamp = pallet_timestamp;
 
 	#[runtime::pallet_index(2)]
-	pub type Aura = pallet_aura;
+	pub type Babe = pallet_babe;
 
 	#[runtime::pallet_index(3)]
 	pub type Grandpa = pallet_grandpa;

@@ -233,8 +233,11 @@ fn issuance_change(event: &RuntimeEvent) -> (i128, i128) {
 	}
 }
 
-fn end_block(n: u32) {
+/// End block `n`, whose author revealed the VRF output `vrf` (what `pallet_babe::on_finalize`
+/// records; executors and juries drawn in the next block read it), and start the next.
+fn end_block(n: u32, vrf: [u8; 32]) {
 	Inference::on_finalize(n);
+	pallet_babe::AuthorVrfRandomness::<Runtime>::put(Some(vrf));
 	let next = n + 1;
 	System::set_block_number(next);
 	frame_system::BlockWeight::<Runtime>::kill();
@@ -494,7 +497,8 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 				}
 			}
 			}
-			end_block(now);
+			let vrf = sp_io::hashing::blake2_256(&rng.next().to_le_bytes());
+			end_block(now, vrf);
 		}
 		// The last `end_block`'s hooks (deadlines, window closes, tallies) may still mint or
 		// burn.

@@ -409,6 +409,7 @@ function eventText(
 ): string {
 	const what: Record<string, () => string> = {
 		Requested: () => `by ${f.requester}, ${json(f.policy)}, fee ${bal(f.fee)} held`,
+		DrawScheduled: () => `executors drawn in block #${f.at}, from randomness revealed after this block`,
 		Assigned: () =>
 			`slot ${f.slot} to provider ${f.provider}, executor ${f.executor}, deadline #${f.deadline}`,
 		ResultSubmitted: () => `slot ${f.slot} by ${f.provider}, output hash ${f.outputHash}`,

@@ -20,9 +20,12 @@ async function run(nodeName, networkInfo, args) {
 		const before = await v.total(api, bob.address);
 		const t0 = Date.now();
 		const c = await v.submit(api, api.tx.disputes.challenge(req.id), bob);
-		const opened = c.events.map((r) => r.event).find((e) => api.events.disputes.DisputeOpened.is(e));
-		v.check(opened && opened.data.challenger.unwrap().toString() === bob.address,
-			`challenge of request ${req.id} by Bob opened a dispute in #${c.number}`);
+		// The jury is drawn two blocks after the challenge's block.
+		const drawn = await v.waitEvent(api, c.number, 60, `the jury of request ${req.id}`, (e) =>
+			api.events.disputes.DisputeOpened.is(e) && e.data.request.toNumber() === req.id && e);
+		const opened = drawn.value;
+		v.check(opened.data.challenger.unwrap().toString() === bob.address,
+			`challenge of request ${req.id} by Bob in #${c.number} opened a dispute in #${drawn.number}`);
 		const jurors = opened.data.jurors.map((j) => j.toString());
 		const other = jurors.length === 1 ? jurors[0] : null;
 		v.check(other && other !== req.provider && ["Eve", "Ferdie"].includes(v.name(other)),

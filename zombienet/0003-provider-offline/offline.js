@@ -28,9 +28,10 @@ async function run(nodeName, networkInfo, args) {
 			api.events.inference.DeadlineMissed.is(e) && e.data.request.toNumber() === r1.id && e);
 		v.check(missed.value.data.provider.toString() === eve.address && missed.value.data.slashed.toBigInt() > 0n,
 			`Eve missed R1's deadline in #${missed.number} and lost ${missed.value.data.slashed} planck`);
-		const events = await v.eventsAt(api, missed.hash);
-		const re = events.find((e) => api.events.inference.Assigned.is(e) && e.data.request.toNumber() === r1.id);
-		v.check(re && re.data.provider.toString() === ferdie.address, "R1 reassigned to Ferdie in the same block");
+		const re = await v.waitEvent(api, missed.number, 60, "R1 reassigned", (e) =>
+			api.events.inference.Assigned.is(e) && e.data.request.toNumber() === r1.id && e);
+		v.check(re.value.data.provider.toString() === ferdie.address,
+			`R1 reassigned to Ferdie in #${re.number}, drawn after the miss`);
 		const prov = await v.waitEvent(api, missed.number, 90, "R1 provisional", (e) =>
 			api.events.inference.ResultProvisional.is(e) && e.data.request.toNumber() === r1.id);
 		v.log(`R1 provisional (Ferdie's result) in #${prov.number}`);

@@ -123,21 +123,27 @@ async function eventsAt(api, hash) {
 	return (await (await api.at(hash)).query.system.events()).map((r) => r.event);
 }
 
-/** Requests the demo model (optimistic) as `requester`; returns { id, provider, fee, block }. */
+/**
+ * Requests the demo model (optimistic) as `requester` and waits for its executor, drawn two
+ * blocks later from randomness revealed after the request's block; returns
+ * { id, provider, fee, block (the request's), assignedAt, txFee }.
+ */
 async function requestDemo(api, requester) {
 	const tx = api.tx.inference.request(DEMO_MODEL, demoInput(), UNIT, "Optimistic");
 	const r = await submit(api, tx, requester);
-	let id, provider, fee;
+	let id, fee;
 	for (const { event } of r.events) {
 		if (api.events.inference.Requested.is(event)) {
 			id = event.data.request.toNumber();
 			fee = event.data.fee.toBigInt();
 		}
-		if (api.events.inference.Assigned.is(event)) provider = event.data.provider.toString();
 	}
-	if (id === undefined || !provider) throw new Error("no Requested/Assigned event");
-	log(`request ${id} (fee ${fee}) assigned to ${name(provider)} in block #${r.number}`);
-	return { id, provider, fee, block: r.number, txFee: r.fee };
+	if (id === undefined) throw new Error("no Requested event");
+	const assigned = await waitEvent(api, r.number, 60, `request ${id} assigned`, (e) =>
+		api.events.inference.Assigned.is(e) && e.data.request.toNumber() === id && e);
+	const provider = assigned.value.data.provider.toString();
+	log(`request ${id} (fee ${fee}) in block #${r.number}, assigned to ${name(provider)} in #${assigned.number}`);
+	return { id, provider, fee, block: r.number, assignedAt: assigned.number, txFee: r.fee };
 }
 
 /** Free + reserved of `who` at block `hash` (latest when omitted). */

@@ -459,29 +459,67 @@ pub async fn challenge(
 		vrt(bond)
 	));
 	let mut events = Vec::new();
+	let mut draw_at = None;
+	let mut report = |e: &RuntimeEvent, events: &mut Vec<Value>| match e {
+		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeOpened {
+			request,
+			jurors,
+			commit_end,
+			reveal_end,
+			..
+		}) if *request == id => {
+			out.line(format!(
+				"  jury of {}: commits until block #{commit_end}, reveals until #{reveal_end}",
+				jurors.len()
+			));
+			events.push(json!(format!("{e:?}")));
+		},
+		RuntimeEvent::Disputes(pallet_disputes::Event::JuryDrawScheduled {
+			request, at, ..
+		}) if *request == id => {
+			out.line(format!("  the jury is drawn in block #{at}"));
+			events.push(json!(format!("{e:?}")));
+		},
+		RuntimeEvent::Disputes(e) => {
+			out.line(format!("  {e:?}"));
+			events.push(json!(format!("{e:?}")));
+		},
+		RuntimeEvent::Inference(e) => {
+			out.line(format!("  {e:?}"));
+			events.push(json!(format!("{e:?}")));
+		},
+		_ => {},
+	};
 	for e in &included.events {
-		match e {
-			RuntimeEvent::Disputes(pallet_disputes::Event::DisputeOpened {
-				jurors,
-				commit_end,
-				reveal_end,
-				..
-			}) => {
-				out.line(format!(
-					"  jury of {}: commits until block #{commit_end}, reveals until #{reveal_end}",
-					jurors.len()
-				));
-				events.push(json!(format!("{e:?}")));
-			},
-			RuntimeEvent::Disputes(e) => {
-				out.line(format!("  {e:?}"));
-				events.push(json!(format!("{e:?}")));
-			},
-			RuntimeEvent::Inference(e) => {
-				out.line(format!("  {e:?}"));
-				events.push(json!(format!("{e:?}")));
-			},
-			_ => {},
+		if let RuntimeEvent::Disputes(pallet_disputes::Event::JuryDrawScheduled {
+			request,
+			at,
+			..
+		}) = e
+		{
+			if *request == id {
+				draw_at = Some(*at);
+			}
+		}
+		report(e, &mut events);
+	}
+	// The jury is drawn from randomness revealed after the challenge's block: report the
+	// draw's block too (its `DisputeOpened`, or a conclusion without jurors).
+	if let Some(at) = draw_at {
+		let hash = loop {
+			match rpc.block_hash(at).await? {
+				Some(hash) => break hash,
+				None => rpc.tick(&format!("block #{at}, where the jury is drawn")).await?,
+			}
+		};
+		for record in rpc.events(hash).await? {
+			match &record.event {
+				RuntimeEvent::Disputes(
+					pallet_disputes::Event::DisputeOpened { request, .. }
+					| pallet_disputes::Event::DisputeResolved { request, .. },
+				) if *request == id => report(&record.event, &mut events),
+				_ => {},
+			}
 		}
 	}
 	let mut status = request_at(rpc, id, false).await?.map(|r| r.status);

@@ -84,7 +84,7 @@ pub struct OutcomeEntry {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestEntry {
-	/// `Assigned { deadline: N }`, `Provisional { .. }`, `Disputed`, `Finalized { .. }`,
+	/// `Drawing { at: N }`, `Assigned { deadline: N }`, `Provisional { .. }`, `Disputed`, `Finalized { .. }`,
 	/// `Refunded { .. }`.
 	pub status: String,
 	/// Who pays (SS58).

@@ -196,8 +196,8 @@ impl Node {
 		(!v.is_null()).then(|| parse_h256(&v))
 	}
 
-	/// The Aura slot of block `number`, from its pre-runtime digest.
-	pub async fn aura_slot(&self, number: u32) -> u64 {
+	/// The BABE authority index of the author of block `number`, from its pre-runtime digest.
+	pub async fn babe_author(&self, number: u32) -> u32 {
 		let hash = self.block_hash(number).await.expect("block exists");
 		let header = self.rpc("chain_getHeader", rpc_params![hash]).await.unwrap();
 		header["digest"]["logs"]
@@ -208,9 +208,12 @@ impl Node {
 				let bytes = unhex(log.as_str()?);
 				let item = sp_runtime::generic::DigestItem::decode(&mut &bytes[..]).ok()?;
 				let (engine, data) = item.as_pre_runtime()?;
-				(engine == *b"aura").then(|| u64::decode(&mut &data[..]).ok()).flatten()
+				(engine == sp_consensus_babe::BABE_ENGINE_ID)
+					.then(|| sp_consensus_babe::digests::PreDigest::decode(&mut &data[..]).ok())
+					.flatten()
 			})
-			.expect("every block has an Aura pre-digest")
+			.expect("every block has a BABE pre-digest")
+			.authority_index()
 	}
 
 	/// Waits until the finalized head reaches `target`; returns the number reached.
@@ -455,6 +458,53 @@ pub async fn wait_event<T>(
 		assert!(Instant::now() < deadline, "{}: event not seen:\n{}", node.name, node.log_tail());
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
+}
+
+/// The id of the request that block `hash` included (its `Requested` event) and the
+/// assignments drawn for it two blocks later (`Assigned { slot, provider, executor }` in
+/// slot order): executors are drawn from randomness revealed after the request's block.
+pub async fn requested_and_assigned(
+	node: &mut Node,
+	hash: H256,
+	at: u32,
+) -> (u64, Vec<(u32, AccountId, AccountId)>) {
+	let id = node
+		.events(hash)
+		.await
+		.into_iter()
+		.find_map(|e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::Requested { request, .. }) => {
+				Some(request)
+			},
+			_ => None,
+		})
+		.expect("a Requested event in the request's block");
+	let (drawn, ()) = wait_event(node, at, Duration::from_secs(60), |e| match e {
+		RuntimeEvent::Inference(pallet_inference::Event::Assigned { request, .. })
+			if *request == id =>
+		{
+			Some(())
+		},
+		_ => None,
+	})
+	.await;
+	let hash = node.block_hash(drawn).await.expect("the draw's block");
+	let assigned = node
+		.events(hash)
+		.await
+		.into_iter()
+		.filter_map(|e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::Assigned {
+				request,
+				slot,
+				provider,
+				executor,
+				..
+			}) if request == id => Some((slot, provider, executor)),
+			_ => None,
+		})
+		.collect();
+	(id, assigned)
 }
 
 /// Signs, submits and waits for the inclusion of `call` by `signer`; panics if it failed.

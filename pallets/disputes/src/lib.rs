@@ -133,6 +133,7 @@ pub mod pallet {
 		traits::{
 			fungible::{Inspect, InspectHold, Mutate, MutateHold},
 			tokens::{Fortitude, Precision, Restriction},
+			Randomness,
 		},
 	};
 	use frame_system::pallet_prelude::*;
@@ -208,6 +209,19 @@ pub mod pallet {
 		/// Most jurors of a dispute (fewer when fewer providers are eligible). At least 1.
 		#[pallet::constant]
 		type JurySize: Get<u32>;
+
+		/// Randomness that a block reveals, read by the block after it (BABE's
+		/// `ParentBlockRandomness`). Juries are drawn from it; `None` falls back to the parent
+		/// hash.
+		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
+
+		/// Blocks from the opening of a dispute to the draw of its jury in `on_initialize`
+		/// (pushed up to `TALLY_LOOKAHEAD` blocks by full queues). With 2 the jury comes from
+		/// the VRF output of the block after the one that included the challenge, which neither
+		/// the challenger nor that block's author knows. 0 draws in the opening call from the
+		/// parent block's randomness, which the challenger knows: for tests only.
+		#[pallet::constant]
+		type DrawDelay: Get<BlockNumberFor<Self>>;
 
 		/// Blocks jurors have to commit. Non-zero.
 		#[pallet::constant]
@@ -297,6 +311,14 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
+		/// `request` was challenged (by `challenger`, or disputed by pallet-inference when
+		/// `None`); its jury is drawn in `on_initialize` of block `at`, and `DisputeOpened`
+		/// follows.
+		JuryDrawScheduled {
+			request: RequestId,
+			challenger: Option<T::AccountId>,
+			at: BlockNumberFor<T>,
+		},
 		/// A dispute on `request` opened (by `challenger`, or by pallet-inference when `None`)
 		/// with `jurors` (providers; they vote with their executor keys): commitments until
 		/// block `commit_end` (exclusive), reveals until `reveal_end` (exclusive).
@@ -386,9 +408,20 @@ pub mod pallet {
 			let queue = Tallies::<T>::take(n);
 			let mut weight = T::DbWeight::get().reads_writes(1, 1);
 			for request in queue {
-				weight.saturating_accrue(Self::tally_weight());
+				// An entry is a tally or a jury draw (which may conclude at once).
+				weight.saturating_accrue(Self::tally_weight().max(Self::challenge_weight()));
 				match Disputes::<T>::take(request) {
-					Some(info) => Self::finish(request, info),
+					Some(info) if info.drawn => Self::finish(request, info),
+					Some(mut info) => {
+						if Self::seat_jury(request, &mut info, n, Self::draw_seed(request)).is_err()
+						{
+							// No tally queue had room within `TALLY_LOOKAHEAD`: without a jury
+							// the dispute ends undecided, holding nothing.
+							frame_support::defensive!("no room to tally a drawn jury");
+							info.jurors = BoundedVec::new();
+							Self::finish(request, info);
+						}
+					},
 					None => {
 						frame_support::defensive!("queued tally of a dispute not open");
 					},
@@ -607,7 +640,19 @@ pub mod pallet {
 				.saturating_add(T::DbWeight::get().reads(2))
 		}
 
-		fn jury_seed(request: RequestId) -> H256 {
+		/// The jury seed of `request` from the randomness the parent block revealed (its
+		/// author's VRF output), or without one (only the genesis block lacks it) the parent
+		/// hash.
+		fn draw_seed(request: RequestId) -> H256 {
+			let (random, _) = T::Randomness::random(b"verity/jury");
+			match random {
+				Some(random) => H256(sp_io::hashing::blake2_256(&(random, request).encode())),
+				None => Self::parent_seed(request),
+			}
+		}
+
+		/// A seed everyone knows before the block: only for the tests' immediate draw.
+		fn parent_seed(request: RequestId) -> H256 {
 			let parent = frame_system::Pallet::<T>::parent_hash();
 			H256(sp_io::hashing::blake2_256(&(parent, request).encode()))
 		}
@@ -626,8 +671,9 @@ pub mod pallet {
 			Self::do_open(request, Some(who), bond, subject)
 		}
 
-		/// Draw the jury and record (or, with an empty jury, conclude) the dispute. Callers run
-		/// it in a storage layer: it fails after the challenger's bond was held.
+		/// Record the dispute and schedule its jury's draw `DrawDelay` blocks from now (or,
+		/// with no delay, draw it at once). Callers run it in a storage layer: it fails after the
+		/// challenger's bond was held.
 		fn do_open(
 			request: RequestId,
 			challenger: Option<T::AccountId>,
@@ -638,18 +684,49 @@ pub mod pallet {
 			ensure!(!subject.accused.is_empty(), Error::<T>::NoCandidates);
 			let accused: BoundedVec<T::AccountId, T::MaxCandidates> =
 				subject.accused.try_into().map_err(|_| Error::<T>::TooManyCandidates)?;
-			let mut exclude: Vec<T::AccountId> = accused.to_vec();
-			if let Some(who) = &challenger {
+			let now = frame_system::Pallet::<T>::block_number();
+			let delay = T::DrawDelay::get();
+			let at = if delay.is_zero() {
+				now
+			} else {
+				Self::schedule(request, now.saturating_add(delay))?
+			};
+			let mut info = DisputeInfo {
+				challenger: challenger.clone(),
+				bond,
+				accused,
+				model: subject.model,
+				jurors: BoundedVec::new(),
+				drawn: false,
+				commit_end: at,
+				reveal_end: at,
+				tally_at: at,
+			};
+			if delay.is_zero() {
+				return Self::seat_jury(request, &mut info, now, Self::parent_seed(request));
+			}
+			Disputes::<T>::insert(request, info);
+			Self::deposit_event(Event::JuryDrawScheduled { request, challenger, at });
+			Ok(())
+		}
+
+		/// Draw the jury of a dispute not yet in `Disputes` (never the accused, the challenger
+		/// or the challenger's provider) from `seed` at block `now`, and record the dispute with
+		/// its phases from `now`, or with an empty jury conclude it. Fails, changing nothing,
+		/// when no tally queue has room.
+		fn seat_jury(
+			request: RequestId,
+			info: &mut DisputeInfoOf<T>,
+			now: BlockNumberFor<T>,
+			seed: H256,
+		) -> DispatchResult {
+			let mut exclude: Vec<T::AccountId> = info.accused.to_vec();
+			if let Some(who) = &info.challenger {
 				exclude.push(who.clone());
 				// The challenger's own provider must not judge its challenge either.
 				exclude.extend(T::Jury::provider_of(who));
 			}
-			let selected = T::Jury::draw_jury(
-				&subject.model,
-				T::JurySize::get(),
-				Self::jury_seed(request),
-				&exclude,
-			);
+			let selected = T::Jury::draw_jury(&info.model, T::JurySize::get(), seed, &exclude);
 			let mut jurors =
 				BoundedVec::<JurorVote<T::AccountId, T::MaxCandidates>, T::JurySize>::new();
 			for (provider, weight) in selected {
@@ -667,47 +744,34 @@ pub mod pallet {
 					break;
 				}
 			}
-			let now = frame_system::Pallet::<T>::block_number();
 			let event_jurors: Vec<T::AccountId> =
 				jurors.iter().map(|j| j.provider.clone()).collect();
+			info.drawn = true;
 			if jurors.is_empty() {
 				Self::deposit_event(Event::DisputeOpened {
 					request,
-					challenger: challenger.clone(),
+					challenger: info.challenger.clone(),
 					jurors: event_jurors,
 					commit_end: now,
 					reveal_end: now,
 				});
-				let info = DisputeInfo {
-					challenger,
-					bond,
-					accused,
-					jurors,
-					commit_end: now,
-					reveal_end: now,
-					tally_at: now,
-				};
-				Self::finish(request, info);
+				info.commit_end = now;
+				info.reveal_end = now;
+				info.tally_at = now;
+				Self::finish(request, info.clone());
 				return Ok(());
 			}
 			let commit_end = now.saturating_add(T::CommitPeriod::get());
 			let reveal_end = commit_end.saturating_add(T::RevealPeriod::get());
 			let tally_at = Self::schedule(request, reveal_end)?;
-			Disputes::<T>::insert(
-				request,
-				DisputeInfo {
-					challenger: challenger.clone(),
-					bond,
-					accused,
-					jurors,
-					commit_end,
-					reveal_end,
-					tally_at,
-				},
-			);
+			info.jurors = jurors;
+			info.commit_end = commit_end;
+			info.reveal_end = reveal_end;
+			info.tally_at = tally_at;
+			Disputes::<T>::insert(request, info.clone());
 			Self::deposit_event(Event::DisputeOpened {
 				request,
-				challenger,
+				challenger: info.challenger.clone(),
 				jurors: event_jurors,
 				commit_end,
 				reveal_end,

@@ -97,6 +97,8 @@ frame_support::parameter_types! {
 	pub const JurorPenalty: Perbill = Perbill::from_percent(10);
 	pub const ChallengerReward: Perbill = Perbill::from_percent(40);
 	pub const JurorReward: Perbill = Perbill::from_percent(40);
+	/// 0 (draw in the opening call) unless a test sets it.
+	pub static DrawDelay: u64 = 0;
 }
 
 /// What `MockInference::conclude` reports slashed per wrong candidate.
@@ -114,6 +116,8 @@ impl Config for Test {
 	type Slash = MockSlash;
 	type ChallengeBond = ConstU64<BOND>;
 	type JurySize = ConstU32<JURY_SIZE>;
+	type Randomness = verity_primitives::testing::TestRandomness<Test>;
+	type DrawDelay = DrawDelay;
 	type CommitPeriod = ConstU64<COMMIT>;
 	type RevealPeriod = ConstU64<REVEAL>;
 	type Quorum = Quorum;
@@ -274,6 +278,9 @@ impl ExecutorSelection<AccountId> for MockJury {
 				.take(count as usize)
 				.collect()
 		})
+	}
+	fn select_weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::zero()
 	}
 	fn executor_of(provider: &AccountId) -> Option<AccountId> {
 		let key = KEY_EXECUTORS

@@ -1044,3 +1044,70 @@ fn silent_jurors_of_a_model_over_capacity_are_excused() {
 		assert_eq!(excused, vec![JUROR_1, JUROR_2]);
 	});
 }
+
+/// Soundness II.4: the jury was drawn in the challenge's own call from
+/// `blake2(parent_hash, request)`, which the challenger computes before it challenges: it
+/// could wait (about ten blocks of the challenge window) for a parent hash that seats its own
+/// providers, and a block author knew the seed exactly. Now the call draws nothing; the jury is
+/// drawn `DrawDelay` (2) blocks later from the VRF output of the block after the challenge's.
+#[test]
+fn a_challenger_cannot_pick_its_jury() {
+	ExtBuilder::default().build_and_execute(|| {
+		DrawDelay::set(2);
+		let predicted =
+			H256(sp_io::hashing::blake2_256(&(System::parent_hash(), REQUEST).encode()));
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		// Nothing is drawn in the call, and nobody can vote yet.
+		assert!(MockJury::seeds().is_empty());
+		let info = crate::Disputes::<Test>::get(REQUEST).unwrap();
+		assert!(!info.drawn && info.jurors.is_empty());
+		assert_eq!((info.commit_end, info.reveal_end, info.tally_at), (3, 3, 3));
+		assert_eq!(Tallies::<Test>::get(3).to_vec(), vec![REQUEST]);
+		System::assert_last_event(
+			Event::JuryDrawScheduled { request: REQUEST, challenger: Some(CHALLENGER), at: 3 }
+				.into(),
+		);
+		assert!(commit(JUROR_1, REQUEST, &[false], b"out").is_err());
+
+		// Block 2's author reveals its VRF output; block 3 draws the jury from it.
+		run_to(2);
+		let value = H256([42u8; 32]);
+		verity_primitives::testing::TestRandomness::<Test>::reveal(Some(value));
+		run_to(3);
+		let random = H256(sp_io::hashing::blake2_256(
+			&[b"verity/jury".as_slice(), value.as_bytes()].concat(),
+		));
+		let seed = H256(sp_io::hashing::blake2_256(&(random, REQUEST).encode()));
+		assert_eq!(MockJury::seeds(), vec![seed]);
+		assert_ne!(seed, predicted);
+		let info = crate::Disputes::<Test>::get(REQUEST).unwrap();
+		assert!(info.drawn);
+		assert_eq!(info.jurors.len(), 3);
+		// The phases run from the draw.
+		assert_eq!((info.commit_end, info.reveal_end, info.tally_at), (8, 13, 13));
+		assert_eq!(Tallies::<Test>::get(13).to_vec(), vec![REQUEST]);
+		assert!(events().contains(&Event::DisputeOpened {
+			request: REQUEST,
+			challenger: Some(CHALLENGER),
+			jurors: vec![JUROR_1, JUROR_2, JUROR_3],
+			commit_end: 8,
+			reveal_end: 13,
+		}));
+		assert_ok!(commit(JUROR_1, REQUEST, &[false], b"out"));
+	});
+}
+
+/// A deferred draw that finds nobody to judge ends the dispute as an empty jury does: no
+/// quorum, the bond released, nothing left held.
+#[test]
+fn a_deferred_draw_without_jurors_concludes_without_quorum() {
+	ExtBuilder::default().build_and_execute(|| {
+		DrawDelay::set(2);
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		MockJury::set(vec![]);
+		run_to(3);
+		assert!(crate::Disputes::<Test>::get(REQUEST).is_none());
+		assert_eq!(held(CHALLENGER), 0);
+		assert_eq!(MockInference::concluded(), vec![(REQUEST, Verdict::NoQuorum)]);
+	});
+}

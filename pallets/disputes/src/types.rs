@@ -7,6 +7,7 @@ use frame_support::{
 };
 use scale_info::TypeInfo;
 use sp_core::H256;
+use verity_primitives::ModelId;
 
 /// A juror's opened vote: one verdict per candidate and the hash of its own output.
 #[derive(
@@ -56,8 +57,14 @@ where
 	pub bond: Balance,
 	/// Providers whose outputs are judged, one per candidate, in candidate order.
 	pub accused: BoundedVec<AccountId, MaxCandidates>,
+	/// The model whose providers judge.
+	pub model: ModelId,
 	/// The jury, in selection order. Never contains an accused provider or the challenger.
+	/// Empty until drawn.
 	pub jurors: BoundedVec<JurorVote<AccountId, MaxCandidates>, MaxJurors>,
+	/// Whether the jury was drawn. Until then `commit_end`, `reveal_end` and `tally_at` are
+	/// the block whose `on_initialize` draws it.
+	pub drawn: bool,
 	/// First block in which commitments are refused (commit phase: `[opened, commit_end)`).
 	pub commit_end: BlockNumber,
 	/// First block in which reveals are refused (reveal phase: `[commit_end, reveal_end)`).

@@ -3,6 +3,7 @@
 //! that honest parties lose nothing.
 
 use crate::{mock::*, *};
+use codec::Encode;
 use frame_support::{
 	assert_ok,
 	dispatch::{DispatchClass, GetDispatchInfo},
@@ -12,6 +13,7 @@ use frame_support::{
 	},
 	weights::Weight,
 };
+use verity_primitives::ModelId;
 
 fn request_by(who: AccountId, policy: Policy) -> RequestId {
 	let id = NextRequestId::<Test>::get();
@@ -178,5 +180,134 @@ fn request_fails_without_the_storage_deposit_and_takes_nothing() {
 		)
 		.is_err());
 		assert_eq!(Balances::total_balance_on_hold(&POOR), 0);
+	});
+}
+
+/// Soundness II.4, the seed a draw would have had at request time: everyone knows the parent
+/// hash before the request is included.
+fn parent_seed(id: RequestId, round: u32) -> sp_core::H256 {
+	let parent = System::parent_hash();
+	sp_core::H256(sp_io::hashing::blake2_256(&(parent, id, round).encode()))
+}
+
+/// The seed of round `round` of `id` once the parent block's author revealed `value`.
+fn revealed_seed(value: sp_core::H256, id: RequestId, round: u32) -> sp_core::H256 {
+	let random = sp_core::H256(sp_io::hashing::blake2_256(
+		&[b"verity/assign".as_slice(), value.as_bytes()].concat(),
+	));
+	sp_core::H256(sp_io::hashing::blake2_256(&(random, id, round).encode()))
+}
+
+fn drawn(model: &ModelId, seed: sp_core::H256, exclude: &[AccountId]) -> AccountId {
+	use verity_primitives::ExecutorSelection;
+	Providers::select(model, 1, seed, exclude)[0]
+}
+
+/// A reveal whose draw for round `round` of `id` differs from `avoid`.
+fn reveal_avoiding(
+	id: RequestId,
+	round: u32,
+	avoid: AccountId,
+	exclude: &[AccountId],
+) -> AccountId {
+	for v in 0u8.. {
+		let value = sp_core::H256([v; 32]);
+		let pick = drawn(&MODEL, revealed_seed(value, id, round), exclude);
+		if pick != avoid {
+			verity_primitives::testing::TestRandomness::<Test>::reveal(Some(value));
+			return pick;
+		}
+	}
+	unreachable!("some reveal draws another provider")
+}
+
+/// Soundness II.4: executors were drawn in the request's own call from
+/// `blake2(parent_hash, id, round)`, which the requester computes before submitting, so it
+/// waited for a parent hash that drew its own provider. Now nothing is drawn in the call:
+/// the draw is `DrawDelay` (2) blocks later, from the VRF output of the block after the one
+/// that included the request. The requester's prediction no longer decides anything.
+#[test]
+fn a_requester_cannot_predict_its_executor() {
+	three_providers().build_and_execute(|| {
+		DrawDelay::set(2);
+		let id = NextRequestId::<Test>::get();
+		let predicted = drawn(&MODEL, parent_seed(id, 0), &[]);
+		request_by(REQUESTER, Policy::Optimistic);
+		let req = Requests::<Test>::get(id).unwrap();
+		assert_eq!(req.status, RequestStatus::Drawing { at: 3 });
+		assert!(req.executors.is_empty());
+		assert!(events().contains(&Event::DrawScheduled { request: id, at: 3 }));
+		// Nobody is assigned in the meantime: no executor can post.
+		for exec in [ALICE_EXEC, DAVE_EXEC, EVE_EXEC] {
+			assert_eq!(Assignments::<Test>::get(exec, id), None);
+		}
+
+		// Block 2's author reveals its VRF output; block 3 draws from it.
+		run_to(2);
+		let expected = reveal_avoiding(id, 0, predicted, &[]);
+		run_to(3);
+		let req = Requests::<Test>::get(id).unwrap();
+		assert_eq!(req.status, RequestStatus::Assigned { deadline: 3 + DEADLINE });
+		assert_eq!(req.executors.len(), 1);
+		assert_eq!(req.executors[0].provider, expected);
+		assert_ne!(req.executors[0].provider, predicted, "the requester's prediction failed");
+		assert_eq!(Assignments::<Test>::get(req.executors[0].executor, id), Some(0));
+	});
+}
+
+/// The same for a reassignment: an executor that reports failure at a moment of its choice
+/// cannot steer the request to a provider of its choice either.
+#[test]
+fn a_failing_executor_cannot_pick_its_successor() {
+	three_providers().build_and_execute(|| {
+		DrawDelay::set(2);
+		let id = request_by(REQUESTER, Policy::Optimistic);
+		run_to(2);
+		let first = reveal_avoiding(id, 0, AccountId::MAX, &[]);
+		run_to(3);
+		let first_exec = Requests::<Test>::get(id).unwrap().executors[0].executor;
+		assert_eq!(Requests::<Test>::get(id).unwrap().executors[0].provider, first);
+
+		verity_primitives::testing::TestRandomness::<Test>::reveal(None);
+		let predicted = drawn(&MODEL, parent_seed(id, 1), &[first]);
+		assert_ok!(Inference::report_failure(RuntimeOrigin::signed(first_exec), id));
+		let req = Requests::<Test>::get(id).unwrap();
+		assert_eq!(req.status, RequestStatus::Drawing { at: 5 });
+		assert!(req.executors.is_empty());
+		assert_eq!(req.tried.to_vec(), vec![first]);
+
+		run_to(4);
+		let second = reveal_avoiding(id, 1, predicted, &[first]);
+		run_to(5);
+		let req = Requests::<Test>::get(id).unwrap();
+		assert_eq!(req.status, RequestStatus::Assigned { deadline: 5 + DEADLINE });
+		assert_eq!(req.executors[0].provider, second);
+		assert_ne!(second, first, "a reassignment never returns to a tried provider");
+		assert_ne!(second, predicted);
+	});
+}
+
+/// Providers that leave between the request and its draw cannot strand the requester: with
+/// nobody left to draw, the request is refunded in full.
+#[test]
+fn a_draw_with_nobody_left_refunds_the_request() {
+	alice_only().build_and_execute(|| {
+		DrawDelay::set(2);
+		let before = Balances::free_balance(REQUESTER);
+		let id = request_by(REQUESTER, Policy::Optimistic);
+		assert_ok!(Providers::chill(RuntimeOrigin::signed(ALICE)));
+		run_to(3);
+		let req = Requests::<Test>::get(id).unwrap();
+		assert_eq!(req.status, RequestStatus::Refunded { at: 3, reason: RefundReason::NoResult });
+		assert_eq!(req.held, 0);
+		assert!(events().contains(&Event::Refunded {
+			request: id,
+			amount: PRICE + EXEC_FEE,
+			reason: RefundReason::NoResult
+		}));
+		// Only the storage deposit stays held, until the record is pruned.
+		assert_eq!(Balances::free_balance(REQUESTER), before - DEPOSIT_BASE);
+		run_to(3 + RETENTION);
+		assert_eq!(Balances::free_balance(REQUESTER), before);
 	});
 }

@@ -50,7 +50,7 @@ use frame_support::{
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_core::{crypto::KeyTypeId, H256};
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{Saturating, Zero};
 use verity_engine::{encode_tensors, AcceptanceRule, DType, Tensor, TensorSpec};
 use verity_primitives::{ModelId, ModelRegistry};
 
@@ -139,10 +139,21 @@ fn requester<T: Config>(model: &ModelId, requests: u32) -> T::AccountId {
 /// A request of `model` for `k` executors (optimistic for `k = 1`) with a small input.
 fn new_request<T: Config>(who: &T::AccountId, model: ModelId, k: u32) -> RequestId {
 	let input = BoundedVec::truncate_from(tensor_list(MIN_LEN, false).0);
-	match Pallet::<T>::do_request(who.clone(), model, input, fee::<T>(&model, k), policy(k)) {
-		Ok(id) => id,
-		Err(e) => panic!("benchmark request: {e:?}"),
+	let id =
+		match Pallet::<T>::do_request(who.clone(), model, input, fee::<T>(&model, k), policy(k)) {
+			Ok(id) => id,
+			Err(e) => panic!("benchmark request: {e:?}"),
+		};
+	// Executors are drawn `DrawDelay` blocks later: move to that block and draw them.
+	if let Some(RequestStatus::Drawing { at }) = status::<T>(id) {
+		frame_system::Pallet::<T>::set_block_number(at);
+		Requests::<T>::mutate(id, |r| {
+			if let Some(r) = r {
+				Pallet::<T>::draw(id, r, at);
+			}
+		});
 	}
+	id
 }
 
 fn assignment<T: Config>(id: RequestId, slot: u32) -> Assignment<T::AccountId> {
@@ -309,14 +320,20 @@ mod benchmarks {
 		let who = requester::<T>(&model, 1);
 		let input = BoundedVec::truncate_from(tensor_list(b, false).0);
 		let now = frame_system::Pallet::<T>::block_number();
-		fill_timeouts::<T>(now.saturating_add(T::ResultDeadline::get()));
+		// The request's first timer: its draw, or (drawing at once) its deadline.
+		let delay = T::DrawDelay::get();
+		let first = if delay.is_zero() { T::ResultDeadline::get() } else { delay };
+		fill_timeouts::<T>(now.saturating_add(first));
 		let id = NextRequestId::<T>::get();
 		let max_fee = fee::<T>(&model, k);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), model, input, max_fee, policy(k));
 
-		assert!(Requests::<T>::get(id).is_some_and(|r| r.executors.len() as u32 == k));
+		assert!(Requests::<T>::get(id).is_some_and(|r| match r.status {
+			RequestStatus::Drawing { .. } => !delay.is_zero(),
+			_ => r.executors.len() as u32 == k,
+		}));
 	}
 
 	/// The last of `k` slots posts an output of `b` bytes that agrees with the first: the two

@@ -115,6 +115,7 @@ pub mod pallet {
 		traits::{
 			fungible::{Inspect, InspectHold, Mutate, MutateHold},
 			tokens::{Precision, Preservation},
+			Randomness,
 		},
 	};
 	use frame_system::pallet_prelude::*;
@@ -228,6 +229,21 @@ pub mod pallet {
 		/// Blocks an assignment has to post its result. Non-zero.
 		#[pallet::constant]
 		type ResultDeadline: Get<BlockNumberFor<Self>>;
+
+		/// Randomness that a block reveals, read by the block after it (BABE's
+		/// `ParentBlockRandomness`: the VRF output of the parent block's author). Executors are
+		/// drawn from it; `None` (no VRF output, e.g. the genesis block's) falls back to the
+		/// parent hash.
+		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
+
+		/// Blocks from a request (or a reassignment) to the draw of its executors, made in
+		/// `on_initialize` from [`Config::Randomness`]. With 2 the draw reads the VRF output of
+		/// the block *after* the one that included the request: neither the requester nor the
+		/// author who included it can know or choose it (see the crate docs for what an author
+		/// who withholds a block can do). 0 draws in the request's own call from the parent
+		/// block's randomness, which the requester knows: for tests only.
+		#[pallet::constant]
+		type DrawDelay: Get<BlockNumberFor<Self>>;
 
 		/// Blocks a provisional result can be challenged. Non-zero; pallet-providers'
 		/// unbonding period must exceed it plus the dispute time.
@@ -411,6 +427,9 @@ pub mod pallet {
 			policy: Policy,
 			fee: BalanceOf<T>,
 		},
+		/// The executors of `request` (all of them, or the one of a reassignment) are drawn in
+		/// `on_initialize` of block `at`, from randomness revealed after this block.
+		DrawScheduled { request: RequestId, at: BlockNumberFor<T> },
 		/// `provider`'s executor key `executor` must post slot `slot` before `deadline`.
 		Assigned {
 			request: RequestId,
@@ -721,7 +740,13 @@ pub mod pallet {
 					let empty = f(0);
 					(base.max(empty), per_entry.max(f(1).saturating_sub(empty)))
 				});
-			base.saturating_add(per_entry.saturating_mul(n.into()))
+			// An entry may be a draw: one selection, then the request and up to `MaxRedundancy`
+			// assignments written.
+			let draw = T::Executors::select_weight().saturating_add(
+				T::DbWeight::get()
+					.reads_writes(1, 1u64.saturating_add(T::MaxRedundancy::get().into())),
+			);
+			base.saturating_add(per_entry.max(draw).saturating_mul(n.into()))
 		}
 
 		/// Whether the current block's `Normal` class reached `CongestionThreshold` of its
@@ -809,25 +834,31 @@ pub mod pallet {
 
 			let id = NextRequestId::<T>::get();
 			let now = frame_system::Pallet::<T>::block_number();
-			// The first `k` of a draw of `k + MinJurors` are the draw of `k` (one pick per
-			// round, same seed); the rest only show that a jury could be formed.
-			let mut executors =
-				Self::choose(&model, id, 0, k.saturating_add(MinJurors::<T>::get()), &[])?;
-			ensure!(executors.len() as u32 >= k, Error::<T>::NotEnoughProviders);
+			// Enough providers for the request and a jury now; the executors themselves are
+			// drawn `DrawDelay` blocks later (`draw`), when fewer may be left.
+			let eligible = Self::choose(
+				&model,
+				Self::parent_seed(id, 0),
+				k.saturating_add(MinJurors::<T>::get()),
+				&[],
+			)
+			.len() as u32;
+			ensure!(eligible >= k, Error::<T>::NotEnoughProviders);
 			ensure!(
-				executors.len() as u32 >= k.saturating_add(MinJurors::<T>::get()),
+				eligible >= k.saturating_add(MinJurors::<T>::get()),
 				Error::<T>::JuryUnavailable
 			);
-			executors.truncate(k as usize);
-			let deadline = now.saturating_add(T::ResultDeadline::get());
-			let deadline = Self::schedule_slot(deadline)?;
+			let delay = T::DrawDelay::get();
+			let first_timer =
+				now.saturating_add(if delay.is_zero() { T::ResultDeadline::get() } else { delay });
+			let first_timer = Self::schedule_slot(first_timer)?;
 			T::Currency::hold(&HoldReason::RequestFee.into(), &who, fee)?;
 			let deposit = Self::deposit_for(input.len() as u32, k);
 			T::Currency::hold(&HoldReason::StorageDeposit.into(), &who, deposit)?;
 			Deposits::<T>::insert(id, deposit);
 
 			let input_hash = H256(sp_io::hashing::blake2_256(&input));
-			let req = Request {
+			let mut req = Request {
 				requester: who.clone(),
 				model,
 				input,
@@ -836,10 +867,10 @@ pub mod pallet {
 				royalty: view.price_per_call,
 				execution_fee,
 				held: fee,
-				executors: BoundedVec::truncate_from(executors),
+				executors: BoundedVec::new(),
 				pending: k,
 				tried: BoundedVec::new(),
-				status: RequestStatus::Assigned { deadline },
+				status: RequestStatus::Drawing { at: first_timer },
 				outcome: None,
 				created: now,
 				reference: None,
@@ -847,7 +878,7 @@ pub mod pallet {
 			};
 			NextRequestId::<T>::put(id.saturating_add(1));
 			OpenRequests::<T>::mutate(model, |n| *n = n.saturating_add(1));
-			Self::push_timeout(deadline, id);
+			Self::push_timeout(first_timer, id);
 			Self::deposit_event(Event::Requested {
 				request: id,
 				requester: who,
@@ -855,30 +886,73 @@ pub mod pallet {
 				policy,
 				fee,
 			});
-			Self::assign_all(id, &req, deadline);
+			if delay.is_zero() {
+				// Tests only: draw now, with the deadline already queued.
+				let executors = Self::choose(&model, Self::parent_seed(id, 0), k, &[]);
+				req.executors = BoundedVec::truncate_from(executors);
+				req.status = RequestStatus::Assigned { deadline: first_timer };
+				Self::assign_all(id, &req, first_timer);
+			} else {
+				Self::deposit_event(Event::DrawScheduled { request: id, at: first_timer });
+			}
 			Requests::<T>::insert(id, req);
 			Ok(id)
 		}
 
-		/// Draw `count` providers with their executor keys, excluding `exclude`.
+		/// The seed of round `round` of request `id` from the randomness revealed by the parent
+		/// block (its author's VRF output). Without one (the genesis block has none), the
+		/// parent hash: it stands in only where no VRF output exists, since an author can grind
+		/// its block's hash but not its VRF output.
+		fn draw_seed(id: RequestId, round: u32) -> H256 {
+			let (random, _) = T::Randomness::random(b"verity/assign");
+			match random {
+				Some(random) => H256(sp_io::hashing::blake2_256(&(random, id, round).encode())),
+				None => Self::parent_seed(id, round),
+			}
+		}
+
+		/// A seed from the parent hash, which everyone knows before the block: for eligibility
+		/// checks (and the tests' immediate draw), never for a real draw.
+		fn parent_seed(id: RequestId, round: u32) -> H256 {
+			let parent = frame_system::Pallet::<T>::parent_hash();
+			H256(sp_io::hashing::blake2_256(&(parent, id, round).encode()))
+		}
+
+		/// Draw the `pending` executors of a request in `Drawing`, excluding the providers
+		/// tried before; assign them with a deadline `ResultDeadline` from now. With none left,
+		/// the request is refunded (`NoResult`).
+		pub(crate) fn draw(id: RequestId, req: &mut RequestOf<T>, now: BlockNumberFor<T>) {
+			let round = req.tried.len() as u32;
+			let exclude = req.tried.to_vec();
+			let executors =
+				Self::choose(&req.model, Self::draw_seed(id, round), req.pending, &exclude);
+			if executors.is_empty() {
+				req.pending = 0;
+				return Self::refund(id, req, now, RefundReason::NoResult);
+			}
+			// A redundant request drawn with fewer than `k` providers left runs with those it
+			// got: its outputs are then `Provisional` (`RedundancyNotMet`), never final at once.
+			let deadline = Self::queue(now.saturating_add(T::ResultDeadline::get()), id);
+			req.pending = executors.len() as u32;
+			req.executors = BoundedVec::truncate_from(executors);
+			req.status = RequestStatus::Assigned { deadline };
+			Self::assign_all(id, req, deadline);
+		}
+
+		/// Draw `count` providers with their executor keys from `seed`, excluding `exclude`.
 		fn choose(
 			model: &ModelId,
-			id: RequestId,
-			round: u32,
+			seed: H256,
 			count: u32,
 			exclude: &[T::AccountId],
-		) -> Result<Vec<Assignment<T::AccountId>>, DispatchError> {
-			let parent = frame_system::Pallet::<T>::parent_hash();
-			// The block author can bias the seed among the providers it could choose from;
-			// acceptable while every selected provider has stake at risk.
-			let seed = H256(sp_io::hashing::blake2_256(&(parent, id, round).encode()));
-			Ok(T::Executors::select(model, count, seed, exclude)
+		) -> Vec<Assignment<T::AccountId>> {
+			T::Executors::select(model, count, seed, exclude)
 				.into_iter()
 				.filter_map(|provider| {
 					T::Executors::executor_of(&provider)
 						.map(|executor| Assignment { provider, executor })
 				})
-				.collect())
+				.collect()
 		}
 
 		fn assign_all(id: RequestId, req: &RequestOf<T>, deadline: BlockNumberFor<T>) {
@@ -1154,25 +1228,26 @@ pub mod pallet {
 			}
 		}
 
-		/// Reassign an optimistic request to a provider not tried yet, or refund it.
+		/// Reassign an optimistic request to a provider not tried yet (drawn `DrawDelay` blocks
+		/// from now), or refund it.
 		fn reassign_or_refund(id: RequestId, req: &mut RequestOf<T>, now: BlockNumberFor<T>) {
 			let mut tried: Vec<T::AccountId> = req.tried.to_vec();
 			tried.extend(req.executors.iter().map(|a| a.provider.clone()));
 			// Rounds so far, this one included; `tried` keeps all but the current round.
 			let rounds = tried.len() as u32;
-			if rounds < T::MaxAttempts::get() {
-				let next = Self::choose(&req.model, id, rounds, 1, &tried).unwrap_or_default();
-				if let Some(a) = next.into_iter().next() {
-					let deadline = Self::queue(now.saturating_add(T::ResultDeadline::get()), id);
-					req.tried = BoundedVec::truncate_from(tried);
-					req.executors = BoundedVec::truncate_from(alloc::vec![a]);
-					req.pending = 1;
-					req.status = RequestStatus::Assigned { deadline };
-					Self::assign_all(id, req, deadline);
-					return;
-				}
+			if rounds >= T::MaxAttempts::get() {
+				return Self::refund(id, req, now, RefundReason::NoResult);
 			}
-			Self::refund(id, req, now, RefundReason::NoResult)
+			req.tried = BoundedVec::truncate_from(tried);
+			req.executors = BoundedVec::new();
+			req.pending = 1;
+			let delay = T::DrawDelay::get();
+			if delay.is_zero() {
+				return Self::draw(id, req, now);
+			}
+			let at = Self::queue(now.saturating_add(delay), id);
+			req.status = RequestStatus::Drawing { at };
+			Self::deposit_event(Event::DrawScheduled { request: id, at });
 		}
 
 		/// A request of `model` ended (finalized or refunded).
@@ -1255,6 +1330,10 @@ pub mod pallet {
 		fn on_timeout(id: RequestId, now: BlockNumberFor<T>) {
 			let Some(mut req) = Requests::<T>::get(id) else { return };
 			match req.status {
+				RequestStatus::Drawing { at } if at <= now => {
+					Self::draw(id, &mut req, now);
+					Requests::<T>::insert(id, req);
+				},
 				RequestStatus::Assigned { deadline } if deadline <= now => {
 					// The slot's execution window began `ResultDeadline` before the deadline
 					// (or later, if the deadline was pushed by a full queue: then the window is
@@ -1435,7 +1514,12 @@ pub mod pallet {
 					.iter()
 					.filter(|a| Assignments::<T>::contains_key(&a.executor, id))
 					.count() as u32;
-				ensure!(open == req.pending, "pending differs from open assignments");
+				if let RequestStatus::Drawing { .. } = req.status {
+					// `pending` counts the executors still to be drawn.
+					ensure!(open == 0 && req.pending > 0, "a request being drawn has executors");
+				} else {
+					ensure!(open == req.pending, "pending differs from open assignments");
+				}
 				if !matches!(req.status, RequestStatus::Assigned { .. }) {
 					ensure!(open == 0, "assignments of a request that is not assigned");
 				}

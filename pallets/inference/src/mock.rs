@@ -96,6 +96,8 @@ parameter_types! {
 	pub const MissedPenalty: Perbill = Perbill::from_percent(1);
 	pub const WrongPenalty: Perbill = Perbill::from_percent(10);
 	pub const Congestion: Perbill = Perbill::from_percent(80);
+	/// 0 (draw in the request's call) unless a test sets it.
+	pub static DrawDelay: u64 = 0;
 }
 
 impl pallet_providers::Config for Test {
@@ -192,6 +194,8 @@ impl Config for Test {
 	type MaxOutputLen = ConstU32<256>;
 	type MaxRedundancy = ConstU32<3>;
 	type ResultDeadline = ConstU64<DEADLINE>;
+	type Randomness = verity_primitives::testing::TestRandomness<Test>;
+	type DrawDelay = DrawDelay;
 	type ChallengeWindow = ConstU64<WINDOW>;
 	type MaxAttempts = ConstU32<MAX_ATTEMPTS>;
 	type MissedDeadlinePenalty = MissedPenalty;

@@ -128,6 +128,8 @@ pub enum RefundReason {
 	Debug,
 )]
 pub enum RequestStatus<BlockNumber> {
+	/// Waiting for its executors (all, or a reassigned one), drawn in `on_initialize` of `at`.
+	Drawing { at: BlockNumber },
 	/// Waiting for the assigned executors' results until `deadline` (exclusive).
 	Assigned { deadline: BlockNumber },
 	/// A result is posted and can be challenged until `until` (exclusive).

@@ -177,7 +177,7 @@ pub mod pallet {
 		+ frame_system::offchain::CreateSignedTransaction<Call<Self>>
 	{
 		/// The key a validator's off-chain worker signs attestations with (the runtime: its
-		/// Aura key); only keys whose account `AttestOrigin` accepts attest.
+		/// BABE key); only keys whose account `AttestOrigin` accepts attest.
 		type AttesterId: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>;
 
 		/// The currency deposits are held in.

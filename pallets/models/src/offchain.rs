@@ -3,7 +3,7 @@
 //! for every duty that runs it ([`ModelRegistry::run_offchain`]).
 //!
 //! For every pending model whose bytes are verified, each of the node's attester keys
-//! (`Config::AttesterId`, the runtime's Aura key) that `AttestOrigin` accepts and that has not
+//! (`Config::AttesterId`, the runtime's BABE key) that `AttestOrigin` accepts and that has not
 //! attested yet loads the model under the constants its spec declares
 //! (`verity_host::load_model` with `max_constant_bytes`), runs its reference input within the
 //! run bound the chain derives from the engine's FLOPs, and submits `attest` with

@@ -339,3 +339,36 @@ pub fn engine_backend(
 			.with_faulty_executor(faulty),
 	)
 }
+
+std::thread_local! {
+	static REVEALED: core::cell::RefCell<Option<sp_core::H256>> = const { core::cell::RefCell::new(None) };
+}
+
+/// Randomness for mock runtimes, standing in for BABE's `ParentBlockRandomness`: `None` (no
+/// VRF output; the pallets fall back to the parent hash) until a test reveals a value with
+/// [`TestRandomness::reveal`], then `blake2_256(subject ‖ value)`.
+pub struct TestRandomness<T>(core::marker::PhantomData<T>);
+
+impl<T> TestRandomness<T> {
+	/// What the next reads return: as if the parent block's author revealed `value`.
+	pub fn reveal(value: Option<sp_core::H256>) {
+		REVEALED.with(|r| *r.borrow_mut() = value);
+	}
+}
+
+impl<T: frame_system::Config<Hash = sp_core::H256>>
+	frame_support::traits::Randomness<
+		Option<sp_core::H256>,
+		frame_system::pallet_prelude::BlockNumberFor<T>,
+	> for TestRandomness<T>
+{
+	fn random(
+		subject: &[u8],
+	) -> (Option<sp_core::H256>, frame_system::pallet_prelude::BlockNumberFor<T>) {
+		use sp_runtime::traits::{One, Saturating};
+		let value = REVEALED
+			.with(|r| *r.borrow())
+			.map(|v| sp_core::H256(sp_io::hashing::blake2_256(&[subject, v.as_bytes()].concat())));
+		(value, frame_system::Pallet::<T>::block_number().saturating_sub(One::one()))
+	}
+}

@@ -122,6 +122,10 @@ pub trait ExecutorSelection<AccountId> {
 	/// model.
 	fn select(model: &ModelId, count: u32, seed: H256, exclude: &[AccountId]) -> Vec<AccountId>;
 
+	/// An upper bound of the weight of one `select` (of any `count`, on any model): callers
+	/// that select in a hook charge it there.
+	fn select_weight() -> frame_support::weights::Weight;
+
 	/// The executor key of `provider`.
 	fn executor_of(provider: &AccountId) -> Option<AccountId>;
 
@@ -136,6 +140,9 @@ pub trait ExecutorSelection<AccountId> {
 impl<AccountId> ExecutorSelection<AccountId> for () {
 	fn select(_: &ModelId, _: u32, _: H256, _: &[AccountId]) -> Vec<AccountId> {
 		Vec::new()
+	}
+	fn select_weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::zero()
 	}
 	fn executor_of(_: &AccountId) -> Option<AccountId> {
 		None

@@ -1399,6 +1399,12 @@ pub mod pallet {
 			Self::do_select(model, count, seed, exclude)
 		}
 
+		/// Benchmarked with the most providers a model can have; the count drawn changes
+		/// little (every provider's stake is read either way).
+		fn select_weight() -> Weight {
+			T::WeightInfo::select(T::MaxProvidersPerModel::get())
+		}
+
 		fn executor_of(provider: &T::AccountId) -> Option<T::AccountId> {
 			Providers::<T>::get(provider).map(|i| i.executor)
 		}

@@ -32,18 +32,26 @@ pub const TALLY_LOOKAHEAD: BlockNumber = pallet_disputes::TALLY_LOOKAHEAD;
 /// Longest time a dispute takes to reach a verdict: commit, reveal, and a tally pushed back
 /// as far as it can be.
 pub const DISPUTE_PERIOD: BlockNumber = COMMIT_PERIOD + REVEAL_PERIOD + TALLY_LOOKAHEAD;
+/// Blocks from a request (or a reassignment, or a challenge) to the draw of its executors (or
+/// jury), from the VRF output of the block after the one that included it (pallet-inference's
+/// and pallet-disputes' `DrawDelay`). 2 is the least with which neither the sender nor the
+/// author who included the transaction knows the randomness; see `docs/security.md`.
+pub const DRAW_DELAY: BlockNumber = 2;
 /// The longest time from an assignment to the last slash it can cause: the result deadline
 /// (pushed up to `QUEUE_SEARCH` blocks by full timeout queues), the challenge window (pushed
-/// the same way), then a dispute (commit, reveal, a tally pushed up to `TALLY_LOOKAHEAD`):
-/// 5 + 256 + 10 + 256 + 26 = 553 blocks. See `docs/security.md`, "Unbonding".
+/// the same way), the jury's draw (pushed up to `TALLY_LOOKAHEAD` blocks by full queues), then
+/// a dispute (commit, reveal, a tally pushed up to `TALLY_LOOKAHEAD`):
+/// 5 + 256 + 10 + 256 + 2 + 16 + 26 = 571 blocks. See `docs/security.md`, "Unbonding".
 pub const MAX_SLASH_DELAY: BlockNumber = RESULT_DEADLINE
 	+ pallet_inference::QUEUE_SEARCH
 	+ CHALLENGE_WINDOW
 	+ pallet_inference::QUEUE_SEARCH
+	+ DRAW_DELAY
+	+ TALLY_LOOKAHEAD
 	+ DISPUTE_PERIOD;
 /// Blocks unbonded stake stays slashable: past `MAX_SLASH_DELAY`, so stake cannot leave while
-/// anything it backed can still be slashed, however far queues pushed the timings (554 blocks,
-/// about 55 minutes).
+/// anything it backed can still be slashed, however far queues pushed the timings (572 blocks,
+/// about 57 minutes).
 pub const UNBONDING_PERIOD: BlockNumber = MAX_SLASH_DELAY + 1;
 
 /// Largest model whose bytes are stored on chain (8 MiB); larger models are served from URIs.
@@ -126,6 +134,7 @@ parameter_types! {
 	/// 10 % of the provider's stake for an output a jury found wrong.
 	pub const WrongResultPenalty: Perbill = Perbill::from_percent(10);
 	pub const ResultDeadline: BlockNumber = RESULT_DEADLINE;
+	pub const DrawDelay: BlockNumber = DRAW_DELAY;
 	/// Final requests stay readable (storage, RPC) for a day.
 	pub const RequestRetention: BlockNumber = DAYS;
 	pub const RequestDepositBase: Balance = 10 * MILLI_UNIT;
@@ -145,29 +154,29 @@ parameter_types! {
 	pub const JurorReward: Perbill = Perbill::from_percent(40);
 }
 
-/// An origin that is a signed account whose sr25519 public key is a current Aura authority,
+/// An origin that is a signed account whose sr25519 public key is a current BABE authority,
 /// yielding that account.
 ///
 /// Model activation certifies that the model's reference output reproduces on the validators'
 /// own machines; anyone else could certify a model that no validator can judge in a dispute.
 /// Validators hold no separate on-chain identity here (there is no session or staking pallet):
-/// the set of block authors is `pallet_aura::Authorities`, and an `AccountId` is the 32 bytes
-/// of an sr25519 public key, so a validator attests by signing with its Aura key's account.
+/// the set of block authors is `pallet_babe::Authorities`, and an `AccountId` is the 32 bytes
+/// of an sr25519 public key, so a validator attests by signing with its BABE key's account.
 /// The check reads one storage value of at most `MaxAuthorities` (32) keys.
-pub struct EnsureAuraAuthority;
+pub struct EnsureBabeAuthority;
 
-impl EnsureAuraAuthority {
-	/// Whether `who` is the account of a current Aura authority.
+impl EnsureBabeAuthority {
+	/// Whether `who` is the account of a current BABE authority.
 	pub fn is_authority(who: &AccountId) -> bool {
 		let who: &[u8] = who.as_ref();
-		pallet_aura::Authorities::<Runtime>::get().iter().any(|key| {
+		pallet_babe::Authorities::<Runtime>::get().iter().any(|(key, _)| {
 			let key: &[u8] = key.as_ref();
 			key == who
 		})
 	}
 }
 
-impl EnsureOrigin<RuntimeOrigin> for EnsureAuraAuthority {
+impl EnsureOrigin<RuntimeOrigin> for EnsureBabeAuthority {
 	type Success = AccountId;
 
 	fn try_origin(o: RuntimeOrigin) -> Result<AccountId, RuntimeOrigin> {
@@ -181,37 +190,37 @@ impl EnsureOrigin<RuntimeOrigin> for EnsureAuraAuthority {
 	/// key is made the only authority first.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn try_successful_origin() -> Result<RuntimeOrigin, ()> {
-		use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-		let mut keys = pallet_aura::Authorities::<Runtime>::get();
+		use sp_consensus_babe::AuthorityId as BabeId;
+		let mut keys = pallet_babe::Authorities::<Runtime>::get();
 		if keys.is_empty() {
-			let key = AuraId::from(sp_core::sr25519::Public::from_raw([1u8; 32]));
-			keys.try_push(key).map_err(|_| ())?;
-			pallet_aura::Authorities::<Runtime>::put(keys.clone());
+			let key = BabeId::from(sp_core::sr25519::Public::from_raw([1u8; 32]));
+			keys = frame_support::WeakBoundedVec::force_from(alloc::vec![(key, 1)], None);
+			pallet_babe::Authorities::<Runtime>::put(keys.clone());
 		}
-		let key: &[u8] = keys.first().ok_or(())?.as_ref();
+		let key: &[u8] = keys.first().ok_or(())?.0.as_ref();
 		let raw: [u8; 32] = key.try_into().map_err(|_| ())?;
 		Ok(RawOrigin::Signed(AccountId::new(raw)).into())
 	}
 }
 
-/// Validators sign model attestations with their Aura key (sr25519): its account is the
-/// key's 32 bytes, which [`EnsureAuraAuthority`] checks against the authority set.
-pub struct AuraAttesterId;
+/// Validators sign model attestations with their BABE key (sr25519): its account is the
+/// key's 32 bytes, which [`EnsureBabeAuthority`] checks against the authority set.
+pub struct BabeAttesterId;
 
 impl frame_system::offchain::AppCrypto<sp_runtime::MultiSigner, sp_runtime::MultiSignature>
-	for AuraAttesterId
+	for BabeAttesterId
 {
-	type RuntimeAppPublic = sp_consensus_aura::sr25519::AuthorityId;
+	type RuntimeAppPublic = sp_consensus_babe::AuthorityId;
 	type GenericPublic = sp_core::sr25519::Public;
 	type GenericSignature = sp_core::sr25519::Signature;
 }
 
 impl pallet_models::Config for Runtime {
-	type AttesterId = AuraAttesterId;
+	type AttesterId = BabeAttesterId;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	/// Current validators (Aura authorities) attest models, see [`EnsureAuraAuthority`].
-	type AttestOrigin = EnsureAuraAuthority;
+	/// Current validators (BABE authorities) attest models, see [`EnsureBabeAuthority`].
+	type AttestOrigin = EnsureBabeAuthority;
 	type ForceOrigin = EnsureRoot<AccountId>;
 	/// One matching attestation activates a model. The dev chain has a single validator and
 	/// the local network four, so anything higher would leave models pending whenever a
@@ -308,6 +317,10 @@ impl pallet_inference::Config for Runtime {
 	type MaxOutputLen = ConstU32<MAX_IO_SIZE>;
 	type MaxRedundancy = ConstU32<MAX_REDUNDANCY>;
 	type ResultDeadline = ResultDeadline;
+	/// The VRF output of the parent block's author (every block has one: BABE's secondary
+	/// slots are VRF slots too, see `BABE_GENESIS_EPOCH_CONFIG`).
+	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	type DrawDelay = DrawDelay;
 	type ChallengeWindow = ChallengeWindow;
 	/// An optimistic request is tried on up to three providers before it is refunded.
 	type MaxAttempts = ConstU32<3>;
@@ -391,6 +404,9 @@ impl pallet_disputes::Config for Runtime {
 	type Slash = Providers;
 	type ChallengeBond = ChallengeBond;
 	type JurySize = ConstU32<7>;
+	/// Juries are drawn like executors, see pallet-inference's `Randomness` and `DrawDelay`.
+	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	type DrawDelay = DrawDelay;
 	type CommitPeriod = ConstU32<COMMIT_PERIOD>;
 	type RevealPeriod = ConstU32<REVEAL_PERIOD>;
 	type Quorum = JuryQuorum;
