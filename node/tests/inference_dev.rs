@@ -199,11 +199,14 @@ async fn dev_chain_runs_the_inference_loop() {
 	assert!(metric(port, "verity_model_store_bytes", None) > 0.0);
 }
 
-/// A model run that times out in the worker (here every run: a 0 ms limit) makes the executor
-/// report failure instead of posting anything; the request is refunded (no other provider on
-/// a dev chain) and block production goes on.
+/// The node's own time limit (`--inference-timeout-ms`, here 0 ms) does not decide duties: the
+/// executor runs the demo model within the run bound the chain gives it and posts the result
+/// (on the old code every run timed out, the executor reported failure and the request was
+/// refunded; issue 14.7). The option still bounds `verity_dryRun`, which carries no chain bound
+/// and times out. Failure reports and refunds are covered end to end by `model_registration`'s
+/// panicking model.
 #[tokio::test(flavor = "multi_thread")]
-async fn timed_out_runs_are_reported_and_refunded() {
+async fn the_nodes_own_time_limit_bounds_dry_runs_not_duties() {
 	let dir = TempDir::new("inference-timeout");
 	let prometheus = free_port().to_string();
 	let mut node = Node::spawn(
@@ -215,33 +218,24 @@ async fn timed_out_runs_are_reported_and_refunded() {
 	let requester = Sr25519Keyring::Charlie;
 	let (_, requested_at) =
 		execute(&mut node, &requester.pair(), request_call(demo_input(), Policy::Optimistic)).await;
-	let (failed_at, _) =
-		wait_event(&mut node, requested_at, Duration::from_secs(90), |e| match e {
-			RuntimeEvent::Inference(pallet_inference::Event::ExecutionFailed {
-				provider, ..
-			}) => Some(provider.clone()),
-			_ => None,
-		})
-		.await;
-	let (_, reason) = wait_event(&mut node, failed_at, Duration::from_secs(30), |e| match e {
-		RuntimeEvent::Inference(pallet_inference::Event::Refunded { reason, .. }) => Some(*reason),
+	wait_event(&mut node, requested_at, Duration::from_secs(90), |e| match e {
+		RuntimeEvent::Inference(pallet_inference::Event::ResultSubmitted { .. }) => Some(()),
+		RuntimeEvent::Inference(pallet_inference::Event::ExecutionFailed { .. }) => {
+			panic!("the executor ran under the node's 0 ms limit instead of the chain's bound")
+		},
 		_ => None,
 	})
 	.await;
-	assert_eq!(reason, pallet_inference::RefundReason::NoResult);
-	assert!(!inference_events(&node.events(node.block_hash(failed_at).await.unwrap()).await)
-		.iter()
-		.any(|e| matches!(e, pallet_inference::Event::ResultSubmitted { .. })));
-	let account = node.account(&requester.to_account_id(), None).await;
-	assert_eq!(
-		account.data.reserved,
-		request_deposit(demo_input().len(), 1),
-		"the fee was released (the storage deposit stays until the request is pruned)"
-	);
+	let input = hex(&demo_model::spec().reference_input);
+	let timed_out = node
+		.rpc("verity_dryRun", jsonrpsee::rpc_params![demo_model::ID, input])
+		.await
+		.expect_err("a dry run under a 0 ms limit");
+	assert!(timed_out.contains("Timeout"), "{timed_out}");
 	let port: u16 = prometheus.parse().unwrap();
 	assert!(metric(port, "verity_inference_runs_total", Some(("outcome", "timeout"))) >= 1.0);
-	assert_eq!(metric(port, "verity_inference_runs_total", Some(("outcome", "ok"))), 0.0);
-	assert!(metric(port, "verity_worker_duties_total", Some(("duty", "failure_report"))) >= 1.0);
+	assert!(metric(port, "verity_inference_runs_total", Some(("outcome", "ok"))) >= 1.0);
+	assert!(metric(port, "verity_worker_duties_total", Some(("duty", "result"))) >= 1.0);
 	// Blocks keep coming.
 	let head = node.best_number().await;
 	node.wait_finalized(head + 2, Duration::from_secs(60)).await;

@@ -73,6 +73,7 @@ fn spec(
 		price_per_call: verity_runtime::MILLI_UNIT,
 		acceptance: AcceptanceRule::Exact,
 		byte_size: bytes.len() as u64,
+		max_constant_bytes: constant_bound(&bytes),
 		availability: Availability::OnChain,
 		reference_input: BoundedVec::truncate_from(reference_input),
 		reference_output: BoundedVec::truncate_from(reference_output),
@@ -132,7 +133,9 @@ async fn registered_models_are_certified_by_validators_and_served() {
 		.expect_err("a dry run of a pending model");
 	assert!(pending.contains("not active"), "{pending}");
 	let (activated, _) = wait_event(&mut node, uploaded, Duration::from_secs(90), |e| match e {
-		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == int8 => {
+		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model, .. })
+			if *model == int8 =>
+		{
 			Some(())
 		},
 		RuntimeEvent::Models(pallet_models::Event::ModelRejected { model, .. })
@@ -160,7 +163,9 @@ async fn registered_models_are_certified_by_validators_and_served() {
 		{
 			Some(())
 		},
-		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == bad => {
+		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model, .. })
+			if *model == bad =>
+		{
 			panic!("a non-ONNX file must never become active")
 		},
 		_ => None,
@@ -170,7 +175,7 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	// The gather model certifies on its reference index.
 	let (gather, uploaded) = register_and_upload(&mut node, GATHER, gather_spec(GATHER)).await;
 	wait_event(&mut node, uploaded, Duration::from_secs(90), |e| match e {
-		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model })
+		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model, .. })
 			if *model == gather =>
 		{
 			Some(())
@@ -369,7 +374,9 @@ async fn uri_models_are_fetched_only_from_allowed_hosts() {
 	}
 	let (at, hits) = &registered[1];
 	wait_event(&mut fetching, *at, Duration::from_secs(90), |e| match e {
-		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model }) if *model == id => {
+		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model, .. })
+			if *model == id =>
+		{
 			Some(())
 		},
 		_ => None,
@@ -391,4 +398,15 @@ async fn uri_models_are_fetched_only_from_allowed_hosts() {
 	assert_eq!(info.status, pallet_models::ModelStatus::Pending);
 	let log = std::fs::read_to_string(&refusing.log_path).unwrap_or_default();
 	assert!(log.contains("model bytes are fetched only from: models.invalid"), "{log}");
+}
+
+/// The local engine's bound of the constants model `bytes` holds (what a spec declares), or 1
+/// for a file the engine refuses (validators reject it anyway).
+fn constant_bound(bytes: &[u8]) -> u64 {
+	use verity_engine::engine::{Engine, Limits};
+	Engine::new(Limits::default())
+		.load(bytes, &verity_engine::model_hash(bytes))
+		.map(|info| u64::try_from(info.constants_bound()).unwrap_or(u64::MAX))
+		.unwrap_or(1)
+		.max(1)
 }

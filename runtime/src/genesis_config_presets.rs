@@ -85,6 +85,10 @@ pub mod demo_model {
 	pub const ENGINE_VERSION: u32 = 1;
 	/// Royalty per call to the owner.
 	pub const PRICE_PER_CALL: Balance = MILLI_UNIT;
+	/// The constants its plan may hold: the engine's bound for the file (`ModelBounds::
+	/// constant_bytes`, weights plus packing padding), checked by
+	/// `demo_model_matches_its_files_and_the_engine_encoding`.
+	pub const MAX_CONSTANT_BYTES: u64 = 98_856;
 	/// Input `x`: f32[1,64].
 	pub const INPUT_DIMS: [u32; 2] = [1, 64];
 	/// Output `probs`: f32[1,10].
@@ -117,6 +121,7 @@ pub mod demo_model {
 			price_per_call: PRICE_PER_CALL,
 			acceptance: AcceptanceRule::ArgMax,
 			byte_size: ONNX.len() as u64,
+			max_constant_bytes: MAX_CONSTANT_BYTES,
 			availability: Availability::OnChain,
 			// 267 and 52 bytes, far below `MaxReferenceSize`: never truncated.
 			reference_input: BoundedVec::truncate_from(canonical_f32_list(
@@ -551,6 +556,11 @@ mod tests {
 		let spec = demo_model::spec();
 		assert_eq!(spec.reference_input.to_vec(), verity_engine::encode_tensors(&[input]));
 		assert_eq!(spec.reference_output.to_vec(), verity_engine::encode_tensors(&[output]));
+		// The declaration is the engine's constant bound for the file: attesters of a chain
+		// that registered it again would accept it, and it is not declared larger than needed.
+		let engine = verity_engine::engine::Engine::new(Default::default());
+		let info = engine.load(demo_model::ONNX, &demo_model::ID.0).unwrap();
+		assert_eq!(info.constants_bound(), u128::from(demo_model::MAX_CONSTANT_BYTES));
 	}
 
 	fn merge(a: &mut Value, b: Value) {

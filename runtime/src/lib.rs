@@ -78,16 +78,17 @@ impl_opaque_keys! {
 
 /// The runtime's identity. `spec_version` is bumped on every change of runtime logic;
 /// `transaction_version` on every change of a call's index or arguments (101 / 2: Soundness I
-/// changed `register_provider` and added `set_executor`).
+/// changed `register_provider` and added `set_executor`; 102 / 3: model specs declare
+/// `max_constant_bytes`, `attest` carries an `Attestation`).
 #[runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("verity"),
 	impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 2,
+	transaction_version: 3,
 	system_version: 1,
 };
 
@@ -199,7 +200,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Migrations to run on runtime upgrade, besides the pallets' own.
 #[allow(unused_parens)]
-type Migrations = ();
+type Migrations = (pallet_models::migrations::v2::MigrateV1ToV2<Runtime>,);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

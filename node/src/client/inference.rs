@@ -488,9 +488,9 @@ pub async fn challenge(
 			));
 			events.push(json!(format!("{e:?}")));
 		},
-		RuntimeEvent::Disputes(pallet_disputes::Event::JuryDrawScheduled { request, at, .. })
-			if *request == id =>
-		{
+		RuntimeEvent::Disputes(pallet_disputes::Event::JuryDrawScheduled {
+			request, at, ..
+		}) if *request == id => {
 			out.line(format!("  the jury is drawn in block #{at}"));
 			events.push(json!(format!("{e:?}")));
 		},
@@ -506,7 +506,9 @@ pub async fn challenge(
 	};
 	for e in &included.events {
 		if let RuntimeEvent::Disputes(pallet_disputes::Event::JuryDrawScheduled {
-			request, at, ..
+			request,
+			at,
+			..
 		}) = e
 		{
 			if *request == id {

@@ -26,8 +26,12 @@
 //!   little-endian values (a path relative to the spec file), `shape` is concrete, `dtype`
 //!   defaults to the spec's. They are encoded with `verity_engine::encode_tensors`; validators
 //!   certify the model by reproducing the output under the acceptance rule.
-//! - Optional: `engine_version` (default: this node's engine), `uris` (the model is fetched
-//!   from these URLs instead of being uploaded on chain).
+//! - Optional: `engine_version` (default: this node's engine; the chain accepts only the
+//!   engine version its runtime supports), `uris` (the model is fetched from these URLs instead
+//!   of being uploaded on chain), `max_constant_bytes` (the bound of the constants the model's
+//!   plan may hold, which the deposit charges per byte; default: the local engine's bound for
+//!   the file, `ModelInfo::constants_bound`, the figure every validator's engine computes;
+//!   `--max-constant-bytes` overrides both).
 
 use super::{
 	rpc::Rpc,
@@ -61,6 +65,13 @@ pub struct RegisterArgs {
 	/// registering (the check saves the deposit of a model validators would reject).
 	#[arg(long)]
 	pub skip_local_check: bool,
+	/// The bound of the constants the model's plan may hold, in bytes, declared in the spec
+	/// and charged in the deposit (1 µVRT a byte on the runtime's settings). Validators
+	/// reject a model whose engine bound is above it. Default: the spec file's
+	/// `max_constant_bytes`, else the local engine's bound for the file (exact: every engine
+	/// of the same version computes the same figure from the graph).
+	#[arg(long, value_name = "BYTES")]
+	pub max_constant_bytes: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +88,7 @@ struct SpecFile {
 	reference_output: Vec<TensorFileJson>,
 	#[serde(default)]
 	uris: Vec<String>,
+	max_constant_bytes: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -241,14 +253,23 @@ fn load_spec(path: &Path, byte_size: u64) -> Result<ModelSpecOf<Runtime>> {
 		price_per_call: price,
 		acceptance: acceptance(&s.acceptance)?,
 		byte_size,
+		// 0: not declared, filled from the local engine by `register`.
+		max_constant_bytes: s.max_constant_bytes.unwrap_or(0),
 		availability,
 		reference_input: BoundedVec::truncate_from(reference_input),
 		reference_output: BoundedVec::truncate_from(reference_output),
 	})
 }
 
-/// Runs the model on its reference input with this machine's engine, as a validator would.
-fn local_check(bytes: &[u8], id: H256, spec: &ModelSpecOf<Runtime>) -> Result<()> {
+/// Loads the model with this machine's engine, as a validator would, and fills an undeclared
+/// `max_constant_bytes` (0) with the engine's constant bound; unless `load_only`, also checks
+/// the declaration and runs the reference input.
+fn local_check(
+	bytes: &[u8],
+	id: H256,
+	spec: &mut ModelSpecOf<Runtime>,
+	load_only: bool,
+) -> Result<()> {
 	use verity_engine::engine::{Engine, Limits};
 	let engine = Engine::new(Limits::default());
 	let io = verity_engine::ModelIo {
@@ -256,13 +277,37 @@ fn local_check(bytes: &[u8], id: H256, spec: &ModelSpecOf<Runtime>) -> Result<()
 		outputs: spec.outputs.to_vec().try_into().map_err(|_| Error::new("too many outputs"))?,
 	};
 	let fail = |e: String| {
-		Error::new(format!(
-			"local check: {e} (validators would reject the model; --skip-local-check registers anyway)"
-		))
+		if load_only {
+			Error::new(format!(
+				"cannot compute the model's constant bound: {e} (declare it with \
+				 --max-constant-bytes or \"max_constant_bytes\" in the spec)"
+			))
+		} else {
+			Error::new(format!(
+				"local check: {e} (validators would reject the model; --skip-local-check \
+				 registers anyway)"
+			))
+		}
 	};
-	engine
+	let info = engine
 		.load_with_io(bytes, &id.0, Some(&io))
 		.map_err(|e| fail(format!("the model does not load: {e}")))?;
+	let bound = u64::try_from(info.constants_bound()).unwrap_or(u64::MAX);
+	if spec.max_constant_bytes == 0 {
+		spec.max_constant_bytes = bound.max(1);
+		eprintln!(
+			"declaring max_constant_bytes {} (this engine's bound of the constants its plan holds)",
+			spec.max_constant_bytes
+		);
+	} else if bound > spec.max_constant_bytes {
+		return Err(fail(format!(
+			"its constants would hold {bound} bytes in the plan, more than the {} declared",
+			spec.max_constant_bytes
+		)));
+	}
+	if load_only {
+		return Ok(());
+	}
 	let input =
 		verity_engine::decode_tensors(&spec.reference_input).map_err(|e| fail(e.to_string()))?;
 	let reference =
@@ -337,7 +382,10 @@ pub async fn register(rpc: &Rpc, opts: &Opts, args: &RegisterArgs, out: &mut Out
 	let bytes = std::fs::read(&args.file)
 		.map_err(|e| Error::new(format!("cannot read the model {}: {e}", args.file.display())))?;
 	let max = verity_runtime::configs::verity::MAX_MODEL_SIZE as usize;
-	let spec = load_spec(&args.spec, bytes.len() as u64)?;
+	let mut spec = load_spec(&args.spec, bytes.len() as u64)?;
+	if let Some(declared) = args.max_constant_bytes {
+		spec.max_constant_bytes = declared;
+	}
 	let on_chain = spec.availability == Availability::OnChain;
 	if on_chain && bytes.len() > max {
 		return Err(Error::new(format!(
@@ -351,7 +399,9 @@ pub async fn register(rpc: &Rpc, opts: &Opts, args: &RegisterArgs, out: &mut Out
 	let name = String::from_utf8_lossy(&spec.name).to_string();
 	if !args.skip_local_check {
 		eprintln!("checking {name} on its reference input with this machine's engine…");
-		local_check(&bytes, id, &spec)?;
+		local_check(&bytes, id, &mut spec, false)?;
+	} else if spec.max_constant_bytes == 0 {
+		local_check(&bytes, id, &mut spec, true)?;
 	}
 
 	let mut events = Vec::new();
@@ -479,20 +529,17 @@ async fn wait_active(rpc: &Rpc, id: H256, out: &mut Output) -> Result<String> {
 				return Ok(status_name(&info.status));
 			},
 			ModelStatus::Rejected { at } => {
-				let mut why = String::from("a validator's output on the reference input did not agree with the reference output");
+				let mut why = String::from("a validator showed the model unfit");
 				if let Some(hash) = rpc.block_hash(at).await? {
 					for r in rpc.events(hash).await? {
 						if let RuntimeEvent::Models(pallet_models::Event::ModelRejected {
 							model,
 							attester,
-							commitment,
+							reason,
 						}) = r.event
 						{
 							if model == id {
-								why = format!(
-									"validator {attester}'s output on the reference input (blake2 {commitment:?}) did not \
-									 agree with the reference output under the acceptance rule, or the file did not load"
-								);
+								why = format!("validator {attester}: {}", reject_reason(&reason));
 							}
 						}
 					}
@@ -505,6 +552,35 @@ async fn wait_active(rpc: &Rpc, id: H256, out: &mut Output) -> Result<String> {
 				return Err(Error::new(format!("model {id:?} was retired in block #{at}")))
 			},
 		}
+	}
+}
+
+/// Why validators rejected a model, in words.
+fn reject_reason(reason: &pallet_models::RejectReason) -> String {
+	use pallet_models::{Refusal, RejectReason as R};
+	match reason {
+		R::OutputMismatch { commitment } => format!(
+			"its output on the reference input (blake2 {commitment:?}) did not agree with the \
+			 reference output under the acceptance rule"
+		),
+		R::Refused(Refusal::ConstantsOverSpec) => "the constants its plan would hold are more \
+			 than the spec's max_constant_bytes"
+			.into(),
+		R::Refused(Refusal::InvalidModel) => "its engine refused the model (not ONNX, an \
+			 operator it does not allow, or over its limits)"
+			.into(),
+		R::Refused(Refusal::InvalidReference) => {
+			"its engine refused the reference input, or the output was too long".into()
+		},
+		R::ConstantsOverSpec { constant_bytes, declared } => format!(
+			"the constants would hold {constant_bytes} bytes, more than the {declared} declared"
+		),
+		R::TooManyFlops { flops, max } => {
+			format!("the model needs {flops} FLOPs a run, more than the per-node capacity of {max}")
+		},
+		R::FiguresDisagree { recorded, attested } => format!(
+			"its engine's figures {attested:?} differ from an earlier attestation's {recorded:?}"
+		),
 	}
 }
 

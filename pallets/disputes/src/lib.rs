@@ -47,7 +47,11 @@
 //!   none. To avoid storing every juror's output, each reveal that finds a candidate wrong
 //!   keeps its output only if it beats the output already kept for the same verdict vector.
 //! - Penalties: `JurorPenalty` of stake (via `Config::Slash`, burned) from every juror who did
-//!   not reveal (whether or not it committed) and, when decided, from every juror who voted
+//!   not reveal (whether or not it committed; excused, `JurorExcused`, only when the model is
+//!   over the per-node capacity, [`verity_primitives::RunLimits::within_capacity`]: jurors
+//!   re-execute within the run bound the chain derives from the model's FLOPs, not their
+//!   node's own time limit, so a model within the capacity is one every juror is expected to
+//!   run in time) and, when decided, from every juror who voted
 //!   against a side holding at least 2/3 of the revealed weight on any candidate; at most one
 //!   penalty per juror per dispute.
 //! - Slashes are burned by pallet-inference, which reports what it took
@@ -310,7 +314,11 @@ pub mod pallet {
 		/// `request` was challenged (by `challenger`, or disputed by pallet-inference when
 		/// `None`); its jury is drawn in `on_initialize` of block `at`, and `DisputeOpened`
 		/// follows.
-		JuryDrawScheduled { request: RequestId, challenger: Option<T::AccountId>, at: BlockNumberFor<T> },
+		JuryDrawScheduled {
+			request: RequestId,
+			challenger: Option<T::AccountId>,
+			at: BlockNumberFor<T>,
+		},
 		/// A dispute on `request` opened (by `challenger`, or by pallet-inference when `None`)
 		/// with `jurors` (providers; they vote with their executor keys): commitments until
 		/// block `commit_end` (exclusive), reveals until `reveal_end` (exclusive).
@@ -343,6 +351,10 @@ pub mod pallet {
 		/// Provider `juror` lost `amount` of stake for not revealing or voting against a clear
 		/// majority on `request`.
 		JurorPenalized { request: RequestId, juror: T::AccountId, amount: BalanceOf<T> },
+		/// Provider `juror` did not reveal on `request` and was not penalized: the request's
+		/// model is over the per-node capacity (its FLOPs above `MaxModelFlops` of
+		/// pallet-models), so a node may be unable to run it within the chain's run bound.
+		JurorExcused { request: RequestId, juror: T::AccountId },
 		/// Every candidate of `request` was correct: `amount` of `challenger`'s bond went to the
 		/// majority jurors and the accused providers (or was burned where they could not
 		/// receive it).
@@ -401,7 +413,8 @@ pub mod pallet {
 				match Disputes::<T>::take(request) {
 					Some(info) if info.drawn => Self::finish(request, info),
 					Some(mut info) => {
-						if Self::seat_jury(request, &mut info, n, Self::draw_seed(request)).is_err() {
+						if Self::seat_jury(request, &mut info, n, Self::draw_seed(request)).is_err()
+						{
 							// No tally queue had room within `TALLY_LOOKAHEAD`: without a jury
 							// the dispute ends undecided, holding nothing.
 							frame_support::defensive!("no room to tally a drawn jury");
@@ -620,7 +633,11 @@ pub mod pallet {
 		/// `conclude`) plus a penalty for every juror bounds every mix of the two.
 		pub fn tally_weight() -> Weight {
 			let j = T::JurySize::get();
-			T::WeightInfo::tally_decided(j).saturating_add(T::WeightInfo::tally_no_quorum(j))
+			T::WeightInfo::tally_decided(j)
+				.saturating_add(T::WeightInfo::tally_no_quorum(j))
+				// The request's model and its record (is it within the per-node capacity?).
+				// Estimated until the benchmarks are run again.
+				.saturating_add(T::DbWeight::get().reads(2))
 		}
 
 		/// The jury seed of `request` from the randomness the parent block revealed (its
@@ -812,6 +829,14 @@ pub mod pallet {
 				},
 				None => Verdict::NoQuorum,
 			};
+			// Jurors of a model over the per-node capacity (`RunLimits::within_capacity`) may
+			// have been unable to run it within the chain's run bound: their silence is excused.
+			// Within the capacity every node is expected to run it in time, so silence is not.
+			let excused = T::Inference::model(request)
+				.and_then(|model| {
+					<T::Models as verity_primitives::ModelRegistry<_, _>>::model(&model)
+				})
+				.is_some_and(|view| !view.limits.within_capacity);
 			let settlement = T::Inference::conclude(request, verdict);
 			let conclusion = settlement.conclusion;
 
@@ -858,6 +883,13 @@ pub mod pallet {
 			let clear = |side: u128| side.saturating_mul(3) >= revealed_weight.saturating_mul(2);
 			for juror in info.jurors.iter() {
 				let penalize = match (&juror.reveal, &correct) {
+					(None, _) if excused => {
+						Self::deposit_event(Event::JurorExcused {
+							request,
+							juror: juror.provider.clone(),
+						});
+						false
+					},
 					(None, _) => true,
 					(Some(_), None) => false,
 					(Some(reveal), Some(correct)) => reveal

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use verity_engine::{encode_tensors, model_hash, testing, Tensor};
 use verity_host::{HostBackend, InferenceExt};
 use verity_primitives::testing::{self as keys, TestXt};
-use verity_primitives::{testing::MockModelRegistry, AcceptanceRule, DType, ModelView, TensorSpec};
+use verity_primitives::{
+	testing::MockModelRegistry, AcceptanceRule, DType, ModelView, RunLimits, TensorSpec,
+};
 
 struct Env {
 	ext: sp_io::TestExternalities,
@@ -32,13 +34,20 @@ fn classifier_input() -> Vec<u8> {
 /// `JUROR_1` votes with the `//Alice` key in the keystore; the request under dispute runs the
 /// tiny classifier, which the engine's store holds when `stored`.
 fn env(stored: bool) -> Env {
+	env_with(stored, RunLimits::generous(), verity_engine::engine::Limits::default())
+}
+
+/// [`env`] with the chain's `limits` for the model and the node's engine `node` limits.
+fn env_with(stored: bool, limits: RunLimits, node: verity_engine::engine::Limits) -> Env {
 	let mut ext = ExtBuilder::default().build();
 	let (pool, keystore, _) = keys::offchain_ext(&mut ext);
 	let key = keys::add_executor_key(&keystore, "//Alice");
 	let bytes = testing::tiny_classifier();
 	let model = H256(model_hash(&bytes));
 	let dir = tempfile::tempdir().unwrap();
-	let backend = keys::engine_backend(dir.path(), false);
+	let store = verity_host::ModelStore::open(dir.path(), 8 << 20).unwrap();
+	let backend =
+		Arc::new(HostBackend::new(Arc::new(verity_engine::engine::Engine::new(node)), store));
 	if stored {
 		backend.store().put(&bytes).unwrap();
 	}
@@ -53,10 +62,10 @@ fn env(stored: bool) -> Env {
 				inputs: BoundedVec::truncate_from(vec![f32_spec(4)]),
 				outputs: BoundedVec::truncate_from(vec![f32_spec(3)]),
 				opset: 17,
-				engine_version: 1,
 				price_per_call: 1,
 				acceptance: AcceptanceRule::Exact,
 				byte_size: bytes.len() as u64,
+				limits,
 			},
 		);
 	});
@@ -161,4 +170,57 @@ fn keys_of_providers_off_the_jury_submit_nothing() {
 		DisputesPallet::offchain_worker(System::block_number());
 		assert!(txs(&pool).is_empty());
 	});
+}
+
+/// Issue 14.7: a juror re-executes within the run bound the chain gives the model, not its
+/// node's own time limit: a node whose `--inference-timeout-ms` is 0 still votes on a model the
+/// chain gives 10 s. On the old code its run timed out, it committed nothing and was penalized.
+#[test]
+fn a_juror_runs_within_the_chains_bound_not_its_nodes_limit() {
+	let node = verity_engine::engine::Limits {
+		run_timeout: Some(std::time::Duration::ZERO),
+		..Default::default()
+	};
+	let limits = RunLimits { run_ms: 10_000, ..RunLimits::generous() };
+	let mut env = env_with(true, limits, node);
+	// `judge` computes the candidate with `env.backend`, which must not be the node's.
+	env.backend = {
+		let b = keys::engine_backend(&env._dir.path().join("honest"), false);
+		b.store().put(&testing::tiny_classifier()).unwrap();
+		b
+	};
+	let (verdicts, output, honest) = judge(&mut env, |honest| honest.to_vec());
+	assert_eq!(verdicts, vec![true]);
+	assert_eq!(output, honest);
+}
+
+/// The chain's bound binds the other way too: a run over it is not a vote.
+#[test]
+fn a_juror_whose_run_exceeds_the_chains_bound_commits_nothing() {
+	let limits = RunLimits { run_ms: 0, ..RunLimits::generous() };
+	let Env { mut ext, pool, model, _dir, .. } = env_with(true, limits, Default::default());
+	ext.execute_with(|| {
+		MockInference::set_run(REQUEST, model, classifier_input(), vec![vec![1, 2, 3]]);
+		assert_ok!(DisputesPallet::challenge(RuntimeOrigin::signed(CHALLENGER), REQUEST));
+		DisputesPallet::offchain_worker(System::block_number());
+		assert!(txs(&pool).is_empty());
+	});
+}
+
+/// A node whose engine is not the version the model's spec names does not judge it, and one
+/// that would hold more constants than the spec declares refuses it like every node.
+#[test]
+fn a_juror_with_another_engine_or_over_the_declared_constants_does_not_judge() {
+	for limits in [
+		RunLimits { engine_version: verity_engine::ENGINE_VERSION + 1, ..RunLimits::generous() },
+		RunLimits { max_constant_bytes: 1, ..RunLimits::generous() },
+	] {
+		let Env { mut ext, pool, model, _dir, .. } = env_with(true, limits, Default::default());
+		ext.execute_with(|| {
+			MockInference::set_run(REQUEST, model, classifier_input(), vec![vec![1, 2, 3]]);
+			assert_ok!(DisputesPallet::challenge(RuntimeOrigin::signed(CHALLENGER), REQUEST));
+			DisputesPallet::offchain_worker(System::block_number());
+			assert!(txs(&pool).is_empty(), "{limits:?}");
+		});
+	}
 }

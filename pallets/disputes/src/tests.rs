@@ -994,6 +994,57 @@ fn self_reporting_a_wrong_result_does_not_pay() {
 	});
 }
 
+// ---- issue 14.7: silence is excused only on a model over the per-node capacity ----
+
+/// Insert `MODEL` into the registry with `within_capacity`.
+fn model_with_capacity(within_capacity: bool) {
+	use verity_primitives::{testing::MockModelRegistry, RunLimits};
+	MockModelRegistry::insert_simple::<AccountId, Balance>(MODEL, CHALLENGER_2, 1);
+	let limits = RunLimits { within_capacity, ..RunLimits::generous() };
+	MockModelRegistry::set_limits::<AccountId, Balance>(MODEL, limits);
+}
+
+/// Jurors re-execute within the chain's run bound, which every node is expected to meet for a
+/// model within the capacity: a silent juror of such a model is penalized as before.
+#[test]
+fn silent_jurors_of_a_model_within_capacity_are_penalized() {
+	ExtBuilder::default().build_and_execute(|| {
+		model_with_capacity(true);
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_3, REQUEST, &[true], b"o"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_3, REQUEST, &[true], b"o"));
+		run_to(REVEAL_END);
+		let slashed: Vec<AccountId> = MockSlash::slashes().into_iter().map(|s| s.0).collect();
+		assert_eq!(slashed, vec![JUROR_1, JUROR_2]);
+		assert!(!events().iter().any(|e| matches!(e, Event::JurorExcused { .. })));
+	});
+}
+
+/// A model over the per-node capacity (figures above `MaxModelFlops`, e.g. after the runtime
+/// lowered it): a node may not run it within the chain's bound, so silent jurors are excused,
+/// with an event; a revealed vote against a clear majority would still be penalized.
+#[test]
+fn silent_jurors_of_a_model_over_capacity_are_excused() {
+	ExtBuilder::default().build_and_execute(|| {
+		model_with_capacity(false);
+		assert_ok!(challenge(CHALLENGER, REQUEST));
+		assert_ok!(commit(JUROR_3, REQUEST, &[true], b"o"));
+		run_to(COMMIT_END);
+		assert_ok!(reveal(JUROR_3, REQUEST, &[true], b"o"));
+		run_to(REVEAL_END);
+		assert!(MockSlash::slashes().is_empty());
+		let excused: Vec<AccountId> = events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::JurorExcused { request: REQUEST, juror } => Some(juror),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(excused, vec![JUROR_1, JUROR_2]);
+	});
+}
+
 /// Soundness II.4: the jury was drawn in the challenge's own call from
 /// `blake2(parent_hash, request)`, which the challenger computes before it challenges: it
 /// could wait (about ten blocks of the challenge window) for a parent hash that seats its own
@@ -1003,7 +1054,8 @@ fn self_reporting_a_wrong_result_does_not_pay() {
 fn a_challenger_cannot_pick_its_jury() {
 	ExtBuilder::default().build_and_execute(|| {
 		DrawDelay::set(2);
-		let predicted = H256(sp_io::hashing::blake2_256(&(System::parent_hash(), REQUEST).encode()));
+		let predicted =
+			H256(sp_io::hashing::blake2_256(&(System::parent_hash(), REQUEST).encode()));
 		assert_ok!(challenge(CHALLENGER, REQUEST));
 		// Nothing is drawn in the call, and nobody can vote yet.
 		assert!(MockJury::seeds().is_empty());

@@ -4,7 +4,6 @@
 
 use crate::{mock::*, *};
 use codec::Encode;
-use verity_primitives::ModelId;
 use frame_support::{
 	assert_ok,
 	dispatch::{DispatchClass, GetDispatchInfo},
@@ -14,6 +13,7 @@ use frame_support::{
 	},
 	weights::Weight,
 };
+use verity_primitives::ModelId;
 
 fn request_by(who: AccountId, policy: Policy) -> RequestId {
 	let id = NextRequestId::<Test>::get();
@@ -204,7 +204,12 @@ fn drawn(model: &ModelId, seed: sp_core::H256, exclude: &[AccountId]) -> Account
 }
 
 /// A reveal whose draw for round `round` of `id` differs from `avoid`.
-fn reveal_avoiding(id: RequestId, round: u32, avoid: AccountId, exclude: &[AccountId]) -> AccountId {
+fn reveal_avoiding(
+	id: RequestId,
+	round: u32,
+	avoid: AccountId,
+	exclude: &[AccountId],
+) -> AccountId {
 	for v in 0u8.. {
 		let value = sp_core::H256([v; 32]);
 		let pick = drawn(&MODEL, revealed_seed(value, id, round), exclude);

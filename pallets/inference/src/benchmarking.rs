@@ -139,11 +139,11 @@ fn requester<T: Config>(model: &ModelId, requests: u32) -> T::AccountId {
 /// A request of `model` for `k` executors (optimistic for `k = 1`) with a small input.
 fn new_request<T: Config>(who: &T::AccountId, model: ModelId, k: u32) -> RequestId {
 	let input = BoundedVec::truncate_from(tensor_list(MIN_LEN, false).0);
-	let id = match Pallet::<T>::do_request(who.clone(), model, input, fee::<T>(&model, k), policy(k))
-	{
-		Ok(id) => id,
-		Err(e) => panic!("benchmark request: {e:?}"),
-	};
+	let id =
+		match Pallet::<T>::do_request(who.clone(), model, input, fee::<T>(&model, k), policy(k)) {
+			Ok(id) => id,
+			Err(e) => panic!("benchmark request: {e:?}"),
+		};
 	// Executors are drawn `DrawDelay` blocks later: move to that block and draw them.
 	if let Some(RequestStatus::Drawing { at }) = status::<T>(id) {
 		frame_system::Pallet::<T>::set_block_number(at);

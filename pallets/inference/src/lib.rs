@@ -743,7 +743,8 @@ pub mod pallet {
 			// An entry may be a draw: one selection, then the request and up to `MaxRedundancy`
 			// assignments written.
 			let draw = T::Executors::select_weight().saturating_add(
-				T::DbWeight::get().reads_writes(1, 1u64.saturating_add(T::MaxRedundancy::get().into())),
+				T::DbWeight::get()
+					.reads_writes(1, 1u64.saturating_add(T::MaxRedundancy::get().into())),
 			);
 			base.saturating_add(per_entry.max(draw).saturating_mul(n.into()))
 		}
@@ -843,13 +844,13 @@ pub mod pallet {
 			)
 			.len() as u32;
 			ensure!(eligible >= k, Error::<T>::NotEnoughProviders);
-			ensure!(eligible >= k.saturating_add(MinJurors::<T>::get()), Error::<T>::JuryUnavailable);
+			ensure!(
+				eligible >= k.saturating_add(MinJurors::<T>::get()),
+				Error::<T>::JuryUnavailable
+			);
 			let delay = T::DrawDelay::get();
-			let first_timer = now.saturating_add(if delay.is_zero() {
-				T::ResultDeadline::get()
-			} else {
-				delay
-			});
+			let first_timer =
+				now.saturating_add(if delay.is_zero() { T::ResultDeadline::get() } else { delay });
 			let first_timer = Self::schedule_slot(first_timer)?;
 			T::Currency::hold(&HoldReason::RequestFee.into(), &who, fee)?;
 			let deposit = Self::deposit_for(input.len() as u32, k);
@@ -923,7 +924,8 @@ pub mod pallet {
 		pub(crate) fn draw(id: RequestId, req: &mut RequestOf<T>, now: BlockNumberFor<T>) {
 			let round = req.tried.len() as u32;
 			let exclude = req.tried.to_vec();
-			let executors = Self::choose(&req.model, Self::draw_seed(id, round), req.pending, &exclude);
+			let executors =
+				Self::choose(&req.model, Self::draw_seed(id, round), req.pending, &exclude);
 			if executors.is_empty() {
 				req.pending = 0;
 				return Self::refund(id, req, now, RefundReason::NoResult);

@@ -234,10 +234,10 @@ impl crate::BenchmarkHelper<AccountId> for InferenceHelper {
 				inputs: BoundedVec::truncate_from(vec![io.clone()]),
 				outputs: BoundedVec::truncate_from(vec![io]),
 				opset: 17,
-				engine_version: 1,
 				price_per_call: PRICE,
 				acceptance,
 				byte_size: 1,
+				limits: verity_primitives::RunLimits::generous(),
 			},
 		);
 		pallet_providers::benchmarking::register_providers::<Test>(
@@ -272,10 +272,10 @@ fn insert_model(id: H256, acceptance: AcceptanceRule, active: bool) {
 			inputs: BoundedVec::truncate_from(vec![f32_spec()]),
 			outputs: BoundedVec::truncate_from(vec![f32_spec()]),
 			opset: 17,
-			engine_version: 1,
 			price_per_call: PRICE,
 			acceptance,
 			byte_size: 1,
+			limits: verity_primitives::RunLimits::generous(),
 		},
 	);
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use verity_engine::{encode_tensors, model_hash, testing, Tensor};
 use verity_host::{HostBackend, InferenceExt};
 use verity_primitives::testing::{self as keys, TestXt};
-use verity_primitives::{AcceptanceRule, DType, ModelView, TensorSpec};
+use verity_primitives::{AcceptanceRule, DType, ModelView, RunLimits, TensorSpec};
 
 struct Env {
 	ext: sp_io::TestExternalities,
@@ -34,6 +34,17 @@ fn f32_spec(width: u32) -> TensorSpec {
 /// keystore; the engine's store holds the classifier when `stored`. `faulty`: the node runs
 /// with the dev fault switch.
 fn env(stored: bool, faulty: bool) -> Env {
+	let node = verity_engine::engine::Limits::default();
+	env_with(stored, faulty, RunLimits::generous(), node)
+}
+
+/// [`env`] with the chain's `limits` for the model and the node's engine `node` limits.
+fn env_with(
+	stored: bool,
+	faulty: bool,
+	limits: RunLimits,
+	node: verity_engine::engine::Limits,
+) -> Env {
 	let bytes = testing::tiny_classifier();
 	let model = H256(model_hash(&bytes));
 	let view = ModelView {
@@ -42,10 +53,10 @@ fn env(stored: bool, faulty: bool) -> Env {
 		inputs: BoundedVec::truncate_from(vec![f32_spec(4)]),
 		outputs: BoundedVec::truncate_from(vec![f32_spec(3)]),
 		opset: 17,
-		engine_version: 1,
 		price_per_call: PRICE,
 		acceptance: AcceptanceRule::Exact,
 		byte_size: bytes.len() as u64,
+		limits,
 	};
 	let executor = keys::account_of(&alice_key());
 	let mut ext =
@@ -54,7 +65,9 @@ fn env(stored: bool, faulty: bool) -> Env {
 	let key = keys::add_executor_key(&keystore, "//Alice");
 	assert_eq!(key, alice_key());
 	let dir = tempfile::tempdir().unwrap();
-	let backend = keys::engine_backend(dir.path(), faulty);
+	let store = verity_host::ModelStore::open(dir.path(), 8 << 20).unwrap();
+	let engine = Arc::new(verity_engine::engine::Engine::new(node));
+	let backend = Arc::new(HostBackend::new(engine, store).with_faulty_executor(faulty));
 	if stored {
 		backend.store().put(&bytes).unwrap();
 	}
@@ -194,4 +207,57 @@ fn keys_without_assignments_submit_nothing() {
 		Inference::offchain_worker(1);
 		assert!(submitted()(&pool).is_empty());
 	});
+}
+
+/// The result an executor's worker posts for one optimistic request of the classifier: the
+/// submitted call.
+fn execute_once(env: Env) -> (RequestId, RuntimeCall) {
+	let Env { mut ext, pool, model, _dir, .. } = env;
+	ext.execute_with(|| {
+		let id = request_classifier(model);
+		Inference::offchain_worker(1);
+		let txs = submitted()(&pool);
+		assert_eq!(txs.len(), 1);
+		(id, txs[0].call.clone())
+	})
+}
+
+/// Issue 14.7: the executor runs within the run bound the chain gives the model, not its node's
+/// own limit: a node whose `--inference-timeout-ms` is 0 posts a result for a model the chain
+/// gives 10 s (on the old code it timed out and reported failure).
+#[test]
+fn an_executor_runs_within_the_chains_bound_not_its_nodes_limit() {
+	let node = verity_engine::engine::Limits {
+		run_timeout: Some(std::time::Duration::ZERO),
+		..Default::default()
+	};
+	let limits = RunLimits { run_ms: 10_000, ..RunLimits::generous() };
+	let (_, call) = execute_once(env_with(true, false, limits, node));
+	assert!(matches!(call, RuntimeCall::Inference(Call::submit_result { .. })), "{call:?}");
+}
+
+/// ... and a run over the chain's bound is a failure, whatever the node's own limit.
+#[test]
+fn an_executor_whose_run_exceeds_the_chains_bound_reports_failure() {
+	let limits = RunLimits { run_ms: 0, ..RunLimits::generous() };
+	let (id, call) = execute_once(env_with(true, false, limits, Default::default()));
+	assert_eq!(call, RuntimeCall::Inference(Call::report_failure { request: id }));
+}
+
+/// Issue 18 and 14.7: an executor loads the model under the constants its spec declares and
+/// only on the engine version the spec names; otherwise it does not execute (it reports
+/// failure, freeing the slot for another provider at once).
+#[test]
+fn an_executor_over_the_declared_constants_or_with_another_engine_does_not_execute() {
+	for limits in [
+		RunLimits { max_constant_bytes: 1, ..RunLimits::generous() },
+		RunLimits { engine_version: verity_engine::ENGINE_VERSION + 1, ..RunLimits::generous() },
+	] {
+		let (id, call) = execute_once(env_with(true, false, limits, Default::default()));
+		assert_eq!(
+			call,
+			RuntimeCall::Inference(Call::report_failure { request: id }),
+			"{limits:?}"
+		);
+	}
 }

@@ -24,6 +24,7 @@ fn fund<T: Config>(who: &T::AccountId) {
 				.saturating_mul(2)
 				.saturating_add(10_000),
 		))
+		.saturating_add(Pallet::<T>::constants_deposit(T::MaxConstantBytes::get()))
 		.saturating_add(T::Currency::minimum_balance());
 	T::Currency::set_balance(who, amount);
 }
@@ -46,11 +47,13 @@ fn bench_spec<T: Config>(size: u64, availability: Availability, r: u32) -> Model
 		inputs: BoundedVec::truncate_from(vec![t.clone(); MAX_TENSORS as usize]),
 		outputs: BoundedVec::truncate_from(vec![t; MAX_TENSORS as usize]),
 		opset: 17,
-		engine_version: 1,
+		engine_version: T::EngineVersion::get(),
 		price_per_call: 1u32.into(),
 		// The costliest rule to judge an attestation with.
 		acceptance: AcceptanceRule::Tolerance { abs: 1, rel: 1 },
 		byte_size: size,
+		// The largest declaration: the largest deposit (the weight does not depend on it).
+		max_constant_bytes: T::MaxConstantBytes::get(),
 		availability,
 		// `r` bytes of reference vectors in all; the output at least as large as the input,
 		// so that attestations are judged at full size.
@@ -186,14 +189,20 @@ mod benchmarks {
 			.map(|i| account("attester", i, 0))
 			.filter(|a| *a != attester)
 			.collect();
+		// Earlier attestations recorded the figures this one is compared with.
+		let bounds = GraphBounds { constant_bytes: 1, flops: 0 };
+		if !others.is_empty() {
+			ModelsStore::<T>::mutate(id, |m| {
+				if let Some(m) = m {
+					m.bounds = Some(bounds);
+				}
+			});
+		}
 		Attestations::<T>::insert(id, BoundedVec::truncate_from(others));
+		let output = BoundedVec::truncate_from(reference_list(T::MaxReferenceSize::get()));
 
 		#[extrinsic_call]
-		_(
-			origin as T::RuntimeOrigin,
-			id,
-			BoundedVec::truncate_from(reference_list(T::MaxReferenceSize::get())),
-		);
+		_(origin as T::RuntimeOrigin, id, Attestation::Ran { output, bounds });
 
 		assert!(ModelsStore::<T>::get(id).is_some_and(|m| m.status != ModelStatus::Pending));
 		Ok(())
@@ -210,7 +219,14 @@ mod benchmarks {
 			T::AttestOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
-		attest(origin as T::RuntimeOrigin, id, BoundedVec::truncate_from(vec![9u8; 3]));
+		attest(
+			origin as T::RuntimeOrigin,
+			id,
+			Attestation::Ran {
+				output: BoundedVec::truncate_from(vec![9u8; 3]),
+				bounds: GraphBounds { constant_bytes: 1, flops: 0 },
+			},
+		);
 
 		assert!(ModelsStore::<T>::get(id)
 			.is_some_and(|m| matches!(m.status, ModelStatus::Rejected { .. })));

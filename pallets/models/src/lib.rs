@@ -11,15 +11,19 @@
 //! - *Model id*: `blake2_256` of the ONNX bytes, given by the owner as `hash`. For on-chain
 //!   models the pallet checks it when the last chunk arrives; for URI models the nodes check it
 //!   when they fetch the file, and attesters only attest a model whose bytes matched.
-//! - *Spec* ([`types::ModelSpec`]): name, tensor specs, opset, engine version, price per call,
-//!   acceptance rule, byte size, availability, and the reference vector: a canonical input and
+//! - *Spec* ([`types::ModelSpec`]): name, tensor specs, opset, engine version (must be the
+//!   runtime's `EngineVersion`), price per call, acceptance rule, byte size, the declared bound
+//!   of the constants its plan may hold (`max_constant_bytes`, non-zero, at most
+//!   `MaxConstantBytes`), availability, and the reference vector: a canonical input and
 //!   the canonical output expected on it. Tensor specs and rules are `verity-engine`'s types.
 //!   A rule must be able to tell a computed output from a guessed one for the declared outputs
 //!   (`AcceptanceRule::check`): `TopK(k)` needs `1 <= k` and `2k <=` every output's last axis,
 //!   `ArgMax` a last axis of at least 2, both a fixed one; `Tolerance` at most 1e-3 absolute
 //!   and 1 % relative. Registration (and genesis) refuses other rules with an error naming why.
 //! - *Deposit*: held from the owner under [`HoldReason::ModelDeposit`]. The *record deposit*
-//!   (`DepositBase + DepositPerByte * encoded spec`) is held until the record is reaped; the
+//!   (`DepositBase + DepositPerByte * encoded spec + DepositPerConstantByte *
+//!   max_constant_bytes`: state, and the memory every node running the model holds) is held
+//!   until the record is reaped; the
 //!   *bytes deposit* (`DepositPerByte * byte_size`, on-chain models only) is taken in full at
 //!   registration (so uploading chunks never needs another hold) and released as soon as the
 //!   chunks are deleted: on rejection, on retirement of a pending model, on reaping a retired
@@ -29,8 +33,14 @@
 //!
 //! `register_model` → `Pending` → (on-chain: every chunk uploaded and the assembled bytes match
 //! the hash) → `attest` × `RequiredAttestations`, each with the attester's output on the
-//! reference input, agreeing with the reference output under the model's acceptance rule →
-//! `Active`. One disagreeing (or non-canonical) output → `Rejected`: attesters are the trusted
+//! reference input, agreeing with the reference output under the model's acceptance rule, and
+//! the engine's graph-only figures ([`GraphBounds`]: constant bound and FLOPs), within the
+//! declaration and `MaxModelFlops` and equal to the first attestation's → `Active`, the figures
+//! recorded; from the FLOPs the chain derives the model's *run bound*
+//! ([`Pallet::run_bound`]), within which every node runs it ([`RunLimits`], the terms
+//! [`ModelRegistry::model`] hands to the other pallets). One disagreeing (or non-canonical)
+//! output, a refusal by the attester's engine, or figures over the limits or disagreeing →
+//! `Rejected`, with the [`RejectReason`] in the event: attesters are the trusted
 //! validator set, and a model whose reference vector does not reproduce on one honest machine
 //! is not safe to judge disputes with. Judging by the rule rather than by hash is what lets an
 //! f32 model whose reference came from another runtime (onnxruntime) certify: only `Exact`
@@ -65,7 +75,9 @@
 //! - Every model's stored chunks have indices below its chunk count; their number equals
 //!   `chunks_received`; only `Pending`/`Active`/`Retired` on-chain models hold chunks; `bytes_verified`
 //!   implies all chunks are present.
-//! - Attestations exist only for `Pending` models and number fewer than `RequiredAttestations`.
+//! - Attestations exist only for `Pending` models and number fewer than `RequiredAttestations`;
+//!   a pending model has figures exactly when it has attestations; recorded figures are
+//!   within the declaration.
 //! - Exactly the `Pending` models have a `PendingUntil` block, later than the current block,
 //!   and are queued in `Expiries` at it; no `Expiries` queue is left in the past.
 //!
@@ -90,6 +102,7 @@
 
 extern crate alloc;
 
+pub mod migrations;
 pub mod offchain;
 pub mod traits;
 pub mod types;
@@ -145,8 +158,11 @@ pub mod pallet {
 		ModelSummary<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 	/// One chunk of model bytes.
 	pub type ChunkOf<T> = BoundedVec<u8, <T as Config>::ChunkSize>;
+	/// An attester's report with this runtime's bounds.
+	pub type AttestationOf<T> = Attestation<<T as Config>::MaxReferenceSize>;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// 2: `ModelSpec::max_constant_bytes` and `ModelInfo::bounds` (see [`crate::migrations`]).
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	/// The models expiring in one block.
 	pub type ExpiryQueueOf<T> = BoundedVec<ModelId, <T as Config>::MaxRegistrationsPerBlock>;
@@ -230,6 +246,40 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRegistrationsPerBlock: Get<u32>;
 
+		/// Deposit held per byte of constants a spec declares (`max_constant_bytes`), in the
+		/// record deposit: the memory every attesting, executing and judging node holds for the
+		/// model's plan.
+		#[pallet::constant]
+		type DepositPerConstantByte: Get<BalanceOf<Self>>;
+
+		/// Largest `max_constant_bytes` a spec may declare. Non-zero; at most the engine's
+		/// node-wide limit (`verity_engine::engine::Limits::max_constant_bytes`), above which
+		/// every node refuses the model anyway.
+		#[pallet::constant]
+		type MaxConstantBytes: Get<u64>;
+
+		/// The engine version this runtime supports (`verity_engine::ENGINE_VERSION` of the
+		/// nodes it is meant for): registration refuses a spec naming another, so no model
+		/// asks nodes for an engine they are not expected to run.
+		#[pallet::constant]
+		type EngineVersion: Get<u32>;
+
+		/// The per-node capacity, in FLOPs per run (the engine's estimate at its largest
+		/// batch): a model over it is rejected at attestation (`RejectReason::TooManyFlops`).
+		/// At most the engine's `Limits::max_flops`.
+		#[pallet::constant]
+		type MaxModelFlops: Get<u64>;
+
+		/// FLOPs per millisecond the documented reference node sustains: a model's run bound
+		/// is `MinRunMs + ceil(flops / ReferenceFlopsPerMs)`. Non-zero.
+		#[pallet::constant]
+		type ReferenceFlopsPerMs: Get<u64>;
+
+		/// The run bound of a model with no FLOPs: decoding, scheduling and encoding, in
+		/// milliseconds.
+		#[pallet::constant]
+		type MinRunMs: Get<u32>;
+
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -286,13 +336,14 @@ pub mod pallet {
 		/// An attester's output agreed with the reference output under the model's acceptance
 		/// rule; `count` matching attestations so far.
 		Attested { model: ModelId, attester: T::AccountId, count: u32 },
-		/// The model has its determinism certificate and accepts requests.
-		ModelActivated { model: ModelId },
-		/// An attester's output (committed by `commitment`, the blake2-256 of its bytes) did not
-		/// agree with the reference output under the model's acceptance rule, or was not
-		/// canonical tensors: the model is rejected, its chunks deleted and its bytes deposit
-		/// released.
-		ModelRejected { model: ModelId, attester: T::AccountId, commitment: H256 },
+		/// The model has its determinism certificate and accepts requests: the engine's
+		/// figures `bounds` are recorded and every node runs it within `run_ms` milliseconds.
+		ModelActivated { model: ModelId, bounds: GraphBounds, run_ms: u32 },
+		/// Attester `attester` showed the model unfit (`reason`: its output disagreed with the
+		/// reference output, its engine refused the model, its figures are over the spec or the
+		/// chain's capacity, or differ from an earlier attestation's): the model is rejected,
+		/// its chunks deleted and its bytes deposit released.
+		ModelRejected { model: ModelId, attester: T::AccountId, reason: RejectReason },
 		/// The model was retired and accepts no new requests. Requests already made still run
 		/// and can be judged; the chunks stay until it is reaped (a pending model's are deleted
 		/// at once and its bytes deposit released).
@@ -380,6 +431,15 @@ pub mod pallet {
 		/// `MaxRegistrationsPerBlock` models were already registered in this block (they expire
 		/// together): register in a later block.
 		TooManyRegistrationsInBlock,
+		/// The spec declares `max_constant_bytes` of 0: every model's plan holds some constants
+		/// (declare the engine's `constant_bytes`, which `verity-node client register-model`
+		/// computes).
+		NoConstantBytes,
+		/// The spec declares more `max_constant_bytes` than `MaxConstantBytes`.
+		TooManyConstantBytes,
+		/// The spec names an engine version other than the runtime's `EngineVersion`: no node
+		/// is expected to run it.
+		UnsupportedEngineVersion,
 	}
 
 	#[pallet::genesis_config]
@@ -431,6 +491,12 @@ pub mod pallet {
 				T::ChunkSize::get() <= T::MaxModelSize::get(),
 				"ChunkSize must not exceed MaxModelSize"
 			);
+			assert!(T::MaxConstantBytes::get() > 0, "MaxConstantBytes must be > 0");
+			assert!(T::ReferenceFlopsPerMs::get() > 0, "ReferenceFlopsPerMs must be > 0");
+			assert!(
+				Self::run_bound(None) < verity_host::NODE_TIMEOUT,
+				"the largest run bound must stay below NODE_TIMEOUT"
+			);
 		}
 
 		/// Validators attest pending models, see [`crate::offchain`].
@@ -452,7 +518,7 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Model `id` (`None`: unknown, or reaped).
 		pub fn model_info(id: ModelId) -> Option<ModelSummaryOf<T>> {
-			Models::<T>::get(id).map(|info| ModelSummary::new(id, info))
+			Models::<T>::get(id).map(Self::summary_of(id))
 		}
 
 		/// Up to `count` (at most 100) registered models in storage order, after model `after`
@@ -462,11 +528,11 @@ pub mod pallet {
 			match after {
 				Some(id) => Models::<T>::iter_from(Models::<T>::hashed_key_for(id))
 					.take(page)
-					.map(|(id, info)| ModelSummary::new(id, info))
+					.map(|(id, info)| Self::summary_of(id)(info))
 					.collect(),
 				None => Models::<T>::iter()
 					.take(page)
-					.map(|(id, info)| ModelSummary::new(id, info))
+					.map(|(id, info)| Self::summary_of(id)(info))
 					.collect(),
 			}
 		}
@@ -575,10 +641,12 @@ pub mod pallet {
 			Ok(Some(T::WeightInfo::upload_chunk_and_verify(size)).into())
 		}
 
-		/// Attest that the caller's worker loaded the model and that running it on the
-		/// reference input produced `output` (canonical tensors). An output that agrees with the
-		/// reference output under the model's acceptance rule counts towards activation; any
-		/// other output rejects the model.
+		/// Attest what the caller's worker found: the engine loaded the model under its declared
+		/// constants, reported its graph-only figures and produced an output on the reference
+		/// input ([`Attestation::Ran`]), or refused it ([`Attestation::Refused`]). An output that
+		/// agrees with the reference output under the model's acceptance rule, with figures
+		/// within the spec and `MaxModelFlops` and equal to any earlier attestation's, counts
+		/// towards activation; anything else rejects the model (`ModelRejected` names why).
 		#[pallet::call_index(2)]
 		#[pallet::weight(
 			T::WeightInfo::attest()
@@ -588,7 +656,7 @@ pub mod pallet {
 		pub fn attest(
 			origin: OriginFor<T>,
 			hash: ModelId,
-			output: BoundedVec<u8, T::MaxReferenceSize>,
+			attestation: AttestationOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let attester = T::AttestOrigin::ensure_origin(origin)?;
 			let mut info = Models::<T>::get(hash).ok_or(Error::<T>::ModelNotFound)?;
@@ -598,24 +666,24 @@ pub mod pallet {
 			ensure!(!attesters.contains(&attester), Error::<T>::AlreadyAttested);
 
 			let now = frame_system::Pallet::<T>::block_number();
-			if !Self::reproduces_reference(&info.spec, &output) {
-				let chunks = info.chunk_count;
-				Self::drop_bytes(hash, &mut info);
-				info.status = ModelStatus::Rejected { at: now };
-				Attestations::<T>::remove(hash);
-				PendingUntil::<T>::remove(hash);
-				Models::<T>::insert(hash, info);
-				Self::deposit_event(Event::ModelRejected {
-					model: hash,
-					attester,
-					commitment: H256(sp_io::hashing::blake2_256(&output)),
-				});
-				return Ok(Some(
-					T::WeightInfo::attest_and_reject(chunks)
-						.saturating_add(T::DbWeight::get().writes(1)),
-				)
-				.into());
-			}
+			let bounds = match Self::judge_attestation(&info, &attestation) {
+				Ok(bounds) => bounds,
+				Err(reason) => {
+					let chunks = info.chunk_count;
+					Self::drop_bytes(hash, &mut info);
+					info.status = ModelStatus::Rejected { at: now };
+					Attestations::<T>::remove(hash);
+					PendingUntil::<T>::remove(hash);
+					Models::<T>::insert(hash, info);
+					Self::deposit_event(Event::ModelRejected { model: hash, attester, reason });
+					return Ok(Some(
+						T::WeightInfo::attest_and_reject(chunks)
+							.saturating_add(T::DbWeight::get().writes(1)),
+					)
+					.into());
+				},
+			};
+			info.bounds = Some(bounds);
 
 			let count = (attesters.len() as u32).saturating_add(1);
 			if count >= T::RequiredAttestations::get() {
@@ -623,14 +691,16 @@ pub mod pallet {
 				Attestations::<T>::remove(hash);
 				PendingUntil::<T>::remove(hash);
 				Models::<T>::insert(hash, info);
+				let run_ms = Self::run_bound(Some(bounds));
 				Self::deposit_event(Event::Attested { model: hash, attester, count });
-				Self::deposit_event(Event::ModelActivated { model: hash });
+				Self::deposit_event(Event::ModelActivated { model: hash, bounds, run_ms });
 			} else {
 				// Cannot fail: fewer than `RequiredAttestations` are stored (checked above).
 				attesters
 					.try_push(attester.clone())
 					.map_err(|_| DispatchError::Other("attestations full"))?;
 				Attestations::<T>::insert(hash, attesters);
+				Models::<T>::insert(hash, info);
 				Self::deposit_event(Event::Attested { model: hash, attester, count });
 			}
 			Ok(Some(T::WeightInfo::attest().saturating_add(T::DbWeight::get().writes(1))).into())
@@ -742,6 +812,11 @@ pub mod pallet {
 			T::DepositPerByte::get().saturating_mul(bytes.saturated_into())
 		}
 
+		/// Deposit for declaring `bytes` of constants (part of the record deposit).
+		pub fn constants_deposit(bytes: u64) -> BalanceOf<T> {
+			T::DepositPerConstantByte::get().saturating_mul(bytes.saturated_into())
+		}
+
 		/// Whether `encoded` is a canonical tensor list matching `specs` one to one.
 		pub fn satisfies(specs: &[TensorSpec], encoded: &[u8]) -> bool {
 			verity_engine::check_list(specs, encoded).is_ok()
@@ -767,8 +842,82 @@ pub mod pallet {
 			verity_engine::agrees_encoded(&spec.acceptance, output, &spec.reference_output)
 		}
 
+		/// The figures an attestation lets the model keep, or why it rejects the model: a
+		/// refusal, an output that does not reproduce the reference, constants over the spec,
+		/// FLOPs over the capacity, or figures that differ from an earlier attestation's (a
+		/// determinism fault: graph-only figures are the same on every honest node, so the
+		/// model is rejected rather than activated with figures some node disputes).
+		fn judge_attestation(
+			info: &ModelInfoOf<T>,
+			attestation: &AttestationOf<T>,
+		) -> Result<GraphBounds, RejectReason> {
+			let (output, bounds) = match attestation {
+				Attestation::Refused(refusal) => return Err(RejectReason::Refused(*refusal)),
+				Attestation::Ran { output, bounds } => (output, *bounds),
+			};
+			let declared = info.spec.max_constant_bytes;
+			if bounds.constant_bytes > declared {
+				let constant_bytes = bounds.constant_bytes;
+				return Err(RejectReason::ConstantsOverSpec { constant_bytes, declared });
+			}
+			// Before the output: a worker does not run a model over the capacity (its output
+			// is empty).
+			let max = T::MaxModelFlops::get();
+			if bounds.flops > max {
+				return Err(RejectReason::TooManyFlops { flops: bounds.flops, max });
+			}
+			if !Self::reproduces_reference(&info.spec, output) {
+				let commitment = H256(sp_io::hashing::blake2_256(output));
+				return Err(RejectReason::OutputMismatch { commitment });
+			}
+			match info.bounds {
+				Some(recorded) if recorded != bounds => {
+					Err(RejectReason::FiguresDisagree { recorded, attested: bounds })
+				},
+				_ => Ok(bounds),
+			}
+		}
+
+		/// The chain's wall-time bound of one run of a model with figures `bounds`, in
+		/// milliseconds: `MinRunMs + ceil(flops / ReferenceFlopsPerMs)`, what the reference node
+		/// needs. A model without figures (genesis, migrated) gets the bound of a model at
+		/// `MaxModelFlops`, the largest an attested model can have.
+		pub fn run_bound(bounds: Option<GraphBounds>) -> u32 {
+			let flops = bounds.map_or(T::MaxModelFlops::get(), |b| b.flops);
+			let per_ms = T::ReferenceFlopsPerMs::get().max(1);
+			let ms = flops.div_ceil(per_ms).saturating_add(u64::from(T::MinRunMs::get()));
+			ms.saturated_into()
+		}
+
+		/// The terms every node loads and runs model `info` under.
+		pub fn run_limits(info: &ModelInfoOf<T>) -> RunLimits {
+			RunLimits {
+				engine_version: info.spec.engine_version,
+				max_constant_bytes: info.spec.max_constant_bytes,
+				run_ms: Self::run_bound(info.bounds),
+				within_capacity: info.bounds.is_none_or(|b| b.flops <= T::MaxModelFlops::get()),
+			}
+		}
+
+		/// The read API's summary of record `info` of model `id`.
+		fn summary_of(id: ModelId) -> impl Fn(ModelInfoOf<T>) -> ModelSummaryOf<T> {
+			move |info| {
+				let run_ms = Self::run_bound(info.bounds);
+				ModelSummary::new(id, info, run_ms)
+			}
+		}
+
 		fn validate_spec(spec: &ModelSpecOf<T>) -> DispatchResult {
 			ensure!(!spec.name.is_empty(), Error::<T>::EmptyName);
+			ensure!(
+				spec.engine_version == T::EngineVersion::get(),
+				Error::<T>::UnsupportedEngineVersion
+			);
+			ensure!(spec.max_constant_bytes > 0, Error::<T>::NoConstantBytes);
+			ensure!(
+				spec.max_constant_bytes <= T::MaxConstantBytes::get(),
+				Error::<T>::TooManyConstantBytes
+			);
 			ensure!(!spec.inputs.is_empty() && !spec.outputs.is_empty(), Error::<T>::NoTensors);
 			ensure!(
 				Self::satisfies(&spec.inputs, &spec.reference_input),
@@ -811,7 +960,8 @@ pub mod pallet {
 		fn new_info(owner: T::AccountId, spec: ModelSpecOf<T>) -> ModelInfoOf<T> {
 			let on_chain = spec.availability == Availability::OnChain;
 			let record_deposit = T::DepositBase::get()
-				.saturating_add(Self::byte_deposit(spec.encoded_size() as u64));
+				.saturating_add(Self::byte_deposit(spec.encoded_size() as u64))
+				.saturating_add(Self::constants_deposit(spec.max_constant_bytes));
 			let (bytes_deposit, chunk_count) = if on_chain {
 				(Self::byte_deposit(spec.byte_size), Self::chunk_count_of(spec.byte_size))
 			} else {
@@ -826,6 +976,7 @@ pub mod pallet {
 				chunk_count,
 				chunks_received: 0,
 				bytes_verified: !on_chain,
+				bounds: None,
 			}
 		}
 
@@ -961,10 +1112,11 @@ pub mod pallet {
 					dims: BoundedVec::truncate_from(alloc::vec![None, Some(4)]),
 				}]),
 				opset: 17,
-				engine_version: 1,
+				engine_version: T::EngineVersion::get(),
 				price_per_call: Zero::zero(),
 				acceptance: AcceptanceRule::Exact,
 				byte_size: 1,
+				max_constant_bytes: 1,
 				availability: Availability::Uris(BoundedVec::truncate_from(alloc::vec![
 					BoundedVec::truncate_from(b"https://bench".to_vec())
 				])),
@@ -1070,6 +1222,20 @@ pub mod pallet {
 
 		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		fn check_attestations() -> Result<(), sp_runtime::TryRuntimeError> {
+			for (id, info) in Models::<T>::iter() {
+				if info.status == ModelStatus::Pending {
+					ensure!(
+						info.bounds.is_some() == Attestations::<T>::contains_key(id),
+						"a pending model's figures without attestations, or attestations without"
+					);
+				}
+				if let Some(bounds) = info.bounds {
+					ensure!(
+						bounds.constant_bytes <= info.spec.max_constant_bytes,
+						"recorded constants above the declaration"
+					);
+				}
+			}
 			for (id, attesters) in Attestations::<T>::iter() {
 				let info = Models::<T>::get(id).ok_or("attestations of an unknown model")?;
 				ensure!(info.status == ModelStatus::Pending, "attestations of a non-pending model");
@@ -1086,11 +1252,11 @@ pub mod pallet {
 		fn model(model: &ModelId) -> Option<ModelView<T::AccountId, BalanceOf<T>>> {
 			Models::<T>::get(model).map(|m| ModelView {
 				active: matches!(m.status, ModelStatus::Active { .. }),
+				limits: Self::run_limits(&m),
 				owner: m.owner,
 				inputs: m.spec.inputs,
 				outputs: m.spec.outputs,
 				opset: m.spec.opset,
-				engine_version: m.spec.engine_version,
 				price_per_call: m.spec.price_per_call,
 				acceptance: m.spec.acceptance,
 				byte_size: m.spec.byte_size,

@@ -33,6 +33,18 @@ pub const PENDING_EXPIRY: u64 = 50;
 pub const EXPIRY_BURN_PERCENT: u64 = 10;
 /// Registrations per block.
 pub const MAX_REGISTRATIONS: u32 = 8;
+/// Deposit per declared byte of constants.
+pub const PER_CONSTANT_BYTE: Balance = 1;
+/// Most constants a spec may declare.
+pub const MAX_CONSTANT_BYTES: u64 = 1 << 19;
+/// The engine version the mock runtime supports (the engine's own).
+pub const ENGINE: u32 = verity_engine::ENGINE_VERSION;
+/// Per-node capacity, FLOPs per run.
+pub const MAX_MODEL_FLOPS: u64 = 1_000_000;
+/// FLOPs per millisecond of the reference node.
+pub const FLOPS_PER_MS: u64 = 1_000;
+/// Run bound of a model without FLOPs.
+pub const MIN_RUN_MS: u32 = 5_000;
 /// Bound of the reference vectors and attested outputs.
 pub type MaxReferenceSize = frame_support::traits::ConstU32<256>;
 
@@ -133,6 +145,12 @@ impl Config for Test {
 	type PendingExpiry = ConstU64<PENDING_EXPIRY>;
 	type ExpiryBurn = ExpiryBurn;
 	type MaxRegistrationsPerBlock = ConstU32<MAX_REGISTRATIONS>;
+	type DepositPerConstantByte = ConstU64<PER_CONSTANT_BYTE>;
+	type MaxConstantBytes = ConstU64<MAX_CONSTANT_BYTES>;
+	type EngineVersion = ConstU32<ENGINE>;
+	type MaxModelFlops = ConstU64<MAX_MODEL_FLOPS>;
+	type ReferenceFlopsPerMs = ConstU64<FLOPS_PER_MS>;
+	type MinRunMs = ConstU32<MIN_RUN_MS>;
 	type WeightInfo = ();
 }
 

@@ -4,12 +4,21 @@
 //!
 //! For every pending model whose bytes are verified, each of the node's attester keys
 //! (`Config::AttesterId`, the runtime's BABE key) that `AttestOrigin` accepts and that has not
-//! attested yet loads the model, runs its reference input and submits `attest` with the
-//! output; the chain judges it against the reference output under the model's rule. A model
-//! the engine refuses (unparsable, unsupported operator, over limits) is attested with an
-//! empty output, which rejects it: every validator's engine applies the same limits, so such a
-//! model must never become active. A model whose bytes cannot be fetched yet, or an engine that
-//! is busy, is left for a later block.
+//! attested yet loads the model under the constants its spec declares
+//! (`verity_host::load_model` with `max_constant_bytes`), runs its reference input within the
+//! run bound the chain derives from the engine's FLOPs, and submits `attest` with
+//! [`Attestation::Ran`]: the output and the engine's graph-only figures ([`GraphBounds`]); the
+//! chain judges the output against the reference output under the model's rule and the
+//! figures against the spec and `MaxModelFlops`. A model the engine refuses (constants over
+//! the declaration, unparsable, unsupported operator, over the engine's limits, a reference
+//! input it does not take) is attested [`Attestation::Refused`] with the [`Refusal`], which
+//! rejects it: every validator's engine computes the same figures and applies the same limits,
+//! so such a model must never become active. A model over `MaxModelFlops` is not run (its
+//! attestation carries an empty output and its figures; the chain rejects it for its FLOPs).
+//! A node whose engine is not the version the spec names does not attest (the runtime refuses
+//! such specs at registration, so only a node running another engine than the runtime expects
+//! meets one). A model whose bytes cannot be fetched yet, or an engine that is busy, is left
+//! for a later block.
 //!
 //! **Fairness.** One run tries at most [`ATTESTATIONS_PER_RUN`] models, and a model counts
 //! only when this node actually works on it (models it attested, or claimed by an overlapping
@@ -29,8 +38,8 @@
 //! [`ModelRegistry::run_offchain`]: crate::ModelRegistry::run_offchain
 
 use crate::{
-	uri_host, Attestations, Availability, Call, Config, ModelId, ModelStatus, Models, Pallet,
-	PendingUntil,
+	uri_host, Attestation, AttestationOf, Attestations, Availability, Call, Config, GraphBounds,
+	ModelId, ModelInfoOf, ModelStatus, Models, Pallet, PendingUntil, Refusal,
 };
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -87,31 +96,32 @@ pub fn attest_pending<T: Config>(now: u32) {
 				continue;
 			}
 			tried = true;
-			let max = T::MaxReferenceSize::get();
-			let output =
-				match Pallet::<T>::run_local(&id, &info.spec.reference_input, max, Purpose::Attest)
-				{
-					Ok(output) => output,
-					Err(
-						HostError::InvalidModel
-						| HostError::InvalidInput
-						| HostError::OutputTooLarge { .. },
-					) => Vec::new(),
-					Err(HostError::ModelNotFound) => {
-						// Bytes not fetchable (dead or refused URLs): keep the claim, so the
-						// next runs go on to other models and this one is retried later.
-						log::warn!(target: LOG, "model 0x{}: bytes not available, retried later", hex(&id.0));
-						continue;
-					},
-					Err(e) => {
-						log::warn!(target: LOG, "model 0x{}: cannot attest yet: {e:?}", hex(&id.0));
-						offchain::unclaim(b"attest", &id, &account.id);
-						continue;
-					},
-				};
-			log::info!(target: LOG, "model 0x{}: attesting", hex(&id.0));
-			let call =
-				Call::<T>::attest { hash: id, output: output.try_into().unwrap_or_default() };
+			let attestation = match attestation_of::<T>(&id, &info) {
+				Ok(attestation) => attestation,
+				Err(HostError::ModelNotFound) => {
+					// Bytes not fetchable (dead or refused URLs): keep the claim, so the next
+					// runs go on to other models and this one is retried later.
+					log::warn!(target: LOG, "model 0x{}: bytes not available, retried later", hex(&id.0));
+					continue;
+				},
+				Err(HostError::EngineVersionMismatch) => {
+					// Not this node's to judge; kept claimed so it is not tried every block.
+					log::warn!(
+						target: LOG,
+						"model 0x{}: the spec names engine version {}, this node runs another: not attesting",
+						hex(&id.0),
+						info.spec.engine_version
+					);
+					continue;
+				},
+				Err(e) => {
+					log::warn!(target: LOG, "model 0x{}: cannot attest yet: {e:?}", hex(&id.0));
+					offchain::unclaim(b"attest", &id, &account.id);
+					continue;
+				},
+			};
+			log::info!(target: LOG, "model 0x{}: attesting {attestation:?}", hex(&id.0));
+			let call = Call::<T>::attest { hash: id, attestation };
 			if offchain::send_signed::<T, T::AttesterId, _>(&account.public, call) {
 				verity_host::record_duty(verity_host::Duty::Attestation);
 			} else {
@@ -122,6 +132,42 @@ pub fn attest_pending<T: Config>(now: u32) {
 			worked = worked.saturating_add(1);
 			cursor_store.set(&PendingUntil::<T>::hashed_key_for(id));
 		}
+	}
+}
+
+/// What this node's engine finds about pending model `id` (see the module docs); an error
+/// when it cannot tell yet (bytes not fetchable, engine busy, another engine version).
+fn attestation_of<T: Config>(
+	id: &ModelId,
+	info: &ModelInfoOf<T>,
+) -> Result<AttestationOf<T>, HostError> {
+	if verity_host::engine_version()? != info.spec.engine_version {
+		return Err(HostError::EngineVersionMismatch);
+	}
+	Pallet::<T>::ensure_local(id)?;
+	let bounds = match verity_host::load_model(&id.0, Some(info.spec.max_constant_bytes)) {
+		Ok(b) => GraphBounds { constant_bytes: b.constant_bytes, flops: b.flops },
+		Err(HostError::ConstantsOverSpec) => {
+			return Ok(Attestation::Refused(Refusal::ConstantsOverSpec))
+		},
+		Err(HostError::InvalidModel) => return Ok(Attestation::Refused(Refusal::InvalidModel)),
+		Err(e) => return Err(e),
+	};
+	if bounds.flops > T::MaxModelFlops::get() {
+		return Ok(Attestation::Ran { output: Default::default(), bounds });
+	}
+	let max = T::MaxReferenceSize::get();
+	let run_ms = Pallet::<T>::run_bound(Some(bounds));
+	match verity_host::run_within(&id.0, &info.spec.reference_input, max, Purpose::Attest, run_ms) {
+		Ok(output) => match output.try_into() {
+			Ok(output) => Ok(Attestation::Ran { output, bounds }),
+			Err(_) => Ok(Attestation::Refused(Refusal::InvalidReference)),
+		},
+		Err(HostError::InvalidInput | HostError::OutputTooLarge { .. }) => {
+			Ok(Attestation::Refused(Refusal::InvalidReference))
+		},
+		Err(HostError::InvalidModel) => Ok(Attestation::Refused(Refusal::InvalidModel)),
+		Err(e) => Err(e),
 	}
 }
 
@@ -227,16 +273,24 @@ pub fn fetch(uri: &[u8], size: u64, model: &ModelId) -> Result<Vec<u8>, FetchErr
 const HASH_STEP: usize = 64 * 1024;
 
 impl<T: Config> Pallet<T> {
-	/// Run `model` on `input` for `purpose` through the node's engine, first making sure the
-	/// node's model store has its bytes. Off-chain only.
+	/// Run `model` on `input` for `purpose` through the node's engine under the chain's
+	/// [`RunLimits`](verity_primitives::RunLimits) (engine version, declared constants, run
+	/// bound; [`verity_primitives::run_within_limits`]), first making sure the node's model
+	/// store has its bytes. What executors and jurors run. Off-chain only.
 	pub fn run_local(
 		model: &ModelId,
 		input: &[u8],
 		max_output: u32,
 		purpose: Purpose,
 	) -> Result<Vec<u8>, HostError> {
+		let info = Models::<T>::get(model).ok_or(HostError::ModelNotFound)?;
+		let limits = Self::run_limits(&info);
+		// Before fetching anything: a node with another engine does not run the model.
+		if verity_host::engine_version()? != limits.engine_version {
+			return Err(HostError::EngineVersionMismatch);
+		}
 		Self::ensure_local(model)?;
-		verity_host::run_for(&model.0, input, max_output, purpose)
+		verity_primitives::run_within_limits(model, &limits, input, max_output, purpose)
 	}
 
 	/// Put the model's bytes into the node's store if they are not there: from on-chain

@@ -70,6 +70,16 @@ fn f32_spec(width: u32) -> TensorSpec {
 	TensorSpec { dtype: DType::F32, dims: BoundedVec::truncate_from(vec![None, Some(width)]) }
 }
 
+/// Constants the test specs declare: the classifier's bound (a few KiB with packing) fits.
+const DECLARED: u64 = 64 << 10;
+
+/// The graph-only figures this node's engine reports for model `bytes`.
+fn figures(backend: &HostBackend, bytes: &[u8]) -> GraphBounds {
+	let info = backend.load_declared(&model_hash(bytes), None).unwrap();
+	let b = verity_host::ModelBounds::of(&info);
+	GraphBounds { constant_bytes: b.constant_bytes, flops: b.flops }
+}
+
 /// Register `bytes` as a URI model whose reference output is `reference_output`.
 fn register(bytes: &[u8], reference_output: Vec<u8>) -> H256 {
 	let id = H256(model_hash(bytes));
@@ -78,10 +88,11 @@ fn register(bytes: &[u8], reference_output: Vec<u8>) -> H256 {
 		inputs: BoundedVec::truncate_from(vec![f32_spec(4)]),
 		outputs: BoundedVec::truncate_from(vec![f32_spec(3)]),
 		opset: 17,
-		engine_version: 1,
+		engine_version: ENGINE,
 		price_per_call: 5,
 		acceptance: AcceptanceRule::Exact,
 		byte_size: bytes.len() as u64,
+		max_constant_bytes: DECLARED,
 		availability: Availability::Uris(BoundedVec::truncate_from(vec![
 			BoundedVec::truncate_from(URI.as_bytes().to_vec()),
 		])),
@@ -112,16 +123,23 @@ fn attester_reproduces_the_reference_output_and_its_attestation_counts() {
 		let tx = &txs[0];
 		assert!(tx.is_signed_by_signer());
 		assert_eq!(tx.signer, keys::account_of(&key));
+		let bounds = figures(&backend, &bytes);
+		assert!(bounds.constant_bytes > 0 && bounds.constant_bytes <= DECLARED);
+		assert!(bounds.flops > 0 && bounds.flops <= MAX_MODEL_FLOPS);
 		assert_eq!(
 			tx.call,
 			RuntimeCall::ModelsPallet(Call::attest {
 				hash: id,
-				output: BoundedVec::truncate_from(reference)
+				attestation: Attestation::Ran {
+					output: BoundedVec::truncate_from(reference),
+					bounds
+				},
 			})
 		);
-		// The chain accepts it as a matching attestation.
+		// The chain accepts it as a matching attestation and keeps the figures.
 		assert_ok!(tx.call.clone().dispatch(RuntimeOrigin::signed(tx.signer)));
 		assert_eq!(crate::Attestations::<Test>::get(id).into_inner(), vec![tx.signer]);
+		assert_eq!(crate::Models::<Test>::get(id).unwrap().bounds, Some(bounds));
 
 		// A later run does not attest again: the chain records the attestation.
 		ModelsPallet::offchain_worker(10);
@@ -131,7 +149,7 @@ fn attester_reproduces_the_reference_output_and_its_attestation_counts() {
 }
 
 #[test]
-fn a_model_the_engine_refuses_is_attested_empty_and_rejected() {
+fn a_model_the_engine_refuses_is_refused_and_rejected() {
 	let Env { mut ext, pool, backend, _dir, .. } = env(true);
 	ext.execute_with(|| {
 		let bytes = b"not an onnx model at all".to_vec();
@@ -141,15 +159,21 @@ fn a_model_the_engine_refuses_is_attested_empty_and_rejected() {
 		ModelsPallet::offchain_worker(1);
 		let txs = attestations(&pool);
 		assert_eq!(txs.len(), 1);
-		assert_eq!(
-			txs[0].call,
-			RuntimeCall::ModelsPallet(Call::attest { hash: id, output: BoundedVec::new() })
-		);
+		let attestation = Attestation::Refused(Refusal::InvalidModel);
+		assert_eq!(txs[0].call, RuntimeCall::ModelsPallet(Call::attest { hash: id, attestation }));
 		assert_ok!(txs[0].call.clone().dispatch(RuntimeOrigin::signed(txs[0].signer)));
 		assert!(matches!(
 			crate::Models::<Test>::get(id).unwrap().status,
 			ModelStatus::Rejected { .. }
 		));
+		System::assert_last_event(
+			Event::ModelRejected {
+				model: id,
+				attester: txs[0].signer,
+				reason: RejectReason::Refused(Refusal::InvalidModel),
+			}
+			.into(),
+		);
 		ModelsPallet::do_try_state().unwrap();
 	});
 }
@@ -188,7 +212,10 @@ fn bytes_fetched_from_the_uri_are_stored_and_attested() {
 			txs[0].call,
 			RuntimeCall::ModelsPallet(Call::attest {
 				hash: id,
-				output: BoundedVec::truncate_from(reference)
+				attestation: Attestation::Ran {
+					output: BoundedVec::truncate_from(reference),
+					bounds: figures(&backend, &bytes),
+				},
 			})
 		);
 	});
@@ -379,10 +406,11 @@ fn register_uri(id: H256, size: u64, uri: &str) {
 		inputs: BoundedVec::truncate_from(vec![f32_spec(4)]),
 		outputs: BoundedVec::truncate_from(vec![f32_spec(3)]),
 		opset: 17,
-		engine_version: 1,
+		engine_version: ENGINE,
 		price_per_call: 5,
 		acceptance: AcceptanceRule::Exact,
 		byte_size: size,
+		max_constant_bytes: DECLARED,
 		availability: Availability::Uris(BoundedVec::truncate_from(vec![
 			BoundedVec::truncate_from(uri.as_bytes().to_vec()),
 		])),
@@ -498,5 +526,90 @@ fn bodies_longer_than_the_declared_size_are_not_read() {
 		);
 		ModelsPallet::offchain_worker(1 + 2 * u64::from(verity_primitives::offchain::RETRY_AFTER));
 		assert_eq!(attested_models(&pool), vec![id]);
+	});
+}
+
+// ---- issue 18 and 14.7: declared constants, engine version, run bounds ----
+
+/// Issue 18: a 200-byte model whose graph computes a 1 MiB weight (`ConstantOfShape` into
+/// `MatMul`), declaring 64 KiB: the attester's engine refuses it before folding anything and
+/// the attestation rejects it, with the reason in the event. On the old code the attester ran
+/// it (every node's 256 MiB limit passes it) and it became active, charged kilobytes.
+#[test]
+fn a_model_whose_folded_constants_exceed_its_declaration_is_rejected_at_attestation() {
+	let Env { mut ext, pool, backend, _dir, .. } = env(true);
+	ext.execute_with(|| {
+		let bytes = testing::constant_of_shape_matmul(4, 65_536, 0.5);
+		assert!(bytes.len() < 1_000);
+		backend.store().put(&bytes).unwrap();
+		let id = register(&bytes, some_output());
+
+		ModelsPallet::offchain_worker(1);
+		let txs = attestations(&pool);
+		assert_eq!(txs.len(), 1);
+		let attestation = Attestation::Refused(Refusal::ConstantsOverSpec);
+		assert_eq!(txs[0].call, RuntimeCall::ModelsPallet(Call::attest { hash: id, attestation }));
+		assert_ok!(txs[0].call.clone().dispatch(RuntimeOrigin::signed(txs[0].signer)));
+		System::assert_last_event(
+			Event::ModelRejected {
+				model: id,
+				attester: txs[0].signer,
+				reason: RejectReason::Refused(Refusal::ConstantsOverSpec),
+			}
+			.into(),
+		);
+		assert!(!backend.engine().is_loaded(&id.0), "nothing was folded or cached");
+		ModelsPallet::do_try_state().unwrap();
+	});
+}
+
+/// Executors and jurors run through the registry, which loads the model under its declared
+/// constants and the engine version of its spec: a node refuses alike what the attesters
+/// refused.
+#[test]
+fn the_registry_runs_models_under_their_declaration_and_engine_version() {
+	let Env { mut ext, backend, _dir, .. } = env(false);
+	ext.execute_with(|| {
+		use crate::traits::ModelRegistry;
+		let run = |id: &H256| {
+			<ModelsPallet as ModelRegistry<AccountId, Balance>>::run_offchain(
+				id,
+				&classifier_input(),
+				MaxReferenceSize::get(),
+				verity_host::Purpose::Execute,
+			)
+		};
+		let bytes = testing::tiny_classifier();
+		backend.store().put(&bytes).unwrap();
+		let id = register(&bytes, some_output());
+		assert!(run(&id).is_ok());
+		let bound = figures(&backend, &bytes).constant_bytes;
+		crate::Models::<Test>::mutate(id, |m| {
+			m.as_mut().unwrap().spec.max_constant_bytes = bound - 1
+		});
+		assert_eq!(run(&id), Err(verity_host::HostError::ConstantsOverSpec));
+		crate::Models::<Test>::mutate(id, |m| {
+			let m = m.as_mut().unwrap();
+			m.spec.max_constant_bytes = bound;
+			m.spec.engine_version = ENGINE + 1;
+		});
+		assert_eq!(run(&id), Err(verity_host::HostError::EngineVersionMismatch));
+	});
+}
+
+/// Issue 14.7: a node whose engine is not the version a pending model's spec names does not
+/// attest it (registration refuses such specs; an older record or another node binary can
+/// still meet one).
+#[test]
+fn a_node_with_another_engine_does_not_attest() {
+	let Env { mut ext, pool, backend, _dir, .. } = env(true);
+	ext.execute_with(|| {
+		let bytes = testing::tiny_classifier();
+		backend.store().put(&bytes).unwrap();
+		let id = register(&bytes, some_output());
+		crate::Models::<Test>::mutate(id, |m| m.as_mut().unwrap().spec.engine_version = ENGINE + 1);
+		ModelsPallet::offchain_worker(1);
+		assert!(attestations(&pool).is_empty());
+		assert_eq!(crate::Models::<Test>::get(id).unwrap().status, ModelStatus::Pending);
 	});
 }

@@ -42,10 +42,11 @@ fn spec(byte_size: u64, availability: Availability) -> ModelSpecOf<Test> {
 		inputs: BoundedVec::truncate_from(vec![tensor()]),
 		outputs: BoundedVec::truncate_from(vec![tensor()]),
 		opset: 17,
-		engine_version: 1,
+		engine_version: ENGINE,
 		price_per_call: 5,
 		acceptance: AcceptanceRule::Tolerance { abs: 1_000, rel: 10 },
 		byte_size,
+		max_constant_bytes: DECLARED,
 		availability,
 		reference_input: BoundedVec::truncate_from(f32_list([1.0, 2.0, 3.0, 4.0]).into_inner()),
 		reference_output: expected(),
@@ -63,7 +64,18 @@ fn held(who: AccountId) -> Balance {
 }
 
 fn record_deposit(s: &ModelSpecOf<Test>) -> Balance {
-	BASE_DEPOSIT + PER_BYTE * s.encoded_size() as u64
+	BASE_DEPOSIT + PER_BYTE * s.encoded_size() as u64 + PER_CONSTANT_BYTE * s.max_constant_bytes
+}
+
+/// Constants the test specs declare.
+const DECLARED: u64 = 4_096;
+
+/// The engine figures the test attesters report: within `DECLARED` and `MAX_MODEL_FLOPS`.
+const FIGURES: GraphBounds = GraphBounds { constant_bytes: 1_000, flops: 50_000 };
+
+/// An attestation that ran the model and got `output`, with [`FIGURES`].
+fn ran(output: BoundedVec<u8, MaxReferenceSize>) -> AttestationOf<Test> {
+	Attestation::Ran { output, bounds: FIGURES }
 }
 
 /// Registers an on-chain model of `len` bytes; returns its id and bytes.
@@ -402,14 +414,30 @@ fn verified_model() -> H256 {
 fn attest_activates_after_required_matches() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, ran(expected())));
 		System::assert_last_event(
 			Event::Attested { model: id, attester: ATTESTER_1, count: 1 }.into(),
 		);
 		assert_eq!(status(id), ModelStatus::Pending);
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, expected()));
-		System::assert_last_event(Event::ModelActivated { model: id }.into());
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, ran(expected())));
+		// 50,000 FLOPs at 1,000 a millisecond: 50 ms on top of the 5,000 ms floor.
+		let run_ms = MIN_RUN_MS + 50;
+		System::assert_last_event(
+			Event::ModelActivated { model: id, bounds: FIGURES, run_ms }.into(),
+		);
 		assert_eq!(status(id), ModelStatus::Active { since: 1 });
+		assert_eq!(Models::<Test>::get(id).unwrap().bounds, Some(FIGURES));
+		let view = <ModelsPallet as ModelRegistry<AccountId, Balance>>::model(&id).unwrap();
+		assert_eq!(
+			view.limits,
+			verity_primitives::RunLimits {
+				engine_version: ENGINE,
+				max_constant_bytes: DECLARED,
+				run_ms,
+				within_capacity: true,
+			}
+		);
+		assert_eq!(ModelsPallet::model_info(id).unwrap().run_ms, run_ms);
 		assert!(Attestations::<Test>::get(id).is_empty());
 		assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
 		assert_eq!(<ModelsPallet as ModelRegistry<_, _>>::owner(&id), Some(OWNER));
@@ -428,11 +456,15 @@ fn attest_mismatch_rejects_and_releases_bytes_deposit() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
 		let s = spec(40, Availability::OnChain);
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, wrong()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, ran(expected())));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, ran(wrong())));
 		System::assert_last_event(
-			Event::ModelRejected { model: id, attester: ATTESTER_2, commitment: hash_of(&wrong()) }
-				.into(),
+			Event::ModelRejected {
+				model: id,
+				attester: ATTESTER_2,
+				reason: RejectReason::OutputMismatch { commitment: hash_of(&wrong()) },
+			}
+			.into(),
 		);
 		assert_eq!(status(id), ModelStatus::Rejected { at: 1 });
 		assert_eq!(held(OWNER), record_deposit(&s));
@@ -446,27 +478,27 @@ fn attest_mismatch_rejects_and_releases_bytes_deposit() {
 fn attest_fails_on_bad_state() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), H256::zero(), expected()),
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), H256::zero(), ran(expected())),
 			Error::<Test>::ModelNotFound
 		);
 		let (id, bytes) = register_on_chain(40);
 		assert_noop!(
-			ModelsPallet::attest(RuntimeOrigin::signed(OTHER), id, expected()),
+			ModelsPallet::attest(RuntimeOrigin::signed(OTHER), id, ran(expected())),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(
-			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()),
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, ran(expected())),
 			Error::<Test>::BytesNotVerified
 		);
 		upload_all(id, &bytes);
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, ran(expected())));
 		assert_noop!(
-			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()),
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, ran(expected())),
 			Error::<Test>::AlreadyAttested
 		);
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, ran(expected())));
 		assert_noop!(
-			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, expected()),
+			ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, ran(expected())),
 			Error::<Test>::ModelNotPending
 		);
 	});
@@ -476,8 +508,8 @@ fn attest_fails_on_bad_state() {
 fn attest_works_for_uri_models_without_upload() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = register_uri_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, ran(expected())));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, ran(expected())));
 		assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
 	});
 }
@@ -491,10 +523,10 @@ fn attest_judges_by_the_acceptance_rule_not_by_hash() {
 		assert_ok!(ModelsPallet::attest(
 			RuntimeOrigin::signed(ATTESTER_1),
 			id,
-			f32_list([0.500_000_1, 0.25, 1.0, 2.0])
+			ran(f32_list([0.500_000_1, 0.25, 1.0, 2.0]))
 		));
 		assert_ne!(f32_list([0.500_000_1, 0.25, 1.0, 2.0]), expected());
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_3), id, ran(expected())));
 		assert!(<ModelsPallet as ModelRegistry<_, _>>::is_active(&id));
 	});
 }
@@ -504,10 +536,18 @@ fn attest_with_non_canonical_output_rejects() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = register_uri_model();
 		let garbage: BoundedVec<u8, MaxReferenceSize> = BoundedVec::truncate_from(vec![9, 9, 9]);
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, garbage.clone()));
+		assert_ok!(ModelsPallet::attest(
+			RuntimeOrigin::signed(ATTESTER_1),
+			id,
+			ran(garbage.clone())
+		));
 		System::assert_last_event(
-			Event::ModelRejected { model: id, attester: ATTESTER_1, commitment: hash_of(&garbage) }
-				.into(),
+			Event::ModelRejected {
+				model: id,
+				attester: ATTESTER_1,
+				reason: RejectReason::OutputMismatch { commitment: hash_of(&garbage) },
+			}
+			.into(),
 		);
 		assert_eq!(status(id), ModelStatus::Rejected { at: 1 });
 	});
@@ -519,8 +559,8 @@ fn attest_with_non_canonical_output_rejects() {
 fn retire_works_by_owner_and_keeps_an_active_model_servable_until_reaped() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, ran(expected())));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, ran(expected())));
 		let all_held = held(OWNER);
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
 		System::assert_last_event(Event::ModelRetired { model: id }.into());
@@ -543,8 +583,8 @@ fn retire_works_by_owner_and_keeps_an_active_model_servable_until_reaped() {
 fn a_model_with_open_requests_is_not_reaped() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, expected()));
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, ran(expected())));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, ran(expected())));
 		OpenRequests::set(1);
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
 		System::set_block_number(1 + REAP_DELAY);
@@ -573,7 +613,7 @@ fn retire_works_by_root_on_pending_model() {
 			BoundedVec::truncate_from(bytes[..16].to_vec())
 		));
 		let uri = register_uri_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, expected()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, ran(expected())));
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::root(), id));
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::root(), uri));
 		assert!(Attestations::<Test>::get(uri).is_empty());
@@ -600,7 +640,7 @@ fn retire_fails_on_bad_state() {
 			Error::<Test>::ModelRetired
 		);
 		let uri = register_uri_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, wrong()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, ran(wrong())));
 		assert_noop!(
 			ModelsPallet::retire(RuntimeOrigin::signed(OWNER), uri),
 			Error::<Test>::ModelRejected
@@ -615,7 +655,7 @@ fn reap_works_after_delay_and_releases_everything() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = verified_model();
 		let uri = register_uri_model();
-		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, wrong()));
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), uri, ran(wrong())));
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), id));
 		System::set_block_number(1 + REAP_DELAY);
 		// The pending model's bytes deposit went at retirement; the record deposit goes now.
@@ -947,7 +987,7 @@ fn models_that_left_pending_do_not_expire() {
 	ExtBuilder::default().build_and_execute(|| {
 		let active = register_uri_model();
 		for a in [ATTESTER_1, ATTESTER_2] {
-			assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(a), active, expected()));
+			assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(a), active, ran(expected())));
 		}
 		let (retired, _) = register_on_chain(20);
 		assert_ok!(ModelsPallet::retire(RuntimeOrigin::signed(OWNER), retired));
@@ -997,5 +1037,219 @@ fn register_model_fails_when_a_uri_model_exceeds_what_the_engine_loads() {
 			),
 			Error::<Test>::ModelTooLarge
 		);
+	});
+}
+
+// ---- declared constants, engine version, figures and run bounds (issues 18 and 14.7) ----
+
+#[test]
+fn register_model_fails_when_the_declared_constants_are_zero_or_over_the_maximum() {
+	ExtBuilder::default().build_and_execute(|| {
+		let reg = |declared: u64| {
+			let mut s = spec(10, Availability::OnChain);
+			s.max_constant_bytes = declared;
+			ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), H256([3; 32]), s)
+		};
+		assert_noop!(reg(0), Error::<Test>::NoConstantBytes);
+		assert_noop!(reg(MAX_CONSTANT_BYTES + 1), Error::<Test>::TooManyConstantBytes);
+		assert_ok!(reg(MAX_CONSTANT_BYTES));
+	});
+}
+
+/// Issue 14.7: a spec naming an engine the runtime does not support would ask every node for an
+/// engine it does not run (and nodes that skip it would be penalized): refused up front. On the
+/// old code any `engine_version` registered.
+#[test]
+fn a_spec_with_an_unsupported_engine_version_is_refused_at_registration() {
+	ExtBuilder::default().build_and_execute(|| {
+		for version in [0, ENGINE + 1, u32::MAX] {
+			let mut s = spec(10, Availability::OnChain);
+			s.engine_version = version;
+			assert_noop!(
+				ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), H256([4; 32]), s),
+				Error::<Test>::UnsupportedEngineVersion
+			);
+		}
+	});
+}
+
+/// Issue 18: the memory every node holds for a model's plan is paid for, per declared byte.
+#[test]
+fn the_deposit_charges_each_declared_byte_of_constants() {
+	ExtBuilder::default().build_and_execute(|| {
+		let small = spec(1_000, uris());
+		let mut large = spec(1_000, uris());
+		large.max_constant_bytes = 500_000;
+		assert_eq!(small.encoded_size(), large.encoded_size());
+		assert_ok!(ModelsPallet::register_model(
+			RuntimeOrigin::signed(OWNER),
+			H256([5; 32]),
+			small
+		));
+		let after_small = held(OWNER);
+		assert_ok!(ModelsPallet::register_model(
+			RuntimeOrigin::signed(OTHER),
+			H256([6; 32]),
+			large
+		));
+		assert_eq!(held(OTHER) - after_small, (500_000 - DECLARED) * PER_CONSTANT_BYTE);
+		// Nobody registers a declaration it cannot pay for.
+		let mut s = spec(1_000, uris());
+		s.max_constant_bytes = MAX_CONSTANT_BYTES;
+		assert_noop!(
+			ModelsPallet::register_model(RuntimeOrigin::signed(POOR), H256([7; 32]), s),
+			TokenError::FundsUnavailable
+		);
+	});
+}
+
+fn rejected_with(id: H256, attester: AccountId, reason: RejectReason) {
+	System::assert_last_event(Event::ModelRejected { model: id, attester, reason }.into());
+	assert_eq!(status(id), ModelStatus::Rejected { at: 1 });
+}
+
+/// Issue 18: an attester whose engine refused the model over its declaration rejects it, with
+/// the reason in the event.
+#[test]
+fn a_refusal_rejects_the_model_with_its_reason() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = register_uri_model();
+		let refusal = Attestation::Refused(Refusal::ConstantsOverSpec);
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, refusal));
+		rejected_with(id, ATTESTER_1, RejectReason::Refused(Refusal::ConstantsOverSpec));
+	});
+}
+
+/// An attestation that ran the model but reports constants above the declaration (an engine
+/// that did not apply it) rejects the model: the chain checks the figures itself.
+#[test]
+fn reported_constants_over_the_declaration_reject_the_model() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = register_uri_model();
+		let bounds = GraphBounds { constant_bytes: DECLARED + 1, flops: 1 };
+		let att = Attestation::Ran { output: expected(), bounds };
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, att));
+		let reason =
+			RejectReason::ConstantsOverSpec { constant_bytes: DECLARED + 1, declared: DECLARED };
+		rejected_with(id, ATTESTER_1, reason);
+	});
+}
+
+/// Issue 14.7: a model over the per-node capacity gets no run bound every node can meet: it is
+/// refused at attestation, even with the right output.
+#[test]
+fn a_model_over_the_flops_capacity_is_rejected_at_attestation() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = register_uri_model();
+		let bounds = GraphBounds { constant_bytes: 1, flops: MAX_MODEL_FLOPS + 1 };
+		let att = Attestation::Ran { output: expected(), bounds };
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, att));
+		let reason =
+			RejectReason::TooManyFlops { flops: MAX_MODEL_FLOPS + 1, max: MAX_MODEL_FLOPS };
+		rejected_with(id, ATTESTER_1, reason);
+	});
+}
+
+/// Graph-only figures are the same on every honest node: attesters that disagree show a
+/// determinism fault, and the model is rejected rather than activated with disputed figures.
+#[test]
+fn attesters_that_disagree_on_the_figures_reject_the_model() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = register_uri_model();
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_1), id, ran(expected())));
+		assert_eq!(Models::<Test>::get(id).unwrap().bounds, Some(FIGURES));
+		let other = GraphBounds { flops: FIGURES.flops + 1, ..FIGURES };
+		let att = Attestation::Ran { output: expected(), bounds: other };
+		assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(ATTESTER_2), id, att));
+		let reason = RejectReason::FiguresDisagree { recorded: FIGURES, attested: other };
+		rejected_with(id, ATTESTER_2, reason);
+	});
+}
+
+#[test]
+fn run_bounds_follow_the_flops_and_models_without_figures_get_the_largest() {
+	ExtBuilder::default().build_and_execute(|| {
+		let bound = |flops| ModelsPallet::run_bound(Some(GraphBounds { constant_bytes: 1, flops }));
+		assert_eq!(bound(0), MIN_RUN_MS);
+		assert_eq!(bound(1), MIN_RUN_MS + 1);
+		assert_eq!(bound(FLOPS_PER_MS), MIN_RUN_MS + 1);
+		assert_eq!(bound(FLOPS_PER_MS + 1), MIN_RUN_MS + 2);
+		let largest = MIN_RUN_MS + (MAX_MODEL_FLOPS / FLOPS_PER_MS) as u32;
+		assert_eq!(ModelsPallet::run_bound(None), largest);
+		assert_eq!(bound(u64::MAX), u32::MAX, "saturates");
+		// A record with figures over the capacity (a runtime that lowered `MaxModelFlops`) is
+		// out of capacity: jurors that cannot run it in time are excused.
+		let id = register_uri_model();
+		Models::<Test>::mutate(id, |m| {
+			let m = m.as_mut().unwrap();
+			m.status = ModelStatus::Active { since: 1 };
+			m.bounds = Some(GraphBounds { constant_bytes: 1, flops: MAX_MODEL_FLOPS + 1 });
+		});
+		PendingUntil::<Test>::remove(id);
+		let view = <ModelsPallet as ModelRegistry<AccountId, Balance>>::model(&id).unwrap();
+		assert!(!view.limits.within_capacity);
+		Models::<Test>::mutate(id, |m| m.as_mut().unwrap().bounds = None);
+		let view = <ModelsPallet as ModelRegistry<AccountId, Balance>>::model(&id).unwrap();
+		assert!(view.limits.within_capacity);
+		assert_eq!(view.limits.run_ms, largest);
+	});
+}
+
+/// Storage version 1 → 2: every record gets `max_constant_bytes = MaxConstantBytes` (what nodes
+/// enforced before) and no figures; deposits stay as they were; the version is bumped and a
+/// second run changes nothing.
+#[test]
+fn migration_v1_to_v2_declares_the_maximum_and_keeps_deposits() {
+	use crate::migrations::v2::{v1, MigrateV1ToV2};
+	use frame_support::traits::{
+		fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
+	ExtBuilder::default().build_and_execute(|| {
+		StorageVersion::new(1).put::<ModelsPallet>();
+		let s = spec(1_000, uris());
+		let old = v1::ModelInfoOf::<Test> {
+			owner: OWNER,
+			spec: v1::ModelSpec {
+				name: s.name.clone(),
+				inputs: s.inputs.clone(),
+				outputs: s.outputs.clone(),
+				opset: s.opset,
+				engine_version: s.engine_version,
+				price_per_call: s.price_per_call,
+				acceptance: s.acceptance,
+				byte_size: s.byte_size,
+				availability: s.availability.clone(),
+				reference_input: s.reference_input.clone(),
+				reference_output: s.reference_output.clone(),
+			},
+			status: ModelStatus::Active { since: 1 },
+			record_deposit: 777,
+			bytes_deposit: 0,
+			chunk_count: 0,
+			chunks_received: 0,
+			bytes_verified: true,
+		};
+		let id = H256([9; 32]);
+		frame_support::storage::unhashed::put_raw(
+			&Models::<Test>::hashed_key_for(id),
+			&old.encode(),
+		);
+		assert_ok!(Balances::hold(&HoldReason::ModelDeposit.into(), &OWNER, 777));
+		assert!(Models::<Test>::get(id).is_none(), "the old layout does not decode as the new");
+
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		let new = Models::<Test>::get(id).expect("migrated");
+		assert_eq!(new.spec, ModelSpec { max_constant_bytes: MAX_CONSTANT_BYTES, ..s });
+		assert_eq!(new.bounds, None);
+		assert_eq!(new.record_deposit, 777);
+		assert_eq!(new.status, ModelStatus::Active { since: 1 });
+		assert_eq!(ModelsPallet::on_chain_storage_version(), StorageVersion::new(2));
+		assert_eq!(
+			<ModelsPallet as ModelRegistry<AccountId, Balance>>::model(&id).unwrap().limits.run_ms,
+			ModelsPallet::run_bound(None)
+		);
+		// Run again: the version gate leaves the new records alone.
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Models::<Test>::get(id), Some(new));
 	});
 }

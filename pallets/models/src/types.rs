@@ -17,7 +17,7 @@ pub use verity_engine::{
 	AcceptanceRule, DType, Dim, RuleError, TensorSpec, MAX_RANK, MAX_TENSORS, MAX_TOLERANCE_ABS,
 	MAX_TOLERANCE_REL,
 };
-pub use verity_primitives::{ModelId, ModelView, TensorSpecs};
+pub use verity_primitives::{ModelId, ModelView, RunLimits, TensorSpecs};
 
 /// Maximum length of a model name in bytes (UTF-8 expected, not enforced).
 pub const MAX_NAME_LEN: u32 = 64;
@@ -136,6 +136,14 @@ where
 	pub acceptance: AcceptanceRule,
 	/// Size of the ONNX file in bytes.
 	pub byte_size: u64,
+	/// Most bytes of constants the model's plan may hold, as the engine bounds them from the
+	/// graph (`verity_host::ModelBounds::constant_bytes`: initializers and every tensor computed
+	/// from constants, with the padding packing adds). Every node that loads the model holds
+	/// about this much memory, so the record deposit charges `DepositPerConstantByte` for each
+	/// byte; non-zero and at most `MaxConstantBytes`. Attesters refuse a model whose bound is
+	/// above it ([`RejectReason::ConstantsOverSpec`]), and executors and jurors load it under
+	/// it, so every node refuses it alike.
+	pub max_constant_bytes: u64,
 	/// Where the bytes are.
 	pub availability: Availability,
 	/// Canonical encoding (`verity_engine::encode_tensors`) of the reference input.
@@ -202,6 +210,13 @@ pub struct ModelSummary<AccountId, Balance, BlockNumber> {
 	pub acceptance: AcceptanceRule,
 	/// Size of the ONNX file in bytes.
 	pub byte_size: u64,
+	/// Declared bound of the constants its plan may hold, in bytes.
+	pub max_constant_bytes: u64,
+	/// The engine's figures recorded at attestation (`None` before the first attestation, and
+	/// for genesis and migrated models).
+	pub bounds: Option<GraphBounds>,
+	/// The chain's wall-time bound of one run, in milliseconds (`Pallet::run_bound`).
+	pub run_ms: u32,
 	/// Where the bytes are.
 	pub availability: Availability,
 	/// The reference input.
@@ -227,6 +242,7 @@ where
 	pub fn new<MaxRef: Get<u32>>(
 		id: ModelId,
 		info: ModelInfo<AccountId, Balance, BlockNumber, MaxRef>,
+		run_ms: u32,
 	) -> Self {
 		let tensors = |bytes: &[u8]| verity_engine::decode_tensors(bytes).unwrap_or_default();
 		Self {
@@ -241,6 +257,9 @@ where
 			price_per_call: info.spec.price_per_call,
 			acceptance: info.spec.acceptance,
 			byte_size: info.spec.byte_size,
+			max_constant_bytes: info.spec.max_constant_bytes,
+			bounds: info.bounds,
+			run_ms,
 			availability: info.spec.availability,
 			reference_input: tensors(&info.spec.reference_input),
 			reference_output: tensors(&info.spec.reference_output),
@@ -281,4 +300,114 @@ where
 	/// Whether the assembled bytes matched the hash (always true for URI models, whose bytes
 	/// are checked by the nodes that fetch them).
 	pub bytes_verified: bool,
+	/// The engine's graph-only figures, from the first attestation that reproduced the
+	/// reference output (every later one must report the same); fixed once `Active`. `None`
+	/// before any such attestation, for genesis models and for models migrated from storage
+	/// version 1: those get the largest run bound.
+	pub bounds: Option<GraphBounds>,
+}
+
+/// What the engine computes from a model's graph alone, the same on every node of one engine
+/// version and limits (`verity_host::ModelBounds` without the node's own cache charge): an
+/// attestation carries them and the chain records them on the model.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct GraphBounds {
+	/// Bound of the bytes of constants the plan may hold (`ModelBounds::constant_bytes`).
+	pub constant_bytes: u64,
+	/// Estimated multiply-adds and divisions of one run at the engine's largest batch
+	/// (`ModelBounds::flops`): what the chain derives the model's run bound from.
+	pub flops: u64,
+}
+
+/// Why an attester's engine did not run a model's reference input (an attestation that
+/// refuses the model, alike on every node).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Refusal {
+	/// The constants the plan would hold are more than the spec's `max_constant_bytes`
+	/// (`verity_host::HostError::ConstantsOverSpec`).
+	ConstantsOverSpec,
+	/// The engine refused the model: not ONNX, an operator it does not allow, or over its
+	/// limits (elements, FLOPs, memory, the node-wide constant limit).
+	InvalidModel,
+	/// The engine refused the reference input (it does not fit the graph), or the output on it
+	/// is longer than `MaxReferenceSize`.
+	InvalidReference,
+}
+
+/// What an attester's worker reports about a pending model ([`crate::Call::attest`]).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxRef))]
+pub enum Attestation<MaxRef: Get<u32>> {
+	/// The engine loaded the model under its declared constants, reported `bounds`, and
+	/// produced `output` (canonical tensors) on the reference input.
+	Ran { output: BoundedVec<u8, MaxRef>, bounds: GraphBounds },
+	/// The engine refused the model.
+	Refused(Refusal),
+}
+
+/// Why a model was rejected ([`crate::Event::ModelRejected`]).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum RejectReason {
+	/// The attester's output (committed by `commitment`, the blake2-256 of its bytes) did not
+	/// agree with the reference output under the model's acceptance rule, or was not canonical
+	/// tensors.
+	OutputMismatch { commitment: sp_core::H256 },
+	/// The attester's engine refused the model.
+	Refused(Refusal),
+	/// The reported constant bound is above the spec's `max_constant_bytes` (an engine that
+	/// ran the model anyway).
+	ConstantsOverSpec { constant_bytes: u64, declared: u64 },
+	/// The model's estimated FLOPs per run are above `MaxModelFlops`, the per-node capacity:
+	/// no run bound the chain gives would let every node run it.
+	TooManyFlops { flops: u64, max: u64 },
+	/// The attester's graph-only figures differ from those of an earlier attestation: the
+	/// engine is not deterministic on this model (or an attester is faulty), so it is not safe
+	/// to serve.
+	FiguresDisagree { recorded: GraphBounds, attested: GraphBounds },
 }

@@ -39,6 +39,28 @@ pub mod types;
 pub use traits::*;
 pub use types::*;
 
+/// Off-chain only: run `model` (already in the node's store) on canonical `input` under the
+/// chain's `limits`, for `purpose`: refused on a node whose engine is not the version the
+/// model's spec names (`EngineVersionMismatch`, nothing loaded), loaded under the spec's
+/// declared constants (`ConstantsOverSpec` above them, alike on every node), and run within
+/// the chain's run bound (version 3 of the `run` host function; `Timeout` past it) instead of
+/// the node's own limit. `max_output` bounds the output buffer.
+pub fn run_within_limits(
+	model: &ModelId,
+	limits: &RunLimits,
+	input: &[u8],
+	max_output: u32,
+	purpose: verity_host::Purpose,
+) -> Result<alloc::vec::Vec<u8>, verity_host::HostError> {
+	if verity_host::engine_version()? != limits.engine_version {
+		return Err(verity_host::HostError::EngineVersionMismatch);
+	}
+	verity_host::load_model(&model.0, Some(limits.max_constant_bytes))?;
+	// `NODE_TIMEOUT` would ask for the node's own limit: the chain's bound stays below it.
+	let run_ms = limits.run_ms.min(verity_host::NODE_TIMEOUT.saturating_sub(1));
+	verity_host::run_within(&model.0, input, max_output, purpose, run_ms)
+}
+
 /// Key type of executor keys (`vexe`): secp256k1, so that receipts can be checked with
 /// Ethereum's `ecrecover`.
 pub const EXECUTOR_KEY_TYPE: KeyTypeId = KeyTypeId(*b"vexe");

@@ -223,7 +223,7 @@ mod registry {
 	use verity_host::{HostError, Purpose};
 
 	std::thread_local! {
-		static MODELS: RefCell<BTreeMap<ModelId, Vec<u8>>> = RefCell::new(BTreeMap::new());
+		static MODELS: RefCell<BTreeMap<ModelId, Vec<u8>>> = const { RefCell::new(BTreeMap::new()) };
 	}
 
 	/// In-memory `ModelRegistry`. Entries are stored SCALE-encoded so one registry serves any
@@ -251,12 +251,25 @@ mod registry {
 					inputs: BoundedVec::truncate_from(vec![t.clone()]),
 					outputs: BoundedVec::truncate_from(vec![t]),
 					opset: 17,
-					engine_version: 1,
 					price_per_call: price,
 					acceptance: AcceptanceRule::Exact,
 					byte_size: 1,
+					limits: RunLimits::generous(),
 				},
 			);
+		}
+
+		/// Change a model's run limits (give the types it was inserted with).
+		pub fn set_limits<A: Encode + Decode, B: Encode + Decode>(id: ModelId, limits: RunLimits) {
+			MODELS.with(|m| {
+				let mut m = m.borrow_mut();
+				if let Some(bytes) = m.get_mut(&id) {
+					if let Ok(mut v) = ModelView::<A, B>::decode(&mut &bytes[..]) {
+						v.limits = limits;
+						*bytes = v.encode();
+					}
+				}
+			});
 		}
 
 		/// Mark a model active or not (give the types it was inserted with).
@@ -292,14 +305,21 @@ mod registry {
 			})
 		}
 
-		/// Runs what the test put into the inference extension's model store.
+		/// Runs what the test put into the inference extension's model store, under the
+		/// model's [`RunLimits`] as pallet-models does.
 		fn run_offchain(
 			model: &ModelId,
 			input: &[u8],
 			max_output: u32,
 			purpose: Purpose,
 		) -> Result<Vec<u8>, HostError> {
-			verity_host::run_for(&model.0, input, max_output, purpose)
+			let limits = MODELS.with(|m| {
+				m.borrow().get(model).and_then(|bytes| {
+					ModelView::<A, B>::decode(&mut &bytes[..]).ok().map(|v| v.limits)
+				})
+			});
+			let limits = limits.ok_or(HostError::ModelNotFound)?;
+			crate::run_within_limits(model, &limits, input, max_output, purpose)
 		}
 	}
 }
@@ -346,9 +366,9 @@ impl<T: frame_system::Config<Hash = sp_core::H256>>
 		subject: &[u8],
 	) -> (Option<sp_core::H256>, frame_system::pallet_prelude::BlockNumberFor<T>) {
 		use sp_runtime::traits::{One, Saturating};
-		let value = REVEALED.with(|r| *r.borrow()).map(|v| {
-			sp_core::H256(sp_io::hashing::blake2_256(&[subject, v.as_bytes()].concat()))
-		});
+		let value = REVEALED
+			.with(|r| *r.borrow())
+			.map(|v| sp_core::H256(sp_io::hashing::blake2_256(&[subject, v.as_bytes()].concat())));
 		(value, frame_system::Pallet::<T>::block_number().saturating_sub(One::one()))
 	}
 }

@@ -22,10 +22,44 @@ pub struct ModelView<AccountId, Balance> {
 	pub inputs: TensorSpecs,
 	pub outputs: TensorSpecs,
 	pub opset: u32,
-	pub engine_version: u32,
 	pub price_per_call: Balance,
 	pub acceptance: AcceptanceRule,
 	pub byte_size: u64,
+	/// How nodes load and run the model: the same terms on every node.
+	pub limits: RunLimits,
+}
+
+/// The terms under which every node loads and runs a model, decided by the chain
+/// (pallet-models) so that all nodes refuse, time out or run it alike
+/// ([`crate::run_within_limits`]).
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RunLimits {
+	/// The engine version the model's spec names: a node whose engine differs does not run
+	/// it (`verity_host::HostError::EngineVersionMismatch`).
+	pub engine_version: u32,
+	/// The constants the spec declares its plan may hold: the engine refuses the model above
+	/// it (`verity_host::HostError::ConstantsOverSpec`).
+	pub max_constant_bytes: u64,
+	/// Wall-time bound of one run, in milliseconds, derived on chain from the FLOPs the
+	/// engine reported at attestation. It replaces the node's own `--inference-timeout-ms`.
+	pub run_ms: u32,
+	/// Whether the model's FLOPs are within the documented per-node capacity
+	/// (`MaxModelFlops`). Only for a model over it may a juror that cannot run it in
+	/// `run_ms` abstain without penalty.
+	pub within_capacity: bool,
+}
+
+impl RunLimits {
+	/// Limits no test model reaches, for mocks and tools: this build's engine version, the
+	/// engine's node-wide constant limit (256 MiB), a minute per run, within capacity.
+	pub const fn generous() -> Self {
+		Self {
+			engine_version: verity_engine::ENGINE_VERSION,
+			max_constant_bytes: 256 << 20,
+			run_ms: 60_000,
+			within_capacity: true,
+		}
+	}
 }
 
 /// Identifier of an inference request, assigned in order from 0.
@@ -88,6 +122,8 @@ pub struct Slashed<Balance> {
 
 impl<Balance: sp_runtime::Saturating + Copy> Slashed<Balance> {
 	/// Both amounts of `self` and `other` added.
+	// Saturating, unlike `core::ops::Add`, which runtime code must not use on balances.
+	#[allow(clippy::should_implement_trait)]
 	pub fn add(self, other: Self) -> Self {
 		Self {
 			total: self.total.saturating_add(other.total),

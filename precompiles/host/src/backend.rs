@@ -293,7 +293,19 @@ impl HostBackend {
 		input: &[u8],
 		purpose: Purpose,
 	) -> Result<Vec<u8>, HostError> {
-		let mut out = self.run(hash, input)?;
+		self.run_for_within(hash, input, purpose, self.engine.limits().run_timeout)
+	}
+
+	/// [`Self::run_for`] with the wall-time limit `timeout` instead of the node's
+	/// (`--inference-timeout-ms`): the run bound the chain gives the model.
+	pub fn run_for_within(
+		&self,
+		hash: &ModelHash,
+		input: &[u8],
+		purpose: Purpose,
+		timeout: Option<std::time::Duration>,
+	) -> Result<Vec<u8>, HostError> {
+		let mut out = self.run_within(hash, input, timeout)?;
 		if self.faulty_executor && purpose == Purpose::Execute {
 			log::warn!(target: LOG_TARGET, "dev faulty executor: perturbing the output of 0x{}", hex::encode(hash));
 			perturb(&mut out);
@@ -301,10 +313,21 @@ impl HostBackend {
 		Ok(out)
 	}
 
-	/// Run a model on canonical input bytes; returns canonical output bytes.
+	/// Run a model on canonical input bytes within the node's time limit; returns canonical
+	/// output bytes.
 	pub fn run(&self, hash: &ModelHash, input: &[u8]) -> Result<Vec<u8>, HostError> {
+		self.run_within(hash, input, self.engine.limits().run_timeout)
+	}
+
+	/// [`Self::run`] within `timeout` (`None`: no limit).
+	pub fn run_within(
+		&self,
+		hash: &ModelHash,
+		input: &[u8],
+		timeout: Option<std::time::Duration>,
+	) -> Result<Vec<u8>, HostError> {
 		let started = std::time::Instant::now();
-		let r = self.run_inner(hash, input);
+		let r = self.run_inner(hash, input, timeout);
 		if let Some(m) = &self.metrics {
 			let outcome = match &r {
 				Ok(_) => {
@@ -323,11 +346,12 @@ impl HostBackend {
 		&self,
 		hash: &ModelHash,
 		input: &[u8],
+		timeout: Option<std::time::Duration>,
 	) -> Result<Vec<u8>, (HostError, &'static str)> {
 		let inputs =
 			decode_tensors(input).map_err(|_| (HostError::InvalidInput, "invalid_input"))?;
 		self.ensure_loaded(hash).map_err(|e| (e, "model_unavailable"))?;
-		let outputs = self.engine.run(hash, &inputs).map_err(|e| {
+		let outputs = self.engine.run_within(hash, &inputs, timeout).map_err(|e| {
 			if matches!(e, EngineError::Panic { .. }) {
 				log::warn!(target: LOG_TARGET, "run of 0x{} failed: {e}", hex::encode(hash));
 			} else {

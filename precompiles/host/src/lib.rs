@@ -76,6 +76,9 @@ pub enum HostError {
 	/// alike on every node) are more than the limit its registered spec declares; nothing was
 	/// folded. The node logs both figures.
 	ConstantsOverSpec,
+	/// The node's engine ([`engine_version`]) is not the version the model's spec names:
+	/// runtime code refuses to run the model here (never returned by the host itself).
+	EngineVersionMismatch,
 	/// A code this runtime does not know (from a newer node).
 	Unknown(u8),
 }
@@ -95,6 +98,7 @@ impl HostError {
 			HostError::InvalidOutput => 9,
 			HostError::InvalidRule => 10,
 			HostError::ConstantsOverSpec => 11,
+			HostError::EngineVersionMismatch => 12,
 			HostError::Unknown(c) => *c,
 		}
 	}
@@ -141,6 +145,7 @@ impl Status {
 			9 => HostError::InvalidOutput,
 			10 => HostError::InvalidRule,
 			11 => HostError::ConstantsOverSpec,
+			12 => HostError::EngineVersionMismatch,
 			c => HostError::Unknown(c),
 		})
 	}
@@ -171,6 +176,29 @@ pub trait Inference {
 		purpose: u32,
 	) -> u64 {
 		native::run_for(&mut **self, model, input, output, purpose).0
+	}
+
+	/// Version 3: as version 2, within `timeout_ms` milliseconds of wall time instead of the
+	/// node's own limit (`--inference-timeout-ms`): the run bound the chain derives from the
+	/// model's FLOPs, so every node gives a model the same time. [`HostError::Timeout`] past it.
+	/// [`NODE_TIMEOUT`] (`u32::MAX`) asks for the node's own limit.
+	#[version(3)]
+	fn run(
+		&mut self,
+		model: PassPointerAndRead<&[u8; 32], 32>,
+		input: PassFatPointerAndRead<&[u8]>,
+		output: PassFatPointerAndWrite<&mut [u8]>,
+		purpose: u32,
+		timeout_ms: u32,
+	) -> u64 {
+		native::run_within(&mut **self, model, input, output, purpose, timeout_ms).0
+	}
+
+	/// The version of the node's engine (`verity_engine::ENGINE_VERSION`), which a model's
+	/// spec names (`engine_version`): runtime code runs a model only on an engine of its
+	/// version. Status value: the version.
+	fn engine_version(&mut self) -> u64 {
+		native::engine_version(&mut **self).0
 	}
 
 	/// Run `model` on `input` and compare the result with `claimed` (canonical tensor list)
@@ -255,11 +283,39 @@ mod native {
 		output: &mut [u8],
 		purpose: u32,
 	) -> Status {
+		run_limited(ext, model, input, output, purpose, None)
+	}
+
+	pub fn run_within(
+		ext: &mut dyn Externalities,
+		model: &[u8; 32],
+		input: &[u8],
+		output: &mut [u8],
+		purpose: u32,
+		timeout_ms: u32,
+	) -> Status {
+		let timeout = (timeout_ms != NODE_TIMEOUT)
+			.then(|| std::time::Duration::from_millis(u64::from(timeout_ms)));
+		run_limited(ext, model, input, output, purpose, timeout)
+	}
+
+	/// A run for `purpose` within `timeout`, or the node's own limit when `None`.
+	fn run_limited(
+		ext: &mut dyn Externalities,
+		model: &[u8; 32],
+		input: &[u8],
+		output: &mut [u8],
+		purpose: u32,
+		timeout: Option<std::time::Duration>,
+	) -> Status {
 		Status::from_result((|| {
 			let b = backend(ext).ok_or(HostError::Unavailable)?;
 			// A purpose this node does not know (a newer runtime) runs honestly.
 			let purpose = Purpose::from_code(purpose).unwrap_or(Purpose::Judge);
-			let out = b.run_for(model, input, purpose)?;
+			let out = match timeout {
+				Some(t) => b.run_for_within(model, input, purpose, Some(t))?,
+				None => b.run_for(model, input, purpose)?,
+			};
 			let needed = u32::try_from(out.len()).unwrap_or(u32::MAX);
 			let dst = output.get_mut(..out.len()).ok_or(HostError::OutputTooLarge { needed })?;
 			dst.copy_from_slice(&out);
@@ -312,6 +368,12 @@ mod native {
 		})())
 	}
 
+	pub fn engine_version(ext: &mut dyn Externalities) -> Status {
+		Status::from_result(
+			backend(ext).ok_or(HostError::Unavailable).map(|_| verity_engine::ENGINE_VERSION),
+		)
+	}
+
 	pub fn record_duty(ext: &mut dyn Externalities, duty: u32) -> Status {
 		Status::from_result((|| {
 			let b = backend(ext).ok_or(HostError::Unavailable)?;
@@ -331,6 +393,19 @@ mod native {
 		Status::err(HostError::Unavailable)
 	}
 	pub fn run<E: ?Sized>(_: &mut E, _: &[u8; 32], _: &[u8], _: &mut [u8]) -> Status {
+		Status::err(HostError::Unavailable)
+	}
+	pub fn run_within<E: ?Sized>(
+		_: &mut E,
+		_: &[u8; 32],
+		_: &[u8],
+		_: &mut [u8],
+		_: u32,
+		_: u32,
+	) -> Status {
+		Status::err(HostError::Unavailable)
+	}
+	pub fn engine_version<E: ?Sized>(_: &mut E) -> Status {
 		Status::err(HostError::Unavailable)
 	}
 	pub fn verify<E: ?Sized>(_: &mut E, _: &[u8; 32], _: &[u8], _: &[u8], _: &[u8]) -> Status {
@@ -385,9 +460,34 @@ pub fn run_for(
 	purpose: Purpose,
 ) -> Result<Vec<u8>, HostError> {
 	let mut buf = alloc::vec![0u8; max_output as usize];
-	let len = Status(inference::run(model, input, &mut buf, purpose as u32)).into_result()?;
+	let status = inference::run(model, input, &mut buf, purpose as u32, NODE_TIMEOUT);
+	let len = Status(status).into_result()?;
 	buf.truncate(len as usize);
 	Ok(buf)
+}
+
+/// `timeout_ms` of version 3 of `run` that asks for the node's own limit, as versions 1 and 2.
+pub const NODE_TIMEOUT: u32 = u32::MAX;
+
+/// [`run_for`] within `timeout_ms` milliseconds instead of the node's own limit: the run bound
+/// the chain gives the model (version 3 of `run`).
+pub fn run_within(
+	model: &ModelHash,
+	input: &[u8],
+	max_output: u32,
+	purpose: Purpose,
+	timeout_ms: u32,
+) -> Result<Vec<u8>, HostError> {
+	let mut buf = alloc::vec![0u8; max_output as usize];
+	let status = inference::run(model, input, &mut buf, purpose as u32, timeout_ms);
+	let len = Status(status).into_result()?;
+	buf.truncate(len as usize);
+	Ok(buf)
+}
+
+/// The version of this node's engine (`verity_engine::ENGINE_VERSION` of the node binary).
+pub fn engine_version() -> Result<u32, HostError> {
+	Status(inference::engine_version()).into_result()
 }
 
 /// [`run_for`] a juror's re-execution ([`Purpose::Judge`]).
@@ -529,6 +629,7 @@ mod tests {
 			HostError::InvalidOutput,
 			HostError::InvalidRule,
 			HostError::ConstantsOverSpec,
+			HostError::EngineVersionMismatch,
 			HostError::Unknown(200),
 		] {
 			assert_eq!(Status::err(e).into_result(), Err(e));

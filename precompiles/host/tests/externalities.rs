@@ -7,8 +7,8 @@ use verity_engine::{
 	model_hash, testing, AcceptanceRule, Tensor,
 };
 use verity_host::{
-	inference, load_model, model_available, put_model, run, verify, HostBackend, HostError,
-	InferenceExt, ModelStore, DEFAULT_MAX_OUTPUT,
+	engine_version, inference, load_model, model_available, put_model, run, run_within, verify,
+	HostBackend, HostError, InferenceExt, ModelStore, Purpose, DEFAULT_MAX_OUTPUT, NODE_TIMEOUT,
 };
 
 fn ext_with_backend(dir: &std::path::Path) -> (sp_io::TestExternalities, Arc<HostBackend>) {
@@ -114,6 +114,55 @@ fn without_extension_everything_is_unavailable() {
 		assert_eq!(run(&h, &input(), DEFAULT_MAX_OUTPUT), Err(HostError::Unavailable));
 		assert_eq!(verify(&h, &input(), &[], &AcceptanceRule::Exact), Err(HostError::Unavailable));
 		assert_eq!(put_model(&h, b"bytes"), Err(HostError::Unavailable));
+		assert_eq!(
+			run_within(&h, &input(), DEFAULT_MAX_OUTPUT, Purpose::Execute, 1_000),
+			Err(HostError::Unavailable)
+		);
+		assert_eq!(engine_version(), Err(HostError::Unavailable));
+	});
+}
+
+/// Version 3 of `run` runs within the caller's (the chain's) time limit, not the node's: a node
+/// whose own limit is 0 ms runs a model the chain gives 10 s, and a node without a limit times
+/// out where the chain gives 0 ms. `engine_version` reports the node's engine.
+#[test]
+fn run_within_uses_the_callers_time_limit_and_the_engine_reports_its_version() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = ModelStore::open(dir.path(), 8 << 20).unwrap();
+	let limits = Limits { run_timeout: Some(std::time::Duration::ZERO), ..Limits::default() };
+	let backend = Arc::new(HostBackend::new(Arc::new(Engine::new(limits)), store));
+	let mut ext = sp_io::TestExternalities::default();
+	ext.register_extension(InferenceExt::new(backend.clone()));
+	let model = testing::tiny_classifier();
+	let h = backend.store().put(&model).unwrap();
+	ext.execute_with(|| {
+		assert_eq!(engine_version(), Ok(verity_engine::ENGINE_VERSION));
+		// Loaded first, so the 0 ms limits below time the run only.
+		load_model(&h, None).unwrap();
+		assert_eq!(run(&h, &input(), DEFAULT_MAX_OUTPUT), Err(HostError::Timeout));
+		assert_eq!(
+			run_within(&h, &input(), DEFAULT_MAX_OUTPUT, Purpose::Judge, NODE_TIMEOUT),
+			Err(HostError::Timeout)
+		);
+		let out = run_within(&h, &input(), DEFAULT_MAX_OUTPUT, Purpose::Judge, 10_000).unwrap();
+		assert_eq!(decode_tensors(&out).unwrap()[0].shape(), &[2, 3]);
+	});
+
+	let dir = tempfile::tempdir().unwrap();
+	let store = ModelStore::open(dir.path(), 8 << 20).unwrap();
+	let limits =
+		Limits { run_timeout: Some(std::time::Duration::from_secs(30)), ..Limits::default() };
+	let backend = Arc::new(HostBackend::new(Arc::new(Engine::new(limits)), store));
+	let mut ext = sp_io::TestExternalities::default();
+	ext.register_extension(InferenceExt::new(backend.clone()));
+	let h = backend.store().put(&model).unwrap();
+	ext.execute_with(|| {
+		load_model(&h, None).unwrap();
+		assert!(run(&h, &input(), DEFAULT_MAX_OUTPUT).is_ok());
+		assert_eq!(
+			run_within(&h, &input(), DEFAULT_MAX_OUTPUT, Purpose::Judge, 0),
+			Err(HostError::Timeout)
+		);
 	});
 }
 

@@ -68,6 +68,8 @@ pub const MAX_REFERENCE_SIZE: u32 = MAX_IO_SIZE;
 pub const RESULT_DEADLINE: BlockNumber = 5;
 /// Largest `k` of a `Redundant(k)` request.
 pub const MAX_REDUNDANCY: u32 = 5;
+/// Largest `max_constant_bytes` a model spec may declare: the engine's node-wide limit.
+pub const MAX_CONSTANT_BYTES: u64 = 256 << 20;
 
 // Compile-time checks of the orderings the pallets' `integrity_test`s assert at start-up.
 const _: () = assert!(UNBONDING_PERIOD > MAX_SLASH_DELAY);
@@ -90,6 +92,26 @@ parameter_types! {
 	/// 10 % of an expiring model's deposit is burned (0.1 VRT of the 1 VRT base at least):
 	/// a model nobody can fetch or certify costs its owner, not the validators.
 	pub const ModelExpiryBurn: Perbill = Perbill::from_percent(10);
+	/// Held per byte of constants a spec declares (`max_constant_bytes`): 1 µVRT, about
+	/// 1.05 VRT per MiB, 268 VRT for the largest declaration (256 MiB). Every attesting,
+	/// executing and judging node holds that much memory while the model is loaded; a tenth of
+	/// the price of a byte of state (`ModelDepositPerByte`), which every node keeps forever.
+	pub const ModelDepositPerConstantByte: Balance = MICRO_UNIT;
+	/// Largest declaration: the engine's node-wide limit (`Limits::max_constant_bytes`,
+	/// 256 MiB), above which every node refuses a model anyway.
+	pub const ModelMaxConstantBytes: u64 = MAX_CONSTANT_BYTES;
+	/// The per-node capacity: 10 GFLOP per run (the engine's estimate at its largest batch),
+	/// half the engine's own `max_flops`. A model over it is rejected at attestation. At the
+	/// reference speed below that is 10 s of run, the largest run bound 11 s, well inside the
+	/// 30 s (`ResultDeadline`) an executor has.
+	pub const ModelMaxFlops: u64 = 10_000_000_000;
+	/// The documented reference node (docs/inference.md, "Run bounds"): 1 GFLOP/s on one
+	/// engine thread, what tract's generic kernels sustain on a 2019 x86 core; a node slower
+	/// than this on a model's matrix products is too small to serve it.
+	pub const ModelReferenceFlopsPerMs: u64 = 1_000_000;
+	/// Floor of every run bound: input decoding, scheduling on the engine's pool, output
+	/// encoding.
+	pub const ModelMinRunMs: u32 = 1_000;
 
 	/// The account holding all provider stake (held) and unclaimed rewards (free).
 	pub const ProvidersPalletId: PalletId = PalletId(*b"vrt/prov");
@@ -218,6 +240,14 @@ impl pallet_models::Config for Runtime {
 	/// 16 registrations a block: the expiry hook then handles at most 16 models a block
 	/// (about 8 ms, `on_initialize_expire`).
 	type MaxRegistrationsPerBlock = ConstU32<16>;
+	type DepositPerConstantByte = ModelDepositPerConstantByte;
+	type MaxConstantBytes = ModelMaxConstantBytes;
+	/// Registration refuses specs for another engine than the one the nodes of this runtime
+	/// run: a spec may not ask nodes for an engine they do not have.
+	type EngineVersion = ConstU32<{ verity_engine::ENGINE_VERSION }>;
+	type MaxModelFlops = ModelMaxFlops;
+	type ReferenceFlopsPerMs = ModelReferenceFlopsPerMs;
+	type MinRunMs = ModelMinRunMs;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }
 

@@ -427,8 +427,22 @@ impl Engine {
 		}
 	}
 
-	/// Run a cached model. Inputs are checked against the graph's input specs first.
+	/// Run a cached model within the engine's `run_timeout`. Inputs are checked against the
+	/// graph's input specs first.
 	pub fn run(&self, hash: &ModelHash, inputs: &[Tensor]) -> Result<Vec<Tensor>, EngineError> {
+		self.run_within(hash, inputs, self.limits.run_timeout)
+	}
+
+	/// [`Engine::run`] with the wall-time limit `timeout` instead of `Limits::run_timeout`: the
+	/// caller's, e.g. the run bound the chain derives from a model's FLOPs, so that every node
+	/// gives a model the same time whatever its own default. `None` runs on the caller's thread
+	/// without a limit. Slots and the worker pool are shared with [`Engine::run`].
+	pub fn run_within(
+		&self,
+		hash: &ModelHash,
+		inputs: &[Tensor],
+		timeout: Option<Duration>,
+	) -> Result<Vec<Tensor>, EngineError> {
 		let plan = self.lookup(hash).ok_or_else(|| EngineError::NotLoaded(hex32(hash)))?;
 		let specs = &plan.info.io.inputs;
 		if inputs.len() != specs.len() {
@@ -456,7 +470,7 @@ impl Engine {
 		if prev >= self.limits.max_concurrent_runs {
 			return Err(EngineError::Busy(prev));
 		}
-		let outputs = match self.limits.run_timeout {
+		let outputs = match timeout {
 			None => {
 				let _slot = slot;
 				plan.run(values)?
