@@ -15,17 +15,19 @@
 //!
 //! - *Candidates*: the outputs under dispute, in candidate order; `accused[i]` posted output
 //!   `i`. Their bytes are read with `InferenceForDisputes::candidates`, the input with `input`.
-//! - *Jury*: drawn by `Config::Jury` from a seed `blake2_256(SCALE((parent_hash, request)))`:
-//!   every eligible provider of the model, each weighing its stake, when at most `JurySize`
-//!   are eligible; otherwise `JurySize` seats drawn independently with probability
-//!   proportional to stake, each juror weighing its seats. The block author can
-//!   bias the seed (by choosing which block to build on, or withholding a block), so it is no
-//!   stronger than the author's honesty; jurors are still bounded by stake and must agree with
-//!   each other to win. Each juror's *weight* is recorded at selection: a coalition's expected
+//! - *Jury*: drawn by `Config::Jury` in `on_initialize` `DrawDelay` blocks after the dispute
+//!   opened (`JuryDrawScheduled`, then `DisputeOpened` with the jurors), from a seed
+//!   `blake2_256(SCALE((random, request)))` where `random` is `Config::Randomness` (BABE's VRF
+//!   output of the block after the challenge's, which neither the challenger nor that block's
+//!   author knows): every eligible provider of the model, each weighing its stake, when at
+//!   most `JurySize` are eligible; otherwise `JurySize` seats drawn independently with
+//!   probability proportional to stake, each juror weighing its seats. The author of the block
+//!   whose VRF output is used can only withhold its block (one re-roll); jurors are still
+//!   bounded by stake and must agree with each other to win. Each juror's *weight* is recorded at selection: a coalition's expected
 //!   share of the weight equals its share of stake however it splits the stake over accounts.
 //!   (Weighing distinct stake-drawn jurors by stake counted stake twice: one account with 45 %
 //!   of the stake held the majority of most juries.)
-//! - *Phases*: a dispute opened at block `o` takes commitments in blocks
+//! - *Phases*: a dispute whose jury was drawn at block `o` takes commitments in blocks
 //!   `[o, commit_end = o + CommitPeriod)` and reveals in `[commit_end, reveal_end = commit_end
 //!   + RevealPeriod)`; it is tallied in `on_initialize` of `tally_at` (`reveal_end`, or a later
 //!   block when that block's queue already holds `MaxDisputesPerBlock` tallies).

@@ -3,8 +3,11 @@
 //! ## Overview
 //!
 //! A dApp pays for an inference with [`Pallet::request`]: the input is checked on chain against
-//! the model's input specs, the fee is held, and executors are drawn stake-weighted among the
-//! providers serving the model (`ExecutorSelection`). Each executor's off-chain worker runs the
+//! the model's input specs, the fee is held, and `DrawDelay` blocks later executors are drawn
+//! stake-weighted among the providers serving the model (`ExecutorSelection`), from
+//! randomness revealed after the request's block (`Config::Randomness`, BABE's VRF output of
+//! the next block): neither the requester nor the author who included the request can know or
+//! choose it. Each executor's off-chain worker runs the
 //! model natively and posts the canonical output with [`Pallet::submit_result`], together with a
 //! secp256k1 receipt. Under `Optimistic` the result is `Provisional` for `ChallengeWindow`
 //! blocks (pallet-disputes may take it to a jury), then `Finalized` and paid out. Under
@@ -31,7 +34,7 @@
 //!
 //! ## Life cycle
 //!
-//! `Assigned { deadline }` → (every slot posted) → `Provisional { until }` (optimistic) or
+//! `Drawing { at }` → `Assigned { deadline }` → (every slot posted) → `Provisional { until }` (optimistic) or
 //! `Finalized` / `Disputed` (redundant) → `Finalized` or `Refunded`.
 //! - A slot that misses the deadline is penalized (`MissedDeadlinePenalty` of its provider's
 //!   stake, burned: a requester could be the provider in disguise), unless a block of its
@@ -39,7 +42,8 @@
 //!   full is never penalized. An executor that cannot run the model (bytes unavailable
 //!   or corrupt, timeout) says so with [`Pallet::report_failure`] instead of posting garbage,
 //!   without penalty. Optimistic requests whose executor failed or missed are reassigned to
-//!   another provider, up to `MaxAttempts` rounds, then refunded. Redundant requests are
+//!   another provider (drawn like the first, `DrawDelay` blocks later), up to `MaxAttempts`
+//!   rounds, then refunded; a draw that finds nobody left refunds the request. Redundant requests are
 //!   judged on the slots that posted.
 //! - Disputes conclude through [`InferenceForDisputes::conclude`]: correct executors are paid,
 //!   wrong ones slashed by `WrongResultPenalty` (burned; pallet-disputes funds bounded rewards
