@@ -79,7 +79,9 @@ async function run(nodeName, networkInfo, args) {
 		const s = v.load(networkInfo);
 		for (const p of await addresses(networkInfo)) await dave.rpc.system.addReservedPeer(p.addr);
 		const t0 = Date.now();
-		const height = (await v.finalizedNumber(alice)) + 3;
+		// Wait for finality past Dave's highest isolated block too: under BABE a lone validator
+		// authors in its secondary slots as well, so its fork can be as long as the others'.
+		const height = Math.max((await v.finalizedNumber(alice)) + 3, s.own[s.own.length - 1].n + 1);
 		const names = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
 		const h = await agree(networkInfo, names, height);
 		v.log(`healed: Dave finalized #${height} ${((Date.now() - t0) / 1000).toFixed(0)} s after its peers came back`);
