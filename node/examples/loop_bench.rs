@@ -149,7 +149,7 @@ async fn register(chain: &mut Chain, d: &Demo) -> Result<(H256, Vec<u8>), Error>
 		price_per_call: verity_runtime::MILLI_UNIT,
 		acceptance: d.rule,
 		byte_size: bytes.len() as u64,
-		max_constant_bytes: constant_bound(&bytes),
+		max_constant_bytes: verity_node::client::values::constant_bound(&bytes),
 		availability: Availability::OnChain,
 		reference_input: BoundedVec::truncate_from(input.clone()),
 		reference_output: BoundedVec::truncate_from(output),
@@ -340,15 +340,4 @@ async fn main() -> Result<(), Error> {
 		provisional as f64 / span.max(6.0)
 	);
 	Ok(())
-}
-
-/// The local engine's bound of the constants model `bytes` holds (what a spec declares), or 1
-/// for a file the engine refuses (validators reject it anyway).
-fn constant_bound(bytes: &[u8]) -> u64 {
-	use verity_engine::engine::{Engine, Limits};
-	Engine::new(Limits::default())
-		.load(bytes, &verity_engine::model_hash(bytes))
-		.map(|info| u64::try_from(info.constants_bound()).unwrap_or(u64::MAX))
-		.unwrap_or(1)
-		.max(1)
 }

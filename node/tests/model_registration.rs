@@ -73,7 +73,7 @@ fn spec(
 		price_per_call: verity_runtime::MILLI_UNIT,
 		acceptance: AcceptanceRule::Exact,
 		byte_size: bytes.len() as u64,
-		max_constant_bytes: constant_bound(&bytes),
+		max_constant_bytes: verity_node::client::values::constant_bound(&bytes),
 		availability: Availability::OnChain,
 		reference_input: BoundedVec::truncate_from(reference_input),
 		reference_output: BoundedVec::truncate_from(reference_output),
@@ -398,15 +398,4 @@ async fn uri_models_are_fetched_only_from_allowed_hosts() {
 	assert_eq!(info.status, pallet_models::ModelStatus::Pending);
 	let log = std::fs::read_to_string(&refusing.log_path).unwrap_or_default();
 	assert!(log.contains("model bytes are fetched only from: models.invalid"), "{log}");
-}
-
-/// The local engine's bound of the constants model `bytes` holds (what a spec declares), or 1
-/// for a file the engine refuses (validators reject it anyway).
-fn constant_bound(bytes: &[u8]) -> u64 {
-	use verity_engine::engine::{Engine, Limits};
-	Engine::new(Limits::default())
-		.load(bytes, &verity_engine::model_hash(bytes))
-		.map(|info| u64::try_from(info.constants_bound()).unwrap_or(u64::MAX))
-		.unwrap_or(1)
-		.max(1)
 }

@@ -207,6 +207,17 @@ pub fn tensor_line(t: &Tensor) -> String {
 	format!("{} {:?} = [{}]", dtype_name(t.dtype()), t.shape(), values.join(", "))
 }
 
+/// The local engine's bound of the constants model `bytes` holds (what a spec declares), or 1
+/// for a file the engine refuses (validators reject it anyway).
+pub fn constant_bound(bytes: &[u8]) -> u64 {
+	use verity_engine::engine::{Engine, Limits};
+	Engine::new(Limits::default())
+		.load(bytes, &verity_engine::model_hash(bytes))
+		.map(|info| u64::try_from(info.constants_bound()).unwrap_or(u64::MAX))
+		.unwrap_or(1)
+		.max(1)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
