@@ -8,8 +8,11 @@
 //!   requester is refunded, the jury's output is recorded as the result;
 //! - `Redundant(2)` with Dave as one executor opens a dispute by itself; the third provider
 //!   judges, Dave is slashed and the honest executor's result is finalized.
+//! - with every result audited, Dave's faulty result is caught without any challenger: the
+//!   drawn auditor's worker re-executes, disagrees, and the dispute it raises slashes Dave.
 //! Executors are steered by chilling the other providers while the request is made; they
-//! unchill before the challenge so they can sit on the jury.
+//! unchill before the challenge so they can sit on the jury. Audits are off (root sets the rate
+//! to 0) until the last part, so that no auditor interferes with the challenges.
 
 mod common;
 
@@ -63,6 +66,20 @@ async fn request_served_by(
 		})
 		.await;
 	(id, provisional)
+}
+
+/// Sets the audit rate as root (Alice is sudo).
+async fn set_audit_rate(node: &mut Node, rate: sp_runtime::Perbill) {
+	let call = RuntimeCall::Inference(pallet_inference::Call::set_audit_rate { rate });
+	let sudo = RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) });
+	let (hash, _) = execute(node, &Sr25519Keyring::Alice.pair(), sudo).await;
+	assert!(
+		node.events(hash).await.iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Inference(pallet_inference::Event::AuditRateSet { rate: r }) if *r == rate
+		)),
+		"the audit rate was set"
+	);
 }
 
 async fn challenge_and_wait(
@@ -130,6 +147,7 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 		node.wait_ready(Duration::from_secs(60)).await;
 	}
 	alice.wait_finalized(2, Duration::from_secs(120)).await;
+	set_audit_rate(&mut alice, sp_runtime::Perbill::zero()).await;
 
 	// 1. Honest Alice, bogus challenge by Bob.
 	let (id, _) = request_served_by(&mut alice, Alice, &[Charlie, Dave], Eve).await;
@@ -246,6 +264,63 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 	assert_eq!(req.status, RequestStatus::Finalized { at });
 	assert_eq!(req.outcome.unwrap().slot, Some(honest_slot), "the honest executor's result stands");
 	assert_eq!(req.held, 0);
+
+	// 4. Every result audited; faulty Dave serves and nobody challenges. The auditor (Alice or
+	// Charlie) re-executes, disagrees, and the dispute it raises (no bond) slashes Dave.
+	set_audit_rate(&mut alice, sp_runtime::Perbill::one()).await;
+	let (id, provisional) = request_served_by(&mut alice, Dave, &[Alice, Charlie], Eve).await;
+	let (_, auditor) = wait_event(&mut alice, provisional, Duration::from_secs(60), |e| match e {
+		RuntimeEvent::Inference(pallet_inference::Event::AuditAssigned {
+			request,
+			provider,
+			..
+		}) if *request == id => Some(provider.clone()),
+		_ => None,
+	})
+	.await;
+	assert!(auditor == Alice.to_account_id() || auditor == Charlie.to_account_id());
+	let (_, finding) =
+		wait_event(&mut alice, provisional, Duration::from_secs(90), |e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::Audited {
+				request, finding, ..
+			}) if *request == id => Some(*finding),
+			_ => None,
+		})
+		.await;
+	assert_eq!(finding, pallet_inference::AuditFinding::Disagrees);
+	let (_, challenger) =
+		wait_event(&mut alice, provisional, Duration::from_secs(90), |e| match e {
+			RuntimeEvent::Disputes(pallet_disputes::Event::DisputeOpened {
+				request,
+				challenger,
+				..
+			}) if *request == id => Some(challenger.clone()),
+			_ => None,
+		})
+		.await;
+	assert_eq!(challenger, Some(auditor.clone()), "the auditor raised the dispute");
+	let (at, _) = wait_event(&mut alice, provisional, Duration::from_secs(240), |e| match e {
+		RuntimeEvent::Disputes(pallet_disputes::Event::DisputeResolved { request, .. })
+			if *request == id =>
+		{
+			Some(())
+		},
+		_ => None,
+	})
+	.await;
+	let events = alice.events(alice.block_hash(at).await.unwrap()).await;
+	assert!(
+		events.iter().any(|e| matches!(e,
+			RuntimeEvent::Inference(pallet_inference::Event::ExecutorSlashed { request, provider, slashed })
+				if *request == id && *provider == Dave.to_account_id() && *slashed > 0)),
+		"Dave slashed after the audit: {events:?}"
+	);
+	assert!(events.iter().any(|e| matches!(e,
+		RuntimeEvent::Disputes(pallet_disputes::Event::ChallengerRewarded { request, challenger, amount })
+			if *request == id && *challenger == auditor && *amount > 0)));
+	println!(
+		"audit of request {id}: provisional in block {provisional}, Dave slashed in block {at}"
+	);
 
 	// The chain still finalizes.
 	let head = alice.best_number().await;

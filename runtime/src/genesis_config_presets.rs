@@ -213,6 +213,12 @@ fn demo_models_and_providers(
 	(models, providers)
 }
 
+/// The genesis audit rate of every preset: one provisional result in ten is audited. A
+/// provider posting wrong results keeps each unnoticed by audits with probability 0.9 (n in a
+/// row with 0.9^n); each one caught costs `WrongResultPenalty` of its stake (docs/security.md,
+/// "Audits"). Root changes it with `inference.set_audit_rate`.
+pub const AUDIT_RATE: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(10);
+
 fn testnet_genesis(
 	initial_authorities: Vec<(BabeId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
@@ -236,7 +242,7 @@ fn testnet_genesis(
 		sudo: SudoConfig { key: Some(root) },
 		models: models_config,
 		providers: providers_config,
-		inference: InferenceConfig { min_jurors },
+		inference: InferenceConfig { min_jurors, audit_rate: AUDIT_RATE },
 	})
 }
 

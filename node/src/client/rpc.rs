@@ -301,8 +301,19 @@ impl Rpc {
 	pub async fn wait(&self, pending: Pending) -> Result<Included> {
 		let Pending { what, xt, hex, after } = pending;
 		let mut next = after + 1;
+		// The hashes of the blocks scanned so far (`after + 1..next`): BABE's secondary slots
+		// make short forks, and a block scanned by number may be retracted for a sibling that
+		// includes the transaction; the scan then goes back to where the chains meet.
+		let mut scanned: Vec<H256> = Vec::new();
 		let mut missing_from_pool = 0;
 		loop {
+			while let Some(&last) = scanned.last() {
+				if self.block_hash(next - 1).await? == Some(last) {
+					break;
+				}
+				scanned.pop();
+				next -= 1;
+			}
 			let best = self.best_number().await?;
 			while next <= best {
 				let Some(hash) = self.block_hash(next).await? else { break };
@@ -313,6 +324,7 @@ impl Rpc {
 				if let Some(index) = index {
 					return self.outcome(&what, next, hash, index as u32).await;
 				}
+				scanned.push(hash);
 				next += 1;
 			}
 			// A transaction that left the pool without reaching a block was dropped (its nonce

@@ -196,6 +196,17 @@ impl Node {
 		(!v.is_null()).then(|| parse_h256(&v))
 	}
 
+	/// The hash of block `number` once it is finalized, `None` before. Walkers over the chain
+	/// read finalized blocks only: BABE's secondary slots make short forks, and a best block
+	/// read by number can be retracted after the walk passed it (a transaction in the retracted
+	/// block is included again in a later one, which the walk would never look at).
+	pub async fn finalized_block_hash(&self, number: u32) -> Option<H256> {
+		if number > self.finalized_number().await {
+			return None;
+		}
+		self.block_hash(number).await
+	}
+
 	/// The BABE authority index of the author of block `number`, from its pre-runtime digest.
 	pub async fn babe_author(&self, number: u32) -> u32 {
 		let hash = self.block_hash(number).await.expect("block exists");
@@ -313,7 +324,8 @@ impl Node {
 		Ok(parse_h256(&v))
 	}
 
-	/// Waits for a block (from `from` on) that includes `xt`; returns its hash and number.
+	/// Waits for a finalized block (from `from` on) that includes `xt`; returns its hash and
+	/// number.
 	pub async fn wait_included(
 		&mut self,
 		xt: &UncheckedExtrinsic,
@@ -324,7 +336,7 @@ impl Node {
 		let deadline = Instant::now() + timeout;
 		let mut next = from;
 		loop {
-			while let Some(hash) = self.block_hash(next).await {
+			while let Some(hash) = self.finalized_block_hash(next).await {
 				let block = self.rpc("chain_getBlock", rpc_params![hash]).await.unwrap();
 				let included = block["block"]["extrinsics"]
 					.as_array()
@@ -436,8 +448,8 @@ pub fn inference_events(events: &[RuntimeEvent]) -> Vec<pallet_inference::Event<
 		.collect()
 }
 
-/// Scans blocks `from..` until one has an event for which `pick` returns `Some`; returns the
-/// block number and that value.
+/// Scans finalized blocks `from..` until one has an event for which `pick` returns `Some`;
+/// returns the block number and that value.
 pub async fn wait_event<T>(
 	node: &mut Node,
 	from: u32,
@@ -447,7 +459,7 @@ pub async fn wait_event<T>(
 	let deadline = Instant::now() + timeout;
 	let mut next = from;
 	loop {
-		while let Some(hash) = node.block_hash(next).await {
+		while let Some(hash) = node.finalized_block_hash(next).await {
 			for e in node.events(hash).await {
 				if let Some(v) = pick(&e) {
 					return (next, v);

@@ -854,7 +854,8 @@ pub mod pallet {
 					.collect(),
 				None => Vec::new(),
 			};
-			if let Some(challenger) = &info.challenger {
+			// An auditor raises a dispute without a bond (its stake answers for a false alarm).
+			if let Some(challenger) = info.challenger.as_ref().filter(|_| !info.bond.is_zero()) {
 				Self::settle_bond(
 					request,
 					challenger,
@@ -1141,10 +1142,15 @@ pub mod pallet {
 	}
 
 	impl<T: Config> DisputeOpener<T::AccountId> for Pallet<T> {
-		/// Open a dispute without challenger and bond; nothing changes on error.
-		fn open(request: RequestId, subject: DisputeSubject<T::AccountId>) -> DispatchResult {
+		/// Open a dispute without bond, raised by an auditor or by nobody; nothing changes on
+		/// error.
+		fn open(
+			request: RequestId,
+			subject: DisputeSubject<T::AccountId>,
+			raised_by: Option<T::AccountId>,
+		) -> DispatchResult {
 			frame_support::storage::with_storage_layer(|| {
-				Self::do_open(request, None, Zero::zero(), subject)
+				Self::do_open(request, raised_by, Zero::zero(), subject)
 			})
 		}
 	}

@@ -245,7 +245,11 @@ fn challenge_fails_when_tally_queues_are_full() {
 fn open_works_without_challenger() {
 	ExtBuilder::default().build_and_execute(|| {
 		MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
-		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(
+			40,
+			MockInference::subject(40),
+			None
+		));
 		let info = crate::Disputes::<Test>::get(40).unwrap();
 		assert_eq!(info.challenger, None);
 		assert_eq!(info.bond, 0);
@@ -263,22 +267,66 @@ fn open_works_without_challenger() {
 	});
 }
 
+/// An auditor (pallet-inference) raises a dispute without a bond: it is kept off the jury,
+/// rewarded like a challenger when the result is wrong, and owes nothing here when the result
+/// is right (pallet-inference slashes its stake for the false alarm).
+#[test]
+fn an_auditor_raised_dispute_keeps_the_auditor_off_the_jury_and_rewards_it() {
+	for wrong in [true, false] {
+		ExtBuilder::default().build_and_execute(|| {
+			MockInference::add(40, vec![EXECUTOR], true);
+			let before = Balances::balance(&JUROR_1);
+			assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(
+				40,
+				MockInference::subject(40),
+				Some(JUROR_1)
+			));
+			let seated = jurors(40);
+			assert!(!seated.contains(&JUROR_1), "the auditor does not judge: {seated:?}");
+			for &j in &seated {
+				assert_ok!(commit(j, 40, &[!wrong], b"same"));
+			}
+			run_to(COMMIT_END);
+			for &j in &seated {
+				assert_ok!(reveal(j, 40, &[!wrong], b"same"));
+			}
+			run_to(REVEAL_END);
+			let rewarded = events().iter().any(|e| {
+				matches!(e, Event::ChallengerRewarded { challenger, amount, .. }
+					if *challenger == JUROR_1 && *amount > 0)
+			});
+			assert_eq!(rewarded, wrong);
+			// No bond: nothing released, nothing paid out of one.
+			assert!(!events().iter().any(|e| matches!(
+				e,
+				Event::ChallengeBondReleased { .. } | Event::ChallengerSlashed { .. }
+			)));
+			assert_eq!(Balances::balance(&JUROR_1) > before, wrong);
+			assert_eq!(held(JUROR_1), 0);
+		});
+	}
+}
+
 #[test]
 fn open_fails_on_bad_subject_or_open_dispute() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(challenge(CHALLENGER, REQUEST));
 		assert_noop!(
-			<DisputesPallet as DisputeOpener<_>>::open(REQUEST, MockInference::subject(REQUEST)),
+			<DisputesPallet as DisputeOpener<_>>::open(
+				REQUEST,
+				MockInference::subject(REQUEST),
+				None
+			),
 			Error::<Test>::AlreadyDisputed
 		);
 		MockInference::add(41, vec![], true);
 		assert_noop!(
-			<DisputesPallet as DisputeOpener<_>>::open(41, MockInference::subject(41)),
+			<DisputesPallet as DisputeOpener<_>>::open(41, MockInference::subject(41), None),
 			Error::<Test>::NoCandidates
 		);
 		MockInference::add(42, vec![1, 2, 7, 8, 9], true);
 		assert_noop!(
-			<DisputesPallet as DisputeOpener<_>>::open(42, MockInference::subject(42)),
+			<DisputesPallet as DisputeOpener<_>>::open(42, MockInference::subject(42), None),
 			Error::<Test>::TooManyCandidates
 		);
 	});
@@ -288,7 +336,11 @@ fn open_fails_on_bad_subject_or_open_dispute() {
 fn open_with_empty_jury_concludes_without_beneficiary() {
 	ExtBuilder::default().providers(vec![]).build_and_execute(|| {
 		MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
-		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(
+			40,
+			MockInference::subject(40),
+			None
+		));
 		assert_eq!(MockInference::concluded(), vec![(40, Verdict::NoQuorum)]);
 		assert!(gone(40));
 	});
@@ -630,7 +682,11 @@ fn quorum_is_reached_at_exactly_the_quorum_share() {
 fn redundant_disagreement_two_candidates_one_wrong() {
 	ExtBuilder::default().build_and_execute(|| {
 		MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
-		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(
+			40,
+			MockInference::subject(40),
+			None
+		));
 		assert_ok!(commit(JUROR_1, 40, &[true, false], b"good"));
 		assert_ok!(commit(JUROR_2, 40, &[true, false], b"good2"));
 		assert_ok!(commit(JUROR_3, 40, &[false, true], b"bad"));
@@ -675,7 +731,11 @@ fn redundant_disagreement_two_candidates_one_wrong() {
 fn ties_on_every_candidate_find_all_correct() {
 	ExtBuilder::default().build_and_execute(|| {
 		MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
-		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+		assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(
+			40,
+			MockInference::subject(40),
+			None
+		));
 		assert_ok!(commit(JUROR_1, 40, &[false, true], b"a"));
 		assert_ok!(commit(JUROR_2, 40, &[true, false], b"b"));
 		assert_ok!(commit(JUROR_3, 40, &[true, false], b"c"));
@@ -700,7 +760,11 @@ fn no_jury_output_when_no_revealer_voted_the_majority_vector() {
 		.providers(vec![(JUROR_1, 350), (JUROR_2, 350), (JUROR_3, 300)])
 		.build_and_execute(|| {
 			MockInference::add(40, vec![EXECUTOR, EXECUTOR_2, SPARE], true);
-			assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+			assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(
+				40,
+				MockInference::subject(40),
+				None
+			));
 			let votes: [(AccountId, [bool; 3]); 3] = [
 				(JUROR_1, [false, false, true]),
 				(JUROR_2, [true, false, false]),
@@ -734,7 +798,11 @@ fn jury_output_needs_a_revealer_with_the_exact_majority_vector() {
 		.providers(vec![(JUROR_1, 400), (JUROR_2, 350), (JUROR_3, 250)])
 		.build_and_execute(|| {
 			MockInference::add(40, vec![EXECUTOR, EXECUTOR_2], true);
-			assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(40, MockInference::subject(40)));
+			assert_ok!(<DisputesPallet as DisputeOpener<_>>::open(
+				40,
+				MockInference::subject(40),
+				None
+			));
 			assert_ok!(commit(JUROR_1, 40, &[false, true], b"a"));
 			assert_ok!(commit(JUROR_2, 40, &[true, false], b"b"));
 			assert_ok!(commit(JUROR_3, 40, &[false, false], b"c"));

@@ -62,6 +62,29 @@
 //! room), so `on_initialize` does bounded work. An entry only acts if the request is still in
 //! the state it was queued for.
 //!
+//! ## Audits
+//!
+//! Nobody is paid to watch an optimistic result, so a wrong one would stand unless an outsider
+//! spends a challenge bond. Every provisional result is therefore sampled for an audit with
+//! probability [`AuditRate`], `DrawDelay` blocks after it became provisional, from randomness
+//! revealed after that block (the executor cannot time its post to dodge the sample). A sampled
+//! result gets one auditor, drawn stake-weighted among the model's other providers. The
+//! auditor's worker re-executes the request and reports with [`Pallet::audit`] before the
+//! challenge window closes:
+//! - `Agrees`: when the result is final the auditor's provider is paid `AuditShare` of the
+//!   first paid executor's fee (the request's fee pays for the audit; the requester pays
+//!   nothing more). If a jury later finds the result wrong (someone else challenged it), the
+//!   auditor vouched for a wrong result without running it: it is slashed `WrongResultPenalty`.
+//! - `Disagrees`: a dispute opens at once, raised by the auditor without a bond. The auditor
+//!   is kept off the jury and rewarded like a challenger (pallet-disputes' `ChallengerReward`)
+//!   if the result is wrong; if the jury upholds it, the false alarm costs the auditor
+//!   `WrongResultPenalty`.
+//! - `CannotRun`: nothing is paid; counted like an executor's failure report.
+//!
+//! An auditor that stays silent until the window closes is penalized like a missed deadline
+//! (not when a block of the window was congested). docs/security.md gives the probability that
+//! a wrong result survives, per sample rate.
+//!
 //! ## Invariants (checked by `do_try_state`)
 //!
 //! - Per requester, the balance held for `RequestFee` equals the sum of `held` over their
@@ -95,6 +118,8 @@ pub mod weights;
 
 #[cfg(test)]
 mod attack_tests;
+#[cfg(test)]
+mod audit_tests;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 #[cfg(test)]
@@ -147,6 +172,8 @@ pub mod pallet {
 		<T as Config>::MaxRedundancy,
 		<T as Config>::MaxAttempts,
 	>;
+	/// An audit with this runtime's types.
+	pub type AuditOf<T> = Audit<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 	/// A posted result with this runtime's bounds.
 	pub type ResultOf<T> = ResultRecord<
 		<T as frame_system::Config>::AccountId,
@@ -169,6 +196,25 @@ pub mod pallet {
 
 	/// Blocks `schedule_slot` searches for room before a request fails with `SchedulerFull`.
 	pub(crate) const SCHEDULE_SEARCH: u32 = 16;
+
+	/// The round number an audit's seed is derived with: executors' rounds count from 0 and
+	/// stay below `MaxAttempts`.
+	const AUDIT_ROUND: u32 = u32::MAX;
+
+	/// How a request with an audit ends, for the auditor.
+	#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+	pub(crate) enum AuditEnd {
+		/// The challenge window closed unchallenged: the result is final.
+		WindowClosed,
+		/// A jury found the audited output right.
+		Upheld,
+		/// A jury found the audited output wrong.
+		Overturned,
+		/// A dispute ended without quorum and the result stands.
+		Stands,
+		/// The request is refunded (or, never provisional, had no audit).
+		Refunded,
+	}
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -299,6 +345,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type CongestionThreshold: Get<Perbill>;
 
+		/// The origin that sets the pallet's parameters ([`MinJurors`], [`AuditRate`]).
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Share of the first paid executor's fee that goes to the auditor of an audited result.
+		#[pallet::constant]
+		type AuditShare: Get<Perbill>;
+
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 
@@ -364,6 +417,17 @@ pub mod pallet {
 	pub type Assignments<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, RequestId, u32>;
 
+	/// Audits of provisional (or, after an auditor's alarm or a challenge, disputed) results,
+	/// until the request is final.
+	#[pallet::storage]
+	pub type Audits<T: Config> = StorageMap<_, Twox64Concat, RequestId, AuditOf<T>>;
+
+	/// Open audits by the auditor's executor key, for its off-chain worker: the request's entry
+	/// in [`Audits`] is `Assigned` to that key.
+	#[pallet::storage]
+	pub type AuditAssignments<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, RequestId, ()>;
+
 	/// Storage deposits held for requests, released when the request is pruned.
 	#[pallet::storage]
 	pub type Deposits<T: Config> = StorageMap<_, Twox64Concat, RequestId, BalanceOf<T>>;
@@ -378,6 +442,11 @@ pub mod pallet {
 	/// (the single-provider dev chain runs with 0: its results cannot be challenged).
 	#[pallet::storage]
 	pub type MinJurors<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Probability that a provisional result is audited (see the crate docs, "Audits"). Set at
+	/// genesis and by `AdminOrigin` (`set_audit_rate`).
+	#[pallet::storage]
+	pub type AuditRate<T: Config> = StorageValue<_, Perbill, ValueQuery>;
 
 	/// Failure reports of each provider in its current `FailureWindow`: (window start, count).
 	/// One entry per provider that ever reported a failure (a bonded provider).
@@ -403,13 +472,15 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// Initial [`MinJurors`].
 		pub min_jurors: u32,
+		/// Initial [`AuditRate`].
+		pub audit_rate: Perbill,
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
 
 	impl<T: Config> Default for GenesisConfig<T> {
 		fn default() -> Self {
-			Self { min_jurors: 1, _config: Default::default() }
+			Self { min_jurors: 1, audit_rate: Perbill::zero(), _config: Default::default() }
 		}
 	}
 
@@ -417,6 +488,7 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			MinJurors::<T>::put(self.min_jurors);
+			AuditRate::<T>::put(self.audit_rate);
 		}
 	}
 
@@ -485,6 +557,35 @@ pub mod pallet {
 		Refunded { request: RequestId, amount: BalanceOf<T>, reason: RefundReason },
 		/// A final request's records were removed and its storage deposit released.
 		Pruned { request: RequestId, deposit: BalanceOf<T> },
+		/// Whether the provisional result of `request` is audited is drawn in `on_initialize`
+		/// of block `at`.
+		AuditScheduled { request: RequestId, at: BlockNumberFor<T> },
+		/// `provider`'s executor key `executor` audits the provisional result of `request`
+		/// and must report (`audit`) before the challenge window closes.
+		AuditAssigned { request: RequestId, provider: T::AccountId, executor: T::AccountId },
+		/// The result of `request` was not sampled for an audit, or no other provider could
+		/// audit it.
+		AuditSkipped { request: RequestId },
+		/// The auditor of `request` reported `finding`; `penalty` was taken from its stake
+		/// (only for `CannotRun` beyond the free failure reports).
+		Audited {
+			request: RequestId,
+			provider: T::AccountId,
+			finding: AuditFinding,
+			penalty: BalanceOf<T>,
+		},
+		/// The auditor of `request` did not report before the window closed; `slashed` was
+		/// taken from its stake (nothing if a block of the window was congested).
+		AuditMissed { request: RequestId, provider: T::AccountId, slashed: BalanceOf<T> },
+		/// The auditor of a final result was paid `amount` (its provider's reward pool).
+		AuditorPaid { request: RequestId, provider: T::AccountId, amount: BalanceOf<T> },
+		/// `AdminOrigin` set [`MinJurors`].
+		MinJurorsSet { min_jurors: u32 },
+		/// `AdminOrigin` set [`AuditRate`].
+		AuditRateSet { rate: Perbill },
+		/// A jury contradicted the auditor of `request` (it vouched for a wrong result or
+		/// alarmed over a right one); `slashed` was taken from its stake.
+		AuditorSlashed { request: RequestId, provider: T::AccountId, slashed: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -525,6 +626,9 @@ pub mod pallet {
 		NotProvisional,
 		/// The challenge window of the request has closed.
 		ChallengeWindowClosed,
+		/// The caller does not audit this request (never drawn, already reported, or the
+		/// result is no longer provisional).
+		NotAuditor,
 	}
 
 	#[pallet::hooks]
@@ -545,11 +649,12 @@ pub mod pallet {
 			}
 		}
 
-		/// Assigned executors run their requests, see [`crate::offchain`].
+		/// Assigned executors run their requests and drawn auditors audit, see
+		/// [`crate::offchain`].
 		fn offchain_worker(now: BlockNumberFor<T>) {
-			crate::offchain::execute_assignments::<T>(
-				sp_runtime::SaturatedConversion::saturated_into(now),
-			);
+			let now = sp_runtime::SaturatedConversion::saturated_into(now);
+			crate::offchain::execute_assignments::<T>(now);
+			crate::offchain::audit_results::<T>(now);
 		}
 
 		fn integrity_test() {
@@ -711,6 +816,44 @@ pub mod pallet {
 				pays_fee: Pays::No,
 			})
 		}
+
+		/// Report what the caller's executor key found auditing the provisional result of
+		/// `request` (see the crate docs, "Audits"): `Disagrees` opens a dispute raised by the
+		/// auditor. Only before the challenge window closes; free when accepted and
+		/// `Operational`, like the executors' calls.
+		#[pallet::call_index(3)]
+		#[pallet::weight((Pallet::<T>::audit_weight(), DispatchClass::Operational))]
+		pub fn audit(
+			origin: OriginFor<T>,
+			request: RequestId,
+			finding: AuditFinding,
+		) -> DispatchResultWithPostInfo {
+			let executor = ensure_signed(origin)?;
+			Self::do_audit(executor, request, finding)?;
+			Ok(Pays::No.into())
+		}
+
+		/// Set [`MinJurors`]: the providers besides a request's executors that must serve a
+		/// model for the request to be accepted. Requests already made are not affected.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::DbWeight::get().writes(1))]
+		pub fn set_min_jurors(origin: OriginFor<T>, min_jurors: u32) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			MinJurors::<T>::put(min_jurors);
+			Self::deposit_event(Event::MinJurorsSet { min_jurors });
+			Ok(())
+		}
+
+		/// Set [`AuditRate`]: the probability that a provisional result is audited, for
+		/// results that become provisional from now on.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::DbWeight::get().writes(1))]
+		pub fn set_audit_rate(origin: OriginFor<T>, rate: Perbill) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			AuditRate::<T>::put(rate);
+			Self::deposit_event(Event::AuditRateSet { rate });
+			Ok(())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -727,6 +870,14 @@ pub mod pallet {
 		pub fn report_failure_weight() -> Weight {
 			let k = T::MaxRedundancy::get();
 			T::WeightInfo::report_failure(k).max(T::WeightInfo::report_failure_disputed(k))
+		}
+
+		/// Weight of `audit`: at most what the last failure report of a `MaxRedundancy` round
+		/// costs when it opens a dispute (a request read and written, a dispute opened, a
+		/// failure counted and a stake slashed), plus the audit's two entries. Not benchmarked
+		/// on its own yet.
+		pub fn audit_weight() -> Weight {
+			Self::report_failure_weight().saturating_add(T::DbWeight::get().reads_writes(2, 2))
 		}
 
 		/// Weight of `on_initialize` handling `n` timed entries. An entry's kind (finalization,
@@ -750,7 +901,10 @@ pub mod pallet {
 				T::DbWeight::get()
 					.reads_writes(1, 1u64.saturating_add(T::MaxRedundancy::get().into())),
 			);
-			base.saturating_add(per_entry.max(draw).saturating_mul(n.into()))
+			// An entry that ends a request also ends its audit: the audit and its assignment
+			// read and removed, the auditor slashed or paid (a hold and a transfer).
+			let audit = T::DbWeight::get().reads_writes(4, 4);
+			base.saturating_add(per_entry.max(draw).saturating_add(audit).saturating_mul(n.into()))
 		}
 
 		/// Whether the current block's `Normal` class reached `CongestionThreshold` of its
@@ -1153,7 +1307,8 @@ pub mod pallet {
 					match reference {
 						Some(outcome) if !req.disagreement && posted.len() as u32 == wanted => {
 							let slots: Vec<u32> = posted.iter().map(|(s, _)| *s).collect();
-							Self::finalize(id, req, now, outcome, &slots);
+							// Final at once, never provisional: no audit.
+							Self::finalize(id, req, now, outcome, &slots, AuditEnd::Refunded);
 						},
 						// Fewer than k outputs agreed: not redundant. Finalizing them at once
 						// would let one executor whose co-executors failed (or were made to)
@@ -1166,7 +1321,7 @@ pub mod pallet {
 							});
 							Self::make_provisional(id, req, now, slot, output_hash);
 						},
-						_ => Self::open_dispute(id, req, now, &posted),
+						_ => Self::open_dispute(id, req, now, &posted, None),
 					}
 				},
 			}
@@ -1185,6 +1340,157 @@ pub mod pallet {
 			req.status = RequestStatus::Provisional { until };
 			req.outcome = Some(Outcome { slot: Some(slot), output_hash });
 			Self::deposit_event(Event::ResultProvisional { request: id, output_hash, until });
+			if AuditRate::<T>::get().is_zero() {
+				return;
+			}
+			let delay = T::DrawDelay::get();
+			if delay.is_zero() {
+				// Tests only: draw now.
+				return Self::draw_audit(id, req, Self::parent_seed(id, AUDIT_ROUND));
+			}
+			let at = Self::queue(now.saturating_add(delay), id);
+			Audits::<T>::insert(id, Audit::Drawing { at });
+			Self::deposit_event(Event::AuditScheduled { request: id, at });
+		}
+
+		/// Sample the provisional result of `id` for an audit with probability `AuditRate`
+		/// and draw its auditor, stake-weighted among the model's providers that posted none
+		/// of its outputs.
+		pub(crate) fn draw_audit(id: RequestId, req: &RequestOf<T>, seed: H256) {
+			let [a, b, c, d, ..] = seed.0;
+			// `x / 2^32` is uniform in [0, 1): sampled when below the rate.
+			let x = u64::from(u32::from_le_bytes([a, b, c, d]));
+			let scaled = x.saturating_mul(1_000_000_000).checked_shr(32).unwrap_or(u64::MAX);
+			let sampled = scaled < u64::from(AuditRate::<T>::get().deconstruct());
+			let exclude: Vec<T::AccountId> =
+				Self::posted(id, req).into_iter().map(|(_, r)| r.provider).collect();
+			let auditor = sampled
+				.then(|| {
+					let seed = H256(sp_io::hashing::blake2_256(&(seed, b"auditor").encode()));
+					Self::choose(&req.model, seed, 1, &exclude).into_iter().next()
+				})
+				.flatten();
+			match auditor {
+				Some(Assignment { provider, executor }) => {
+					AuditAssignments::<T>::insert(&executor, id, ());
+					Audits::<T>::insert(
+						id,
+						Audit::Assigned { provider: provider.clone(), executor: executor.clone() },
+					);
+					Self::deposit_event(Event::AuditAssigned { request: id, provider, executor });
+				},
+				None => {
+					Audits::<T>::remove(id);
+					Self::deposit_event(Event::AuditSkipped { request: id });
+				},
+			}
+		}
+
+		/// Record an auditor's finding; `Disagrees` opens the dispute.
+		pub(crate) fn do_audit(
+			executor: T::AccountId,
+			id: RequestId,
+			finding: AuditFinding,
+		) -> DispatchResult {
+			ensure!(AuditAssignments::<T>::contains_key(&executor, id), Error::<T>::NotAuditor);
+			let Some(Audit::Assigned { provider, .. }) = Audits::<T>::get(id) else {
+				return Err(Error::<T>::NotAuditor.into());
+			};
+			let mut req = Requests::<T>::get(id).ok_or(Error::<T>::RequestNotFound)?;
+			let RequestStatus::Provisional { until } = req.status else {
+				return Err(Error::<T>::NotProvisional.into());
+			};
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < until, Error::<T>::ChallengeWindowClosed);
+			Self::ensure_current_executor(&provider, &executor)?;
+			AuditAssignments::<T>::remove(&executor, id);
+			let mut penalty = Zero::zero();
+			match finding {
+				AuditFinding::Agrees => {
+					Audits::<T>::insert(id, Audit::Agreed { provider: provider.clone() })
+				},
+				AuditFinding::Disagrees => {
+					Audits::<T>::insert(id, Audit::Alarmed { provider: provider.clone() })
+				},
+				AuditFinding::CannotRun => {
+					Audits::<T>::remove(id);
+					if !Self::count_failure(&provider, now) {
+						penalty = T::Slash::slash(&provider, T::MissedDeadlinePenalty::get()).total;
+					}
+				},
+			}
+			Self::deposit_event(Event::Audited {
+				request: id,
+				provider: provider.clone(),
+				finding,
+				penalty,
+			});
+			if finding == AuditFinding::Disagrees {
+				let posted = Self::posted(id, &req);
+				Self::open_dispute(id, &mut req, now, &posted, Some(provider));
+				Requests::<T>::insert(id, req);
+			}
+			Ok(())
+		}
+
+		/// A provisional result is challenged: an audit not reported yet is called off (the
+		/// jury now decides; the auditor is neither paid nor penalized).
+		fn call_off_audit(id: RequestId) {
+			match Audits::<T>::get(id) {
+				Some(Audit::Assigned { executor, .. }) => {
+					AuditAssignments::<T>::remove(&executor, id);
+					Audits::<T>::remove(id);
+				},
+				Some(Audit::Drawing { .. }) => Audits::<T>::remove(id),
+				_ => {},
+			}
+		}
+
+		/// End the audit of a request that is ending in `end`: slash an auditor a jury
+		/// contradicted, penalize a silent one; returns the auditor to pay (its finding held).
+		fn end_audit(id: RequestId, end: AuditEnd, now: BlockNumberFor<T>) -> Option<T::AccountId> {
+			let slash = |provider: &T::AccountId| {
+				let slashed = T::Slash::slash(provider, T::WrongResultPenalty::get()).total;
+				Self::deposit_event(Event::AuditorSlashed {
+					request: id,
+					provider: provider.clone(),
+					slashed,
+				});
+			};
+			match Audits::<T>::take(id)? {
+				Audit::Drawing { .. } => None,
+				Audit::Assigned { provider, executor } => {
+					AuditAssignments::<T>::remove(&executor, id);
+					if end == AuditEnd::WindowClosed {
+						// As for a missed deadline: a congested block in the window excuses.
+						let start = now.saturating_sub(T::ChallengeWindow::get());
+						let congested = LastCongested::<T>::get().is_some_and(|at| at >= start);
+						let slashed = if congested {
+							Zero::zero()
+						} else {
+							T::Slash::slash(&provider, T::MissedDeadlinePenalty::get()).total
+						};
+						Self::deposit_event(Event::AuditMissed { request: id, provider, slashed });
+					}
+					None
+				},
+				Audit::Agreed { provider } => match end {
+					AuditEnd::Overturned => {
+						slash(&provider);
+						None
+					},
+					AuditEnd::Refunded => None,
+					_ => Some(provider),
+				},
+				Audit::Alarmed { provider } => match end {
+					AuditEnd::Upheld => {
+						slash(&provider);
+						None
+					},
+					AuditEnd::Overturned => Some(provider),
+					_ => None,
+				},
+			}
 		}
 
 		/// Whether `output` (decoded) agrees under `rule` with the output posted for
@@ -1207,11 +1513,14 @@ pub mod pallet {
 				.collect()
 		}
 
+		/// Open a dispute over the posted outputs, raised by an auditor or (`None`) by the
+		/// executors' disagreement; refund the request if none can be opened.
 		fn open_dispute(
 			id: RequestId,
 			req: &mut RequestOf<T>,
 			now: BlockNumberFor<T>,
 			posted: &[(u32, ResultOf<T>)],
+			raised_by: Option<T::AccountId>,
 		) {
 			let subject = DisputeSubject {
 				model: req.model,
@@ -1221,7 +1530,7 @@ pub mod pallet {
 			// The dispute pallet may conclude at once (no juror available) and re-enter
 			// `conclude`, which works on the stored request: store it first, read it back after.
 			Requests::<T>::insert(id, req.clone());
-			match T::Disputes::open(id, subject) {
+			match T::Disputes::open(id, subject, raised_by) {
 				Ok(()) => {
 					Self::deposit_event(Event::Disputed { request: id });
 					if let Some(stored) = Requests::<T>::get(id) {
@@ -1268,6 +1577,7 @@ pub mod pallet {
 			now: BlockNumberFor<T>,
 			reason: RefundReason,
 		) {
+			Self::end_audit(id, AuditEnd::Refunded, now);
 			let amount = Self::release_all(req);
 			Self::close(&req.model);
 			req.status = RequestStatus::Refunded { at: now, reason };
@@ -1290,14 +1600,17 @@ pub mod pallet {
 			released
 		}
 
-		/// Pay the royalty and the fees of `paid` slots, release the rest, end the request.
+		/// Pay the royalty and the fees of `paid` slots (the auditor's share out of the first,
+		/// if the audit ending in `audit` earned it), release the rest, end the request.
 		fn finalize(
 			id: RequestId,
 			req: &mut RequestOf<T>,
 			now: BlockNumberFor<T>,
 			outcome: Outcome,
 			paid: &[u32],
+			audit: AuditEnd,
 		) {
+			let auditor = Self::end_audit(id, audit, now);
 			Self::release_all(req);
 			let royalty = match T::Models::owner(&req.model) {
 				Some(owner) if !req.royalty.is_zero() => T::Currency::transfer(
@@ -1311,11 +1624,23 @@ pub mod pallet {
 				_ => Zero::zero(),
 			};
 			let mut fees = BalanceOf::<T>::zero();
+			let mut audit_fee = match (&auditor, paid.is_empty()) {
+				(Some(_), false) => T::AuditShare::get().mul_floor(req.execution_fee),
+				_ => Zero::zero(),
+			};
 			for slot in paid {
 				if let Some(a) = req.executors.get(*slot as usize) {
-					if T::Rewards::reward(&req.requester, &a.provider, req.execution_fee).is_ok() {
-						fees = fees.saturating_add(req.execution_fee);
+					let fee = req.execution_fee.saturating_sub(core::mem::take(&mut audit_fee));
+					if T::Rewards::reward(&req.requester, &a.provider, fee).is_ok() {
+						fees = fees.saturating_add(fee);
 					}
+				}
+			}
+			if let Some(provider) = auditor {
+				let amount = T::AuditShare::get().mul_floor(req.execution_fee);
+				if !paid.is_empty() && T::Rewards::reward(&req.requester, &provider, amount).is_ok()
+				{
+					Self::deposit_event(Event::AuditorPaid { request: id, provider, amount });
 				}
 			}
 			Self::close(&req.model);
@@ -1373,8 +1698,15 @@ pub mod pallet {
 					// for a redundant one): each is paid.
 					let paid: Vec<u32> =
 						Self::posted(id, &req).into_iter().map(|(slot, _)| slot).collect();
-					Self::finalize(id, &mut req, now, outcome, &paid);
+					Self::finalize(id, &mut req, now, outcome, &paid, AuditEnd::WindowClosed);
 					Requests::<T>::insert(id, req);
+				},
+				RequestStatus::Provisional { .. } => {
+					if let Some(Audit::Drawing { at }) = Audits::<T>::get(id) {
+						if at <= now {
+							Self::draw_audit(id, &req, Self::draw_seed(id, AUDIT_ROUND));
+						}
+					}
 				},
 				RequestStatus::Finalized { at } | RequestStatus::Refunded { at, .. }
 					if at.saturating_add(T::RetentionPeriod::get()) <= now =>
@@ -1419,7 +1751,7 @@ pub mod pallet {
 						Some((slot, r)) if !req.disagreement => {
 							let outcome = Outcome { slot: Some(*slot), output_hash: r.output_hash };
 							let paid: Vec<u32> = posted.iter().map(|(s, _)| *s).collect();
-							Self::finalize(id, &mut req, now, outcome, &paid);
+							Self::finalize(id, &mut req, now, outcome, &paid, AuditEnd::Stands);
 						},
 						_ => Self::refund(id, &mut req, now, RefundReason::Undecided),
 					}
@@ -1442,12 +1774,21 @@ pub mod pallet {
 						}
 					}
 					let all_right = right.len() == posted.len();
+					// The auditor (if any) checked the provisional outcome's output.
+					let upheld = req
+						.outcome
+						.and_then(|o| o.slot)
+						.map_or(all_right, |slot| right.contains(&slot));
+					let audit = if upheld { AuditEnd::Upheld } else { AuditEnd::Overturned };
 					match right.first().and_then(|s| posted.iter().find(|(p, _)| p == s)) {
 						Some((slot, r)) => {
 							let outcome = Outcome { slot: Some(*slot), output_hash: r.output_hash };
-							Self::finalize(id, &mut req, now, outcome, &right);
+							Self::finalize(id, &mut req, now, outcome, &right, audit);
 						},
 						None => {
+							// Nothing is paid: the auditor who raised the alarm is rewarded as
+							// the dispute's challenger; one that vouched is slashed.
+							Self::end_audit(id, audit, now);
 							// Recorded only if it is a well-formed output of the model.
 							let specs = T::Models::model(&req.model).map(|m| m.outputs);
 							let output: Option<OutputOf<T>> = jury_output
@@ -1564,6 +1905,30 @@ pub mod pallet {
 			for (_, id, _) in Assignments::<T>::iter() {
 				ensure!(Requests::<T>::contains_key(id), "assignment of an unknown request");
 			}
+			for (id, audit) in Audits::<T>::iter() {
+				let status = Requests::<T>::get(id).ok_or("an audit of an unknown request")?.status;
+				let provisional = matches!(status, RequestStatus::Provisional { .. });
+				match audit {
+					Audit::Drawing { .. } | Audit::Agreed { .. } => ensure!(
+						provisional || status == RequestStatus::Disputed,
+						"an audit of a request that is neither provisional nor disputed"
+					),
+					Audit::Assigned { executor, .. } => ensure!(
+						provisional && AuditAssignments::<T>::contains_key(&executor, id),
+						"an assigned audit without its assignment, or of a request not provisional"
+					),
+					Audit::Alarmed { .. } => ensure!(
+						status == RequestStatus::Disputed,
+						"an auditor's alarm without a dispute"
+					),
+				}
+			}
+			for (executor, id, ()) in AuditAssignments::<T>::iter() {
+				ensure!(
+					matches!(Audits::<T>::get(id), Some(Audit::Assigned { executor: e, .. }) if e == executor),
+					"an audit assignment without its assigned audit"
+				);
+			}
 			Ok(())
 		}
 	}
@@ -1588,6 +1953,7 @@ pub mod pallet {
 			ensure!(now < until, Error::<T>::ChallengeWindowClosed);
 			let accused =
 				Self::posted(request, &req).into_iter().map(|(_, r)| r.provider).collect();
+			Self::call_off_audit(request);
 			req.status = RequestStatus::Disputed;
 			Requests::<T>::insert(request, req.clone());
 			Self::deposit_event(Event::Disputed { request });

@@ -98,6 +98,7 @@ parameter_types! {
 	pub const Congestion: Perbill = Perbill::from_percent(80);
 	/// 0 (draw in the request's call) unless a test sets it.
 	pub static DrawDelay: u64 = 0;
+	pub const AuditShare: Perbill = Perbill::from_percent(50);
 }
 
 impl pallet_providers::Config for Test {
@@ -137,6 +138,8 @@ impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersHelper {
 std::thread_local! {
 	/// Disputes opened through `MockDisputes`.
 	pub static OPENED: RefCell<Vec<(RequestId, DisputeSubject<AccountId>)>> = const { RefCell::new(Vec::new()) };
+	/// Who raised each dispute opened through `MockDisputes` (`None`: executors disagreed).
+	pub static RAISED_BY: RefCell<Vec<(RequestId, Option<AccountId>)>> = const { RefCell::new(Vec::new()) };
 	/// Whether `MockDisputes::open` fails.
 	pub static DISPUTES_FAIL: RefCell<bool> = const { RefCell::new(false) };
 	/// Whether `MockDisputes::open` concludes at once without quorum (as pallet-disputes does
@@ -147,10 +150,15 @@ std::thread_local! {
 /// Records opened disputes; fails when `DISPUTES_FAIL` is set.
 pub struct MockDisputes;
 impl DisputeOpener<AccountId> for MockDisputes {
-	fn open(request: RequestId, subject: DisputeSubject<AccountId>) -> sp_runtime::DispatchResult {
+	fn open(
+		request: RequestId,
+		subject: DisputeSubject<AccountId>,
+		raised_by: Option<AccountId>,
+	) -> sp_runtime::DispatchResult {
 		if DISPUTES_FAIL.with(|f| *f.borrow()) {
 			return Err(sp_runtime::DispatchError::Other("disputes unavailable"));
 		}
+		RAISED_BY.with(|o| o.borrow_mut().push((request, raised_by)));
 		OPENED.with(|o| o.borrow_mut().push((request, subject)));
 		if DISPUTES_CONCLUDE_AT_ONCE.with(|f| *f.borrow()) {
 			<Inference as InferenceForDisputes<AccountId, Balance>>::conclude(
@@ -207,6 +215,8 @@ impl Config for Test {
 	type FreeFailures = ConstU32<FREE_FAILURES>;
 	type FailureWindow = ConstU64<FAILURE_WINDOW>;
 	type CongestionThreshold = Congestion;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type AuditShare = AuditShare;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = InferenceHelper;
@@ -319,6 +329,7 @@ impl ExtBuilder {
 			MockModelRegistry::insert::<AccountId, Balance>(*id, view.clone());
 		}
 		OPENED.with(|o| o.borrow_mut().clear());
+		RAISED_BY.with(|o| o.borrow_mut().clear());
 		DISPUTES_FAIL.with(|f| *f.borrow_mut() = false);
 		DISPUTES_CONCLUDE_AT_ONCE.with(|f| *f.borrow_mut() = false);
 		insert_model(MODEL, AcceptanceRule::Exact, true);

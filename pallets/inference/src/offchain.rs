@@ -9,8 +9,15 @@
 //! `report_failure` instead of posting anything. A busy engine leaves the duty for the next
 //! block. Every assignment is claimed in offchain storage (see `verity_primitives::offchain`)
 //! so that overlapping worker runs post it once.
+//!
+//! The same keys **audit**: for each of a key's open [`AuditAssignments`] the worker re-runs
+//! the request ([`Purpose::Judge`], like a juror) and reports with `audit` whether its output
+//! agrees with the provisional one under the model's acceptance rule (a disagreement opens a
+//! dispute), or that it cannot run the model.
 
-use crate::{Assignments, Call, Config, OutputOf, Pallet, Requests};
+use crate::{
+	Assignments, AuditAssignments, AuditFinding, Call, Config, OutputOf, Pallet, Requests, Results,
+};
 use alloc::vec::Vec;
 use frame_support::traits::Get;
 use frame_system::offchain::{AppCrypto, Signer};
@@ -100,4 +107,49 @@ fn result_call<T: Config>(
 		Call::<T>::submit_result { request: id, output, receipt: receipt.0 },
 		verity_host::Duty::Result,
 	))
+}
+
+/// The audit duty, run by the pallet's `offchain_worker` hook at block `now`.
+pub fn audit_results<T: Config>(now: u32) {
+	for account in Signer::<T, T::ExecutorId>::keystore_accounts() {
+		let open: Vec<_> = AuditAssignments::<T>::iter_key_prefix(&account.id).collect();
+		for id in open {
+			if !offchain::claim(b"audit", &id, &account.id, now) {
+				continue;
+			}
+			let Some(finding) = audit_finding::<T>(id) else {
+				offchain::unclaim(b"audit", &id, &account.id);
+				continue;
+			};
+			log::info!(target: LOG, "request {id}: audit finding {finding:?}");
+			let call = Call::<T>::audit { request: id, finding };
+			if offchain::send_signed::<T, T::ExecutorId, _>(&account.public, call) {
+				verity_host::record_duty(verity_host::Duty::Audit);
+			} else {
+				log::warn!(target: LOG, "request {id}: transaction not accepted by the pool");
+			}
+		}
+	}
+}
+
+/// Re-run request `id` and compare with its provisional output; `None` while the engine is busy
+/// (retried next block) or the request has no provisional output any more.
+fn audit_finding<T: Config>(id: crate::RequestId) -> Option<AuditFinding> {
+	let req = Requests::<T>::get(id)?;
+	let slot = req.outcome.and_then(|o| o.slot)?;
+	let theirs = Results::<T>::get(id, slot)?.output;
+	let rule = T::Models::model(&req.model)?.acceptance;
+	let max = T::MaxOutputLen::get();
+	match T::Models::run_offchain(&req.model, &req.input, max, Purpose::Judge) {
+		Ok(ours) => Some(if verity_engine::agrees_encoded(&rule, &ours, &theirs) {
+			AuditFinding::Agrees
+		} else {
+			AuditFinding::Disagrees
+		}),
+		Err(HostError::Busy) => None,
+		Err(e) => {
+			log::warn!(target: LOG, "request {id}: cannot run model 0x{}: {e:?}", hex(&req.model.0));
+			Some(AuditFinding::CannotRun)
+		},
+	}
 }

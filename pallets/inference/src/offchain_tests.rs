@@ -261,3 +261,72 @@ fn an_executor_over_the_declared_constants_or_with_another_engine_does_not_execu
 		);
 	}
 }
+
+/// Make request `id` provisional with `output` posted by the key's provider (Alice) in slot
+/// 0 (as her worker would have, with a real receipt the mock's verifier does not take), and
+/// Alice its drawn auditor (as `draw_audit` would with other providers serving the model).
+fn provisional_and_audited(id: RequestId, key: &ecdsa::Public, output: Vec<u8>) {
+	let output: OutputOf<Test> = BoundedVec::truncate_from(output);
+	let output_hash = H256(sp_io::hashing::blake2_256(&output));
+	let executor = keys::account_of(key);
+	Assignments::<Test>::remove(&executor, id);
+	Results::<Test>::insert(
+		id,
+		0,
+		ResultRecord { provider: ALICE, output, output_hash, receipt: [0; 65], at: 1 },
+	);
+	Requests::<Test>::mutate(id, |r| {
+		let r = r.as_mut().unwrap();
+		r.pending = 0;
+		r.status = RequestStatus::Provisional { until: 1 + WINDOW };
+		r.outcome = Some(Outcome { slot: Some(0), output_hash });
+	});
+	AuditAssignments::<Test>::insert(&executor, id, ());
+	Audits::<Test>::insert(id, Audit::Assigned { provider: ALICE, executor });
+}
+
+fn audit_calls(txs: &[TestXt<RuntimeCall>], key: &ecdsa::Public) -> Vec<(RequestId, AuditFinding)> {
+	txs.iter()
+		.map(|tx| {
+			assert_eq!(tx.signer, keys::account_of(key));
+			match &tx.call {
+				RuntimeCall::Inference(Call::audit { request, finding }) => (*request, *finding),
+				other => panic!("expected audit, got {other:?}"),
+			}
+		})
+		.collect()
+}
+
+#[test]
+fn an_auditor_reports_agreement_with_a_right_result_and_disagreement_with_a_wrong_one() {
+	let Env { mut ext, pool, backend, key, model, _dir } = env(true, false);
+	ext.execute_with(|| {
+		let right = request_classifier(model);
+		let wrong = request_classifier(model);
+		let honest = backend.run(&model.0, &classifier_input()).unwrap();
+		let garbage = encode_tensors(&[Tensor::from_f32(vec![1, 3], &[9.0, 9.0, 9.0]).unwrap()]);
+		provisional_and_audited(right, &key, honest);
+		provisional_and_audited(wrong, &key, garbage);
+
+		Inference::offchain_worker(2);
+		let txs = submitted()(&pool);
+		let mut findings = audit_calls(&txs, &key);
+		findings.sort_by_key(|(id, _)| *id);
+		assert_eq!(findings, vec![(right, AuditFinding::Agrees), (wrong, AuditFinding::Disagrees)]);
+		// Claimed: the next run does not report again.
+		Inference::offchain_worker(3);
+		assert_eq!(submitted()(&pool).len(), txs.len());
+	});
+}
+
+#[test]
+fn an_auditor_that_cannot_obtain_the_model_says_so() {
+	let Env { mut ext, pool, key, model, _dir, .. } = env(false, false);
+	ext.execute_with(|| {
+		let id = request_classifier(model);
+		let output = encode_tensors(&[Tensor::from_f32(vec![1, 3], &[0.1, 0.2, 0.7]).unwrap()]);
+		provisional_and_audited(id, &key, output);
+		Inference::offchain_worker(2);
+		assert_eq!(audit_calls(&submitted()(&pool), &key), vec![(id, AuditFinding::CannotRun)]);
+	});
+}

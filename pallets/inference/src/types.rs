@@ -339,3 +339,44 @@ pub fn receipt_signer_address(
 	address.copy_from_slice(hash.get(12..)?);
 	Some(address)
 }
+
+/// What an auditor found when it re-executed a provisional result (the `audit` call).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum AuditFinding {
+	/// Its own output agrees with the provisional one under the model's acceptance rule.
+	Agrees,
+	/// Its own output disagrees: a dispute opens, raised by the auditor.
+	Disagrees,
+	/// It cannot run the model (bytes unavailable, over its limits): counted like an
+	/// executor's failure report, free up to `FreeFailures` a window.
+	CannotRun,
+}
+
+/// The audit of a provisional result (see the crate docs, "Audits").
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub enum Audit<AccountId, BlockNumber> {
+	/// Whether the result is sampled, and who audits it, is drawn in `on_initialize` of `at`
+	/// from randomness revealed after the result was posted.
+	Drawing { at: BlockNumber },
+	/// `provider`'s executor key `executor` must report before the challenge window closes.
+	Assigned { provider: AccountId, executor: AccountId },
+	/// `provider` reported that the result agrees with its own output: it is paid its share
+	/// when the result is final, and slashed if a jury later finds the result wrong.
+	Agreed { provider: AccountId },
+	/// `provider` reported a disagreement and the dispute it raised is open: it is slashed if
+	/// the jury upholds the result.
+	Alarmed { provider: AccountId },
+}

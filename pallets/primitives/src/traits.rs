@@ -208,12 +208,19 @@ pub trait InferenceForDisputes<AccountId, Balance> {
 
 /// What pallet-inference needs from pallet-disputes.
 pub trait DisputeOpener<AccountId> {
-	/// Open a dispute on `request` without a challenger (redundant executors disagreed).
-	fn open(request: RequestId, subject: DisputeSubject<AccountId>) -> DispatchResult;
+	/// Open a dispute on `request` without a bond: redundant executors disagreed (`raised_by`
+	/// is `None`), or the auditor `raised_by` (a provider) found the result wrong. The auditor
+	/// is kept off the jury and rewarded like a challenger if the result is wrong; its penalty
+	/// for a false alarm is the inference pallet's.
+	fn open(
+		request: RequestId,
+		subject: DisputeSubject<AccountId>,
+		raised_by: Option<AccountId>,
+	) -> DispatchResult;
 }
 
 impl<AccountId> DisputeOpener<AccountId> for () {
-	fn open(_: RequestId, _: DisputeSubject<AccountId>) -> DispatchResult {
+	fn open(_: RequestId, _: DisputeSubject<AccountId>, _: Option<AccountId>) -> DispatchResult {
 		Err(DispatchError::Other("no dispute pallet"))
 	}
 }

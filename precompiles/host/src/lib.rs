@@ -575,6 +575,8 @@ pub enum Duty {
 	VoteReveal = 3,
 	/// A validator's model attestation.
 	Attestation = 4,
+	/// An auditor's report on a provisional result.
+	Audit = 5,
 }
 
 impl Duty {
@@ -585,6 +587,7 @@ impl Duty {
 			2 => Self::VoteCommit,
 			3 => Self::VoteReveal,
 			4 => Self::Attestation,
+			5 => Self::Audit,
 			_ => return None,
 		})
 	}
@@ -597,6 +600,7 @@ impl Duty {
 			Self::VoteCommit => "vote_commit",
 			Self::VoteReveal => "vote_reveal",
 			Self::Attestation => "attestation",
+			Self::Audit => "audit",
 		}
 	}
 }

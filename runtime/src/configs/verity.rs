@@ -140,6 +140,8 @@ parameter_types! {
 	pub const RequestDepositBase: Balance = 10 * MILLI_UNIT;
 	pub const RequestDepositPerByte: Balance = MICRO_UNIT;
 	pub const CongestionThreshold: Perbill = Perbill::from_percent(80);
+	/// The auditor earns half the audited executor's fee (0.005 VRT).
+	pub const AuditShare: Perbill = Perbill::from_percent(50);
 	/// Failure reports free per provider per window (10 minutes); see docs/security.md.
 	pub const FreeFailures: u32 = 16;
 	pub const FailureWindow: BlockNumber = 10 * MINUTES;
@@ -339,6 +341,8 @@ impl pallet_inference::Config for Runtime {
 	type FreeFailures = FreeFailures;
 	type FailureWindow = FailureWindow;
 	type CongestionThreshold = CongestionThreshold;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type AuditShare = AuditShare;
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = InferenceBenchmarkHelper;

@@ -1,0 +1,290 @@
+//! Audits of provisional results (Soundness II, attack 12: "nobody is paid to watch"). Each
+//! test plays the executor or the auditor trying to profit, and asserts it does not.
+
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
+use sp_core::H256;
+use sp_runtime::Perbill;
+use verity_primitives::{Conclusion, InferenceForDisputes};
+
+const OUT: [f32; 4] = [0.5, 0.25, 1.0, 2.0];
+const WRONG: [f32; 4] = [9.0, 9.0, 9.0, 9.0];
+
+/// An optimistic request by `REQUESTER` whose executor posted `values`; returns its id and
+/// the executor's provider.
+fn provisional(values: [f32; 4]) -> (RequestId, AccountId) {
+	let id = NextRequestId::<Test>::get();
+	assert_ok!(Inference::request(
+		RuntimeOrigin::signed(REQUESTER),
+		MODEL,
+		input(),
+		10_000,
+		Policy::Optimistic
+	));
+	let a = Requests::<Test>::get(id).unwrap().executors[0].clone();
+	let out = output(values);
+	let req = Requests::<Test>::get(id).unwrap();
+	let hash = H256(sp_io::hashing::blake2_256(&out));
+	let receipt =
+		mock_sign(a.executor, &Inference::receipt_message_here(id, &MODEL, &req.input_hash, &hash));
+	assert_ok!(Inference::submit_result(RuntimeOrigin::signed(a.executor), id, out, receipt));
+	assert!(matches!(Requests::<Test>::get(id).unwrap().status, RequestStatus::Provisional { .. }));
+	(id, a.provider)
+}
+
+/// The auditor drawn for `id`: (provider, executor key).
+fn auditor(id: RequestId) -> (AccountId, AccountId) {
+	match Audits::<Test>::get(id) {
+		Some(Audit::Assigned { provider, executor }) => (provider, executor),
+		other => panic!("no assigned audit: {other:?}"),
+	}
+}
+
+fn stake(provider: AccountId) -> Balance {
+	pallet_providers::Pallet::<Test>::stake_of(&provider, &provider)
+}
+
+fn conclude(id: RequestId, correct: bool) -> Conclusion {
+	let jury_output = (!correct).then(|| output(OUT).into_inner());
+	<Inference as InferenceForDisputes<_, _>>::conclude(
+		id,
+		Verdict::Decided { correct: vec![correct], jury_output },
+	)
+	.conclusion
+}
+
+/// The attack: a provider posts garbage (saving the work) and nobody challenges. Before audits
+/// it was finalized and paid at the window's close. Now an auditor, drawn among the other
+/// providers, re-executes, disagrees, and the dispute it raises slashes the executor.
+#[test]
+fn a_wrong_result_nobody_challenges_is_caught_by_an_audit() {
+	three_providers().build_and_execute(|| {
+		crate::AuditRate::<Test>::put(Perbill::one());
+		let (id, cheat) = provisional(WRONG);
+		let before = stake(cheat);
+		let (provider, executor) = auditor(id);
+		assert_ne!(provider, cheat, "an executor never audits its own result");
+		assert!(events().contains(&Event::AuditAssigned { request: id, provider, executor }));
+
+		assert_ok!(Inference::audit(RuntimeOrigin::signed(executor), id, AuditFinding::Disagrees));
+		assert_eq!(Requests::<Test>::get(id).unwrap().status, RequestStatus::Disputed);
+		// The auditor raised the dispute: pallet-disputes keeps it off the jury and rewards it
+		// like a challenger.
+		assert_eq!(RAISED_BY.with(|r| r.borrow().clone()), vec![(id, Some(provider))]);
+
+		assert_eq!(conclude(id, false), Conclusion::SomeWrong);
+		assert!(stake(cheat) < before, "the cheating executor was slashed");
+		assert!(!events().iter().any(|e| matches!(e, Event::AuditorSlashed { .. })));
+		assert_eq!(Audits::<Test>::get(id), None);
+		assert_eq!(AuditAssignments::<Test>::iter().count(), 0);
+	});
+}
+
+/// Without audits (rate 0) the same garbage is paid: the test above is not vacuous.
+#[test]
+fn without_audits_a_wrong_result_nobody_challenges_is_paid() {
+	three_providers().build_and_execute(|| {
+		let (id, _) = provisional(WRONG);
+		assert_eq!(Audits::<Test>::get(id), None);
+		run_to(1 + WINDOW);
+		assert_eq!(Requests::<Test>::get(id).unwrap().status, RequestStatus::Finalized {
+			at: 1 + WINDOW
+		});
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ResultFinalized { request, execution_fees, .. } if *request == id && *execution_fees == EXEC_FEE
+		)));
+	});
+}
+
+/// An honest audit is paid `AuditShare` of the executor's fee when the result is final; the
+/// requester pays exactly what an unaudited request costs.
+#[test]
+fn an_honest_audit_is_paid_from_the_execution_fee() {
+	three_providers().build_and_execute(|| {
+		crate::AuditRate::<Test>::put(Perbill::one());
+		let requester = Balances::balance(&REQUESTER);
+		let (id, _) = provisional(OUT);
+		let (provider, executor) = auditor(id);
+		assert_ok!(Inference::audit(RuntimeOrigin::signed(executor), id, AuditFinding::Agrees));
+		assert_eq!(Audits::<Test>::get(id), Some(Audit::Agreed { provider }));
+		// Reported once only.
+		assert_noop!(
+			Inference::audit(RuntimeOrigin::signed(executor), id, AuditFinding::Agrees),
+			Error::<Test>::NotAuditor
+		);
+		run_to(1 + WINDOW);
+		let share = EXEC_FEE / 2;
+		assert!(events().contains(&Event::AuditorPaid { request: id, provider, amount: share }));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ResultFinalized { request, execution_fees, .. }
+				if *request == id && *execution_fees == EXEC_FEE - share
+		)));
+		let deposit = Deposits::<Test>::get(id).unwrap();
+		assert_eq!(Balances::balance(&REQUESTER), requester - PRICE - EXEC_FEE - deposit);
+	});
+}
+
+/// The lazy auditor: it reports `Agrees` without running the model. When someone else shows
+/// the result wrong, the auditor's stake answers for its vouching.
+#[test]
+fn an_auditor_that_vouched_for_a_wrong_result_is_slashed() {
+	three_providers().build_and_execute(|| {
+		crate::AuditRate::<Test>::put(Perbill::one());
+		let (id, _) = provisional(WRONG);
+		let (provider, executor) = auditor(id);
+		assert_ok!(Inference::audit(RuntimeOrigin::signed(executor), id, AuditFinding::Agrees));
+		let before = stake(provider);
+		assert_ok!(<Inference as InferenceForDisputes<_, _>>::begin_challenge(id, &CHALLENGER));
+		assert_eq!(conclude(id, false), Conclusion::SomeWrong);
+		assert!(stake(provider) < before);
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::AuditorSlashed { provider: p, .. } if *p == provider)));
+		assert!(!events().iter().any(|e| matches!(e, Event::AuditorPaid { .. })));
+	});
+}
+
+/// The griefing auditor: it alarms over a right result to delay and burden the executor. The
+/// jury upholds the result and the false alarm costs the auditor, not the executor.
+#[test]
+fn a_false_alarm_costs_the_auditor() {
+	three_providers().build_and_execute(|| {
+		crate::AuditRate::<Test>::put(Perbill::one());
+		let (id, executor_provider) = provisional(OUT);
+		let (provider, executor) = auditor(id);
+		let (auditor_before, executor_before) = (stake(provider), stake(executor_provider));
+		assert_ok!(Inference::audit(RuntimeOrigin::signed(executor), id, AuditFinding::Disagrees));
+		assert_eq!(conclude(id, true), Conclusion::AllCorrect);
+		assert!(stake(provider) < auditor_before);
+		assert_eq!(stake(executor_provider), executor_before);
+		assert!(!events().iter().any(|e| matches!(e, Event::AuditorPaid { .. })));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ResultFinalized { request, execution_fees, .. }
+				if *request == id && *execution_fees == EXEC_FEE
+		)));
+	});
+}
+
+/// The silent auditor: drawn, it never reports. It is penalized like a missed deadline; the
+/// result is final and the executor paid in full.
+#[test]
+fn a_silent_auditor_is_penalized() {
+	three_providers().build_and_execute(|| {
+		crate::AuditRate::<Test>::put(Perbill::one());
+		let (id, _) = provisional(OUT);
+		let (provider, _) = auditor(id);
+		let before = stake(provider);
+		run_to(1 + WINDOW);
+		assert!(stake(provider) < before);
+		assert!(events().iter().any(
+			|e| matches!(e, Event::AuditMissed { provider: p, slashed, .. } if *p == provider && *slashed > 0)
+		));
+		assert_eq!(AuditAssignments::<Test>::iter().count(), 0);
+	});
+}
+
+/// A report after the window closed, or by anyone but the drawn auditor, is refused.
+#[test]
+fn only_the_drawn_auditor_reports_and_only_in_the_window() {
+	three_providers().build_and_execute(|| {
+		crate::AuditRate::<Test>::put(Perbill::one());
+		let (id, _) = provisional(OUT);
+		let (_, executor) = auditor(id);
+		let exec = Requests::<Test>::get(id).unwrap().executors[0].executor;
+		assert_noop!(
+			Inference::audit(RuntimeOrigin::signed(exec), id, AuditFinding::Agrees),
+			Error::<Test>::NotAuditor
+		);
+		// Challenged by someone else first: the audit is called off.
+		assert_ok!(<Inference as InferenceForDisputes<_, _>>::begin_challenge(id, &CHALLENGER));
+		assert_noop!(
+			Inference::audit(RuntimeOrigin::signed(executor), id, AuditFinding::Agrees),
+			Error::<Test>::NotAuditor
+		);
+		assert_eq!(Audits::<Test>::get(id), None);
+	});
+}
+
+/// The executor posts when it likes: were the sample drawn from what the block knows when it
+/// posts, it would post only in blocks that skip the audit. The sample is drawn `DrawDelay`
+/// blocks later, from randomness revealed after its post.
+#[test]
+fn an_executor_cannot_time_its_post_to_dodge_the_sample() {
+	three_providers().build_and_execute(|| {
+		DrawDelay::set(2);
+		crate::AuditRate::<Test>::put(Perbill::one());
+		let id = NextRequestId::<Test>::get();
+		assert_ok!(Inference::request(
+			RuntimeOrigin::signed(REQUESTER),
+			MODEL,
+			input(),
+			10_000,
+			Policy::Optimistic
+		));
+		run_to(3);
+		let a = Requests::<Test>::get(id).unwrap().executors[0].clone();
+		let out = output(OUT);
+		let hash = H256(sp_io::hashing::blake2_256(&out));
+		let req = Requests::<Test>::get(id).unwrap();
+		let receipt = mock_sign(
+			a.executor,
+			&Inference::receipt_message_here(id, &MODEL, &req.input_hash, &hash),
+		);
+		assert_ok!(Inference::submit_result(RuntimeOrigin::signed(a.executor), id, out, receipt));
+		// Nothing is decided in the post's block.
+		assert_eq!(Audits::<Test>::get(id), Some(Audit::Drawing { at: 5 }));
+		assert!(events().contains(&Event::AuditScheduled { request: id, at: 5 }));
+		assert_eq!(AuditAssignments::<Test>::iter().count(), 0);
+		run_to(5);
+		let (provider, _) = auditor(id);
+		assert_ne!(provider, a.provider);
+	});
+}
+
+/// The sample rate holds over many draws (no seed bias): 2,000 results at 20 %.
+#[test]
+fn the_sample_rate_holds_over_many_seeds() {
+	three_providers().build_and_execute(|| {
+		crate::AuditRate::<Test>::put(Perbill::from_percent(20));
+		let req = {
+			let (id, _) = provisional(OUT);
+			Requests::<Test>::get(id).unwrap()
+		};
+		let mut sampled = 0;
+		for i in 0..2_000u32 {
+			let seed = H256(sp_io::hashing::blake2_256(&i.to_le_bytes()));
+			Audits::<Test>::remove(1_000_000);
+			Inference::draw_audit(1_000_000, &req, seed);
+			if let Some(Audit::Assigned { executor, .. }) = Audits::<Test>::take(1_000_000) {
+				AuditAssignments::<Test>::remove(executor, 1_000_000);
+				sampled += 1;
+			}
+		}
+		// Binomial(2000, 0.2): mean 400, standard deviation ~17.9; +-4 sigma.
+		assert!((328..=472).contains(&sampled), "{sampled} of 2000 sampled at 20 %");
+	});
+}
+
+/// Only the admin origin sets the rate and the jury minimum.
+#[test]
+fn only_the_admin_sets_the_audit_rate_and_min_jurors() {
+	three_providers().build_and_execute(|| {
+		assert_noop!(
+			Inference::set_audit_rate(RuntimeOrigin::signed(REQUESTER), Perbill::one()),
+			sp_runtime::DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Inference::set_min_jurors(RuntimeOrigin::signed(REQUESTER), 0),
+			sp_runtime::DispatchError::BadOrigin
+		);
+		assert_ok!(Inference::set_audit_rate(RuntimeOrigin::root(), Perbill::from_percent(5)));
+		assert_eq!(crate::AuditRate::<Test>::get(), Perbill::from_percent(5));
+		assert_ok!(Inference::set_min_jurors(RuntimeOrigin::root(), 2));
+		assert_eq!(MinJurors::<Test>::get(), 2);
+		assert!(events().contains(&Event::AuditRateSet { rate: Perbill::from_percent(5) }));
+		assert!(events().contains(&Event::MinJurorsSet { min_jurors: 2 }));
+	});
+}
