@@ -340,6 +340,7 @@ fn start_offchain_workers(
 	inference: &Arc<verity_host::HostBackend>,
 ) -> Result<(), ServiceError> {
 	let inference = inference.clone();
+	let next_index = pool_next_index(client.clone(), transaction_pool.clone());
 	let offchain_workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 		runtime_api_provider: client.clone(),
 		is_validator: config.role.is_authority(),
@@ -349,7 +350,10 @@ fn start_offchain_workers(
 		network_provider: Arc::new(network.clone()),
 		enable_http_requests: true,
 		custom_extensions: move |_| {
-			vec![Box::new(verity_host::InferenceExt::new(inference.clone())) as Box<_>]
+			vec![
+				Box::new(verity_host::InferenceExt::new(inference.clone())) as Box<_>,
+				Box::new(verity_host::PoolNonceExt::new(next_index.clone())) as Box<_>,
+			]
 		},
 	})?;
 	task_manager.spawn_handle().spawn(
@@ -358,6 +362,34 @@ fn start_offchain_workers(
 		offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
 	);
 	Ok(())
+}
+
+/// The workers' nonces: an account's nonce at the best block, plus one for each of its
+/// transactions ready in the pool in nonce order (what `system_accountNextIndex` answers).
+/// Overlapping worker runs then sign after each other's pending transactions instead of
+/// colliding on the state's nonce.
+fn pool_next_index(
+	client: Arc<FullClient>,
+	pool: Arc<TransactionPool>,
+) -> Arc<verity_host::NextIndex> {
+	use codec::{Decode, Encode};
+	use sc_transaction_pool_api::{InPoolTransaction, TransactionPool as _};
+	use sp_api::ProvideRuntimeApi;
+	use substrate_frame_rpc_system::AccountNonceApi;
+	Arc::new(move |account: &[u8]| {
+		let account = verity_runtime::AccountId::decode(&mut &account[..]).ok()?;
+		let best = client.info().best_hash;
+		let mut next: verity_runtime::Nonce =
+			client.runtime_api().account_nonce(best, account.clone()).ok()?;
+		let mut tag = (&account, next).encode();
+		for tx in pool.ready() {
+			if tx.provides().first() == Some(&tag) {
+				next = next.saturating_add(1);
+				tag = (&account, next).encode();
+			}
+		}
+		Some(next)
+	})
 }
 
 /// Hand `--model-fetch-allow-host` to the runtime's fetcher: the lower-case host list goes to

@@ -10,14 +10,21 @@
 //!   requests (hoping for the missed-deadline penalty), posts wrong outputs for others and
 //!   challenges them itself from C5 (hoping for the slash), and votes "correct" as a juror;
 //! - a *griefer* fills some blocks (Normal class) so that deadlines pass in congestion;
-//! - an honest *watcher* W challenges every wrong provisional result it sees;
+//! - an honest *watcher* W challenges every wrong provisional result it sees (unless
+//!   `VERITY_SIM_WATCHER=0`);
+//! - *auditors*: a provisional result is audited with probability `VERITY_SIM_AUDIT_RATE` %
+//!   (default 10); a drawn honest provider reports what it finds, the faulty and the colluding
+//!   ones vouch for every result ("agrees") without running it, the lazy one stays silent;
 //! - an honest requester R0 sends random `Optimistic` and `Redundant(2)` requests.
 //!
 //! It prints the profit or loss of each strategy and asserts: honest providers and their
 //! delegators are never slashed (false slashes: 0) and lose no stake, every attacking
 //! coalition ends with less than it started with, and total issuance changes only by the
 //! minted rewards and the burned slashes, with rewards below the slashes that funded them.
-//! Seeded: `VERITY_SIM_SEED` (default 1) and `VERITY_SIM_BLOCKS` (default 400).
+//! Seeded: `VERITY_SIM_SEED` (default 1) and `VERITY_SIM_BLOCKS` (default 400). It also prints
+//! how many wrong results became provisional and how many of them were finalized (survived),
+//! against the survival probability `1 - r * h` of an unwatched wrong result at audit rate `r`
+//! with honest auditors holding the share `h` of the other providers' stake.
 //!
 //! `cargo test --release -p verity-runtime --test simulation -- --nocapture`
 
@@ -120,6 +127,10 @@ struct World {
 	puppet_requester: AccountId,
 	puppet_challenger: AccountId,
 	watcher: AccountId,
+	/// Whether the watcher challenges.
+	watching: bool,
+	/// The genesis audit rate.
+	audit_rate: sp_runtime::Perbill,
 	delegators: [(AccountId, usize); 2],
 	/// Request id -> (input, requester).
 	requests: BTreeMap<u64, (Vec<u8>, AccountId)>,
@@ -176,6 +187,11 @@ fn genesis(world: &World) -> sp_io::TestExternalities {
 				.map(|(d, p)| (d.clone(), world.providers[*p].account.clone(), DELEGATION))
 				.collect(),
 		},
+		inference: verity_runtime::InferenceConfig {
+			min_jurors: 1,
+			audit_rate: world.audit_rate,
+			..Default::default()
+		},
 		..Default::default()
 	};
 	let mut ext = sp_io::TestExternalities::new(config.build_storage().expect("genesis builds"));
@@ -206,6 +222,12 @@ fn sign(world: &World, i: usize, id: u64, input: &[u8], output: &[u8]) -> [u8; 6
 		&H256(sp_io::hashing::blake2_256(output)),
 	);
 	world.providers[i].key.sign_prehashed(&message).0
+}
+
+/// blake2-256 of the right output of `request`.
+fn truth_hash(world: &World, request: u64) -> H256 {
+	let input = &world.requests[&request].0;
+	H256(sp_io::hashing::blake2_256(&one_hot(truth(input))))
 }
 
 fn provider_index(world: &World, who: &AccountId) -> Option<usize> {
@@ -267,6 +289,10 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 		puppet_requester: account("puppet-requester"),
 		puppet_challenger: account("puppet-challenger"),
 		watcher: account("watcher"),
+		watching: std::env::var("VERITY_SIM_WATCHER").map_or(true, |v| v != "0"),
+		audit_rate: sp_runtime::Perbill::from_percent(
+			std::env::var("VERITY_SIM_AUDIT_RATE").ok().and_then(|s| s.parse().ok()).unwrap_or(10),
+		),
 		delegators: [(account("delegator-of-honest"), 0), (account("delegator-of-faulty"), 3)],
 		requests: BTreeMap::new(),
 		posted_by: BTreeMap::new(),
@@ -298,6 +324,15 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 			.map(|i| pallet_providers::Pallet::<Runtime>::stake_of(&world.providers[i].account, &world.providers[i].account))
 			.collect();
 		let issuance = Balances::total_issuance();
+		// A wrong result of the faulty P3 gets an honest auditor with probability r * h: h is
+		// the honest providers' share of the stake of P3's possible auditors.
+		let stake = |i: usize| -> f64 {
+			<pallet_providers::Pallet<Runtime> as verity_primitives::ExecutorSelection<_>>::stake_weight(
+				&world.providers[i].account,
+			) as f64
+		};
+		let others: f64 = (0..PROVIDERS).filter(|i| *i != 3).map(stake).sum();
+		let h = (0..3).map(stake).sum::<f64>() / others;
 		let (mut minted, mut burned, mut own_slashed) = (0i128, 0i128, 0i128);
 		let mut false_slashes = 0u32;
 		let mut counts: BTreeMap<String, u32> = BTreeMap::new();
@@ -411,10 +446,16 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 						world.posted_by.entry(request).or_default().push(world.providers[i].strategy);
 					},
 					RuntimeEvent::Inference(pallet_inference::Event::ResultProvisional {
-						request, ..
+						request, output_hash, ..
 					}) => {
 						let posted = world.posted_by.get(&request).cloned().unwrap_or_default();
+						if output_hash != truth_hash(&world, request) && posted == [Strategy::Faulty] {
+							*counts.entry("wrong results of P3 provisional".into()).or_default() += 1;
+						}
 						if posted.iter().all(|s| *s == Strategy::Honest) {
+							continue;
+						}
+						if !world.watching && !posted.contains(&Strategy::Colluding) {
 							continue;
 						}
 						// The colluder challenges its own wrong results (front-running the
@@ -432,6 +473,36 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 								}))
 								.or_default() += 1;
 						}
+					},
+					RuntimeEvent::Inference(pallet_inference::Event::AuditAssigned {
+						request, provider, executor,
+					}) => {
+						let Some(i) = provider_index(&world, &provider) else { continue };
+						let right = pallet_inference::Requests::<Runtime>::get(request)
+							.and_then(|r| r.outcome)
+							.is_some_and(|o| o.output_hash == truth_hash(&world, request));
+						let finding = match world.providers[i].strategy {
+							Strategy::Honest if right => pallet_inference::AuditFinding::Agrees,
+							Strategy::Honest => pallet_inference::AuditFinding::Disagrees,
+							Strategy::Faulty | Strategy::Colluding => pallet_inference::AuditFinding::Agrees,
+							Strategy::Lazy => continue,
+						};
+						if Inference::audit(RuntimeOrigin::signed(executor), request, finding).is_ok() {
+							*counts.entry(format!("audit findings: {finding:?}")).or_default() += 1;
+						}
+					},
+					RuntimeEvent::Inference(pallet_inference::Event::ResultFinalized {
+						request, output_hash, ..
+					}) if output_hash != truth_hash(&world, request)
+						&& world.posted_by.get(&request).is_some_and(|p| p == &[Strategy::Faulty]) =>
+					{
+						*counts.entry("wrong results of P3 finalized".into()).or_default() += 1;
+					},
+					RuntimeEvent::Inference(pallet_inference::Event::AuditMissed { provider, .. }) => {
+						*counts.entry(by_strategy(&world, &provider, "audits missed")).or_default() += 1;
+					},
+					RuntimeEvent::Inference(pallet_inference::Event::AuditorSlashed { provider, .. }) => {
+						*counts.entry(by_strategy(&world, &provider, "auditors slashed")).or_default() += 1;
 					},
 					RuntimeEvent::Disputes(pallet_disputes::Event::DisputeOpened {
 						request,
@@ -508,10 +579,24 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 			burned += b;
 		}
 
-		println!("\nsimulation: seed {seed}, {blocks} blocks");
+		println!(
+			"\nsimulation: seed {seed}, {blocks} blocks, audit rate {:?}, watcher {}",
+			world.audit_rate,
+			if world.watching { "on" } else { "off" }
+		);
 		for (k, v) in &counts {
 			println!("  {k}: {v}");
 		}
+		let wrong = counts.get("wrong results of P3 provisional").copied().unwrap_or(0);
+		let survived = counts.get("wrong results of P3 finalized").copied().unwrap_or(0);
+		let r = world.audit_rate.deconstruct() as f64 / 1e9;
+		println!(
+			"  wrong optimistic results of P3 that survived: {survived} of {wrong} ({:.1} %); \
+			 unwatched, an audit alone lets one survive with 1 - r * h = {:.1} % (h = {h:.2}, \
+			 the honest share of the other providers' stake at the start)",
+			100.0 * survived as f64 / wrong.max(1) as f64,
+			100.0 * (1.0 - r * h),
+		);
 		println!("\n| strategy | accounts | profit (VRT) |\n|---|---|---|");
 		let after: Vec<i128> =
 			groups.iter().map(|(_, g)| g.iter().map(|a| wealth(&world, a)).sum()).collect();

@@ -330,3 +330,34 @@ fn an_auditor_that_cannot_obtain_the_model_says_so() {
 		assert_eq!(audit_calls(&submitted()(&pool), &key), vec![(id, AuditFinding::CannotRun)]);
 	});
 }
+
+/// Soundness II.11: worker runs overlap (one per imported block), and each used to sign with
+/// the nonce in its block's state, so a run signed with a nonce that an earlier run's
+/// transaction, still in the pool, had taken (the pool refused it). Workers now sign with the
+/// pool's next nonce (`next_index`), counting on within a run.
+#[test]
+fn workers_sign_after_their_transactions_pending_in_the_pool() {
+	let Env { mut ext, pool, model, _dir, .. } = env(true, false);
+	// The node's pool holds three ready transactions of the executor account.
+	ext.register_extension(verity_host::PoolNonceExt::new(std::sync::Arc::new(|_: &[u8]| Some(3))));
+	ext.execute_with(|| {
+		request_classifier(model);
+		request_classifier(model);
+		Inference::offchain_worker(1);
+		let nonces: Vec<u64> = submitted()(&pool).iter().map(|tx| tx.nonce).collect();
+		assert_eq!(nonces, vec![3, 4], "after the pool's pending ones, then counted on");
+	});
+}
+
+/// Without the node's pool (the extension absent) the state's nonce is used, counted on.
+#[test]
+fn without_the_pool_workers_sign_from_the_states_nonce() {
+	let Env { mut ext, pool, model, _dir, .. } = env(true, false);
+	ext.execute_with(|| {
+		request_classifier(model);
+		request_classifier(model);
+		Inference::offchain_worker(1);
+		let nonces: Vec<u64> = submitted()(&pool).iter().map(|tx| tx.nonce).collect();
+		assert_eq!(nonces, vec![0, 1]);
+	});
+}

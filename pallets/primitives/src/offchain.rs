@@ -35,14 +35,30 @@ pub fn unclaim(kind: &[u8], id: &impl Encode, who: &impl Encode) {
 }
 
 /// Sign `call` with the keystore key `public` (of application crypto `C`) and put it into
-/// the transaction pool, with the account's next nonce (FRAME's signer counts nonces within a
-/// worker run). `true` when the pool accepted it.
+/// the transaction pool, with the account's next nonce. `true` when the pool accepted it.
+///
+/// The nonce is the pool's next one (the node's `next_index` host function: the nonce at the
+/// best block plus the account's transactions ready in the pool), not the nonce in the state
+/// of the block the worker runs at: a worker runs after every imported block and runs overlap
+/// (a model run takes seconds), so a later run must not sign with the nonce an earlier run's
+/// transaction, still in the pool, already took. FRAME's signer reads the nonce from the
+/// worker's state overlay and counts on from it within the run; the overlay is never persisted.
 pub fn send_signed<T, C, LocalCall>(public: &T::Public, call: LocalCall) -> bool
 where
 	T: CreateSignedTransaction<LocalCall>,
 	C: AppCrypto<T::Public, T::Signature>,
 	LocalCall: Clone,
 {
+	use sp_runtime::traits::IdentifyAccount;
+	let account = public.clone().into_account();
+	if let Some(next) = verity_host::next_index(&account.encode()) {
+		frame_system::Account::<T>::mutate(&account, |a| {
+			let next = T::Nonce::from(next);
+			if next > a.nonce {
+				a.nonce = next;
+			}
+		});
+	}
 	Signer::<T, C>::all_accounts()
 		.with_filter(alloc::vec![public.clone()])
 		.send_signed_transaction(|_| call.clone())

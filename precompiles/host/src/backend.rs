@@ -29,6 +29,22 @@ impl InferenceExt {
 	}
 }
 
+/// The next nonce of an account (SCALE-encoded account id): its nonce at the best block plus
+/// its transactions ready in the node's pool, as `system_accountNextIndex` answers it.
+pub type NextIndex = dyn Fn(&[u8]) -> Option<u32> + Send + Sync;
+
+sp_externalities::decl_extension! {
+	/// The node's transaction pool, for [`crate::inference::next_index`]: workers whose runs
+	/// overlap (one per imported block) sign with the pool's next nonce, not the chain's.
+	pub struct PoolNonceExt(Arc<NextIndex>);
+}
+
+impl PoolNonceExt {
+	pub fn new(next_index: Arc<NextIndex>) -> Self {
+		Self(next_index)
+	}
+}
+
 /// Why the model store refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

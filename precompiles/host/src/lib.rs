@@ -45,7 +45,9 @@ use verity_engine::{AcceptanceRule, ModelHash};
 #[cfg(feature = "std")]
 mod backend;
 #[cfg(feature = "std")]
-pub use backend::{perturb, HostBackend, InferenceExt, ModelStore, StoreError};
+pub use backend::{
+	perturb, HostBackend, InferenceExt, ModelStore, NextIndex, PoolNonceExt, StoreError,
+};
 #[cfg(feature = "std")]
 pub mod metrics;
 
@@ -250,6 +252,13 @@ pub trait Inference {
 	) -> u64 {
 		native::put_model(&mut **self, model, bytes).0
 	}
+
+	/// The next nonce of `account` (SCALE-encoded): its nonce at the best block plus its
+	/// transactions ready in the node's pool. `Unavailable` outside a node's offchain worker.
+	/// Status value: the nonce.
+	fn next_index(&mut self, account: PassFatPointerAndRead<&[u8]>) -> u64 {
+		native::next_index(&mut **self, account).0
+	}
 }
 
 /// The host functions to hand to the node's executor.
@@ -374,6 +383,11 @@ mod native {
 		)
 	}
 
+	pub fn next_index(mut ext: &mut dyn Externalities, account: &[u8]) -> Status {
+		let next = ext.extension::<PoolNonceExt>().map(|e| e.0.clone());
+		Status::from_result(next.and_then(|f| f(account)).ok_or(HostError::Unavailable))
+	}
+
 	pub fn record_duty(ext: &mut dyn Externalities, duty: u32) -> Status {
 		Status::from_result((|| {
 			let b = backend(ext).ok_or(HostError::Unavailable)?;
@@ -415,6 +429,9 @@ mod native {
 		Status::err(HostError::Unavailable)
 	}
 	pub fn put_model<E: ?Sized>(_: &mut E, _: &[u8; 32], _: &[u8]) -> Status {
+		Status::err(HostError::Unavailable)
+	}
+	pub fn next_index<E: ?Sized>(_: &mut E, _: &[u8]) -> Status {
 		Status::err(HostError::Unavailable)
 	}
 	pub fn record_duty<E: ?Sized>(_: &mut E, _: u32) -> Status {
@@ -603,6 +620,12 @@ impl Duty {
 			Self::Audit => "audit",
 		}
 	}
+}
+
+/// The pool's next nonce for `account` (SCALE-encoded); `None` outside a node's offchain
+/// worker.
+pub fn next_index(account: &[u8]) -> Option<u32> {
+	Status(inference::next_index(account)).into_result().ok()
 }
 
 /// Count a worker duty in the node's metrics (best effort: a node without metrics ignores it).
