@@ -373,6 +373,7 @@ fn pool_next_index(
 	pool: Arc<TransactionPool>,
 ) -> Arc<verity_host::NextIndex> {
 	use codec::{Decode, Encode};
+	use sc_client_api::HeaderBackend;
 	use sc_transaction_pool_api::{InPoolTransaction, TransactionPool as _};
 	use sp_api::ProvideRuntimeApi;
 	use substrate_frame_rpc_system::AccountNonceApi;

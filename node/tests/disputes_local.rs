@@ -265,10 +265,38 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 	assert_eq!(req.outcome.unwrap().slot, Some(honest_slot), "the honest executor's result stands");
 	assert_eq!(req.held, 0);
 
-	// 4. Every result audited; faulty Dave serves and nobody challenges. The auditor (Alice or
-	// Charlie) re-executes, disagrees, and the dispute it raises (no bond) slashes Dave.
+	// 4. Every result audited; faulty Dave serves and nobody challenges. The auditor
+	// re-executes, disagrees, and the dispute it raises (no bond) slashes Dave. Alice is chilled
+	// while ten requests are drawn, so each goes to Charlie or Dave; she is back (as a juror)
+	// before any audit can raise a dispute. Charlie (or Alice) audits Dave's results.
 	set_audit_rate(&mut alice, sp_runtime::Perbill::one()).await;
-	let (id, provisional) = request_served_by(&mut alice, Dave, &[Alice, Charlie], Eve).await;
+	// Two slashes took Dave below the minimum stake: he bonds more to be drawn again.
+	let bond_more = pallet_providers::Call::bond_more { amount: 200 * verity_runtime::UNIT };
+	execute(&mut alice, &Dave.pair(), providers_call(bond_more)).await;
+	set_chilled(&mut alice, &[Alice], true).await;
+	let start = alice.best_number().await;
+	let mut batch = Vec::new();
+	for _ in 0..10 {
+		let xt = alice.sign(&Eve.pair(), request_call(demo_input(), Policy::Optimistic)).await;
+		alice.submit(&xt).await.expect("accepted by the pool");
+		batch.push(xt);
+	}
+	let last = batch.last().unwrap().clone();
+	alice.wait_included(&last, start, Duration::from_secs(60)).await;
+	// The requests' draws come two blocks after their blocks, which are final by now: Alice
+	// unchills after them.
+	set_chilled(&mut alice, &[Alice], false).await;
+	let mut by_dave = None;
+	for xt in &batch {
+		let (hash, at) = alice.wait_included(xt, start, Duration::from_secs(60)).await;
+		let (id, assigned) = requested_and_assigned(&mut alice, hash, at).await;
+		assert_ne!(assigned[0].1, Alice.to_account_id(), "Alice was chilled at the draw");
+		if assigned[0].1 == Dave.to_account_id() {
+			by_dave = Some((id, at));
+			break;
+		}
+	}
+	let (id, provisional) = by_dave.expect("Dave drew one of ten requests (each 1 in 2)");
 	let (_, auditor) = wait_event(&mut alice, provisional, Duration::from_secs(60), |e| match e {
 		RuntimeEvent::Inference(pallet_inference::Event::AuditAssigned {
 			request,
