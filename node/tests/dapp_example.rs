@@ -204,6 +204,8 @@ fn life_cycle_event(e: &pallet_inference::Event<Runtime>) -> Option<(&'static st
 		E::Assigned { request, .. } => ("inference.Assigned", *request),
 		E::ResultSubmitted { request, .. } => ("inference.ResultSubmitted", *request),
 		E::ResultProvisional { request, .. } => ("inference.ResultProvisional", *request),
+		E::AuditScheduled { request, .. } => ("inference.AuditScheduled", *request),
+		E::AuditSkipped { request } => ("inference.AuditSkipped", *request),
 		E::ResultFinalized { request, .. } => ("inference.ResultFinalized", *request),
 		_ => return None,
 	})
@@ -344,6 +346,10 @@ async fn dapp_example_requests_follows_and_verifies_an_inference() {
 			"inference.Assigned",
 			"inference.ResultSubmitted",
 			"inference.ResultProvisional",
+			// Sampled for an audit at the dev preset's rate, but the only provider posted the
+			// result: nobody can audit it.
+			"inference.AuditScheduled",
+			"inference.AuditSkipped",
 			"inference.ResultFinalized"
 		]
 	);

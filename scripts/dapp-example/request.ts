@@ -414,6 +414,10 @@ function eventText(
 			`slot ${f.slot} to provider ${f.provider}, executor ${f.executor}, deadline #${f.deadline}`,
 		ResultSubmitted: () => `slot ${f.slot} by ${f.provider}, output hash ${f.outputHash}`,
 		ResultProvisional: () => `output hash ${f.outputHash}, challengeable until #${f.until}`,
+		AuditScheduled: () => `whether an auditor re-executes it is drawn in block #${f.at}`,
+		AuditAssigned: () => `audited by provider ${f.provider}, executor ${f.executor}`,
+		AuditSkipped: () => 'not audited (not sampled, or no other provider to audit it)',
+		Audited: () => `the auditor ${f.provider} found: ${json(f.finding)}`,
 		ResultFinalized: () =>
 			`output hash ${f.outputHash}, royalty ${bal(f.royalty)}, execution fees ${bal(f.executionFees)}`,
 		ResultCorrected: () => `the jury's output hash ${f.outputHash}`,

@@ -464,6 +464,12 @@ impl Engine {
 			values.push(to_tract(t)?.into_tvalue());
 		}
 
+		// No time at all: timed out without running. Waiting zero time for the worker would
+		// race it (a small cached model can finish first), and the outcome must not depend on
+		// the machine.
+		if let Some(limit) = timeout.filter(|t| t.is_zero()) {
+			return Err(EngineError::Timeout(limit));
+		}
 		// Reserve a run slot; released when the run finishes, even after a timeout.
 		let prev = self.in_flight.fetch_add(1, Ordering::SeqCst);
 		let slot = Slot(self.in_flight.clone());
