@@ -286,12 +286,32 @@ async fn juries_uphold_honest_results_and_slash_faulty_ones() {
 	// The requests' draws come two blocks after their blocks, which are final by now: Alice
 	// unchills after them.
 	set_chilled(&mut alice, &[Alice], false).await;
-	let mut by_dave = None;
+	// The batch's requests (several share a block), with their blocks.
+	let mut requests: Vec<(u64, u32)> = Vec::new();
 	for xt in &batch {
 		let (hash, at) = alice.wait_included(xt, start, Duration::from_secs(60)).await;
-		let (id, assigned) = requested_and_assigned(&mut alice, hash, at).await;
-		assert_ne!(assigned[0].1, Alice.to_account_id(), "Alice was chilled at the draw");
-		if assigned[0].1 == Dave.to_account_id() {
+		for e in alice.events(hash).await {
+			if let RuntimeEvent::Inference(pallet_inference::Event::Requested { request, .. }) = e {
+				if !requests.iter().any(|(id, _)| *id == request) {
+					requests.push((request, at));
+				}
+			}
+		}
+	}
+	assert_eq!(requests.len(), batch.len());
+	let mut by_dave = None;
+	for (id, at) in requests {
+		let (_, executor) = wait_event(&mut alice, at, Duration::from_secs(60), |e| match e {
+			RuntimeEvent::Inference(pallet_inference::Event::Assigned {
+				request,
+				provider,
+				..
+			}) if *request == id => Some(provider.clone()),
+			_ => None,
+		})
+		.await;
+		assert_ne!(executor, Alice.to_account_id(), "Alice was chilled at the draw");
+		if executor == Dave.to_account_id() {
 			by_dave = Some((id, at));
 			break;
 		}

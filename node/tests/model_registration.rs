@@ -85,6 +85,16 @@ async fn register_and_upload(
 	bytes: &[u8],
 	spec: pallet_models::ModelSpecOf<Runtime>,
 ) -> (H256, u32) {
+	let id = register(node, bytes, spec).await;
+	(id, upload(node, bytes).await)
+}
+
+/// Bob registers `bytes` under `spec`; returns the model id.
+async fn register(
+	node: &mut Node,
+	bytes: &[u8],
+	spec: pallet_models::ModelSpecOf<Runtime>,
+) -> H256 {
 	let id = H256(sp_io::hashing::blake2_256(bytes));
 	let bob = Sr25519Keyring::Bob.pair();
 	execute(
@@ -93,6 +103,13 @@ async fn register_and_upload(
 		RuntimeCall::Models(pallet_models::Call::register_model { hash: id, spec }),
 	)
 	.await;
+	id
+}
+
+/// Bob uploads `bytes` of a registered model as one chunk; returns the upload's block.
+async fn upload(node: &mut Node, bytes: &[u8]) -> u32 {
+	let id = H256(sp_io::hashing::blake2_256(bytes));
+	let bob = Sr25519Keyring::Bob.pair();
 	let (_, at) = execute(
 		node,
 		&bob,
@@ -103,7 +120,7 @@ async fn register_and_upload(
 		}),
 	)
 	.await;
-	(id, at)
+	at
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -112,26 +129,28 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	let mut node = Node::spawn("dev-models", &dir.0, &["--dev"]);
 	node.wait_ready(Duration::from_secs(60)).await;
 
-	// `verity_dryRun` runs only models the chain has certified: the int8 file, put into the
-	// node's store but not registered, is refused (it would otherwise run anything anyone
-	// could put there on the engine threads the duties need).
-	let int8_id = H256(sp_io::hashing::blake2_256(INT8));
-	let put = node.rpc("verity_putModel", rpc_params![hex(INT8)]).await.expect("putModel");
-	assert_eq!(parse_h256(&put), int8_id);
+	// `verity_dryRun` runs only models the chain has certified: a file put into the node's
+	// store but not registered is refused (it would otherwise run anything anyone could put
+	// there on the engine threads the duties need).
+	let unregistered = b"bytes that no model is registered with".to_vec();
+	let put = node.rpc("verity_putModel", rpc_params![hex(&unregistered)]).await.expect("putModel");
+	assert_eq!(parse_h256(&put), H256(sp_io::hashing::blake2_256(&unregistered)));
 	let int8_input = hex(&u8_list(&[1, 64], INT8_INPUT));
 	let refused = node
-		.rpc("verity_dryRun", rpc_params![int8_id, int8_input.clone()])
+		.rpc("verity_dryRun", rpc_params![parse_h256(&put), int8_input.clone()])
 		.await
 		.expect_err("a dry run of an unregistered model");
 	assert!(refused.contains("not registered"), "{refused}");
 
-	// The quantized model: certified by Alice's worker, then active.
-	let (int8, uploaded) = register_and_upload(&mut node, INT8, int8_spec("int8-demo", INT8)).await;
+	// The quantized model: pending while no node has its bytes (a dry run is refused), then
+	// uploaded, certified by Alice's worker and active.
+	let int8 = register(&mut node, INT8, int8_spec("int8-demo", INT8)).await;
 	let pending = node
-		.rpc("verity_dryRun", rpc_params![int8_id, int8_input.clone()])
+		.rpc("verity_dryRun", rpc_params![int8, int8_input.clone()])
 		.await
 		.expect_err("a dry run of a pending model");
 	assert!(pending.contains("not active"), "{pending}");
+	let uploaded = upload(&mut node, INT8).await;
 	let (activated, _) = wait_event(&mut node, uploaded, Duration::from_secs(90), |e| match e {
 		RuntimeEvent::Models(pallet_models::Event::ModelActivated { model, .. })
 			if *model == int8 =>

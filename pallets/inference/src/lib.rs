@@ -902,9 +902,10 @@ pub mod pallet {
 					.reads_writes(1, 1u64.saturating_add(T::MaxRedundancy::get().into())),
 			);
 			// An entry that ends a request also ends its audit: the audit and its assignment
-			// read and removed, the auditor slashed or paid (a hold and a transfer).
+			// read and removed, the auditor slashed or paid (a hold and a transfer). A draw
+			// ends nothing.
 			let audit = T::DbWeight::get().reads_writes(4, 4);
-			base.saturating_add(per_entry.max(draw).saturating_add(audit).saturating_mul(n.into()))
+			base.saturating_add(per_entry.saturating_add(audit).max(draw).saturating_mul(n.into()))
 		}
 
 		/// Whether the current block's `Normal` class reached `CongestionThreshold` of its
