@@ -10,9 +10,8 @@ use verity_primitives::{Conclusion, InferenceForDisputes};
 const OUT: [f32; 4] = [0.5, 0.25, 1.0, 2.0];
 const WRONG: [f32; 4] = [9.0, 9.0, 9.0, 9.0];
 
-/// An optimistic request by `REQUESTER` whose executor posted `values`; returns its id and
-/// the executor's provider.
-fn provisional(values: [f32; 4]) -> (RequestId, AccountId) {
+/// An optimistic request by `REQUESTER` of `MODEL`; returns its id.
+fn request_optimistic() -> RequestId {
 	let id = NextRequestId::<Test>::get();
 	assert_ok!(Inference::request(
 		RuntimeOrigin::signed(REQUESTER),
@@ -21,13 +20,27 @@ fn provisional(values: [f32; 4]) -> (RequestId, AccountId) {
 		10_000,
 		Policy::Optimistic
 	));
-	let a = Requests::<Test>::get(id).unwrap().executors[0].clone();
-	let out = output(values);
+	id
+}
+
+/// The executor of request `id` (drawn) posts `values` with its receipt; returns the
+/// assignment.
+fn post(id: RequestId, values: [f32; 4]) -> Assignment<AccountId> {
 	let req = Requests::<Test>::get(id).unwrap();
+	let a = req.executors[0].clone();
+	let out = output(values);
 	let hash = H256(sp_io::hashing::blake2_256(&out));
 	let receipt =
 		mock_sign(a.executor, &Inference::receipt_message_here(id, &MODEL, &req.input_hash, &hash));
 	assert_ok!(Inference::submit_result(RuntimeOrigin::signed(a.executor), id, out, receipt));
+	a
+}
+
+/// An optimistic request whose executor posted `values`; returns its id and the executor's
+/// provider.
+fn provisional(values: [f32; 4]) -> (RequestId, AccountId) {
+	let id = request_optimistic();
+	let a = post(id, values);
 	assert!(matches!(Requests::<Test>::get(id).unwrap().status, RequestStatus::Provisional { .. }));
 	(id, a.provider)
 }
@@ -216,24 +229,9 @@ fn an_executor_cannot_time_its_post_to_dodge_the_sample() {
 	three_providers().build_and_execute(|| {
 		DrawDelay::set(2);
 		crate::AuditRate::<Test>::put(Perbill::one());
-		let id = NextRequestId::<Test>::get();
-		assert_ok!(Inference::request(
-			RuntimeOrigin::signed(REQUESTER),
-			MODEL,
-			input(),
-			10_000,
-			Policy::Optimistic
-		));
+		let id = request_optimistic();
 		run_to(3);
-		let a = Requests::<Test>::get(id).unwrap().executors[0].clone();
-		let out = output(OUT);
-		let hash = H256(sp_io::hashing::blake2_256(&out));
-		let req = Requests::<Test>::get(id).unwrap();
-		let receipt = mock_sign(
-			a.executor,
-			&Inference::receipt_message_here(id, &MODEL, &req.input_hash, &hash),
-		);
-		assert_ok!(Inference::submit_result(RuntimeOrigin::signed(a.executor), id, out, receipt));
+		let a = post(id, OUT);
 		// Nothing is decided in the post's block.
 		assert_eq!(Audits::<Test>::get(id), Some(Audit::Drawing { at: 5 }));
 		assert!(events().contains(&Event::AuditScheduled { request: id, at: 5 }));

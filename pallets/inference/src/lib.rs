@@ -1625,23 +1625,29 @@ pub mod pallet {
 				_ => Zero::zero(),
 			};
 			let mut fees = BalanceOf::<T>::zero();
-			let mut audit_fee = match (&auditor, paid.is_empty()) {
-				(Some(_), false) => T::AuditShare::get().mul_floor(req.execution_fee),
-				_ => Zero::zero(),
+			// The auditor's share comes out of the first paid executor's fee; with no executor
+			// paid there is nothing to share.
+			let auditor = auditor.filter(|_| !paid.is_empty());
+			let share = match auditor {
+				Some(_) => T::AuditShare::get().mul_floor(req.execution_fee),
+				None => Zero::zero(),
 			};
+			let mut cut = share;
 			for slot in paid {
 				if let Some(a) = req.executors.get(*slot as usize) {
-					let fee = req.execution_fee.saturating_sub(core::mem::take(&mut audit_fee));
+					let fee = req.execution_fee.saturating_sub(core::mem::take(&mut cut));
 					if T::Rewards::reward(&req.requester, &a.provider, fee).is_ok() {
 						fees = fees.saturating_add(fee);
 					}
 				}
 			}
 			if let Some(provider) = auditor {
-				let amount = T::AuditShare::get().mul_floor(req.execution_fee);
-				if !paid.is_empty() && T::Rewards::reward(&req.requester, &provider, amount).is_ok()
-				{
-					Self::deposit_event(Event::AuditorPaid { request: id, provider, amount });
+				if T::Rewards::reward(&req.requester, &provider, share).is_ok() {
+					Self::deposit_event(Event::AuditorPaid {
+						request: id,
+						provider,
+						amount: share,
+					});
 				}
 			}
 			Self::close(&req.model);
