@@ -5,6 +5,7 @@ use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
 use sp_core::H256;
 use sp_runtime::Perbill;
+use std::collections::BTreeMap;
 use verity_primitives::{Conclusion, InferenceForDisputes};
 
 const OUT: [f32; 4] = [0.5, 0.25, 1.0, 2.0];
@@ -284,5 +285,103 @@ fn only_the_admin_sets_the_audit_rate_and_min_jurors() {
 		assert_eq!(MinJurors::<Test>::get(), 2);
 		assert!(events().contains(&Event::AuditRateSet { rate: Perbill::from_percent(5) }));
 		assert!(events().contains(&Event::MinJurorsSet { min_jurors: 2 }));
+	});
+}
+
+/// The auditor colluding with a cheating executor: drawn for its wrong result, it reports
+/// `CannotRun`, which is free up to `FreeFailures`. Before, that ended the audit and the wrong
+/// result was paid at the window's close. Now another auditor (not the one that declined, not
+/// the executor) is drawn, disagrees, and the executor is slashed.
+#[test]
+fn an_auditor_colluding_with_the_executor_cannot_decline_the_audit_away() {
+	three_providers().build_and_execute(|| {
+		crate::AuditRate::<Test>::put(Perbill::one());
+		let (id, cheat) = provisional(WRONG);
+		let before = stake(cheat);
+		let (accomplice, key) = auditor(id);
+		let accomplice_before = stake(accomplice);
+		assert_ok!(Inference::audit(RuntimeOrigin::signed(key), id, AuditFinding::CannotRun));
+		assert!(events().contains(&Event::Audited {
+			request: id,
+			provider: accomplice,
+			finding: AuditFinding::CannotRun,
+			penalty: 0
+		}));
+		assert_eq!(stake(accomplice), accomplice_before, "a first decline is free");
+
+		let (honest, key) = auditor(id);
+		assert!(honest != accomplice && honest != cheat, "the third provider audits");
+		assert_ok!(Inference::audit(RuntimeOrigin::signed(key), id, AuditFinding::Disagrees));
+		assert_eq!(RAISED_BY.with(|r| r.borrow().clone()), vec![(id, Some(honest))]);
+		assert_eq!(conclude(id, false), Conclusion::SomeWrong);
+		assert!(stake(cheat) < before, "the cheating executor was slashed");
+	});
+}
+
+/// The redraw waits `DrawDelay` blocks, like the first draw, so that whoever declines cannot
+/// see who would be drawn next; it is scheduled only while the window leaves time for it.
+#[test]
+fn a_declined_audit_is_redrawn_from_later_randomness_inside_the_window() {
+	three_providers().build_and_execute(|| {
+		DrawDelay::set(2);
+		crate::AuditRate::<Test>::put(Perbill::one());
+		let id = request_optimistic();
+		run_to(3);
+		let a = post(id, OUT);
+		run_to(5);
+		let (declined, key) = auditor(id);
+		assert_ok!(Inference::audit(RuntimeOrigin::signed(key), id, AuditFinding::CannotRun));
+		assert_eq!(Audits::<Test>::get(id), Some(Audit::Redrawing { at: 7, declined }));
+		assert!(events().contains(&Event::AuditScheduled { request: id, at: 7 }));
+		assert_eq!(AuditAssignments::<Test>::iter().count(), 0);
+		run_to(7);
+		let (next, key) = auditor(id);
+		assert!(next != declined && next != a.provider);
+		// The window closes at 3 + WINDOW = 8: a second decline leaves no time for a draw.
+		assert_ok!(Inference::audit(RuntimeOrigin::signed(key), id, AuditFinding::CannotRun));
+		assert_eq!(Audits::<Test>::get(id), None);
+		assert!(events().contains(&Event::AuditSkipped { request: id }));
+		run_to(3 + WINDOW);
+		assert!(matches!(
+			Requests::<Test>::get(id).unwrap().status,
+			RequestStatus::Finalized { .. }
+		));
+		assert!(!events().iter().any(|e| matches!(e, Event::AuditMissed { .. })));
+	});
+}
+
+/// The griefing auditor: it declines every audit it is drawn for (saving the work, or to
+/// delay audits). Declines are counted with its failure reports: free up to `FreeFailures` a
+/// window, then each costs `MissedDeadlinePenalty`, as silence does.
+#[test]
+fn declining_audits_is_free_only_up_to_the_failure_allowance() {
+	three_providers().build_and_execute(|| {
+		crate::AuditRate::<Test>::put(Perbill::one());
+		let mut declines = BTreeMap::<AccountId, u32>::new();
+		let mut penalized = 0;
+		for _ in 0..6 {
+			let (id, _) = provisional(OUT);
+			// Both other providers decline once each.
+			for _ in 0..2 {
+				let Some(Audit::Assigned { provider, executor }) = Audits::<Test>::get(id) else {
+					break;
+				};
+				let before = stake(provider);
+				assert_ok!(Inference::audit(
+					RuntimeOrigin::signed(executor),
+					id,
+					AuditFinding::CannotRun
+				));
+				let n = declines.entry(provider).or_default();
+				*n += 1;
+				if *n <= FREE_FAILURES {
+					assert_eq!(stake(provider), before, "decline {n} of {provider} is free");
+				} else {
+					assert!(stake(provider) < before, "decline {n} of {provider} is penalized");
+					penalized += 1;
+				}
+			}
+		}
+		assert!(penalized > 0, "the test reached declines beyond the allowance: {declines:?}");
 	});
 }

@@ -79,7 +79,10 @@
 //!   is kept off the jury and rewarded like a challenger (pallet-disputes' `ChallengerReward`)
 //!   if the result is wrong; if the jury upholds it, the false alarm costs the auditor
 //!   `WrongResultPenalty`.
-//! - `CannotRun`: nothing is paid; counted like an executor's failure report.
+//! - `CannotRun`: nothing is paid; counted like an executor's failure report. Another auditor
+//!   is drawn `DrawDelay` blocks later (excluding the one that declined) if that is still
+//!   inside the window: otherwise an auditor colluding with the executor would decline, for
+//!   free up to `FreeFailures`, every audit of a wrong result it is drawn for.
 //!
 //! An auditor that stays silent until the window closes is penalized like a missed deadline
 //! (not when a block of the window was congested). docs/security.md gives the probability that
@@ -558,13 +561,13 @@ pub mod pallet {
 		/// A final request's records were removed and its storage deposit released.
 		Pruned { request: RequestId, deposit: BalanceOf<T> },
 		/// Whether the provisional result of `request` is audited is drawn in `on_initialize`
-		/// of block `at`.
+		/// of block `at` (or, after an auditor declined, who else audits it).
 		AuditScheduled { request: RequestId, at: BlockNumberFor<T> },
 		/// `provider`'s executor key `executor` audits the provisional result of `request`
 		/// and must report (`audit`) before the challenge window closes.
 		AuditAssigned { request: RequestId, provider: T::AccountId, executor: T::AccountId },
 		/// The result of `request` was not sampled for an audit, or no other provider could
-		/// audit it.
+		/// audit it, or its auditor declined too late in the window for another one.
 		AuditSkipped { request: RequestId },
 		/// The auditor of `request` reported `finding`; `penalty` was taken from its stake
 		/// (only for `CannotRun` beyond the free failure reports).
@@ -874,10 +877,10 @@ pub mod pallet {
 
 		/// Weight of `audit`: at most what the last failure report of a `MaxRedundancy` round
 		/// costs when it opens a dispute (a request read and written, a dispute opened, a
-		/// failure counted and a stake slashed), plus the audit's two entries. Not benchmarked
-		/// on its own yet.
+		/// failure counted and a stake slashed), plus the audit's two entries and a redraw's
+		/// queued timeout. Not benchmarked on its own yet.
 		pub fn audit_weight() -> Weight {
-			Self::report_failure_weight().saturating_add(T::DbWeight::get().reads_writes(2, 2))
+			Self::report_failure_weight().saturating_add(T::DbWeight::get().reads_writes(3, 3))
 		}
 
 		/// Weight of `on_initialize` handling `n` timed entries. An entry's kind (finalization,
@@ -1362,16 +1365,29 @@ pub mod pallet {
 			// `x / 2^32` is uniform in [0, 1): sampled when below the rate.
 			let x = u64::from(u32::from_le_bytes([a, b, c, d]));
 			let scaled = x.saturating_mul(1_000_000_000).checked_shr(32).unwrap_or(u64::MAX);
-			let sampled = scaled < u64::from(AuditRate::<T>::get().deconstruct());
-			let exclude: Vec<T::AccountId> =
-				Self::posted(id, req).into_iter().map(|(_, r)| r.provider).collect();
-			let auditor = sampled
-				.then(|| {
-					let seed = H256(sp_io::hashing::blake2_256(&(seed, b"auditor").encode()));
-					Self::choose(&req.model, seed, 1, &exclude).into_iter().next()
-				})
-				.flatten();
-			match auditor {
+			if scaled < u64::from(AuditRate::<T>::get().deconstruct()) {
+				Self::assign_auditor(id, req, seed, None);
+			} else {
+				Audits::<T>::remove(id);
+				Self::deposit_event(Event::AuditSkipped { request: id });
+			}
+		}
+
+		/// Draw the auditor of a sampled result, stake-weighted among the model's providers
+		/// that posted none of its outputs, other than `declined`.
+		fn assign_auditor(
+			id: RequestId,
+			req: &RequestOf<T>,
+			seed: H256,
+			declined: Option<&T::AccountId>,
+		) {
+			let exclude: Vec<T::AccountId> = Self::posted(id, req)
+				.into_iter()
+				.map(|(_, r)| r.provider)
+				.chain(declined.cloned())
+				.collect();
+			let seed = H256(sp_io::hashing::blake2_256(&(seed, b"auditor").encode()));
+			match Self::choose(&req.model, seed, 1, &exclude).into_iter().next() {
 				Some(Assignment { provider, executor }) => {
 					AuditAssignments::<T>::insert(&executor, id, ());
 					Audits::<T>::insert(
@@ -1414,7 +1430,6 @@ pub mod pallet {
 					Audits::<T>::insert(id, Audit::Alarmed { provider: provider.clone() })
 				},
 				AuditFinding::CannotRun => {
-					Audits::<T>::remove(id);
 					if !Self::count_failure(&provider, now) {
 						penalty = T::Slash::slash(&provider, T::MissedDeadlinePenalty::get()).total;
 					}
@@ -1426,12 +1441,46 @@ pub mod pallet {
 				finding,
 				penalty,
 			});
-			if finding == AuditFinding::Disagrees {
-				let posted = Self::posted(id, &req);
-				Self::open_dispute(id, &mut req, now, &posted, Some(provider));
-				Requests::<T>::insert(id, req);
+			match finding {
+				AuditFinding::Disagrees => {
+					let posted = Self::posted(id, &req);
+					Self::open_dispute(id, &mut req, now, &posted, Some(provider));
+					Requests::<T>::insert(id, req);
+				},
+				AuditFinding::CannotRun => Self::redraw_audit(id, &req, now, until, provider),
+				AuditFinding::Agrees => {},
 			}
 			Ok(())
+		}
+
+		/// The auditor of `id` declined (`CannotRun`): draw another one `DrawDelay` blocks from
+		/// now, from randomness revealed after the report, if that is before the window closes
+		/// at `until`; else the result goes unaudited.
+		fn redraw_audit(
+			id: RequestId,
+			req: &RequestOf<T>,
+			now: BlockNumberFor<T>,
+			until: BlockNumberFor<T>,
+			declined: T::AccountId,
+		) {
+			let delay = T::DrawDelay::get();
+			if delay.is_zero() {
+				// Tests only: draw now.
+				return Self::assign_auditor(
+					id,
+					req,
+					Self::parent_seed(id, AUDIT_ROUND),
+					Some(&declined),
+				);
+			}
+			let at = now.saturating_add(delay);
+			if at >= until {
+				Audits::<T>::remove(id);
+				return Self::deposit_event(Event::AuditSkipped { request: id });
+			}
+			let at = Self::queue(at, id);
+			Audits::<T>::insert(id, Audit::Redrawing { at, declined });
+			Self::deposit_event(Event::AuditScheduled { request: id, at });
 		}
 
 		/// A provisional result is challenged: an audit not reported yet is called off (the
@@ -1442,7 +1491,7 @@ pub mod pallet {
 					AuditAssignments::<T>::remove(&executor, id);
 					Audits::<T>::remove(id);
 				},
-				Some(Audit::Drawing { .. }) => Audits::<T>::remove(id),
+				Some(Audit::Drawing { .. } | Audit::Redrawing { .. }) => Audits::<T>::remove(id),
 				_ => {},
 			}
 		}
@@ -1459,7 +1508,7 @@ pub mod pallet {
 				});
 			};
 			match Audits::<T>::take(id)? {
-				Audit::Drawing { .. } => None,
+				Audit::Drawing { .. } | Audit::Redrawing { .. } => None,
 				Audit::Assigned { provider, executor } => {
 					AuditAssignments::<T>::remove(&executor, id);
 					if end == AuditEnd::WindowClosed {
@@ -1708,12 +1757,15 @@ pub mod pallet {
 					Self::finalize(id, &mut req, now, outcome, &paid, AuditEnd::WindowClosed);
 					Requests::<T>::insert(id, req);
 				},
-				RequestStatus::Provisional { .. } => {
-					if let Some(Audit::Drawing { at }) = Audits::<T>::get(id) {
-						if at <= now {
-							Self::draw_audit(id, &req, Self::draw_seed(id, AUDIT_ROUND));
-						}
-					}
+				RequestStatus::Provisional { .. } => match Audits::<T>::get(id) {
+					Some(Audit::Drawing { at }) if at <= now => {
+						Self::draw_audit(id, &req, Self::draw_seed(id, AUDIT_ROUND));
+					},
+					Some(Audit::Redrawing { at, declined }) if at <= now => {
+						let seed = Self::draw_seed(id, AUDIT_ROUND);
+						Self::assign_auditor(id, &req, seed, Some(&declined));
+					},
+					_ => {},
 				},
 				RequestStatus::Finalized { at } | RequestStatus::Refunded { at, .. }
 					if at.saturating_add(T::RetentionPeriod::get()) <= now =>
@@ -1916,10 +1968,12 @@ pub mod pallet {
 				let status = Requests::<T>::get(id).ok_or("an audit of an unknown request")?.status;
 				let provisional = matches!(status, RequestStatus::Provisional { .. });
 				match audit {
-					Audit::Drawing { .. } | Audit::Agreed { .. } => ensure!(
-						provisional || status == RequestStatus::Disputed,
-						"an audit of a request that is neither provisional nor disputed"
-					),
+					Audit::Drawing { .. } | Audit::Redrawing { .. } | Audit::Agreed { .. } => {
+						ensure!(
+							provisional || status == RequestStatus::Disputed,
+							"an audit of a request that is neither provisional nor disputed"
+						)
+					},
 					Audit::Assigned { executor, .. } => ensure!(
 						provisional && AuditAssignments::<T>::contains_key(&executor, id),
 						"an assigned audit without its assignment, or of a request not provisional"

@@ -359,7 +359,8 @@ pub enum AuditFinding {
 	/// Its own output disagrees: a dispute opens, raised by the auditor.
 	Disagrees,
 	/// It cannot run the model (bytes unavailable, over its limits): counted like an
-	/// executor's failure report, free up to `FreeFailures` a window.
+	/// executor's failure report, free up to `FreeFailures` a window; another auditor is
+	/// drawn if the window leaves time for one.
 	CannotRun,
 }
 
@@ -379,4 +380,8 @@ pub enum Audit<AccountId, BlockNumber> {
 	/// `provider` reported a disagreement and the dispute it raised is open: it is slashed if
 	/// the jury upholds the result.
 	Alarmed { provider: AccountId },
+	/// `declined` reported `CannotRun`: another auditor (not `declined`, none of the
+	/// executors) is drawn in `on_initialize` of `at`, from randomness revealed after the
+	/// report. The result stays sampled.
+	Redrawing { at: BlockNumber, declined: AccountId },
 }
