@@ -83,7 +83,8 @@ pub struct VerityArgs {
 	pub model_fetch_allow_host: Vec<String>,
 
 	/// DEV ONLY: this node's executor posts perturbed outputs (with valid receipts), to test
-	/// and demonstrate disputes. Refused unless the chain is a development or local chain.
+	/// and demonstrate disputes. Refused on a chain whose spec is not of type Development or
+	/// Local.
 	#[arg(long)]
 	pub dev_faulty_executor: bool,
 }

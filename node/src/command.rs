@@ -165,16 +165,18 @@ pub fn run() -> sc_cli::Result<()> {
 			let_engine_threads_unwind();
 			let explicit_rpc_port = cli.run.rpc_params.rpc_port.is_some();
 			let verity = cli.verity.clone();
-			// The fault switch is for the built-in test chains only, chosen by name: `--dev`
-			// and `--chain dev|local` (the four-validator network of the dispute tests). A
-			// chain spec file is refused whatever its chain type says, so an exported copy of
-			// a test chain cannot run a faulty executor.
-			let builtin_test_chain = cli.run.shared_params.dev
-				|| matches!(cli.run.shared_params.chain.as_deref(), Some("dev" | "local"));
-			if verity.dev_faulty_executor && !builtin_test_chain {
+			// The fault switch is for test networks only: the built-in test chains, and chain
+			// spec files that declare themselves development or local chains (zombienet starts
+			// its nodes from a raw spec file it built from `--chain zombienet`). A `Live` chain
+			// is refused, so an operator cannot turn it on against a real network by mistake.
+			let test_chain = matches!(
+				runner.config().chain_spec.chain_type(),
+				sc_service::ChainType::Development | sc_service::ChainType::Local
+			);
+			if verity.dev_faulty_executor && !test_chain {
 				return Err(sc_cli::Error::Input(
-					"--dev-faulty-executor is refused on this chain: it is only for the \
-					 built-in test chains (--dev, --chain dev, --chain local)"
+					"--dev-faulty-executor is refused on this chain: it is only for development \
+					 and local test chains (chain type Development or Local)"
 						.into(),
 				));
 			}

@@ -36,6 +36,29 @@ fn malformed_chain_spec_is_refused() {
 	assert_clean_failure(code, &stderr, "invalid chain spec");
 }
 
+/// The fault switch on a spec file of a `Live` chain (a copy of the local chain that declares
+/// itself live) is refused before the node starts.
+#[test]
+fn faulty_executor_switch_is_refused_on_a_live_chain() {
+	let dir = TempDir::new("live");
+	let spec = dir.0.join("live.json");
+	let out = std::process::Command::new(NODE_BIN)
+		.args(["build-spec", "--chain", "local"])
+		.stderr(std::process::Stdio::null())
+		.output()
+		.unwrap();
+	assert!(out.status.success());
+	let mut json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+	assert_eq!(json["chainType"], "Local");
+	json["chainType"] = "Live".into();
+	std::fs::write(&spec, serde_json::to_vec(&json).unwrap()).unwrap();
+	let base = dir.0.join("base");
+	let args = ["--chain", spec.to_str().unwrap(), "--base-path", base.to_str().unwrap()];
+	let (code, stderr) =
+		run_to_exit(&[&args[..], &["--dev-faulty-executor"]].concat(), Duration::from_secs(30));
+	assert_clean_failure(code, &stderr, "--dev-faulty-executor is refused on this chain");
+}
+
 #[test]
 fn busy_rpc_port_is_refused() {
 	let dir = TempDir::new("port");
