@@ -83,8 +83,17 @@ pub fn judge_disputes<T: Config>(now: u32) {
 	}
 }
 
-/// Re-execute, judge every candidate, keep the vote and build `commit`.
+/// Re-execute, judge every candidate, keep the vote and build `commit`. A retry (the first
+/// commit had not landed `RETRY_AFTER` blocks later) commits the vote already kept: a fresh salt
+/// would leave the node unable to reveal whichever of the two commits lands first.
 fn commit_call<T: Config>(id: RequestId, who: &T::AccountId) -> Result<Call<T>, HostError> {
+	let juror = T::Jury::provider_of(who).ok_or(HostError::InvalidInput)?;
+	if let Ok(Some(vote)) = StorageValueRef::persistent(&vote_key(id, who)).get::<Vote>() {
+		let commitment =
+			Pallet::<T>::commitment_of(&juror, id, &vote.verdicts, &vote.output, &vote.salt);
+		log::info!(target: LOG, "dispute {id}: committing the kept verdicts {:?} again", vote.verdicts);
+		return Ok(Call::<T>::commit { request: id, commitment });
+	}
 	let model = T::Inference::model(id).ok_or(HostError::ModelNotFound)?;
 	let input = T::Inference::input(id).ok_or(HostError::InvalidInput)?;
 	let ours = T::Models::run_offchain(&model, &input, T::MaxOutputLen::get(), Purpose::Judge)?;
@@ -94,7 +103,6 @@ fn commit_call<T: Config>(id: RequestId, who: &T::AccountId) -> Result<Call<T>, 
 		.map(|c| rule.as_ref().is_some_and(|rule| verity_engine::agrees_encoded(rule, &ours, c)))
 		.collect();
 	let salt = sp_io::offchain::random_seed();
-	let juror = T::Jury::provider_of(who).ok_or(HostError::InvalidInput)?;
 	let commitment = Pallet::<T>::commitment_of(&juror, id, &verdicts, &ours, &salt);
 	log::info!(target: LOG, "dispute {id}: committing verdicts {verdicts:?}");
 	StorageValueRef::persistent(&vote_key(id, who)).set(&Vote { verdicts, output: ours, salt });

@@ -18,6 +18,8 @@ use verity_primitives::{
 struct Env {
 	ext: sp_io::TestExternalities,
 	pool: Arc<RwLock<PoolState>>,
+	/// The worker's offchain state (its random seed among others).
+	offchain: Arc<RwLock<sp_core::offchain::testing::OffchainState>>,
 	backend: Arc<HostBackend>,
 	model: H256,
 	_dir: tempfile::TempDir,
@@ -40,7 +42,7 @@ fn env(stored: bool) -> Env {
 /// [`env`] with the chain's `limits` for the model and the node's engine `node` limits.
 fn env_with(stored: bool, limits: RunLimits, node: verity_engine::engine::Limits) -> Env {
 	let mut ext = ExtBuilder::default().build();
-	let (pool, keystore, _) = keys::offchain_ext(&mut ext);
+	let (pool, keystore, offchain) = keys::offchain_ext(&mut ext);
 	let key = keys::add_executor_key(&keystore, "//Alice");
 	let bytes = testing::tiny_classifier();
 	let model = H256(model_hash(&bytes));
@@ -69,7 +71,7 @@ fn env_with(stored: bool, limits: RunLimits, node: verity_engine::engine::Limits
 			},
 		);
 	});
-	Env { ext, pool, backend, model, _dir: dir }
+	Env { ext, pool, offchain, backend, model, _dir: dir }
 }
 
 fn txs(pool: &RwLock<PoolState>) -> Vec<TestXt<RuntimeCall>> {
@@ -223,4 +225,45 @@ fn a_juror_with_another_engine_or_over_the_declared_constants_does_not_judge() {
 			assert!(txs(&pool).is_empty(), "{limits:?}");
 		});
 	}
+}
+
+/// A commit that has not landed by `RETRY_AFTER` blocks later (a busy pool, a retracted block)
+/// is sent again. The retry must commit the same vote: were it re-salted, whichever of the two
+/// landed first would be the one on chain while the node kept the other's salt, and the reveal
+/// would not match the commitment (the juror penalized, the dispute short of a vote).
+#[test]
+fn a_retried_commit_keeps_the_vote_so_the_reveal_matches_whichever_landed() {
+	let mut env = env(true);
+	let (pool, backend, model) = (env.pool.clone(), env.backend.clone(), env.model);
+	env.ext.execute_with(|| {
+		let honest = backend.run(&model.0, &classifier_input()).unwrap();
+		MockInference::set_run(REQUEST, model, classifier_input(), vec![honest]);
+		assert_ok!(DisputesPallet::challenge(RuntimeOrigin::signed(CHALLENGER), REQUEST));
+		let info = Disputes::<Test>::get(REQUEST).unwrap();
+		let start = System::block_number();
+		assert!(start + u64::from(verity_primitives::offchain::RETRY_AFTER) < info.commit_end);
+
+		DisputesPallet::offchain_worker(start);
+		// Each worker run has its own randomness.
+		env.offchain.write().seed = [7; 32];
+		run_to(start + u64::from(verity_primitives::offchain::RETRY_AFTER));
+		DisputesPallet::offchain_worker(System::block_number());
+		let sent = txs(&pool);
+		assert_eq!(sent.len(), 2, "the commit was sent again");
+		let commitment = |i: usize| match &sent[i].call {
+			RuntimeCall::DisputesPallet(Call::commit { commitment, .. }) => *commitment,
+			other => panic!("expected commit, got {other:?}"),
+		};
+		assert_eq!(commitment(0), commitment(1), "the retry commits the same vote");
+
+		// The first one lands; the reveal matches it.
+		assert_ok!(sent[0].call.clone().dispatch(RuntimeOrigin::signed(sent[0].signer)));
+		run_to(info.commit_end);
+		DisputesPallet::offchain_worker(System::block_number());
+		let sent = txs(&pool);
+		assert!(matches!(sent[2].call, RuntimeCall::DisputesPallet(Call::reveal { .. })));
+		assert_ok!(sent[2].call.clone().dispatch(RuntimeOrigin::signed(sent[2].signer)));
+		let info = Disputes::<Test>::get(REQUEST).unwrap();
+		assert!(info.jurors.iter().any(|j| j.provider == JUROR_1 && j.reveal.is_some()));
+	});
 }

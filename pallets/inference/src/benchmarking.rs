@@ -305,6 +305,20 @@ pub fn challengeable_request<T: Config>(candidates: u32, jurors: u32) -> Request
 	id
 }
 
+/// A provisional request judged on `k` full-size posted outputs whose audit is assigned, of a
+/// model with `others` more providers (the auditor, and one to redraw); returns it and the
+/// auditor's executor key.
+fn audited<T: Config>(k: u32, others: u32) -> (RequestId, T::AccountId) {
+	let id = challengeable_request::<T>(k, others);
+	let Some(req) = Requests::<T>::get(id) else { panic!("benchmark request {id} missing") };
+	AuditRate::<T>::put(sp_runtime::Perbill::one());
+	Pallet::<T>::draw_audit(id, &req, H256::zero());
+	match Audits::<T>::get(id) {
+		Some(Audit::Assigned { executor, .. }) => (id, executor),
+		other => panic!("benchmark audit not assigned: {other:?}"),
+	}
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -440,6 +454,42 @@ mod benchmarks {
 			Some(RequestStatus::Provisional { .. }) => k == 2,
 			_ => false,
 		});
+	}
+
+	/// The drawn auditor of a provisional result judged on `k` full-size posted outputs
+	/// disagrees: a dispute opens, raised by the auditor.
+	#[benchmark]
+	fn audit_disagrees(k: Linear<1, { T::MaxRedundancy::get() }>) {
+		let (id, executor) = audited::<T>(k, 1);
+
+		#[extrinsic_call]
+		audit(RawOrigin::Signed(executor), id, AuditFinding::Disagrees);
+
+		assert_eq!(status::<T>(id), Some(RequestStatus::Disputed));
+		assert!(matches!(Audits::<T>::get(id), Some(Audit::Alarmed { .. })));
+	}
+
+	/// The drawn auditor declines beyond its free failure reports (a slash with stake
+	/// unbonding in every bucket), and another auditor is scheduled (drawn at once where
+	/// `DrawDelay` is zero). One candidate fewer than the most, so that the model's providers
+	/// (`MaxProvidersPerModel`) fit the executors and two auditors in the mock too.
+	#[benchmark]
+	fn audit_cannot_run() {
+		let k = T::MaxRedundancy::get().saturating_sub(1).max(1);
+		let (id, executor) = audited::<T>(k, 2);
+		let provider = match Audits::<T>::get(id) {
+			Some(Audit::Assigned { provider, .. }) => provider,
+			other => panic!("benchmark audit not assigned: {other:?}"),
+		};
+		exhaust_failures::<T>(&provider);
+
+		#[extrinsic_call]
+		audit(RawOrigin::Signed(executor), id, AuditFinding::CannotRun);
+
+		assert!(matches!(
+			Audits::<T>::get(id),
+			Some(Audit::Redrawing { .. }) | Some(Audit::Assigned { .. })
+		));
 	}
 
 	/// `on_initialize` at the window close of `n` rounds of `MaxRedundancy` slots whose last

@@ -878,7 +878,8 @@ pub mod pallet {
 		/// Weight of `audit`: at most what the last failure report of a `MaxRedundancy` round
 		/// costs when it opens a dispute (a request read and written, a dispute opened, a
 		/// failure counted and a stake slashed), plus the audit's two entries and a redraw's
-		/// queued timeout. Not benchmarked on its own yet.
+		/// queued timeout. The benchmarks `audit_disagrees` and `audit_cannot_run` measure the
+		/// call; their weights are not generated into `weights.rs` yet.
 		pub fn audit_weight() -> Weight {
 			Self::report_failure_weight().saturating_add(T::DbWeight::get().reads_writes(3, 3))
 		}
