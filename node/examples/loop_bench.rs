@@ -31,7 +31,13 @@ use verity_runtime::{genesis_config_presets::demo_model, Nonce, RuntimeCall, Run
 use verity_node::client::tx;
 
 type Error = Box<dyn std::error::Error>;
-const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../precompiles/engine/models");
+/// The demo models, from the environment cargo sets at run time (a binary reused from the
+/// shared target directory may have been built by another checkout).
+fn models() -> String {
+	let manifest = std::env::var("CARGO_MANIFEST_DIR")
+		.unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+	format!("{manifest}/../precompiles/engine/models")
+}
 
 use tx::hex;
 fn unhex(s: &str) -> Vec<u8> {
@@ -128,10 +134,11 @@ struct Demo {
 }
 
 async fn register(chain: &mut Chain, d: &Demo) -> Result<(H256, Vec<u8>), Error> {
-	let bytes = std::fs::read(format!("{MODELS}/{}.onnx", d.name))?;
-	let input = list(d.dtype, &d.input, &std::fs::read(format!("{MODELS}/{}.input.bin", d.name))?);
+	let bytes = std::fs::read(format!("{}/{}.onnx", models(), d.name))?;
+	let input =
+		list(d.dtype, &d.input, &std::fs::read(format!("{}/{}.input.bin", models(), d.name))?);
 	let output =
-		list(d.dtype, &d.output, &std::fs::read(format!("{MODELS}/{}.output.bin", d.name))?);
+		list(d.dtype, &d.output, &std::fs::read(format!("{}/{}.output.bin", models(), d.name))?);
 	let id = H256(sp_io::hashing::blake2_256(&bytes));
 	let spec = |dims: &[u32]| {
 		let mut v: Vec<Option<u32>> = dims.iter().map(|d| Some(*d)).collect();

@@ -29,8 +29,6 @@ use verity_runtime::{
 	Runtime, RuntimeEvent, UNIT,
 };
 
-const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../precompiles/engine/models");
-
 /// One run of `verity-node client`.
 struct Run {
 	code: Option<i32>,
@@ -228,7 +226,7 @@ async fn staking_flow(node: &Node) {
 /// Ferdie registers the int8 model from a spec file and waits for its certificate.
 async fn registration_flow(node: &Node, dir: &Path) -> H256 {
 	for f in ["int8.onnx", "int8.input.bin", "int8.output.bin"] {
-		std::fs::copy(format!("{MODELS}/{f}"), dir.join(f)).unwrap();
+		std::fs::copy(repo_path("precompiles/engine/models").join(f), dir.join(f)).unwrap();
 	}
 	let spec = serde_json::json!({
 		"name": "int8-cli",

@@ -32,7 +32,7 @@ use verity_runtime::{
 };
 
 fn example_dir() -> PathBuf {
-	let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/dapp-example"));
+	let dir = repo_path("scripts/dapp-example");
 	assert!(
 		dir.join("node_modules/tsx").is_dir(),
 		"{} has no node_modules: run scripts/setup.sh (it runs `npm ci` there)",
@@ -249,8 +249,8 @@ async fn dapp_example_requests_follows_and_verifies_an_inference() {
 	assert!(matches!(failed, Some(pallet_inference::Error::InputSpecMismatch)), "{failed:?}");
 
 	// The demo model's reference input, to a final result.
-	let input_file =
-		concat!(env!("CARGO_MANIFEST_DIR"), "/../precompiles/engine/models/mlp.input.bin");
+	let input_file = repo_path("precompiles/engine/models/mlp.input.bin");
+	let input_file = input_file.to_str().expect("a UTF-8 checkout path");
 	let started = Instant::now();
 	let run = run_example(
 		&[

@@ -27,6 +27,17 @@ pub use verity_node::client::tx;
 /// Path of the binary Cargo built for this test run.
 pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_verity-node");
 
+/// `rel` under the repository root of the checkout being tested. Read from the environment
+/// cargo sets when it runs the test, not baked in at compile time: test binaries in the shared
+/// target directory can be reused by another checkout of the same sources (a CI clone), whose
+/// path no longer exists afterwards.
+pub fn repo_path(rel: &str) -> PathBuf {
+	let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+		.map(PathBuf::from)
+		.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+	manifest.join("..").join(rel)
+}
+
 /// A free TCP port on 127.0.0.1 (bound then released; the node binds it right after).
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

@@ -70,8 +70,13 @@ impl Status {
 	}
 }
 
+/// The engine crate's directory, from the environment cargo sets when it runs the test: the
+/// compile-time path can be another checkout's (a CI clone that built this binary in the shared
+/// target directory and is gone), and the known failures read from there were an empty list.
 fn manifest_dir() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+	std::env::var_os("CARGO_MANIFEST_DIR")
+		.map(PathBuf::from)
+		.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 fn python() -> String {
@@ -281,7 +286,9 @@ fn known_path() -> PathBuf {
 }
 
 fn read_known() -> BTreeMap<String, u8> {
-	let text = fs::read_to_string(known_path()).unwrap_or_default();
+	let path = known_path();
+	let text =
+		fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
 	text.lines()
 		.map(|l| l.split('#').next().unwrap_or("").trim())
 		.filter(|l| !l.is_empty())

@@ -11,7 +11,12 @@ use verity_engine::{DType, ModelHash, Tensor};
 
 /// Where the demo models live.
 pub fn models_dir() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+	// From the environment cargo sets at run time: a binary reused from the shared target
+	// directory may have been built by another checkout.
+	std::env::var_os("CARGO_MANIFEST_DIR")
+		.map(PathBuf::from)
+		.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+		.join("models")
 }
 
 /// One input or output of a demo model, as the manifest describes it.
