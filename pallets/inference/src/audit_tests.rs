@@ -46,6 +46,16 @@ fn provisional(values: [f32; 4]) -> (RequestId, AccountId) {
 	(id, a.provider)
 }
 
+/// With every result audited and draws 2 blocks after their cause: an optimistic request
+/// whose executor posts a right output in block 3; returns it and the assignment.
+fn posted_in_block_3_with_a_draw_delay() -> (RequestId, Assignment<AccountId>) {
+	DrawDelay::set(2);
+	crate::AuditRate::<Test>::put(Perbill::one());
+	let id = request_optimistic();
+	run_to(3);
+	(id, post(id, OUT))
+}
+
 /// The auditor drawn for `id`: (provider, executor key).
 fn auditor(id: RequestId) -> (AccountId, AccountId) {
 	match Audits::<Test>::get(id) {
@@ -228,11 +238,7 @@ fn only_the_drawn_auditor_reports_and_only_in_the_window() {
 #[test]
 fn an_executor_cannot_time_its_post_to_dodge_the_sample() {
 	three_providers().build_and_execute(|| {
-		DrawDelay::set(2);
-		crate::AuditRate::<Test>::put(Perbill::one());
-		let id = request_optimistic();
-		run_to(3);
-		let a = post(id, OUT);
+		let (id, a) = posted_in_block_3_with_a_draw_delay();
 		// Nothing is decided in the post's block.
 		assert_eq!(Audits::<Test>::get(id), Some(Audit::Drawing { at: 5 }));
 		assert!(events().contains(&Event::AuditScheduled { request: id, at: 5 }));
@@ -323,11 +329,7 @@ fn an_auditor_colluding_with_the_executor_cannot_decline_the_audit_away() {
 #[test]
 fn a_declined_audit_is_redrawn_from_later_randomness_inside_the_window() {
 	three_providers().build_and_execute(|| {
-		DrawDelay::set(2);
-		crate::AuditRate::<Test>::put(Perbill::one());
-		let id = request_optimistic();
-		run_to(3);
-		let a = post(id, OUT);
+		let (id, a) = posted_in_block_3_with_a_draw_delay();
 		run_to(5);
 		let (declined, key) = auditor(id);
 		assert_ok!(Inference::audit(RuntimeOrigin::signed(key), id, AuditFinding::CannotRun));
