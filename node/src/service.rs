@@ -364,31 +364,86 @@ fn start_offchain_workers(
 	Ok(())
 }
 
-/// The workers' nonces: an account's nonce at the best block, plus one for each of its
-/// transactions ready in the pool in nonce order (what `system_accountNextIndex` answers).
-/// Overlapping worker runs then sign after each other's pending transactions instead of
-/// colliding on the state's nonce.
+/// How long a nonce handed to a worker counts as taken although the pool does not show its
+/// transaction: the time a transaction needs to appear in the pool's view of the best block,
+/// which the pool rebuilds after every imported block.
+const NONCE_GRACE: Duration = Duration::from_secs(12);
+
+/// The workers' nonces (the `next_index` host function): the lowest nonce, from the account's
+/// nonce at the best block on, that is neither held by one of the account's transactions in
+/// the pool (ready or future) nor was handed to a worker in the last [`NONCE_GRACE`].
+///
+/// Worker runs overlap (one starts on every imported block and a model run takes seconds), so
+/// a run must not sign with a nonce that an earlier run's transaction, still pending, already
+/// took. Counting the pool's ready transactions on top of the state's nonce (as
+/// `system_accountNextIndex` does) is not enough under load: a worker starts as soon as a block
+/// is imported, while the fork-aware pool is still rebuilding its view of that block, and
+/// - the previous view's ready set counts the transactions the new block included a second time
+///   (the nonce is too high: the transaction waits in the future set behind a gap nothing
+///   fills, and every later transaction of the account behind it);
+/// - the new view does not yet hold the pending transactions (the nonce is too low: the pool
+///   answers `Ok` to a local transaction every view rejects, here for its nonce, and drops it).
+/// Under request spam both starved juries of their votes (docs/security.md). Nonces handed out
+/// are therefore remembered here. One whose transaction is not in the pool after the grace
+/// period was lost (rejected, or dropped as invalid) and is handed out again, which fills the
+/// gap it left.
 fn pool_next_index(
 	client: Arc<FullClient>,
 	pool: Arc<TransactionPool>,
 ) -> Arc<verity_host::NextIndex> {
-	use codec::{Decode, Encode};
+	use codec::Decode;
 	use sc_client_api::HeaderBackend;
 	use sc_transaction_pool_api::{InPoolTransaction, TransactionPool as _};
 	use sp_api::ProvideRuntimeApi;
+	use std::{
+		collections::{BTreeMap, BTreeSet, HashMap},
+		sync::Mutex,
+		time::Instant,
+	};
 	use substrate_frame_rpc_system::AccountNonceApi;
+	use verity_runtime::{AccountId, Nonce};
+	let handed: Mutex<HashMap<AccountId, BTreeMap<Nonce, Instant>>> = Mutex::new(HashMap::new());
 	Arc::new(move |account: &[u8]| {
-		let account = verity_runtime::AccountId::decode(&mut &account[..]).ok()?;
+		let account = AccountId::decode(&mut &account[..]).ok()?;
 		let best = client.info().best_hash;
-		let mut next: verity_runtime::Nonce =
-			client.runtime_api().account_nonce(best, account.clone()).ok()?;
-		let mut tag = (&account, next).encode();
-		for tx in pool.ready() {
-			if tx.provides().first() == Some(&tag) {
-				next = next.saturating_add(1);
-				tag = (&account, next).encode();
+		let state: Nonce = client.runtime_api().account_nonce(best, account.clone()).ok()?;
+		// The account's nonces in the pool: `CheckNonce` makes a transaction provide the tag
+		// `(account, nonce)` first.
+		let mut in_pool = BTreeSet::new();
+		let mut note = |provides: &[Vec<u8>]| {
+			if let Some(Ok((who, nonce))) =
+				provides.first().map(|tag| <(AccountId, Nonce)>::decode(&mut &tag[..]))
+			{
+				if who == account && nonce >= state {
+					in_pool.insert(nonce);
+				}
 			}
+		};
+		for tx in pool.ready() {
+			note(tx.provides());
 		}
+		for tx in pool.futures() {
+			note(tx.provides());
+		}
+		// A poisoned lock only means another worker panicked while holding it; the map is
+		// still a valid record.
+		let mut handed = handed.lock().unwrap_or_else(|e| e.into_inner());
+		handed.retain(|_, nonces| {
+			nonces.retain(|_, at| at.elapsed() < NONCE_GRACE);
+			!nonces.is_empty()
+		});
+		let mine = handed.entry(account.clone()).or_default();
+		mine.retain(|n, _| *n >= state);
+		let mut next = state;
+		while in_pool.contains(&next) || mine.contains_key(&next) {
+			next = next.saturating_add(1);
+		}
+		mine.insert(next, Instant::now());
+		log::debug!(
+			target: "verity::nonce",
+			"{account}: nonce {next} (state {state}, in pool {in_pool:?}, handed {:?})",
+			mine.keys().collect::<Vec<_>>()
+		);
 		Some(next)
 	})
 }

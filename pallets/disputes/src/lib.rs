@@ -40,7 +40,8 @@
 //! ## Tally
 //!
 //! - Quorum: if the revealed weight is zero or below `Quorum` (rounded up) of the jury's weight,
-//!   the verdict is [`Verdict::NoQuorum`]. An empty jury concludes at once with `NoQuorum`.
+//!   the verdict is [`Verdict::NoQuorum`]. An empty jury concludes at once with
+//!   [`Verdict::NoJury`].
 //! - Otherwise `correct[i] = yes_weight[i] >= no_weight[i]` (a tie favours the executor).
 //! - *Jury output* (recorded as the result when candidates are wrong): the output of the
 //!   highest-weight revealer among those whose whole verdict vector equals the majority's
@@ -829,6 +830,7 @@ pub mod pallet {
 					};
 					Verdict::Decided { correct: correct.clone(), jury_output }
 				},
+				None if info.jurors.is_empty() => Verdict::NoJury,
 				None => Verdict::NoQuorum,
 			};
 			// Jurors of a model over the per-node capacity (`RunLimits::within_capacity`) may

@@ -229,7 +229,7 @@ impl InferenceForDisputes<AccountId, Balance> for MockInference {
 	/// pallet-disputes only reads the amounts to pay rewards).
 	fn conclude(request: RequestId, verdict: Verdict) -> Settlement<Balance> {
 		let implied = match &verdict {
-			Verdict::NoQuorum => Conclusion::Undecided,
+			Verdict::NoQuorum | Verdict::NoJury => Conclusion::Undecided,
 			Verdict::Decided { correct, .. } if correct.iter().all(|c| *c) => {
 				Conclusion::AllCorrect
 			},
@@ -237,7 +237,7 @@ impl InferenceForDisputes<AccountId, Balance> for MockInference {
 		};
 		let wrong = match &verdict {
 			Verdict::Decided { correct, .. } => correct.iter().filter(|c| !**c).count() as u64,
-			Verdict::NoQuorum => 0,
+			Verdict::NoQuorum | Verdict::NoJury => 0,
 		};
 		CONCLUDED.with(|c| c.borrow_mut().push((request, verdict)));
 		let conclusion = CONCLUSION.with(|c| c.borrow().unwrap_or(implied));

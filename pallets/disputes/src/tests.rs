@@ -180,7 +180,7 @@ fn challenge_skips_zero_weight_and_duplicate_jurors() {
 fn challenge_with_empty_jury_concludes_at_once_without_quorum() {
 	ExtBuilder::default().providers(vec![(EXECUTOR, 900)]).build_and_execute(|| {
 		assert_ok!(challenge(CHALLENGER, REQUEST));
-		assert_eq!(MockInference::concluded(), vec![(REQUEST, Verdict::NoQuorum)]);
+		assert_eq!(MockInference::concluded(), vec![(REQUEST, Verdict::NoJury)]);
 		assert_eq!(held(CHALLENGER), 0);
 		assert_eq!(Balances::balance(&CHALLENGER), 10_000);
 		assert!(gone(REQUEST));
@@ -341,7 +341,7 @@ fn open_with_empty_jury_concludes_without_beneficiary() {
 			MockInference::subject(40),
 			None
 		));
-		assert_eq!(MockInference::concluded(), vec![(40, Verdict::NoQuorum)]);
+		assert_eq!(MockInference::concluded(), vec![(40, Verdict::NoJury)]);
 		assert!(gone(40));
 	});
 }
@@ -1176,6 +1176,6 @@ fn a_deferred_draw_without_jurors_concludes_without_quorum() {
 		run_to(3);
 		assert!(crate::Disputes::<Test>::get(REQUEST).is_none());
 		assert_eq!(held(CHALLENGER), 0);
-		assert_eq!(MockInference::concluded(), vec![(REQUEST, Verdict::NoQuorum)]);
+		assert_eq!(MockInference::concluded(), vec![(REQUEST, Verdict::NoJury)]);
 	});
 }

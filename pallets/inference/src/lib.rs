@@ -1804,9 +1804,21 @@ pub mod pallet {
 			let posted = Self::posted(id, &req);
 			let conclusion = match verdict {
 				Verdict::NoQuorum => {
-					// A challenged result whose posted outputs agreed stands (nobody showed it
-					// wrong); outputs that disagreed are refunded (nobody showed which was
-					// right).
+					// Jurors were seated and too few voted. Nothing was shown either way, so
+					// nobody is paid for an unverified result: the requester is refunded (the
+					// challenger's bond is released by pallet-disputes). Were the result to
+					// stand, a faulty executor would be paid whenever its jury's votes could be
+					// kept off the chain (docs/security.md "Worker transactions under request
+					// spam").
+					Self::refund(id, &mut req, now, RefundReason::Undecided);
+					Conclusion::Undecided
+				},
+				Verdict::NoJury => {
+					// No juror could be drawn, which only the challenger or providers leaving
+					// the model can bring about (the request needed providers for a jury): a
+					// result whose posted outputs agreed stands, since refunding it would give
+					// a requester who challenges its own result free inference; outputs that
+					// disagreed are refunded (nobody showed which was right).
 					match posted.first() {
 						Some((slot, r)) if !req.disagreement => {
 							let outcome = Outcome { slot: Some(*slot), output_hash: r.output_hash };

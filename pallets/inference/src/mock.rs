@@ -163,7 +163,7 @@ impl DisputeOpener<AccountId> for MockDisputes {
 		if DISPUTES_CONCLUDE_AT_ONCE.with(|f| *f.borrow()) {
 			<Inference as InferenceForDisputes<AccountId, Balance>>::conclude(
 				request,
-				Verdict::NoQuorum,
+				Verdict::NoJury,
 			);
 		}
 		Ok(())

@@ -712,10 +712,10 @@ fn conclude_correct_executor_finalizes_and_pays() {
 }
 
 #[test]
-fn conclude_without_quorum_keeps_an_optimistic_result_and_refunds_a_redundant_one() {
+fn conclude_without_jury_keeps_an_optimistic_result_and_refunds_a_redundant_one() {
 	alice_only().build_and_execute(|| {
 		let id = challenged();
-		let c = <Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoQuorum);
+		let c = <Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoJury);
 		assert_eq!(c.conclusion, Conclusion::Undecided);
 		assert_eq!(status(id), RequestStatus::Finalized { at: 1 });
 	});
@@ -723,10 +723,33 @@ fn conclude_without_quorum_keeps_an_optimistic_result_and_refunds_a_redundant_on
 		let id = request(Policy::Redundant(2));
 		assert_ok!(submit(id, executor_of(id, 0), OUT));
 		assert_ok!(submit(id, executor_of(id, 1), [9.0; 4]));
-		let c = <Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoQuorum);
+		let c = <Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoJury);
 		assert_eq!(c.conclusion, Conclusion::Undecided);
 		assert_eq!(status(id), RequestStatus::Refunded { at: 1, reason: RefundReason::Undecided });
 		assert_eq!(held(REQUESTER), 0);
+	});
+}
+
+/// Attack: a faulty executor's result is challenged and its jury's votes are kept off the chain
+/// (withheld, or lost in a flooded pool). Before, the result stood and the executor was paid.
+/// A seated jury that failed to vote showed nothing: the requester is refunded and nobody is
+/// paid, whatever the posted outputs were.
+#[test]
+fn a_starved_jury_refunds_the_requester_and_pays_no_executor() {
+	alice_only().build_and_execute(|| {
+		let id = challenged();
+		let owner_before = free(OWNER);
+		let requester_before = free(REQUESTER);
+		let c = <Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoQuorum);
+		assert_eq!(
+			c,
+			Settlement { conclusion: Conclusion::Undecided, slashed: Slashed::default() }
+		);
+		assert_eq!(status(id), RequestStatus::Refunded { at: 1, reason: RefundReason::Undecided });
+		assert_eq!(free(OWNER), owner_before);
+		assert_eq!(held(REQUESTER), 0);
+		assert!(free(REQUESTER) > requester_before);
+		assert!(!events().iter().any(|e| matches!(e, Event::ResultFinalized { .. })));
 	});
 }
 
@@ -1089,7 +1112,7 @@ fn failure_reports_beyond_the_allowance_are_penalized() {
 /// A challenged result whose outputs agreed stands without quorum, each posted output paid
 /// (fewer than k of a redundant request); disagreeing outputs are refunded.
 #[test]
-fn no_quorum_keeps_agreeing_outputs_and_refunds_disagreeing_ones() {
+fn no_jury_keeps_agreeing_outputs_and_refunds_disagreeing_ones() {
 	three_providers().build_and_execute(|| {
 		let id = request(Policy::Redundant(3));
 		assert_ok!(submit(id, executor_of(id, 0), OUT));
@@ -1097,7 +1120,7 @@ fn no_quorum_keeps_agreeing_outputs_and_refunds_disagreeing_ones() {
 		assert_ok!(Inference::report_failure(RuntimeOrigin::signed(executor_of(id, 2)), id));
 		assert!(matches!(status(id), RequestStatus::Provisional { .. }));
 		<Inference as InferenceForDisputes<_, _>>::begin_challenge(id, &CHALLENGER).unwrap();
-		<Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoQuorum);
+		<Inference as InferenceForDisputes<_, _>>::conclude(id, Verdict::NoJury);
 		assert_eq!(status(id), RequestStatus::Finalized { at: 1 });
 		assert!(events().iter().any(|e| matches!(
 			e,

@@ -83,8 +83,14 @@ pub enum Verdict {
 	/// correct). `jury_output` is the canonical output a majority juror computed, recorded as
 	/// the request's result when no candidate is correct.
 	Decided { correct: Vec<bool>, jury_output: Option<Vec<u8>> },
-	/// Too little jury stake revealed a vote (or no juror could be chosen): no one is judged.
+	/// Jurors were seated but too little of their stake revealed a vote: no one is judged, and
+	/// a challenged result is not paid (its jury may have been starved of votes).
 	NoQuorum,
+	/// No juror could be drawn (every provider of the model is accused, excluded or without
+	/// stake): no one is judged, and a result whose outputs agreed stands. Only the challenger
+	/// (or a provider leaving the model) can bring this about, never the accused executor: the
+	/// request was accepted only with enough providers for a jury.
+	NoJury,
 }
 
 /// How a concluded dispute ended for the request, for pallet-disputes' bookkeeping.

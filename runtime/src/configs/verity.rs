@@ -442,8 +442,23 @@ impl pallet_disputes::BenchmarkHelper<AccountId> for DisputesBenchmarkHelper {
 	}
 }
 
-/// Mortality of the transactions the pallets' off-chain workers sign, in blocks.
-const WORKER_TX_LONGEVITY: u64 = 16;
+/// Mortality of the transactions the pallets' off-chain workers sign, in blocks from their birth
+/// block ([`WORKER_TX_BIRTH_DEPTH`] blocks before the block the worker runs on).
+pub const WORKER_TX_LONGEVITY: u64 = 32;
+
+/// How far back from the block a worker runs on its transactions' era starts. A mortal
+/// transaction signs the hash of its birth block. Born at the worker's own block, it was invalid
+/// (`BadProof`) on every sibling of that block: BABE's secondary slots make such short forks
+/// common, and a reorg to a sibling dropped the worker's pending results and votes from every
+/// pool (under request spam, juries starved of votes; docs/security.md). Eight blocks back the
+/// birth block is an ancestor of every live fork (GRANDPA finalizes two to three blocks behind
+/// the head here), and the transaction stays valid for 24 blocks after the worker's block.
+pub const WORKER_TX_BIRTH_DEPTH: u64 = 8;
+
+/// The era of a transaction a worker signs at block `now`.
+pub fn worker_tx_era(now: u64) -> sp_runtime::generic::Era {
+	sp_runtime::generic::Era::mortal(WORKER_TX_LONGEVITY, now.saturating_sub(WORKER_TX_BIRTH_DEPTH))
+}
 
 impl frame_system::offchain::SigningTypes for Runtime {
 	type Public = <crate::Signature as sp_runtime::traits::Verify>::Signer;
@@ -458,8 +473,8 @@ where
 	type RuntimeCall = crate::RuntimeCall;
 }
 
-/// The pallets' off-chain duties sign ordinary signed transactions: mortal (16 blocks from the
-/// block the worker runs on), no tip, the nonce FRAME's signer counts for the account.
+/// The pallets' off-chain duties sign ordinary signed transactions: mortal ([`worker_tx_era`]),
+/// no tip, the nonce FRAME's signer counts for the account.
 impl<C> frame_system::offchain::CreateSignedTransaction<C> for Runtime
 where
 	crate::RuntimeCall: From<C>,
@@ -474,7 +489,7 @@ where
 	) -> Option<crate::UncheckedExtrinsic> {
 		use codec::Encode;
 		let now = u64::from(frame_system::Pallet::<Runtime>::block_number());
-		let era = sp_runtime::generic::Era::mortal(WORKER_TX_LONGEVITY, now);
+		let era = worker_tx_era(now);
 		let payload = crate::SignedPayload::new(call, crate::tx_extension(era, nonce)).ok()?;
 		let signature = payload.using_encoded(|bytes| A::sign(bytes, public))?;
 		let (call, extension, _) = payload.deconstruct();
@@ -484,5 +499,27 @@ where
 			signature,
 			extension,
 		))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// A worker's transaction must not sign the hash of the block the worker runs on (a sibling
+	/// of that block would reject it), and must stay valid well past the duty's next blocks.
+	#[test]
+	fn worker_transactions_are_born_on_an_ancestor_and_outlive_the_next_blocks() {
+		for now in [0u64, 1, 7, 8, 9, 17, 1_000, 1_000_003] {
+			let era = worker_tx_era(now);
+			let birth = era.birth(now);
+			assert!(
+				birth + WORKER_TX_BIRTH_DEPTH <= now || birth == 0,
+				"born at {birth} for {now}"
+			);
+			assert!(era.death(now) >= now + 16, "dies at {} for {now}", era.death(now));
+		}
+		// Early blocks: born at genesis, which every fork shares.
+		assert_eq!(worker_tx_era(3).birth(3), 0);
 	}
 }
