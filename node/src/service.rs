@@ -395,14 +395,10 @@ fn pool_next_index(
 	use sc_client_api::HeaderBackend;
 	use sc_transaction_pool_api::{InPoolTransaction, TransactionPool as _};
 	use sp_api::ProvideRuntimeApi;
-	use std::{
-		collections::{BTreeMap, BTreeSet, HashMap},
-		sync::Mutex,
-		time::Instant,
-	};
+	use std::{collections::BTreeSet, sync::Mutex, time::Instant};
 	use substrate_frame_rpc_system::AccountNonceApi;
 	use verity_runtime::{AccountId, Nonce};
-	let handed: Mutex<HashMap<AccountId, BTreeMap<Nonce, Instant>>> = Mutex::new(HashMap::new());
+	let handed = Mutex::new(HandedNonces::default());
 	Arc::new(move |account: &[u8]| {
 		let account = AccountId::decode(&mut &account[..]).ok()?;
 		let best = client.info().best_hash;
@@ -425,27 +421,89 @@ fn pool_next_index(
 		for tx in pool.futures() {
 			note(tx.provides());
 		}
-		// A poisoned lock only means another worker panicked while holding it; the map is
-		// still a valid record.
+		// A poisoned lock only means another worker panicked while holding it; the record is
+		// still valid.
 		let mut handed = handed.lock().unwrap_or_else(|e| e.into_inner());
-		handed.retain(|_, nonces| {
-			nonces.retain(|_, at| at.elapsed() < NONCE_GRACE);
+		let next = handed.next(&account, state, &in_pool, Instant::now());
+		log::debug!(
+			target: "verity::nonce",
+			"{account}: nonce {next} (state {state}, in pool {in_pool:?})"
+		);
+		Some(next)
+	})
+}
+
+/// The nonces the node handed to its workers in the last [`NONCE_GRACE`], per account, and
+/// when (see [`pool_next_index`]).
+#[derive(Default)]
+struct HandedNonces(
+	std::collections::HashMap<
+		verity_runtime::AccountId,
+		std::collections::BTreeMap<verity_runtime::Nonce, std::time::Instant>,
+	>,
+);
+
+impl HandedNonces {
+	/// The lowest nonce from `state` (the account's nonce at the best block) on that is neither
+	/// in `in_pool` nor was handed out within [`NONCE_GRACE`] before `now`; recorded as handed
+	/// out at `now`.
+	fn next(
+		&mut self,
+		account: &verity_runtime::AccountId,
+		state: verity_runtime::Nonce,
+		in_pool: &std::collections::BTreeSet<verity_runtime::Nonce>,
+		now: std::time::Instant,
+	) -> verity_runtime::Nonce {
+		self.0.retain(|_, nonces| {
+			nonces.retain(|_, at| now.duration_since(*at) < NONCE_GRACE);
 			!nonces.is_empty()
 		});
-		let mine = handed.entry(account.clone()).or_default();
+		let mine = self.0.entry(account.clone()).or_default();
 		mine.retain(|n, _| *n >= state);
 		let mut next = state;
 		while in_pool.contains(&next) || mine.contains_key(&next) {
 			next = next.saturating_add(1);
 		}
-		mine.insert(next, Instant::now());
-		log::debug!(
-			target: "verity::nonce",
-			"{account}: nonce {next} (state {state}, in pool {in_pool:?}, handed {:?})",
-			mine.keys().collect::<Vec<_>>()
-		);
-		Some(next)
-	})
+		mine.insert(next, now);
+		next
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use std::{collections::BTreeSet, time::Instant};
+	use verity_runtime::AccountId;
+
+	fn pool(nonces: &[u32]) -> BTreeSet<u32> {
+		nonces.iter().copied().collect()
+	}
+
+	#[test]
+	fn overlapping_runs_get_distinct_nonces_after_the_pools() {
+		let (a, now) = (AccountId::from([1; 32]), Instant::now());
+		let mut handed = HandedNonces::default();
+		// Nonces 5 and 6 pending in the pool; two runs ask before either submits.
+		assert_eq!(handed.next(&a, 5, &pool(&[5, 6]), now), 7);
+		assert_eq!(handed.next(&a, 5, &pool(&[5, 6]), now), 8);
+		// Another account counts on its own.
+		assert_eq!(handed.next(&AccountId::from([2; 32]), 0, &pool(&[]), now), 0);
+		// 5 and 6 were included (state 7); 7 and 8, handed out, are still held for their runs.
+		assert_eq!(handed.next(&a, 7, &pool(&[8]), now), 9);
+	}
+
+	#[test]
+	fn a_nonce_whose_transaction_was_lost_is_handed_out_again_after_the_grace_period() {
+		let (a, start) = (AccountId::from([1; 32]), Instant::now());
+		let mut handed = HandedNonces::default();
+		assert_eq!(handed.next(&a, 0, &pool(&[]), start), 0);
+		assert_eq!(handed.next(&a, 0, &pool(&[0]), start), 1);
+		// Nonce 0 left the pool unincluded (rejected on a sibling fork); 1 waits behind it.
+		let soon = start + NONCE_GRACE / 2;
+		assert_eq!(handed.next(&a, 0, &pool(&[1]), soon), 2);
+		let later = start + NONCE_GRACE;
+		assert_eq!(handed.next(&a, 0, &pool(&[1, 2]), later), 0, "the gap is filled");
+	}
 }
 
 /// Hand `--model-fetch-allow-host` to the runtime's fetcher: the lower-case host list goes to
