@@ -25,6 +25,14 @@ verity_build() {
 	cargo build --release --locked --workspace --all-targets "$@"
 }
 
+# The lint gate: Debian's clippy of the same release as `$RUSTC`, called directly, because
+# `cargo clippy` runs `~/.cargo/bin/cargo-clippy` first when rustup put one there, and a clippy
+# driver of another release cannot read the crates Debian's rustc checked (E0514). Runtime crates
+# are checked natively (`SKIP_WASM_BUILD`): the wasm build is the same code without `std`.
+verity_clippy() {
+	SKIP_WASM_BUILD=1 /usr/bin/cargo-clippy clippy --locked "$@"
+}
+
 # A throwaway `--dev` node for the benchmark and load scripts, with room for bursts in its pool,
 # RPC on 127.0.0.1:$1. Waits until it answers; stops it and deletes its base path when the
 # calling script exits. Sets VERITY_BENCH_URL.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent machine setup for Verity: Debian's Rust 1.96 with its library sources, the wasm
+# Idempotent machine setup for Verity: Debian's Rust 1.96 with its library sources and clippy, the wasm
 # linker, a `wasm32v1-none` sysroot built from those sources, protoc and clang for the node's
 # native dependencies, Python packages for model generation, the dApp example's npm packages.
 # Fast (a few checks) when all is already in place. The recipe and its reasons are in
@@ -12,7 +12,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # 1. Debian packages.
-APT_PKGS=(rustc-web cargo-web rust-web-src rustfmt-web lld-19 clang libclang-dev protobuf-compiler pkg-config
+APT_PKGS=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy lld-19 clang libclang-dev protobuf-compiler pkg-config
 	python3 python3-venv python3-pip curl jq)
 missing=()
 for p in "${APT_PKGS[@]}"; do

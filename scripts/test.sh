@@ -11,10 +11,15 @@ start=$(date +%s)
 # Quality gate first: formatting (`rustfmt.toml`, stable options).
 echo "[test] cargo fmt --check" >&2
 cargo fmt --all --check
-# The engine's runtime (no_std) modules deny the panic lints (indexing, unchecked arithmetic,
-# unwrap/expect); clippy on the crate's no_std build checks exactly them, in seconds.
-echo "[test] cargo clippy -p verity-engine (no_std)" >&2
-cargo clippy --locked -p verity-engine --lib --no-default-features -- -D warnings
+# Lints: clippy on every crate and target, warnings are errors. Runtime and pallet crates deny the
+# panic lints (indexing, unchecked arithmetic, unwrap/expect) outside tests; the engine's runtime
+# (no_std) modules deny them too, and its no_std build is checked on its own because the
+# workspace check unifies it with `std`.
+echo "[test] clippy --workspace --all-targets" >&2
+clippy_start=$(date +%s)
+verity_clippy --workspace --all-targets -- -D warnings
+verity_clippy -p verity-engine --lib --no-default-features -- -D warnings
+echo "[test] clippy took $(( $(date +%s) - clippy_start ))s" >&2
 
 echo "[test] building (target dir $CARGO_TARGET_DIR)" >&2
 verity_build

@@ -14,6 +14,10 @@
 //! | [`client`] | the command-line client of a running chain, and its library |
 //! | [`preflight`] | checks run before the node binds its ports |
 
+// `sc_service::Error` and `sc_cli::Error`, which every Substrate node returns, are large enums;
+// boxing them here would only add an allocation on the error path of start-up code.
+#![allow(clippy::result_large_err)]
+
 pub mod chain_spec;
 pub mod cli;
 pub mod client;

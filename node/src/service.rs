@@ -383,6 +383,7 @@ const NONCE_GRACE: Duration = Duration::from_secs(12);
 ///   fills, and every later transaction of the account behind it);
 /// - the new view does not yet hold the pending transactions (the nonce is too low: the pool
 ///   answers `Ok` to a local transaction every view rejects, here for its nonce, and drops it).
+///
 /// Under request spam both starved juries of their votes (docs/security.md). Nonces handed out
 /// are therefore remembered here. One whose transaction is not in the pool after the grace
 /// period was lost (rejected, or dropped as invalid) and is handed out again, which fills the
@@ -466,43 +467,6 @@ impl HandedNonces {
 		}
 		mine.insert(next, now);
 		next
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-	use std::{collections::BTreeSet, time::Instant};
-	use verity_runtime::AccountId;
-
-	fn pool(nonces: &[u32]) -> BTreeSet<u32> {
-		nonces.iter().copied().collect()
-	}
-
-	#[test]
-	fn overlapping_runs_get_distinct_nonces_after_the_pools() {
-		let (a, now) = (AccountId::from([1; 32]), Instant::now());
-		let mut handed = HandedNonces::default();
-		// Nonces 5 and 6 pending in the pool; two runs ask before either submits.
-		assert_eq!(handed.next(&a, 5, &pool(&[5, 6]), now), 7);
-		assert_eq!(handed.next(&a, 5, &pool(&[5, 6]), now), 8);
-		// Another account counts on its own.
-		assert_eq!(handed.next(&AccountId::from([2; 32]), 0, &pool(&[]), now), 0);
-		// 5 and 6 were included (state 7); 7 and 8, handed out, are still held for their runs.
-		assert_eq!(handed.next(&a, 7, &pool(&[8]), now), 9);
-	}
-
-	#[test]
-	fn a_nonce_whose_transaction_was_lost_is_handed_out_again_after_the_grace_period() {
-		let (a, start) = (AccountId::from([1; 32]), Instant::now());
-		let mut handed = HandedNonces::default();
-		assert_eq!(handed.next(&a, 0, &pool(&[]), start), 0);
-		assert_eq!(handed.next(&a, 0, &pool(&[0]), start), 1);
-		// Nonce 0 left the pool unincluded (rejected on a sibling fork); 1 waits behind it.
-		let soon = start + NONCE_GRACE / 2;
-		assert_eq!(handed.next(&a, 0, &pool(&[1]), soon), 2);
-		let later = start + NONCE_GRACE;
-		assert_eq!(handed.next(&a, 0, &pool(&[1, 2]), later), 0, "the gap is filled");
 	}
 }
 
@@ -618,4 +582,41 @@ fn inference_backend(
 		},
 		None => backend,
 	}))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use std::{collections::BTreeSet, time::Instant};
+	use verity_runtime::AccountId;
+
+	fn pool(nonces: &[u32]) -> BTreeSet<u32> {
+		nonces.iter().copied().collect()
+	}
+
+	#[test]
+	fn overlapping_runs_get_distinct_nonces_after_the_pools() {
+		let (a, now) = (AccountId::from([1; 32]), Instant::now());
+		let mut handed = HandedNonces::default();
+		// Nonces 5 and 6 pending in the pool; two runs ask before either submits.
+		assert_eq!(handed.next(&a, 5, &pool(&[5, 6]), now), 7);
+		assert_eq!(handed.next(&a, 5, &pool(&[5, 6]), now), 8);
+		// Another account counts on its own.
+		assert_eq!(handed.next(&AccountId::from([2; 32]), 0, &pool(&[]), now), 0);
+		// 5 and 6 were included (state 7); 7 and 8, handed out, are still held for their runs.
+		assert_eq!(handed.next(&a, 7, &pool(&[8]), now), 9);
+	}
+
+	#[test]
+	fn a_nonce_whose_transaction_was_lost_is_handed_out_again_after_the_grace_period() {
+		let (a, start) = (AccountId::from([1; 32]), Instant::now());
+		let mut handed = HandedNonces::default();
+		assert_eq!(handed.next(&a, 0, &pool(&[]), start), 0);
+		assert_eq!(handed.next(&a, 0, &pool(&[0]), start), 1);
+		// Nonce 0 left the pool unincluded (rejected on a sibling fork); 1 waits behind it.
+		let soon = start + NONCE_GRACE / 2;
+		assert_eq!(handed.next(&a, 0, &pool(&[1]), soon), 2);
+		let later = start + NONCE_GRACE;
+		assert_eq!(handed.next(&a, 0, &pool(&[1, 2]), later), 0, "the gap is filled");
+	}
 }

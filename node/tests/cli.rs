@@ -182,7 +182,7 @@ async fn request_flow(node: &Node, dir: &Path) -> u64 {
 	let text =
 		client(node, &["receipt", "--request", &id.to_string()]).await.assert_ok("receipt").stdout;
 	assert!(text.contains("receipt verified: signed by"), "{text}");
-	assert!(text.contains(&format!("output 0: f32 [1, 10] = [")), "{text}");
+	assert!(text.contains(&"output 0: f32 [1, 10] = [".to_string()), "{text}");
 
 	// Dave challenges the provisional result (no juror can be drawn on a one-provider chain,
 	// so the dispute concludes at once without quorum; the result stands).

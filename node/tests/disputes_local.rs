@@ -10,6 +10,7 @@
 //!   judges, Dave is slashed and the honest executor's result is finalized.
 //! - with every result audited, Dave's faulty result is caught without any challenger: the
 //!   drawn auditor's worker re-executes, disagrees, and the dispute it raises slashes Dave.
+//!
 //! Executors are steered by chilling the other providers while the request is made; they
 //! unchill before the challenge so they can sit on the jury. Audits are off (root sets the rate
 //! to 0) until the last part, so that no auditor interferes with the challenges.

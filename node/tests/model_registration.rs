@@ -73,7 +73,7 @@ fn spec(
 		price_per_call: verity_runtime::MILLI_UNIT,
 		acceptance: AcceptanceRule::Exact,
 		byte_size: bytes.len() as u64,
-		max_constant_bytes: verity_node::client::values::constant_bound(&bytes),
+		max_constant_bytes: verity_node::client::values::constant_bound(bytes),
 		availability: Availability::OnChain,
 		reference_input: BoundedVec::truncate_from(reference_input),
 		reference_output: BoundedVec::truncate_from(reference_output),

@@ -14,12 +14,7 @@
 // Runtime code must never panic: a panic in block execution halts the chain.
 #![cfg_attr(
 	not(test),
-	deny(
-		clippy::unwrap_used,
-		clippy::expect_used,
-		clippy::indexing_slicing,
-		clippy::arithmetic_side_effects
-	)
+	deny(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)
 )]
 
 #[cfg(feature = "std")]

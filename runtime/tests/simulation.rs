@@ -136,11 +136,14 @@ struct World {
 	requests: BTreeMap<u64, (Vec<u8>, AccountId)>,
 	/// Request id -> strategies of the providers that posted for it.
 	posted_by: BTreeMap<u64, Vec<Strategy>>,
-	/// Open votes to reveal: (request, provider index, verdicts, output, salt, reveal block).
-	votes: Vec<(u64, usize, Vec<bool>, Vec<u8>, [u8; 32], u32)>,
+	/// Open votes to reveal.
+	votes: Vec<OpenVote>,
 	/// Posts due next block: (request, provider index, output).
 	posts: Vec<(u64, usize, Vec<u8>)>,
 }
+
+/// A vote to reveal: (request, provider index, verdicts, output, salt, reveal block).
+type OpenVote = (u64, usize, Vec<bool>, Vec<u8>, [u8; 32], u32);
 
 fn genesis(world: &World) -> sp_io::TestExternalities {
 	let owner = account("model-owner");
@@ -612,10 +615,9 @@ fn no_attack_pays_and_honest_stake_is_never_slashed() {
 		);
 
 		assert_eq!(false_slashes, 0, "an honest provider was slashed");
-		for i in 0..3 {
+		for (i, (p, &stake)) in world.providers.iter().zip(&honest_stake).take(3).enumerate() {
 			assert!(
-				pallet_providers::Pallet::<Runtime>::stake_of(&world.providers[i].account, &world.providers[i].account)
-					>= honest_stake[i],
+				pallet_providers::Pallet::<Runtime>::stake_of(&p.account, &p.account) >= stake,
 				"honest provider P{i} lost stake"
 			);
 		}

@@ -359,8 +359,8 @@ async fn result_and_receipt(
 
 /// Checks a receipt locally from what the node reported: the message is the receipt message
 /// of (the chain's genesis hash, as read at connection, request, model, input hash, output
-/// hash), the output hashes to the output hash, the signature is canonical (low `s`, `v` 0 or
-/// 1) and recovers to the reported signer address, and the recovered key is the executor
+/// hash), the output hashes to the output hash, the signature is canonical (low `s`, `v` of 0
+/// or 1) and recovers to the reported signer address, and the recovered key is the executor
 /// assigned to the request.
 fn verify_receipt(
 	genesis: &H256,

@@ -332,7 +332,7 @@ impl Rpc {
 			// A node that does not answer this (the method may be restricted) is not checked.
 			let pool: Option<Vec<String>> =
 				self.call("author_pendingExtrinsics", rpc_params![]).await.ok();
-			if pool.is_none_or(|pool| pool.iter().any(|x| *x == hex)) {
+			if pool.is_none_or(|pool| pool.contains(&hex)) {
 				missing_from_pool = 0;
 			} else {
 				missing_from_pool += 1;

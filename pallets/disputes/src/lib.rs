@@ -94,9 +94,9 @@
 	not(test),
 	deny(
 		clippy::unwrap_used,
-		clippy::expect_used,
 		clippy::indexing_slicing,
-		clippy::arithmetic_side_effects
+		clippy::arithmetic_side_effects,
+		clippy::expect_used
 	)
 )]
 
@@ -126,6 +126,10 @@ pub const TALLY_LOOKAHEAD: u32 = 16;
 /// Domain of vote commitments (first field of the preimage, see `Pallet::commitment_of`).
 pub const VOTE_DOMAIN: &[u8; 11] = b"verity/vote";
 
+// FRAME's macros expand to `expect`s on what `construct_runtime!` guarantees (the pallet's
+// name and index) with this module's spans, so the lint is allowed on the module and denied
+// again on every hand-written `impl` block in it.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -406,6 +410,7 @@ pub mod pallet {
 	}
 
 	#[pallet::hooks]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(n: BlockNumberFor<T>) -> Weight {
 			let queue = Tallies::<T>::take(n);
@@ -463,6 +468,7 @@ pub mod pallet {
 
 	/// The read API: what wallets, clients and the node's RPC ask about disputes.
 	#[pallet::view_functions]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// The open dispute on request `id`: challenger, accused, jurors with their weights,
 		/// commitments and reveals, and the phase deadlines (`None`: no dispute open).
@@ -472,6 +478,7 @@ pub mod pallet {
 	}
 
 	#[pallet::call]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// Challenge the provisional result of `request`, holding `ChallengeBond` from the
 		/// caller until the verdict. Opens a dispute with a jury drawn now (see the crate docs
@@ -568,6 +575,7 @@ pub mod pallet {
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// The commitment provider `juror` submits on `request` for `verdicts` on `output` with
 		/// `salt`: `blake2_256(SCALE((b"verity/vote", juror, request, verdicts: Vec<bool>,
@@ -1143,6 +1151,7 @@ pub mod pallet {
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> DisputeOpener<T::AccountId> for Pallet<T> {
 		/// Open a dispute without bond, raised by an auditor or by nobody; nothing changes on
 		/// error.

@@ -141,17 +141,17 @@ pub struct MockRequest {
 }
 
 thread_local! {
-	static REQUESTS: RefCell<BTreeMap<RequestId, MockRequest>> = RefCell::new(BTreeMap::new());
-	static CONCLUDED: RefCell<Vec<(RequestId, Verdict)>> = RefCell::new(Vec::new());
-	static CONCLUSION: RefCell<Option<Conclusion>> = RefCell::new(None);
+	static REQUESTS: RefCell<BTreeMap<RequestId, MockRequest>> = const { RefCell::new(BTreeMap::new()) };
+	static CONCLUDED: RefCell<Vec<(RequestId, Verdict)>> = const { RefCell::new(Vec::new()) };
+	static CONCLUSION: RefCell<Option<Conclusion>> = const { RefCell::new(None) };
 	/// Eligible providers with their stake weight, in selection order.
-	static PROVIDERS: RefCell<Vec<(AccountId, u128)>> = RefCell::new(Vec::new());
-	static SLASHES: RefCell<Vec<(AccountId, Perbill)>> = RefCell::new(Vec::new());
-	static SEEDS: RefCell<Vec<H256>> = RefCell::new(Vec::new());
+	static PROVIDERS: RefCell<Vec<(AccountId, u128)>> = const { RefCell::new(Vec::new()) };
+	static SLASHES: RefCell<Vec<(AccountId, Perbill)>> = const { RefCell::new(Vec::new()) };
+	static SEEDS: RefCell<Vec<H256>> = const { RefCell::new(Vec::new()) };
 	/// Executor accounts of real keys (off-chain duty tests) and their providers.
-	static KEY_EXECUTORS: RefCell<BTreeMap<AccountId, AccountId>> = RefCell::new(BTreeMap::new());
+	static KEY_EXECUTORS: RefCell<BTreeMap<AccountId, AccountId>> = const { RefCell::new(BTreeMap::new()) };
 	/// The model and input every request runs, when a test sets them (off-chain duty tests).
-	static RUN: RefCell<Option<(ModelId, Vec<u8>)>> = RefCell::new(None);
+	static RUN: RefCell<Option<(ModelId, Vec<u8>)>> = const { RefCell::new(None) };
 }
 
 fn disputed_key(request: RequestId) -> Vec<u8> {

@@ -106,9 +106,9 @@
 	not(test),
 	deny(
 		clippy::unwrap_used,
-		clippy::expect_used,
 		clippy::indexing_slicing,
-		clippy::arithmetic_side_effects
+		clippy::arithmetic_side_effects,
+		clippy::expect_used
 	)
 )]
 
@@ -137,6 +137,10 @@ pub use traits::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
+// FRAME's macros expand to `expect`s on what `construct_runtime!` guarantees (the pallet's
+// name and index) with this module's spans, so the lint is allowed on the module and denied
+// again on every hand-written `impl` block in it.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -176,6 +180,8 @@ pub mod pallet {
 		<T as Config>::MaxAttempts,
 	>;
 	/// An audit with this runtime's types.
+	/// A model's view as `quote_fee` returns it beside the fee.
+	pub type ModelViewOf<T> = ModelView<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 	pub type AuditOf<T> = Audit<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 	/// A posted result with this runtime's bounds.
 	pub type ResultOf<T> = ResultRecord<
@@ -481,6 +487,7 @@ pub mod pallet {
 		pub _config: core::marker::PhantomData<T>,
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Default for GenesisConfig<T> {
 		fn default() -> Self {
 			Self { min_jurors: 1, audit_rate: Perbill::zero(), _config: Default::default() }
@@ -488,6 +495,7 @@ pub mod pallet {
 	}
 
 	#[pallet::genesis_build]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			MinJurors::<T>::put(self.min_jurors);
@@ -635,6 +643,7 @@ pub mod pallet {
 	}
 
 	#[pallet::hooks]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let due = Timeouts::<T>::take(now);
@@ -691,6 +700,7 @@ pub mod pallet {
 
 	/// The read API: what wallets, clients and the node's RPC ask about requests.
 	#[pallet::view_functions]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// The fee `request` would hold for `policy` on `model` now, or the error it would
 		/// fail with for the model or the policy.
@@ -757,6 +767,7 @@ pub mod pallet {
 	}
 
 	#[pallet::call]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// Request an inference of `model` on `input` (canonical tensor list). Holds the fee
 		/// (`royalty + k * ExecutionFee`, at most `max_fee`) and assigns `k` executors.
@@ -859,6 +870,7 @@ pub mod pallet {
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// Weight of `submit_result` with an output of `b` bytes. The request is read only in
 		/// the call, so it is charged as the last post of a `MaxRedundancy` round, which settles
@@ -969,7 +981,7 @@ pub mod pallet {
 		pub fn quote_fee(
 			model: &ModelId,
 			policy: Policy,
-		) -> Result<(BalanceOf<T>, ModelView<T::AccountId, BalanceOf<T>>), Error<T>> {
+		) -> Result<(BalanceOf<T>, ModelViewOf<T>), Error<T>> {
 			if let Policy::Redundant(k) = policy {
 				ensure!((2..=T::MaxRedundancy::get()).contains(&k), Error::<T>::InvalidPolicy);
 			}
@@ -1912,7 +1924,7 @@ pub mod pallet {
 			let mut open: BTreeMap<ModelId, u32> = BTreeMap::new();
 			let mut queued: alloc::collections::btree_set::BTreeSet<RequestId> = Default::default();
 			for (_, q) in Timeouts::<T>::iter() {
-				queued.extend(q.into_iter());
+				queued.extend(q);
 			}
 			for (id, req) in Requests::<T>::iter() {
 				let e = held.entry(req.requester.clone()).or_default();
@@ -2007,12 +2019,14 @@ pub mod pallet {
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> ModelUsage for Pallet<T> {
 		fn open_requests(model: &ModelId) -> u32 {
 			OpenRequests::<T>::get(model)
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> InferenceForDisputes<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		fn begin_challenge(
 			request: RequestId,

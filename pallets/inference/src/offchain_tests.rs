@@ -269,7 +269,7 @@ fn provisional_and_audited(id: RequestId, key: &ecdsa::Public, output: Vec<u8>) 
 	let output: OutputOf<Test> = BoundedVec::truncate_from(output);
 	let output_hash = H256(sp_io::hashing::blake2_256(&output));
 	let executor = keys::account_of(key);
-	Assignments::<Test>::remove(&executor, id);
+	Assignments::<Test>::remove(executor, id);
 	Results::<Test>::insert(
 		id,
 		0,
@@ -281,7 +281,7 @@ fn provisional_and_audited(id: RequestId, key: &ecdsa::Public, output: Vec<u8>) 
 		r.status = RequestStatus::Provisional { until: 1 + WINDOW };
 		r.outcome = Some(Outcome { slot: Some(0), output_hash });
 	});
-	AuditAssignments::<Test>::insert(&executor, id, ());
+	AuditAssignments::<Test>::insert(executor, id, ());
 	Audits::<Test>::insert(id, Audit::Assigned { provider: ALICE, executor });
 }
 

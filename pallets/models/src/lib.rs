@@ -94,9 +94,9 @@
 	not(test),
 	deny(
 		clippy::unwrap_used,
-		clippy::expect_used,
 		clippy::indexing_slicing,
-		clippy::arithmetic_side_effects
+		clippy::arithmetic_side_effects,
+		clippy::expect_used
 	)
 )]
 
@@ -122,6 +122,10 @@ pub use traits::{ModelRegistry, ModelUsage};
 pub use types::*;
 pub use weights::WeightInfo;
 
+// FRAME's macros expand to `expect`s on what `construct_runtime!` guarantees (the pallet's
+// name and index) with this module's spans, so the lint is allowed on the module and denied
+// again on every hand-written `impl` block in it.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -454,6 +458,7 @@ pub mod pallet {
 	}
 
 	#[pallet::genesis_build]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			for (owner, id, spec, bytes) in &self.models {
@@ -465,6 +470,7 @@ pub mod pallet {
 	}
 
 	#[pallet::hooks]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Expire the models registered `PendingExpiry` blocks ago that are still pending.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
@@ -515,6 +521,7 @@ pub mod pallet {
 
 	/// The read API: what wallets, clients and the node's RPC ask about models.
 	#[pallet::view_functions]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// Model `id` (`None`: unknown, or reaped).
 		pub fn model_info(id: ModelId) -> Option<ModelSummaryOf<T>> {
@@ -562,6 +569,7 @@ pub mod pallet {
 	}
 
 	#[pallet::call]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// Register a model whose ONNX bytes hash (`blake2_256`) to `hash`. Holds the deposit
 		/// (record + bytes for on-chain models) from the caller, who becomes the owner.
@@ -781,6 +789,7 @@ pub mod pallet {
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// What registration adds to its benchmarked weight for the expiry bookkeeping (read and
 		/// write the block's `Expiries` queue, write `PendingUntil`); `attest` and `retire` add
@@ -1248,6 +1257,7 @@ pub mod pallet {
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		fn model(model: &ModelId) -> Option<ModelView<T::AccountId, BalanceOf<T>>> {
 			Models::<T>::get(model).map(|m| ModelView {

@@ -154,14 +154,12 @@ impl Config for Test {
 	type WeightInfo = ();
 }
 
-pub struct ExtBuilder {
-	genesis_models: Vec<(AccountId, H256, ModelSpecOf<Test>, Option<Vec<u8>>)>,
-}
+/// A model in the mock's genesis: owner, content hash, spec and the optional chunk bytes.
+type GenesisModel = (AccountId, H256, ModelSpecOf<Test>, Option<Vec<u8>>);
 
-impl Default for ExtBuilder {
-	fn default() -> Self {
-		Self { genesis_models: vec![] }
-	}
+#[derive(Default)]
+pub struct ExtBuilder {
+	genesis_models: Vec<GenesisModel>,
 }
 
 impl ExtBuilder {

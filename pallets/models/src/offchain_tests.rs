@@ -270,12 +270,15 @@ fn the_registry_runs_a_model_for_other_pallets_duties() {
 	});
 }
 
+/// A route's answer: HTTP status, headers and body.
+type Route = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// A web for the fetcher: routes from URI to (status, headers, body), every request logged
 /// with the number of body bytes the fetcher read. Unknown URIs answer 404. Everything but
 /// HTTP goes to the test offchain externalities.
 #[derive(Default)]
 struct WebState {
-	routes: std::collections::BTreeMap<String, (u16, Vec<(String, String)>, Vec<u8>)>,
+	routes: std::collections::BTreeMap<String, Route>,
 	/// (uri, bytes read) per request, in order.
 	log: Vec<(String, usize)>,
 }

@@ -86,9 +86,9 @@
 	not(test),
 	deny(
 		clippy::unwrap_used,
-		clippy::expect_used,
 		clippy::indexing_slicing,
-		clippy::arithmetic_side_effects
+		clippy::arithmetic_side_effects,
+		clippy::expect_used
 	)
 )]
 
@@ -115,6 +115,10 @@ pub use weights::WeightInfo;
 /// which is unbounded; dispatch weights charge the figure measured at this count.
 pub const BENCHMARKED_DELEGATORS: u32 = 1_000;
 
+// FRAME's macros expand to `expect`s on what `construct_runtime!` guarantees (the pallet's
+// name and index) with this module's spans, so the lint is allowed on the module and denied
+// again on every hand-written `impl` block in it.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -390,6 +394,7 @@ pub mod pallet {
 	}
 
 	#[pallet::genesis_build]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			Pallet::<T>::ensure_pallet_account();
@@ -410,6 +415,7 @@ pub mod pallet {
 	}
 
 	#[pallet::hooks]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
 			assert!(
@@ -432,6 +438,7 @@ pub mod pallet {
 
 	/// The read API: what wallets, clients and the node's RPC ask about providers and stake.
 	#[pallet::view_functions]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// Provider `who` (`None`: not registered, or gone after leaving).
 		pub fn provider(who: T::AccountId) -> Option<ProviderView<T::AccountId, BalanceOf<T>>> {
@@ -488,6 +495,7 @@ pub mod pallet {
 	}
 
 	#[pallet::call]
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// Become a provider with `bond` self-stake (moved to the pallet account and held),
 		/// `commission`, the `models` served (each registered and active) and the `executor`
@@ -674,6 +682,7 @@ pub mod pallet {
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
 		/// The account holding all stake (held) and unclaimed rewards (free).
 		pub fn account_id() -> T::AccountId {
@@ -1373,6 +1382,7 @@ pub mod pallet {
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Rewards<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		fn reward(
 			payer: &T::AccountId,
@@ -1383,12 +1393,14 @@ pub mod pallet {
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		fn slash(provider: &T::AccountId, fraction: Perbill) -> Slashed<BalanceOf<T>> {
 			Self::do_slash(provider, fraction)
 		}
 	}
 
+	#[deny(clippy::expect_used)]
 	impl<T: Config> ExecutorSelection<T::AccountId> for Pallet<T> {
 		fn select(
 			model: &ModelId,
@@ -1422,6 +1434,7 @@ pub mod pallet {
 	/// replacement (see [`JurySelection::draw_jury`]). Drawing distinct jurors by stake and
 	/// weighing their votes by stake again counts stake twice: one account with 45 % of a
 	/// model's stake held the majority of 99.65 % of juries of seven (docs/security.md).
+	#[deny(clippy::expect_used)]
 	impl<T: Config> JurySelection<T::AccountId> for Pallet<T> {
 		fn draw_jury(
 			model: &ModelId,

@@ -38,9 +38,9 @@ pub struct Pool<Balance> {
 	pub balance: Balance,
 }
 
-fn mul_div<B: SaturatedConversion + Copy>(a: B, b: B, c: B, r: Rounding) -> Option<u128>
+fn mul_div<B>(a: B, b: B, c: B, r: Rounding) -> Option<u128>
 where
-	B: sp_runtime::traits::UniqueSaturatedInto<u128>,
+	B: SaturatedConversion + Copy + sp_runtime::traits::UniqueSaturatedInto<u128>,
 {
 	multiply_by_rational_with_rounding(
 		a.saturated_into(),

@@ -65,7 +65,7 @@ fn main() {
 			let rule = match (name, rule) {
 				(&"TopK(n-1)", _) => AcceptanceRule::TopK(n.saturating_sub(1) as u32),
 				(&"TopK(n/2)", _) => AcceptanceRule::TopK((n / 2) as u32),
-				(_, r) => r.clone(),
+				(_, r) => *r,
 			};
 			let mut times: Vec<f64> = (0..runs)
 				.map(|_| {

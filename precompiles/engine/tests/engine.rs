@@ -280,14 +280,14 @@ fn concurrent_runs_share_one_plan() {
 	let h = model_hash(&bytes);
 	e.load(&bytes, &h).unwrap();
 	let x = Tensor::from_f32(vec![2, 4], &[0.5, -1.0, 2.0, 0.0, 1.0, 1.0, 1.0, 1.0]).unwrap();
-	let reference = e.run(&h, &[x.clone()]).unwrap();
+	let reference = e.run(&h, std::slice::from_ref(&x)).unwrap();
 	let threads: Vec<_> = (0..4)
 		.map(|_| {
 			let (e, x, reference) = (e.clone(), x.clone(), reference.clone());
 			std::thread::spawn(move || {
 				for _ in 0..25 {
 					let out = loop {
-						match e.run(&h, &[x.clone()]) {
+						match e.run(&h, std::slice::from_ref(&x)) {
 							Err(EngineError::Busy(_)) => std::thread::yield_now(),
 							r => break r.unwrap(),
 						}
@@ -337,7 +337,10 @@ fn run_times_out_and_engine_survives() {
 		Engine::new(Limits { run_timeout: Some(Duration::from_micros(50)), ..Limits::default() });
 	e.load(&bytes, &h).unwrap();
 	let x = Tensor::from_f32(vec![64, 256], &vec![1.0; 64 * 256]).unwrap();
-	assert_eq!(e.run(&h, &[x.clone()]), Err(EngineError::Timeout(Duration::from_micros(50))));
+	assert_eq!(
+		e.run(&h, std::slice::from_ref(&x)),
+		Err(EngineError::Timeout(Duration::from_micros(50)))
+	);
 	// The engine keeps working; a generous limit lets the same run finish.
 	let e2 =
 		Engine::new(Limits { run_timeout: Some(Duration::from_secs(30)), ..Limits::default() });
@@ -365,11 +368,11 @@ fn abandoned_run_holds_its_slot_then_capacity_recovers() {
 	let x = Tensor::from_f32(vec![64, 256], &vec![1.0; 64 * 256]).unwrap();
 	let y = Tensor::from_i64(vec![2], &[1, 2]).unwrap();
 	assert_eq!(e.run(&hh, &[x]), Err(EngineError::Timeout(limit)));
-	assert_eq!(e.run(&hs, &[y.clone()]), Err(EngineError::Busy(1)));
+	assert_eq!(e.run(&hs, std::slice::from_ref(&y)), Err(EngineError::Busy(1)));
 	// Once the abandoned run ends, its worker returns to the pool.
 	let deadline = std::time::Instant::now() + Duration::from_secs(60);
 	loop {
-		match e.run(&hs, &[y.clone()]) {
+		match e.run(&hs, std::slice::from_ref(&y)) {
 			Ok(out) => {
 				assert_eq!(out[0], Tensor::from_i64(vec![2], &[2, 3]).unwrap());
 				break;
@@ -402,7 +405,7 @@ fn replacement_worker_serves_next_to_abandoned_run() {
 	let y = Tensor::from_i64(vec![2], &[1, 2]).unwrap();
 	// The first small run may time out while its replacement worker starts (50 us is tight
 	// on a busy machine); it must succeed within a few tries, long before the heavy run ends.
-	let ok = (0..200).find_map(|_| match e.run(&hs, &[y.clone()]) {
+	let ok = (0..200).find_map(|_| match e.run(&hs, std::slice::from_ref(&y)) {
 		Ok(out) => Some(out),
 		Err(EngineError::Busy(_) | EngineError::Timeout(_)) => {
 			std::thread::sleep(Duration::from_micros(200));

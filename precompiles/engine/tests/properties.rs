@@ -99,14 +99,14 @@ proptest! {
 		let bt = |p: usize, j: usize| if tb { b[j * k + p] } else { b[p * n + j] } as f64;
 		let mut want = vec![];
 		for i in 0..m {
-			for j in 0..n {
+			for (j, &cj) in c.iter().enumerate().take(n) {
 				let (mut s, mut mag) = (0f64, 0f64);
 				for p in 0..k {
 					let v = at(i, p) * bt(p, j);
 					s += v;
 					mag += v.abs();
 				}
-				let cj = beta as f64 * c[j] as f64;
+				let cj = beta as f64 * cj as f64;
 				want.push((alpha as f64 * s + cj, (alpha as f64).abs() * mag + cj.abs()));
 			}
 		}
