@@ -28,11 +28,7 @@ fn main() {
 		.and_then(|i| args.get(i + 1))
 		.map(|v| v.parse().expect("--runs N"))
 		.unwrap_or(20);
-	println!(
-		"runner.wasm: {} bytes, blake2-256 {}",
-		RUNNER_WASM.len(),
-		RUNNER_HASH.iter().map(|b| format!("{b:02x}")).collect::<String>()
-	);
+	println!("runner.wasm: {} bytes, blake2-256 {}", RUNNER_WASM.len(), hex::encode(RUNNER_HASH));
 	for b in Backend::ALL {
 		let t = Instant::now();
 		compiled(b).expect("backend available");

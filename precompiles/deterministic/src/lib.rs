@@ -120,6 +120,7 @@ impl Default for RunLimits {
 
 /// The wasmtime configuration of the deterministic mode; see `docs/determinism.md` for why each
 /// setting matters.
+#[allow(unsafe_code)]
 fn config(backend: Backend) -> Result<Config, Error> {
 	let mut c = Config::new();
 	// NaN bit patterns are the only non-deterministic part of scalar WebAssembly float
@@ -143,7 +144,6 @@ fn config(backend: Backend) -> Result<Config, Error> {
 			for flag in BASELINE_OFF {
 				// SAFETY: turning instruction-set extensions off only narrows what Cranelift
 				// emits to a subset the host runs; wasmtime checks the flags against the host.
-				#[allow(unsafe_code)]
 				unsafe {
 					c.cranelift_flag_set(flag, "false");
 				}
@@ -295,8 +295,7 @@ impl Session {
 	pub fn load(&mut self, model: &[u8], limits: &Limits) -> Result<ModelHash, Error> {
 		let encoded = encode_limits(limits);
 		let hash = verity_engine::model_hash(model);
-		if self.loaded && self.model.as_ref().is_some_and(|(h, _, l)| *h == hash && *l == encoded)
-		{
+		if self.loaded && self.model.as_ref().is_some_and(|(h, _, l)| *h == hash && *l == encoded) {
 			return Ok(hash);
 		}
 		self.model = None;
@@ -308,10 +307,9 @@ impl Session {
 	}
 
 	fn load_inner(&mut self, model: &[u8], limits: &[u8; 64]) -> Result<(), Error> {
-		let (status, result) = self.call(|live, fuel| {
+		let (status, result) = self.call(|live| {
 			let lp = write(live, limits)?;
 			let mp = write(live, model)?;
-			live.store.set_fuel(fuel)?;
 			let status = live
 				.exports
 				.load
@@ -338,9 +336,8 @@ impl Session {
 			r?;
 			self.loaded = true;
 		}
-		let (status, result) = self.call(|live, fuel| {
+		let (status, result) = self.call(|live| {
 			let ip = write(live, input)?;
-			live.store.set_fuel(fuel)?;
 			let status = live.exports.run.call(&mut live.store, (ip, input.len() as u32))?;
 			Ok((status, [(ip, input.len() as u32), (0, 0)]))
 		})?;
@@ -367,16 +364,18 @@ impl Session {
 	}
 
 	/// Runs one export call prepared by `f` (which writes its arguments and calls), then reads
-	/// the result buffer and frees the argument buffers. A trap drops the instance.
+	/// the result buffer and frees the argument buffers, all on one budget of fuel. A trap drops
+	/// the instance.
 	fn call(
 		&mut self,
-		f: impl FnOnce(&mut Live, u64) -> wasmtime::Result<(i32, [(u32, u32); 2])>,
+		f: impl FnOnce(&mut Live) -> wasmtime::Result<(i32, [(u32, u32); 2])>,
 	) -> Result<(i32, Vec<u8>), Error> {
 		let limits = self.limits;
 		let live = self.live()?;
 		live.store.data_mut().refused = false;
-		let outcome = (|| {
-			let (status, buffers) = f(live, limits.fuel)?;
+		let outcome = (|| -> wasmtime::Result<(i32, Vec<u8>)> {
+			live.store.set_fuel(limits.fuel)?;
+			let (status, buffers) = f(live)?;
 			let result = read_result(live)?;
 			for (ptr, len) in buffers {
 				if len > 0 {
@@ -385,8 +384,9 @@ impl Session {
 			}
 			Ok((status, result))
 		})();
-		self.fuel_used = limits.fuel.saturating_sub(live.store.get_fuel().unwrap_or(0));
+		let used = limits.fuel.saturating_sub(live.store.get_fuel().unwrap_or(0));
 		let outcome = outcome.map_err(|e| classify(e, live.store.data().refused, limits));
+		self.fuel_used = used;
 		if outcome.is_err() {
 			// The instance may be mid-way through anything: start afresh next time.
 			self.live = None;
@@ -407,11 +407,12 @@ fn instantiate(backend: Backend, limits: RunLimits) -> Result<Live, Error> {
 	let mut store = Store::new(engine, Limiter { inner, refused: false });
 	store.limiter(|l| l);
 	store.set_fuel(limits.fuel).map_err(abi)?;
-	let instance = Instance::new(&mut store, module, &[])
-		.map_err(|e| match classify(e, store.data().refused, limits) {
+	let instance = Instance::new(&mut store, module, &[]).map_err(|e| {
+		match classify(e, store.data().refused, limits) {
 			Error::Trap(m) => Error::Instantiate(m),
 			other => other,
-		})?;
+		}
+	})?;
 	let func = |store: &mut Store<Limiter>, name: &str| {
 		instance.get_func(&mut *store, name).ok_or_else(|| Error::Abi(format!("no export {name}")))
 	};

@@ -24,11 +24,7 @@
 //!
 //! A panic aborts (a trap): the host drops the instance.
 
-use verity_engine::{
-	decode_tensors, encode_tensors,
-	engine::{Engine, EngineError, Limits},
-	model_hash, ModelHash,
-};
+use verity_engine::engine::Limits;
 
 /// The outcome of a call.
 #[repr(i32)]
@@ -108,6 +104,11 @@ getrandom02::register_custom_getrandom!(no_randomness);
 mod exports {
 	use super::*;
 	use std::cell::RefCell;
+	use verity_engine::{
+		decode_tensors, encode_tensors,
+		engine::{Engine, EngineError},
+		model_hash, ModelHash,
+	};
 
 	struct State {
 		engine: Option<Engine>,
@@ -164,7 +165,8 @@ mod exports {
 		let model = slice(model_ptr, model_len);
 		let hash = model_hash(model);
 		STATE.with(|s| {
-			let mut s = s.borrow_mut();
+			let mut guard = s.borrow_mut();
+			let s = &mut *guard;
 			s.model = None;
 			// A fresh engine per model: its plan cache holds this model only.
 			let engine = s.engine.insert(Engine::new(limits));
@@ -188,7 +190,8 @@ mod exports {
 	pub unsafe extern "C" fn verity_run(input_ptr: u32, input_len: u32) -> i32 {
 		let input = slice(input_ptr, input_len);
 		STATE.with(|s| {
-			let mut s = s.borrow_mut();
+			let mut guard = s.borrow_mut();
+			let s = &mut *guard;
 			let (Some(engine), Some(hash)) = (s.engine.as_ref(), s.model) else {
 				s.result = b"no model is loaded".to_vec();
 				return Status::NotLoaded as i32;
@@ -203,9 +206,9 @@ mod exports {
 			let (status, result) = match engine.run_within(&hash, &inputs, None) {
 				Ok(out) => (Status::Ok, encode_tensors(&out)),
 				Err(
-					e @ (EngineError::InputCount { .. } |
-					EngineError::InputSpec { .. } |
-					EngineError::BatchTooLarge { .. }),
+					e @ (EngineError::InputCount { .. }
+					| EngineError::InputSpec { .. }
+					| EngineError::BatchTooLarge { .. }),
 				) => (Status::BadInput, e.to_string().into_bytes()),
 				Err(e) => (Status::RunFailed, e.to_string().into_bytes()),
 			};

@@ -97,7 +97,10 @@ pub fn node_suite() -> PathBuf {
 	}
 	let py = python();
 	let out = Command::new(&py)
-		.args(["-c", "import onnx,os;print(os.path.dirname(onnx.__file__));print(onnx.__version__)"])
+		.args([
+			"-c",
+			"import onnx,os;print(os.path.dirname(onnx.__file__));print(onnx.__version__)",
+		])
 		.output()
 		.unwrap_or_else(|e| panic!("cannot run {py}: {e}"));
 	assert!(out.status.success(), "{py} cannot import onnx; run scripts/setup.sh");
