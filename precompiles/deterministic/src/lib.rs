@@ -126,11 +126,13 @@ fn config(backend: Backend) -> Result<Config, Error> {
 	// NaN bit patterns are the only non-deterministic part of scalar WebAssembly float
 	// arithmetic; Cranelift makes every NaN result the canonical one.
 	c.cranelift_nan_canonicalization(true);
-	// The runner is built without SIMD; refusing it keeps the module scalar (and relaxed SIMD,
-	// whose results are implementation-defined, out entirely).
+	// Fixed-width SIMD is deterministic (its float lanes canonicalized like scalars); some
+	// dependencies (rustfft) carry `simd128` functions even in a scalar build. Relaxed SIMD,
+	// whose results are implementation-defined by design, stays off.
+	c.wasm_simd(true);
 	c.wasm_relaxed_simd(false);
-	c.wasm_simd(false);
-	c.wasm_threads(false);
+	// No `c.wasm_threads(false)`: wasmtime is built without its `threads` feature, which
+	// refuses shared memories (and so any concurrency) outright.
 	c.consume_fuel(true);
 	match backend {
 		Backend::CraneliftNative => {},

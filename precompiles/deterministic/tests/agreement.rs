@@ -4,9 +4,10 @@
 //! canonical tensor encoding). Native tract is run too and how it compares is reported (equal
 //! bytes, or the largest absolute difference), not required.
 //!
-//! Conformance cases: `VERITY_DETERMINISTIC_CASES=N` runs every N-th passing case (in name order)
-//! on the three backends, `all` (or 1) every case; the default is 10, to keep the warm run of
-//! this suite short on a 2-core machine (measured in `docs/determinism.md`). The report goes to `$CARGO_TARGET_TMPDIR/deterministic-agreement.txt`.
+//! Conformance cases: every passing case by default (797 take about 40 s on the three backends
+//! of a 2-core machine, measured in `docs/determinism.md`); `VERITY_DETERMINISTIC_CASES=N` runs
+//! every N-th case (in name order) for a quicker look. The report goes to
+//! `$CARGO_TARGET_TMPDIR/deterministic-agreement.txt`.
 
 mod common;
 
@@ -83,7 +84,7 @@ fn conformance_cases_agree_on_every_backend() {
 	let stride = match std::env::var("VERITY_DETERMINISTIC_CASES").as_deref() {
 		Ok("all") => 1,
 		Ok(n) => n.parse::<usize>().expect("VERITY_DETERMINISTIC_CASES is `all` or N").max(1),
-		Err(_) => 10,
+		Err(_) => 1,
 	};
 	let passing = passing_conformance_cases();
 	assert!(passing.len() > 500, "only {} passing conformance cases found", passing.len());
