@@ -1,0 +1,89 @@
+//! Figures of the deterministic mode for `docs/determinism.md`: per demo model, the warm latency
+//! of one run natively (tract on this CPU) and on each deterministic backend, the fuel and
+//! memory a run takes, and per backend the one-off cost of compiling the runner.
+//!
+//! `cargo run --release --locked -p verity-deterministic --example report [-- --runs 20]`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+use verity_deterministic::{compiled, Backend, RunLimits, Session, RUNNER_HASH, RUNNER_WASM};
+use verity_engine::{encode_tensors, engine::Engine, model_hash};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+	v.sort();
+	v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+	format!("{:.3}", d.as_secs_f64() * 1e3)
+}
+
+fn main() {
+	let args: Vec<String> = std::env::args().collect();
+	let runs: usize = args
+		.iter()
+		.position(|a| a == "--runs")
+		.and_then(|i| args.get(i + 1))
+		.map(|v| v.parse().expect("--runs N"))
+		.unwrap_or(20);
+	println!("runner.wasm: {} bytes, blake2-256 {}", RUNNER_WASM.len(), hex::encode(RUNNER_HASH));
+	for b in Backend::ALL {
+		let t = Instant::now();
+		compiled(b).expect("backend available");
+		println!("compile runner on {b}: {:.1} s (once per process)", t.elapsed().as_secs_f64());
+	}
+	let limits = common::limits();
+	println!(
+		"\n| model | native ms | {} | slowdown (native, baseline, pulley) | load fuel | run fuel | memory MiB |",
+		Backend::ALL.map(|b| format!("{b} ms")).join(" | ")
+	);
+	println!("|---|---|---|---|---|---|---|---|---|");
+	for case in common::demo_models() {
+		let engine = Engine::new(limits.clone());
+		let hash = model_hash(&case.model);
+		engine.load(&case.model, &hash).expect("native load");
+		engine.run(&hash, &case.inputs).expect("native run");
+		let native = median(
+			(0..runs)
+				.map(|_| {
+					let t = Instant::now();
+					engine.run(&hash, &case.inputs).expect("native run");
+					t.elapsed()
+				})
+				.collect(),
+		);
+		let input = encode_tensors(&case.inputs);
+		let mut cols = vec![];
+		let mut slow = vec![];
+		let (mut load_fuel, mut run_fuel, mut mem) = (0, 0, 0);
+		for b in Backend::ALL {
+			let mut s = Session::new(b, RunLimits::default()).expect("session");
+			s.load(&case.model, &limits).expect("deterministic load");
+			load_fuel = s.fuel_used();
+			s.run(&input).expect("deterministic run");
+			let d = median(
+				(0..runs)
+					.map(|_| {
+						let t = Instant::now();
+						s.run(&input).expect("deterministic run");
+						t.elapsed()
+					})
+					.collect(),
+			);
+			run_fuel = s.fuel_used();
+			mem = s.memory_bytes();
+			cols.push(ms(d));
+			slow.push(format!("{:.1}x", d.as_secs_f64() / native.as_secs_f64()));
+		}
+		println!(
+			"| {} | {} | {} | {} | {load_fuel} | {run_fuel} | {:.1} |",
+			case.name,
+			ms(native),
+			cols.join(" | "),
+			slow.join(", "),
+			mem as f64 / (1 << 20) as f64
+		);
+	}
+}
