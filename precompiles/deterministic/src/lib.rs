@@ -330,11 +330,11 @@ impl Session {
 	/// returns the outputs encoded the same way.
 	pub fn run(&mut self, input: &[u8]) -> Result<Vec<u8>, Error> {
 		if !self.loaded {
-			let Some((_, model, limits)) = self.model.take() else {
+			let Some((hash, model, limits)) = self.model.take() else {
 				return Err(Error::NotLoaded);
 			};
 			let r = self.load_inner(&model, &limits);
-			self.model = Some((verity_engine::model_hash(&model), model, limits));
+			self.model = Some((hash, model, limits));
 			r?;
 			self.loaded = true;
 		}
