@@ -10,6 +10,7 @@
 
 mod common;
 
+use codec::Decode;
 use common::*;
 use frame_support::BoundedVec;
 use jsonrpsee::rpc_params;
@@ -207,6 +208,53 @@ async fn registered_models_are_certified_by_validators_and_served() {
 		_ => None,
 	})
 	.await;
+
+	// In-block inference: the int8 model (bytes on chain, FLOPs attested) runs inside block
+	// execution in the deterministic mode, with no executor: the event carries exactly the
+	// reference output, and the owner (Bob) got the royalty.
+	let bob = Sr25519Keyring::Bob.to_account_id();
+	let call = RuntimeCall::Inference(pallet_inference::Call::infer {
+		model: int8,
+		input: BoundedVec::truncate_from(u8_list(&[1, 64], INT8_INPUT)),
+	});
+	let (block, number) = execute(&mut node, &Sr25519Keyring::Charlie.pair(), call).await;
+	let inferred = node.events(block).await.into_iter().find_map(|e| match e {
+		RuntimeEvent::Inference(pallet_inference::Event::InferredInBlock {
+			model,
+			output,
+			fuel_used,
+			royalty,
+			..
+		}) if model == int8 => Some((output.into_inner(), fuel_used, royalty)),
+		_ => None,
+	});
+	let (output, fuel_used, royalty) = inferred.expect("an InferredInBlock event");
+	assert_eq!(output, u8_list(&[1, 10], INT8_OUTPUT));
+	assert!(fuel_used > 0);
+	let bob_before = node.account(&bob, node.block_hash(number - 1).await).await.data.free;
+	let bob_after = node.account(&bob, Some(block)).await.data.free;
+	assert_eq!(bob_after - bob_before, royalty);
+	println!("in-block inference of int8 in block {number}: {fuel_used} fuel");
+	// A model with no on-chain figures (the genesis demo model) is refused with a clear error.
+	let start = node.best_number().await;
+	let call = RuntimeCall::Inference(pallet_inference::Call::infer {
+		model: demo_model::ID,
+		input: BoundedVec::truncate_from(u8_list(&[1, 64], INT8_INPUT)),
+	});
+	let xt = node.sign(&Sr25519Keyring::Charlie.pair(), call).await;
+	node.submit(&xt).await.expect("accepted by the pool");
+	let (block, _) = node.wait_included(&xt, start, Duration::from_secs(60)).await;
+	let failed = node.events(block).await.into_iter().find_map(|e| match e {
+		RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+			dispatch_error: sp_runtime::DispatchError::Module(m),
+			..
+		}) => Some(m),
+		_ => None,
+	});
+	let m = failed.expect("the call fails");
+	let error =
+		pallet_inference::Error::<Runtime>::decode(&mut &m.error[..]).expect("an inference error");
+	assert!(matches!(error, pallet_inference::Error::NotRunnableInBlock), "{error:?}");
 
 	// Alice serves them; a request gets exactly the reference output.
 	let models = BoundedVec::truncate_from(vec![demo_model::ID, int8, gather]);

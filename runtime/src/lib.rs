@@ -75,13 +75,14 @@ impl_opaque_keys! {
 /// `transaction_version` on every change of a call's index or arguments (101 / 2: Soundness I
 /// changed `register_provider` and added `set_executor`; 102 / 3: model specs declare
 /// `max_constant_bytes`, `attest` carries an `Attestation`; 103 / 3: audits, the new
-/// `inference.audit` call changes no existing one).
+/// `inference.audit` call changes no existing one; 106 / 3: in-block inference, the new
+/// `inference.infer` call and the `run_deterministic` host function).
 #[runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("verity"),
 	impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,

@@ -126,6 +126,8 @@ mod audit_tests;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 #[cfg(test)]
+mod in_block_tests;
+#[cfg(test)]
 mod mock;
 #[cfg(test)]
 mod offchain_tests;
@@ -163,8 +165,10 @@ pub mod pallet {
 	use verity_engine::{
 		agrees_all, check_list, decode_tensors, AcceptanceRule, ListError, Tensor, TensorSpec,
 	};
+	use verity_host::HostError;
 	use verity_primitives::{
-		ExecutorSelection, ModelId, ModelRegistry, ModelUsage, ModelView, Rewards, Slash,
+		ExecutorSelection, InBlockFigures, ModelId, ModelRegistry, ModelUsage, ModelView, Rewards,
+		Slash,
 	};
 
 	/// The balance type of the currency.
@@ -229,6 +233,11 @@ pub mod pallet {
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
+	/// What reading and hashing one byte costs natively (blake2 runs at about 1 ns per byte on
+	/// the reference machine; twice that covers the storage copy), for the bytes of a model and
+	/// input that in-block inference reads and hashes.
+	pub const HASH_PS_PER_BYTE: u64 = 2_000;
+
 	#[pallet::config]
 	pub trait Config:
 		frame_system::Config<RuntimeEvent: From<Event<Self>>>
@@ -250,6 +259,34 @@ pub mod pallet {
 
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
+
+		/// In-block inference ([`Pallet::infer`]): fuel of a run before the model's own work
+		/// (instantiating the deterministic mode and restoring the model's prepared image).
+		#[pallet::constant]
+		type InBlockBaseFuel: Get<u64>;
+
+		/// In-block inference: fuel granted per FLOP of the model's attested estimate.
+		#[pallet::constant]
+		type InBlockFuelPerFlop: Get<u64>;
+
+		/// In-block inference: fuel granted per byte of the model's ONNX file (its load:
+		/// parsing and planning grow with the file).
+		#[pallet::constant]
+		type InBlockFuelPerByte: Get<u64>;
+
+		/// In-block inference: the most fuel one call may be given. A model whose budget is
+		/// above it is refused ([`Error::TooHeavyForBlock`]).
+		#[pallet::constant]
+		type InBlockMaxFuel: Get<u64>;
+
+		/// In-block inference: the most bytes of linear memory a run may hold.
+		#[pallet::constant]
+		type InBlockMemory: Get<u64>;
+
+		/// In-block inference: the weight of one unit of fuel on the reference machine (how
+		/// it was measured: `docs/determinism.md`).
+		#[pallet::constant]
+		type WeightPerFuel: Get<Weight>;
 
 		/// Model specs, activity and owners.
 		type Models: ModelRegistry<Self::AccountId, BalanceOf<Self>>;
@@ -594,6 +631,17 @@ pub mod pallet {
 		MinJurorsSet { min_jurors: u32 },
 		/// `AdminOrigin` set [`AuditRate`].
 		AuditRateSet { rate: Perbill },
+		/// `caller` ran `model` inside the block on `input_hash` (blake2-256 of its input) in
+		/// the deterministic mode: `output` is what every node computed, `fuel_used` the work it
+		/// took, and `royalty` went to the model owner.
+		InferredInBlock {
+			caller: T::AccountId,
+			model: ModelId,
+			input_hash: H256,
+			output: OutputOf<T>,
+			fuel_used: u64,
+			royalty: BalanceOf<T>,
+		},
 		/// A jury contradicted the auditor of `request` (it vouched for a wrong result or
 		/// alarmed over a right one); `slashed` was taken from its stake.
 		AuditorSlashed { request: RequestId, provider: T::AccountId, slashed: BalanceOf<T> },
@@ -640,6 +688,21 @@ pub mod pallet {
 		/// The caller does not audit this request (never drawn, already reported, or the
 		/// result is no longer provisional).
 		NotAuditor,
+		/// The model cannot run inside a block: it is not active, its bytes are not on chain,
+		/// or no attestation recorded its FLOPs.
+		NotRunnableInBlock,
+		/// The model's fuel budget (from its FLOPs and size) is above `InBlockMaxFuel`.
+		TooHeavyForBlock,
+		/// The in-block run used all of its fuel budget.
+		InBlockOutOfFuel,
+		/// The in-block run needed more memory than `InBlockMemory`.
+		InBlockOutOfMemory,
+		/// The model failed on this input in the deterministic mode (every node alike).
+		InBlockFailed,
+		/// The model's output is larger than `MaxOutputLen`.
+		OutputTooLarge,
+		/// This node cannot run the deterministic mode (a node fault, logged by the node).
+		DeterministicModeUnavailable,
 	}
 
 	#[pallet::hooks]
@@ -686,6 +749,15 @@ pub mod pallet {
 			let normal = limits.get(DispatchClass::Normal).max_total.unwrap_or(limits.max_block);
 			let reserved = limits.max_block.saturating_sub(normal);
 			let full = Self::on_initialize_weight(T::MaxTimeoutsPerBlock::get());
+			// The heaviest in-block inference must fit in one normal extrinsic.
+			let heaviest = T::WeightPerFuel::get().saturating_mul(T::InBlockMaxFuel::get());
+			let per_extrinsic =
+				limits.get(DispatchClass::Normal).max_extrinsic.unwrap_or(limits.max_block);
+			assert!(
+				heaviest.all_lte(per_extrinsic),
+				"InBlockMaxFuel x WeightPerFuel ({heaviest:?}) exceeds a normal extrinsic ({per_extrinsic:?})"
+			);
+			assert!(T::InBlockMemory::get() > 0, "InBlockMemory must be non-zero");
 			assert!(
 				full.all_lte(reserved),
 				"on_initialize with MaxTimeoutsPerBlock entries ({full:?}) exceeds the block's non-normal share ({reserved:?})"
@@ -784,6 +856,25 @@ pub mod pallet {
 			Self::do_request(who, model, input, max_fee, policy).map(|_| ())
 		}
 
+		/// Run `model` on `input` (canonical tensor list) inside this block, in the
+		/// deterministic mode: every node computes the same output bits while importing the
+		/// block, so the output is final at once, with no executor and no challenge. Pays the
+		/// model's royalty to its owner and emits [`Event::InferredInBlock`] with the output.
+		/// The model must be active with its bytes on chain and attested FLOPs; it gets a fuel
+		/// budget from those ([`Pallet::in_block_budget`]), at most `InBlockMaxFuel`. Charges
+		/// the weight of the budget up front and refunds what the run did not use.
+		#[pallet::call_index(6)]
+		#[pallet::weight(Pallet::<T>::infer_weight(model, input.len() as u32, None))]
+		pub fn infer(
+			origin: OriginFor<T>,
+			model: ModelId,
+			input: InputOf<T>,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let outcome = Self::do_infer(&who, &model, &input)?;
+			Ok(Some(Self::infer_weight(&model, input.len() as u32, Some(outcome.fuel_used))).into())
+		}
+
 		/// Post the output of an assigned slot with the executor's receipt (signature over
 		/// [`receipt_message`]). Free for the executor when accepted; `Operational`, so request
 		/// spam cannot keep it out of blocks. Charges the weight of what it did.
@@ -875,6 +966,101 @@ pub mod pallet {
 		/// Weight of `submit_result` with an output of `b` bytes. The request is read only in
 		/// the call, so it is charged as the last post of a `MaxRedundancy` round, which settles
 		/// by finalization or by a dispute, whichever weighs more.
+		/// The fuel budget of an in-block run of a model with these figures:
+		/// `InBlockBaseFuel + flops * InBlockFuelPerFlop + byte_size * InBlockFuelPerByte`.
+		pub fn in_block_budget(figures: &InBlockFigures) -> u64 {
+			T::InBlockBaseFuel::get()
+				.saturating_add(figures.flops.saturating_mul(T::InBlockFuelPerFlop::get()))
+				.saturating_add(figures.byte_size.saturating_mul(T::InBlockFuelPerByte::get()))
+		}
+
+		/// Weight of [`Pallet::infer`] on `model` with an input of `b` bytes: reading the model's
+		/// record and chunks, the royalty transfer, hashing the input, and `fuel` (the budget
+		/// when `None`, capped at `InBlockMaxFuel`) times `WeightPerFuel`. A model that cannot
+		/// run in a block costs the record read only.
+		pub fn infer_weight(model: &ModelId, b: u32, fuel: Option<u64>) -> Weight {
+			let db = T::DbWeight::get();
+			// The model's record, and the pallet's own checks.
+			let lookup = db.reads(2);
+			let Some(figures) = T::Models::in_block_figures(model) else { return lookup };
+			let budget = Self::in_block_budget(&figures).min(T::InBlockMaxFuel::get());
+			let fuel = fuel.unwrap_or(budget).min(budget);
+			let chunks = u64::from(figures.chunks);
+			lookup
+				// Chunks, the owner's and caller's accounts.
+				.saturating_add(db.reads(chunks.saturating_add(2)))
+				.saturating_add(db.writes(2))
+				// Hashing the model bytes (the deterministic mode's cache key) and the input.
+				.saturating_add(Weight::from_parts(
+					(figures.byte_size.saturating_add(u64::from(b)))
+						.saturating_mul(HASH_PS_PER_BYTE),
+					0,
+				))
+				.saturating_add(T::WeightPerFuel::get().saturating_mul(fuel))
+		}
+
+		/// [`Pallet::infer`] without the origin: what contracts' precompile calls. Checks the
+		/// input, pays the royalty, runs the model in the deterministic mode and emits
+		/// [`Event::InferredInBlock`]. Nothing is paid when the run fails.
+		pub fn do_infer(
+			who: &T::AccountId,
+			model: &ModelId,
+			input: &[u8],
+		) -> Result<verity_host::DeterministicOutcome, DispatchError> {
+			// Its own storage layer, so that a failed run reverts the royalty also when a caller
+			// (a precompile) is not a dispatchable.
+			frame_support::storage::with_storage_layer(|| Self::infer_in_layer(who, model, input))
+		}
+
+		fn infer_in_layer(
+			who: &T::AccountId,
+			model: &ModelId,
+			input: &[u8],
+		) -> Result<verity_host::DeterministicOutcome, DispatchError> {
+			let view = T::Models::model(model).ok_or(Error::<T>::ModelNotFound)?;
+			ensure!(view.active, Error::<T>::ModelNotActive);
+			let figures =
+				T::Models::in_block_figures(model).ok_or(Error::<T>::NotRunnableInBlock)?;
+			let budget = Self::in_block_budget(&figures);
+			ensure!(budget <= T::InBlockMaxFuel::get(), Error::<T>::TooHeavyForBlock);
+			Self::check_tensors(&view.inputs, input)?;
+			// The royalty first: a caller that cannot pay makes no node run the model (and an
+			// error below reverts the transfer).
+			let royalty = view.price_per_call;
+			if !royalty.is_zero() && *who != view.owner {
+				T::Currency::transfer(who, &view.owner, royalty, Preservation::Preserve)?;
+			}
+			let bytes = T::Models::in_block_bytes(model).ok_or(Error::<T>::NotRunnableInBlock)?;
+			let terms = verity_host::DeterministicTerms {
+				max_constant_bytes: figures.max_constant_bytes,
+				max_flops: figures.flops,
+				fuel: budget,
+				memory_bytes: T::InBlockMemory::get(),
+			};
+			let outcome =
+				verity_host::run_deterministic(&bytes, input, &terms, T::MaxOutputLen::get())
+					.map_err(|e| match e {
+						HostError::OutOfFuel => Error::<T>::InBlockOutOfFuel,
+						HostError::OutOfMemory => Error::<T>::InBlockOutOfMemory,
+						HostError::OutputTooLarge { .. } => Error::<T>::OutputTooLarge,
+						HostError::Unavailable | HostError::Unknown(_) => {
+							Error::<T>::DeterministicModeUnavailable
+						},
+						_ => Error::<T>::InBlockFailed,
+					})?;
+			let output = OutputOf::<T>::try_from(outcome.output.clone())
+				.map_err(|_| Error::<T>::OutputTooLarge)?;
+			Self::deposit_event(Event::InferredInBlock {
+				caller: who.clone(),
+				model: *model,
+				input_hash: H256(sp_io::hashing::blake2_256(input)),
+				output,
+				fuel_used: outcome.fuel_used,
+				royalty,
+			});
+			Ok(outcome)
+		}
+
 		pub fn submit_result_weight(b: u32) -> Weight {
 			let k = T::MaxRedundancy::get();
 			T::WeightInfo::submit_result(b, k).max(T::WeightInfo::submit_result_disputed(b, k))

@@ -1287,5 +1287,23 @@ pub mod pallet {
 		) -> Result<Vec<u8>, verity_host::HostError> {
 			Self::run_local(model, input, max_output, purpose)
 		}
+
+		fn in_block_figures(model: &ModelId) -> Option<InBlockFigures> {
+			let m = Models::<T>::get(model)?;
+			let runnable = matches!(m.status, ModelStatus::Active { .. })
+				&& m.spec.availability == Availability::OnChain
+				&& m.bytes_verified;
+			let bounds = m.bounds.filter(|_| runnable)?;
+			Some(InBlockFigures {
+				byte_size: m.spec.byte_size,
+				chunks: m.chunk_count,
+				flops: bounds.flops,
+				max_constant_bytes: m.spec.max_constant_bytes,
+			})
+		}
+
+		fn in_block_bytes(model: &ModelId) -> Option<Vec<u8>> {
+			Self::assembled_bytes(model)
+		}
 	}
 }

@@ -17,7 +17,7 @@ pub use verity_engine::{
 	AcceptanceRule, DType, Dim, RuleError, TensorSpec, MAX_RANK, MAX_TENSORS, MAX_TOLERANCE_ABS,
 	MAX_TOLERANCE_REL,
 };
-pub use verity_primitives::{ModelId, ModelView, RunLimits, TensorSpecs};
+pub use verity_primitives::{InBlockFigures, ModelId, ModelView, RunLimits, TensorSpecs};
 
 /// Maximum length of a model name in bytes (UTF-8 expected, not enforced).
 pub const MAX_NAME_LEN: u32 = 64;

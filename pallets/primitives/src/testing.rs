@@ -224,6 +224,7 @@ mod registry {
 
 	std::thread_local! {
 		static MODELS: RefCell<BTreeMap<ModelId, Vec<u8>>> = const { RefCell::new(BTreeMap::new()) };
+		static IN_BLOCK: RefCell<BTreeMap<ModelId, (InBlockFigures, Vec<u8>)>> = const { RefCell::new(BTreeMap::new()) };
 	}
 
 	/// In-memory `ModelRegistry`. Entries are stored SCALE-encoded so one registry serves any
@@ -257,6 +258,18 @@ mod registry {
 					limits: RunLimits::generous(),
 				},
 			);
+		}
+
+		/// Make a model runnable in a block with these ONNX `bytes` and FLOP estimate (its
+		/// view must be inserted too).
+		pub fn set_in_block(id: ModelId, bytes: Vec<u8>, flops: u64) {
+			let figures = InBlockFigures {
+				byte_size: bytes.len() as u64,
+				chunks: 1,
+				flops,
+				max_constant_bytes: RunLimits::generous().max_constant_bytes,
+			};
+			IN_BLOCK.with(|m| m.borrow_mut().insert(id, (figures, bytes)));
 		}
 
 		/// Change a model's run limits (give the types it was inserted with).
@@ -293,6 +306,7 @@ mod registry {
 		/// Forget every model.
 		pub fn clear() {
 			MODELS.with(|m| m.borrow_mut().clear());
+			IN_BLOCK.with(|m| m.borrow_mut().clear());
 		}
 	}
 
@@ -303,6 +317,15 @@ mod registry {
 					.get(model)
 					.and_then(|bytes| ModelView::<A, B>::decode(&mut &bytes[..]).ok())
 			})
+		}
+
+		fn in_block_figures(model: &ModelId) -> Option<InBlockFigures> {
+			let active = <Self as ModelRegistry<A, B>>::is_active(model);
+			IN_BLOCK.with(|m| m.borrow().get(model).filter(|_| active).map(|(f, _)| *f))
+		}
+
+		fn in_block_bytes(model: &ModelId) -> Option<Vec<u8>> {
+			IN_BLOCK.with(|m| m.borrow().get(model).map(|(_, b)| b.clone()))
 		}
 
 		/// Runs what the test put into the inference extension's model store, under the

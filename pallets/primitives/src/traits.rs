@@ -46,6 +46,18 @@ pub trait ModelRegistry<AccountId, Balance> {
 		Self::model(model).map(|m| m.acceptance)
 	}
 
+	/// The figures of `model` for running it inside a block: `Some` only for an active model
+	/// whose bytes are on chain (verified) and whose FLOPs were attested.
+	fn in_block_figures(_model: &ModelId) -> Option<InBlockFigures> {
+		None
+	}
+
+	/// The ONNX bytes of a model for which [`ModelRegistry::in_block_figures`] is `Some`, read
+	/// from chain storage (block execution may use them: every node has them).
+	fn in_block_bytes(_model: &ModelId) -> Option<Vec<u8>> {
+		None
+	}
+
 	/// Off-chain workers only: run `model` on canonical `input` through the node's engine for
 	/// `purpose`, first putting the model's bytes into the node's model store (from on-chain
 	/// chunks, or from the first of its URIs that serves bytes with the right hash).

@@ -29,6 +29,21 @@ pub struct ModelView<AccountId, Balance> {
 	pub limits: RunLimits,
 }
 
+/// What block execution needs to weigh an in-block run of a model in the deterministic mode
+/// (`ModelRegistry::in_block_figures`): pallet-models gives them for active models whose bytes
+/// are on chain and whose figures were attested, so every node has the same bytes to run.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct InBlockFigures {
+	/// Size of the ONNX file (what block execution reads from storage).
+	pub byte_size: u64,
+	/// Storage items the bytes are kept in (on-chain chunks).
+	pub chunks: u32,
+	/// The engine's FLOP estimate of one run, recorded at attestation.
+	pub flops: u64,
+	/// The constants the spec declares its plan may hold.
+	pub max_constant_bytes: u64,
+}
+
 /// The terms under which every node loads and runs a model, decided by the chain
 /// (pallet-models) so that all nodes refuse, time out or run it alike
 /// ([`crate::run_within_limits`]).

@@ -8,7 +8,9 @@
 mod common;
 
 use std::time::{Duration, Instant};
-use verity_deterministic::{compiled, Backend, RunLimits, Session, RUNNER_HASH, RUNNER_WASM};
+use verity_deterministic::{
+	compiled, Backend, Prepared, RunLimits, Session, RUNNER_HASH, RUNNER_WASM,
+};
 use verity_engine::{encode_tensors, engine::Engine, model_hash};
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -84,6 +86,55 @@ fn main() {
 			cols.join(" | "),
 			slow.join(", "),
 			mem as f64 / (1 << 20) as f64
+		);
+	}
+	in_block_table(runs);
+}
+
+/// The in-block path (`Prepared`, what `run_deterministic` runs): per model the engine's FLOP
+/// estimate, the fuel of a whole call (load and run, what the chain charges), the time of one
+/// execute from the prepared image on each backend, and its nanoseconds per unit of fuel (the
+/// figure the runtime's `WeightPerFuel` rests on), and the cold preparation.
+fn in_block_table(runs: usize) {
+	let limits = common::limits();
+	println!(
+		"\n| model | FLOPs | load fuel | call fuel | run fuel per FLOP | prepare ms (ns/load fuel) | {} |",
+		Backend::ALL.map(|b| format!("{b} execute ms (ns/fuel)")).join(" | ")
+	);
+	println!("|---|---|---|---|---|---|---|---|---|");
+	for case in common::demo_models() {
+		let engine = Engine::new(limits.clone());
+		let info = engine.load(&case.model, &model_hash(&case.model)).expect("native load");
+		let input = encode_tensors(&case.inputs);
+		let mut cols = vec![];
+		let (mut load_fuel, mut call_fuel, mut prepare) = (0, 0, Duration::ZERO);
+		for b in Backend::ALL {
+			let t = Instant::now();
+			let p = Prepared::new(b, &case.model, &limits, RunLimits::default()).expect("prepares");
+			if b == Backend::CraneliftNative {
+				prepare = t.elapsed();
+			}
+			load_fuel = p.load_fuel();
+			call_fuel = p.execute(&input, RunLimits::default()).expect("executes").fuel_used;
+			let d = median(
+				(0..runs)
+					.map(|_| {
+						let t = Instant::now();
+						p.execute(&input, RunLimits::default()).expect("executes");
+						t.elapsed()
+					})
+					.collect(),
+			);
+			cols.push(format!("{} ({:.2})", ms(d), d.as_nanos() as f64 / call_fuel as f64));
+		}
+		let run_fuel = call_fuel - load_fuel;
+		println!(
+			"| {} | {} | {load_fuel} | {call_fuel} | {:.1} | {} | {} |",
+			case.name,
+			info.flops,
+			run_fuel as f64 / info.flops.max(1) as f64,
+			format!("{} ({:.2})", ms(prepare), prepare.as_nanos() as f64 / load_fuel as f64),
+			cols.join(" | ")
 		);
 	}
 }

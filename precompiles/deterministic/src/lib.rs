@@ -398,6 +398,176 @@ impl Session {
 	}
 }
 
+/// What [`Prepared::execute`] returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+	/// The outputs, as a canonical tensor list.
+	pub output: Vec<u8>,
+	/// Fuel of the whole call: the load's (recorded once, [`Prepared::load_fuel`]) plus the
+	/// run's. The same on every node and backend, whether or not the model was cached.
+	pub fuel_used: u64,
+}
+
+/// A model loaded once, kept as the linear memory of the runner's instance right after the load
+/// returned. Every [`Prepared::execute`] starts a fresh instance from that image, so its outcome
+/// (output, fuel, failure) is a function of the module, the model, the load limits, the input
+/// and the budgets only: never of which runs came before on this node, which a [`Session`]
+/// cannot promise (its allocator's state and memory size carry over from run to run). That is
+/// what consensus code needs (in-block inference).
+///
+/// The image is the whole instance state: the runner's only mutable global is Rust's shadow
+/// stack pointer (`tests/errors.rs` checks it), which is back at its initial value whenever an
+/// export returns; its tables are never written.
+pub struct Prepared {
+	backend: Backend,
+	hash: ModelHash,
+	image: Vec<u8>,
+	load_fuel: u64,
+}
+
+impl Prepared {
+	/// Load `model` under `limits` with the budgets `budget` on a fresh instance of `backend`
+	/// and keep the memory image. Fails as [`Session::load`] would.
+	pub fn new(
+		backend: Backend,
+		model: &[u8],
+		limits: &Limits,
+		budget: RunLimits,
+	) -> Result<Self, Error> {
+		let mut session = Session::new(backend, budget)?;
+		let hash = session.load(model, limits)?;
+		let load_fuel = session.fuel_used();
+		let live = session.live.as_ref().ok_or(Error::NotLoaded)?;
+		let image = live.exports.memory.data(&live.store).to_vec();
+		Ok(Self { backend, hash, image, load_fuel })
+	}
+
+	/// The model's hash.
+	pub fn hash(&self) -> ModelHash {
+		self.hash
+	}
+
+	/// Fuel the load used (charged again by every [`Prepared::execute`]).
+	pub fn load_fuel(&self) -> u64 {
+		self.load_fuel
+	}
+
+	/// Bytes of the kept image (the instance's memory after the load).
+	pub fn image_bytes(&self) -> usize {
+		self.image.len()
+	}
+
+	/// Run the model on `input` from the image, with `budget.fuel` for the load and the run
+	/// together and `budget.memory_bytes` of memory. Fails with [`Error::OutOfFuel`] or
+	/// [`Error::OutOfMemory`] before anything runs when the load alone exceeds the budget.
+	pub fn execute(&self, input: &[u8], budget: RunLimits) -> Result<Outcome, Error> {
+		if self.image.len() > budget.memory_bytes {
+			return Err(Error::OutOfMemory { limit: budget.memory_bytes });
+		}
+		let Some(run_fuel) = budget.fuel.checked_sub(self.load_fuel) else {
+			return Err(Error::OutOfFuel { limit: budget.fuel });
+		};
+		let limits = RunLimits { fuel: run_fuel, memory_bytes: budget.memory_bytes };
+		let mut live = instantiate(self.backend, limits)?;
+		let restore = |live: &mut Live| -> wasmtime::Result<()> {
+			let page = 1usize << 16;
+			let have = live.exports.memory.data_size(&live.store);
+			let pages = self.image.len().saturating_sub(have).div_ceil(page);
+			if pages > 0 {
+				live.exports.memory.grow(&mut live.store, pages as u64)?;
+			}
+			live.exports.memory.write(&mut live.store, 0, &self.image)?;
+			Ok(())
+		};
+		restore(&mut live).map_err(|e| classify(e, live.store.data().refused, limits))?;
+		let mut session = Session {
+			backend: self.backend,
+			limits,
+			live: Some(live),
+			model: None,
+			loaded: true,
+			fuel_used: 0,
+		};
+		let output = session.run(input);
+		// A full budget reports what the whole call used, the load included.
+		let fuel_used = self.load_fuel.saturating_add(session.fuel_used());
+		output.map(|output| Outcome { output, fuel_used }).map_err(|e| match e {
+			Error::OutOfFuel { .. } => Error::OutOfFuel { limit: budget.fuel },
+			other => other,
+		})
+	}
+}
+
+/// Prepared models of one process, least recently used first out, holding at most
+/// `max_bytes` of images. Keyed by backend, model hash and load limits, so a hit gives exactly
+/// what a fresh [`Prepared::new`] would.
+pub struct Cache {
+	max_bytes: usize,
+	entries: std::sync::Mutex<Vec<(CacheKey, std::sync::Arc<Prepared>)>>,
+}
+
+type CacheKey = (Backend, ModelHash, [u8; 64]);
+
+impl Cache {
+	pub const fn new(max_bytes: usize) -> Self {
+		Self { max_bytes, entries: std::sync::Mutex::new(Vec::new()) }
+	}
+
+	/// [`Prepared::execute`] of `model` loaded under `limits`, preparing it (under `budget`)
+	/// unless it is cached. A load that fails is not cached: it fails again, the same way, on
+	/// the next call.
+	///
+	/// The outcome is the same as a fresh preparation's: a load that succeeded under some
+	/// budget used `load_fuel` and ended with its image's size, and linear memory never
+	/// shrinks, so under `budget` it succeeds exactly when both fit, which `execute` checks.
+	pub fn execute(
+		&self,
+		backend: Backend,
+		model: &[u8],
+		limits: &Limits,
+		input: &[u8],
+		budget: RunLimits,
+	) -> Result<Outcome, Error> {
+		let key = (backend, verity_engine::model_hash(model), encode_limits(limits));
+		let prepared = match self.get(&key) {
+			Some(p) => p,
+			None => std::sync::Arc::new(Prepared::new(backend, model, limits, budget)?),
+		};
+		let outcome = prepared.execute(input, budget);
+		self.put(key, prepared);
+		outcome
+	}
+
+	/// Models held now.
+	pub fn len(&self) -> usize {
+		self.entries.lock().map_or(0, |e| e.len())
+	}
+
+	pub fn is_empty(&self) -> bool {
+		self.len() == 0
+	}
+
+	fn get(&self, key: &CacheKey) -> Option<std::sync::Arc<Prepared>> {
+		let entries = self.entries.lock().ok()?;
+		entries.iter().find(|(k, _)| k == key).map(|(_, p)| p.clone())
+	}
+
+	fn put(&self, key: CacheKey, prepared: std::sync::Arc<Prepared>) {
+		// A poisoned lock only loses the cache, never a result.
+		let Ok(mut entries) = self.entries.lock() else { return };
+		entries.retain(|(k, _)| *k != key);
+		if prepared.image_bytes() > self.max_bytes {
+			return;
+		}
+		entries.push((key, prepared));
+		let mut total: usize = entries.iter().map(|(_, p)| p.image_bytes()).sum();
+		while total > self.max_bytes && !entries.is_empty() {
+			let (_, evicted) = entries.remove(0);
+			total -= evicted.image_bytes();
+		}
+	}
+}
+
 fn instantiate(backend: Backend, limits: RunLimits) -> Result<Live, Error> {
 	let (engine, module) = compiled(backend)?;
 	let inner = StoreLimitsBuilder::new()

@@ -37,7 +37,9 @@ use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use scale_info::TypeInfo;
 use sp_runtime_interface::{
-	pass_by::{PassFatPointerAndRead, PassFatPointerAndWrite, PassPointerAndRead},
+	pass_by::{
+		PassFatPointerAndRead, PassFatPointerAndWrite, PassPointerAndRead, PassPointerAndWrite,
+	},
 	runtime_interface,
 };
 use verity_engine::{AcceptanceRule, ModelHash};
@@ -81,6 +83,10 @@ pub enum HostError {
 	/// The node's engine ([`engine_version`]) is not the version the model's spec names:
 	/// runtime code refuses to run the model here (never returned by the host itself).
 	EngineVersionMismatch,
+	/// A deterministic-mode run ([`run_deterministic`]) used all the fuel its terms gave it.
+	OutOfFuel,
+	/// A deterministic-mode run needed more linear memory than its terms allow.
+	OutOfMemory,
 	/// A code this runtime does not know (from a newer node).
 	Unknown(u8),
 }
@@ -101,6 +107,8 @@ impl HostError {
 			HostError::InvalidRule => 10,
 			HostError::ConstantsOverSpec => 11,
 			HostError::EngineVersionMismatch => 12,
+			HostError::OutOfFuel => 13,
+			HostError::OutOfMemory => 14,
 			HostError::Unknown(c) => *c,
 		}
 	}
@@ -148,6 +156,8 @@ impl Status {
 			10 => HostError::InvalidRule,
 			11 => HostError::ConstantsOverSpec,
 			12 => HostError::EngineVersionMismatch,
+			13 => HostError::OutOfFuel,
+			14 => HostError::OutOfMemory,
 			c => HostError::Unknown(c),
 		})
 	}
@@ -253,6 +263,28 @@ pub trait Inference {
 		native::put_model(&mut **self, model, bytes).0
 	}
 
+	/// Run `model` (the ONNX bytes themselves) on `input` (canonical tensor list) in the
+	/// deterministic mode (`verity-deterministic`: the engine compiled to WebAssembly, run by
+	/// wasmtime) under `terms` (SCALE-encoded [`DeterministicTerms`]). The output bytes, the
+	/// fuel and every failure are the same on every node and CPU, so block execution may call
+	/// it: it needs no extension and reads nothing but its arguments. Writes the canonical
+	/// output list into the start of `output` and the fuel used (little-endian) into
+	/// `fuel_used`. Status value: the number of output bytes. Errors: `InvalidModel`,
+	/// `InvalidInput`, `ExecutionFailed` (the model failed while running), `OutOfFuel`,
+	/// `OutOfMemory`, `OutputTooLarge`, all deterministic; `Unavailable` when this node cannot
+	/// run the mode at all (a node fault: its state would differ, so it would not import the
+	/// block).
+	fn run_deterministic(
+		&mut self,
+		model: PassFatPointerAndRead<&[u8]>,
+		input: PassFatPointerAndRead<&[u8]>,
+		terms: PassFatPointerAndRead<&[u8]>,
+		output: PassFatPointerAndWrite<&mut [u8]>,
+		fuel_used: PassPointerAndWrite<&mut [u8; 8], 8>,
+	) -> u64 {
+		native::run_deterministic(model, input, terms, output, fuel_used).0
+	}
+
 	/// The next nonce of `account` (SCALE-encoded): its nonce at the best block plus its
 	/// transactions ready in the node's pool. `Unavailable` outside a node's offchain worker.
 	/// Status value: the nonce.
@@ -264,6 +296,10 @@ pub trait Inference {
 /// The host functions to hand to the node's executor.
 #[cfg(feature = "std")]
 pub type HostFunctions = inference::HostFunctions;
+
+/// The deterministic mode on this node: its backend, and compiling it ahead of the first call.
+#[cfg(feature = "std")]
+pub use native::{deterministic_backend, warm_deterministic};
 
 /// Native implementations, kept out of the macro so that they can be tested directly and so
 /// that a build without `std` (but also without the `substrate_runtime` cfg) still compiles.
@@ -388,6 +424,75 @@ mod native {
 		Status::from_result(next.and_then(|f| f(account)).ok_or(HostError::Unavailable))
 	}
 
+	/// Prepared models of the deterministic mode, shared by every caller in the process.
+	static DETERMINISTIC: verity_deterministic::Cache =
+		verity_deterministic::Cache::new(DETERMINISTIC_CACHE_BYTES);
+
+	/// The backend this node runs the deterministic mode on: Cranelift for the host's CPU,
+	/// or the Pulley interpreter where Cranelift cannot compile for it. Both give the same
+	/// bits and fuel (`verity-deterministic`'s tests).
+	pub fn deterministic_backend() -> verity_deterministic::Backend {
+		use verity_deterministic::Backend;
+		if verity_deterministic::compiled(Backend::CraneliftNative).is_ok() {
+			Backend::CraneliftNative
+		} else {
+			Backend::Pulley
+		}
+	}
+
+	/// Compile the deterministic mode's module now rather than in the first block that needs
+	/// it (about 12 s): a node calls this on a thread at start.
+	pub fn warm_deterministic() -> bool {
+		verity_deterministic::compiled(deterministic_backend()).is_ok()
+	}
+
+	pub fn run_deterministic(
+		model: &[u8],
+		input: &[u8],
+		terms: &[u8],
+		output: &mut [u8],
+		fuel_used: &mut [u8; 8],
+	) -> Status {
+		use verity_deterministic::Error as E;
+		Status::from_result((|| {
+			let terms =
+				DeterministicTerms::decode(&mut &terms[..]).map_err(|_| HostError::InvalidRule)?;
+			let limits = verity_engine::engine::Limits {
+				max_constant_bytes: terms.max_constant_bytes,
+				max_flops: terms.max_flops,
+				..Default::default()
+			};
+			let budget = verity_deterministic::RunLimits {
+				fuel: terms.fuel,
+				memory_bytes: usize::try_from(terms.memory_bytes).unwrap_or(usize::MAX),
+			};
+			let backend = deterministic_backend();
+			let outcome = DETERMINISTIC.execute(backend, model, &limits, input, budget).map_err(
+				|e| match e {
+					E::InvalidModel(_) => HostError::InvalidModel,
+					E::BadInput(_) => HostError::InvalidInput,
+					E::Run(_) | E::Trap(_) => HostError::ExecutionFailed,
+					E::OutOfFuel { .. } => HostError::OutOfFuel,
+					E::OutOfMemory { .. } => HostError::OutOfMemory,
+					E::BackendUnavailable { .. } | E::Instantiate(_) | E::Abi(_) | E::NotLoaded => {
+						log::error!(
+							target: "verity::deterministic",
+							"this node cannot run the deterministic mode: {e}"
+						);
+						HostError::Unavailable
+					},
+				},
+			)?;
+			let needed = u32::try_from(outcome.output.len()).unwrap_or(u32::MAX);
+			let dst = output
+				.get_mut(..outcome.output.len())
+				.ok_or(HostError::OutputTooLarge { needed })?;
+			dst.copy_from_slice(&outcome.output);
+			*fuel_used = outcome.fuel_used.to_le_bytes();
+			Ok(needed)
+		})())
+	}
+
 	pub fn record_duty(ext: &mut dyn Externalities, duty: u32) -> Status {
 		Status::from_result((|| {
 			let b = backend(ext).ok_or(HostError::Unavailable)?;
@@ -440,6 +545,58 @@ mod native {
 	pub fn load_model<E: ?Sized>(_: &mut E, _: &[u8; 32], _: u64, _: &mut [u8]) -> Status {
 		Status::err(HostError::Unavailable)
 	}
+	pub fn run_deterministic(
+		_: &[u8],
+		_: &[u8],
+		_: &[u8],
+		_: &mut [u8],
+		_: &mut [u8; 8],
+	) -> Status {
+		Status::err(HostError::Unavailable)
+	}
+}
+
+/// Bytes of prepared models (post-load memory images) a node keeps for the deterministic mode.
+pub const DETERMINISTIC_CACHE_BYTES: usize = 512 << 20;
+
+/// The terms of a deterministic-mode run ([`run_deterministic`]), fixed by the chain so that
+/// every node computes the same outcome.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct DeterministicTerms {
+	/// Most bytes of constants the model's plan may hold (its registered spec's bound).
+	pub max_constant_bytes: u64,
+	/// Most FLOPs the engine's static estimate may give one run.
+	pub max_flops: u64,
+	/// Fuel (about one unit per WebAssembly instruction) for the load and the run together.
+	pub fuel: u64,
+	/// Most bytes of linear memory the run may hold.
+	pub memory_bytes: u64,
+}
+
+/// What a deterministic-mode run gave.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct DeterministicOutcome {
+	/// Canonical output tensor list.
+	pub output: Vec<u8>,
+	/// Fuel the load and the run used.
+	pub fuel_used: u64,
+}
+
+/// Run `model` in the deterministic mode ([`inference::run_deterministic`]) with an output
+/// buffer of `max_output` bytes. Usable in block execution.
+pub fn run_deterministic(
+	model: &[u8],
+	input: &[u8],
+	terms: &DeterministicTerms,
+	max_output: u32,
+) -> Result<DeterministicOutcome, HostError> {
+	let mut output = alloc::vec![0u8; max_output as usize];
+	let mut fuel = [0u8; 8];
+	let len =
+		Status(inference::run_deterministic(model, input, &terms.encode(), &mut output, &mut fuel))
+			.into_result()?;
+	output.truncate(len as usize);
+	Ok(DeterministicOutcome { output, fuel_used: u64::from_le_bytes(fuel) })
 }
 
 /// Default output buffer for [`run`]: the chain's maximum output size (64 KiB).

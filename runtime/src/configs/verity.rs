@@ -10,6 +10,7 @@
 use frame_support::{
 	parameter_types,
 	traits::{ConstU32, EnsureOrigin},
+	weights::Weight,
 	PalletId,
 };
 use frame_system::{EnsureRoot, RawOrigin};
@@ -302,10 +303,38 @@ impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersBenchmarkHelper {
 	}
 }
 
+parameter_types! {
+	/// Fuel of an in-block run before the model's own work. The demo models' loads take 7 to
+	/// 18 million fuel in the deterministic mode (`docs/determinism.md`); 50 million covers a
+	/// small model's load with room to spare.
+	pub const InBlockBaseFuel: u64 = 50_000_000;
+	/// Fuel per FLOP of the model's estimate. The demo models' runs take between 4 and 12
+	/// fuel per estimated FLOP (the scalar wasm kernels); 20 leaves a margin.
+	pub const InBlockFuelPerFlop: u64 = 20;
+	/// Fuel per byte of the ONNX file, for parsing and planning it.
+	pub const InBlockFuelPerByte: u64 = 200;
+	/// At most 500 million fuel per call: 0.5 s of weight, a quarter of a block.
+	pub const InBlockMaxFuel: u64 = 500_000_000;
+	/// 256 MiB of linear memory per run.
+	pub const InBlockMemory: u64 = 256 << 20;
+	/// 1 ns of weight per unit of fuel. Cranelift runs the deterministic mode at about 0.15 ns
+	/// per unit on the reference machine (`docs/determinism.md`): the margin covers the
+	/// baseline x86-64 backend, the image restore and measurement noise. A node on the Pulley
+	/// interpreter runs about 70 times slower than that and would not keep up with full blocks.
+	pub const WeightPerFuel: Weight = Weight::from_parts(1_000, 0);
+}
+
 impl pallet_inference::Config for Runtime {
 	type ExecutorId = verity_primitives::ExecutorAuthId;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
+	/// In-block inference: see the parameters' definitions for how they were derived.
+	type InBlockBaseFuel = InBlockBaseFuel;
+	type InBlockFuelPerFlop = InBlockFuelPerFlop;
+	type InBlockFuelPerByte = InBlockFuelPerByte;
+	type InBlockMaxFuel = InBlockMaxFuel;
+	type InBlockMemory = InBlockMemory;
+	type WeightPerFuel = WeightPerFuel;
 	type Models = Models;
 	type Executors = Providers;
 	type Rewards = Providers;
