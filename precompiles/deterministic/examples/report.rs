@@ -129,11 +129,12 @@ fn in_block_table(runs: usize) {
 		}
 		let run_fuel = call_fuel - load_fuel;
 		println!(
-			"| {} | {} | {load_fuel} | {call_fuel} | {:.1} | {} | {} |",
+			"| {} | {} | {load_fuel} | {call_fuel} | {:.1} | {} ({:.2}) | {} |",
 			case.name,
 			info.flops,
 			run_fuel as f64 / info.flops.max(1) as f64,
-			format!("{} ({:.2})", ms(prepare), prepare.as_nanos() as f64 / load_fuel as f64),
+			ms(prepare),
+			prepare.as_nanos() as f64 / load_fuel as f64,
 			cols.join(" | ")
 		);
 	}
