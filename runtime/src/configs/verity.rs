@@ -305,23 +305,26 @@ impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersBenchmarkHelper {
 
 parameter_types! {
 	/// Fuel of an in-block run before the model's own work. The demo models' loads take 7 to
-	/// 18 million fuel in the deterministic mode (`docs/determinism.md`); 50 million covers a
-	/// small model's load with room to spare.
+	/// 18 million fuel in the deterministic mode, most of it a fixed cost of parsing and
+	/// planning (`docs/determinism.md`, "In-block inference"); 50 million covers a small
+	/// model's load with room to spare.
 	pub const InBlockBaseFuel: u64 = 50_000_000;
-	/// Fuel per FLOP of the model's estimate. The demo models' runs take between 4 and 12
-	/// fuel per estimated FLOP (the scalar wasm kernels); 20 leaves a margin.
-	pub const InBlockFuelPerFlop: u64 = 20;
-	/// Fuel per byte of the ONNX file, for parsing and planning it.
-	pub const InBlockFuelPerByte: u64 = 200;
-	/// At most 500 million fuel per call: 0.5 s of weight, a quarter of a block.
-	pub const InBlockMaxFuel: u64 = 500_000_000;
+	/// Fuel per FLOP of the model's estimate. The demo models' runs took 2.3 (batch) to 44
+	/// (int8, quantized ops) fuel per estimated FLOP in the scalar wasm kernels; 50 covers all.
+	pub const InBlockFuelPerFlop: u64 = 50;
+	/// Fuel per byte of the ONNX file, for parsing and planning it (cnn: 481 load fuel per
+	/// byte, fixed cost included).
+	pub const InBlockFuelPerByte: u64 = 500;
+	/// At most 250 million fuel per call: 0.5 s of weight, a quarter of a block.
+	pub const InBlockMaxFuel: u64 = 250_000_000;
 	/// 256 MiB of linear memory per run.
 	pub const InBlockMemory: u64 = 256 << 20;
-	/// 1 ns of weight per unit of fuel. Cranelift runs the deterministic mode at about 0.15 ns
-	/// per unit on the reference machine (`docs/determinism.md`): the margin covers the
-	/// baseline x86-64 backend, the image restore and measurement noise. A node on the Pulley
-	/// interpreter runs about 70 times slower than that and would not keep up with full blocks.
-	pub const WeightPerFuel: Weight = Weight::from_parts(1_000, 0);
+	/// 2 ns of weight per unit of fuel. On the reference machine Cranelift ran a prepared
+	/// model's call at 0.08 to 0.17 ns per unit of the fuel charged, and a cold call (the load
+	/// of a model no block ran before) at up to 1.33 ns per unit of load fuel, measured beside
+	/// a busy compiler (`docs/determinism.md`); 2 ns covers the cold call. Pulley, the
+	/// interpreter a node without Cranelift support runs, took up to 2.3 ns per unit.
+	pub const WeightPerFuel: Weight = Weight::from_parts(2_000, 0);
 }
 
 impl pallet_inference::Config for Runtime {
