@@ -172,22 +172,9 @@ pub fn new_full<
 	verity: crate::cli::VerityArgs,
 ) -> Result<TaskManager, ServiceError> {
 	let inference = inference_backend(&config, &verity)?;
-	// Block execution runs in-block inference in the deterministic mode; compiling its module
-	// takes seconds, so it happens now, beside the start-up, rather than inside the first
-	// block that needs it.
-	std::thread::spawn(|| {
-		let started = std::time::Instant::now();
-		if verity_host::warm_deterministic() {
-			log::info!(
-				target: "verity::deterministic",
-				"Deterministic mode ready on {} in {:.1} s",
-				verity_host::deterministic_backend(),
-				started.elapsed().as_secs_f64()
-			);
-		} else {
-			log::error!(target: "verity::deterministic", "this node cannot run the deterministic mode");
-		}
-	});
+	// The deterministic mode's module (in-block inference) is compiled on first use, not at
+	// start: compiling it takes 12 to 30 s of every core, which on a shared machine stalls
+	// block production of every node that starts beside it (measured in zombienet).
 	if verity.dev_faulty_executor {
 		log::warn!("--dev-faulty-executor: this node's executor posts PERTURBED outputs");
 	}
