@@ -297,10 +297,6 @@ pub trait Inference {
 #[cfg(feature = "std")]
 pub type HostFunctions = inference::HostFunctions;
 
-/// The deterministic mode on this node: its backend, and compiling it ahead of the first call.
-#[cfg(feature = "std")]
-pub use native::{deterministic_backend, warm_deterministic};
-
 /// Native implementations, kept out of the macro so that they can be tested directly and so
 /// that a build without `std` (but also without the `substrate_runtime` cfg) still compiles.
 #[cfg(feature = "std")]
@@ -310,6 +306,15 @@ mod native {
 
 	fn backend(mut ext: &mut dyn Externalities) -> Option<std::sync::Arc<HostBackend>> {
 		ext.extension::<InferenceExt>().map(|e| e.0.clone())
+	}
+
+	/// Copies `bytes` into the start of the caller's buffer `dst`; the status value is their
+	/// length, `OutputTooLarge` (with the length needed) when `dst` is shorter.
+	fn write_out(dst: &mut [u8], bytes: &[u8]) -> Result<u32, HostError> {
+		let needed = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+		let dst = dst.get_mut(..bytes.len()).ok_or(HostError::OutputTooLarge { needed })?;
+		dst.copy_from_slice(bytes);
+		Ok(needed)
 	}
 
 	pub fn run(
@@ -361,10 +366,7 @@ mod native {
 				Some(t) => b.run_for_within(model, input, purpose, Some(t))?,
 				None => b.run_for(model, input, purpose)?,
 			};
-			let needed = u32::try_from(out.len()).unwrap_or(u32::MAX);
-			let dst = output.get_mut(..out.len()).ok_or(HostError::OutputTooLarge { needed })?;
-			dst.copy_from_slice(&out);
-			Ok(needed)
+			write_out(output, &out)
 		})())
 	}
 
@@ -406,10 +408,7 @@ mod native {
 			let declared = (max_constant_bytes != u64::MAX).then_some(max_constant_bytes);
 			let info = b.load_declared(model, declared)?;
 			let bounds = ModelBounds::of(&info).encode();
-			let needed = u32::try_from(bounds.len()).unwrap_or(u32::MAX);
-			let dst = report.get_mut(..bounds.len()).ok_or(HostError::OutputTooLarge { needed })?;
-			dst.copy_from_slice(&bounds);
-			Ok(needed)
+			write_out(report, &bounds)
 		})())
 	}
 
@@ -431,19 +430,13 @@ mod native {
 	/// The backend this node runs the deterministic mode on: Cranelift for the host's CPU,
 	/// or the Pulley interpreter where Cranelift cannot compile for it. Both give the same
 	/// bits and fuel (`verity-deterministic`'s tests).
-	pub fn deterministic_backend() -> verity_deterministic::Backend {
+	fn deterministic_backend() -> verity_deterministic::Backend {
 		use verity_deterministic::Backend;
 		if verity_deterministic::compiled(Backend::CraneliftNative).is_ok() {
 			Backend::CraneliftNative
 		} else {
 			Backend::Pulley
 		}
-	}
-
-	/// Compile the deterministic mode's module now rather than in the first block that needs
-	/// it (about 12 s): a node calls this on a thread at start.
-	pub fn warm_deterministic() -> bool {
-		verity_deterministic::compiled(deterministic_backend()).is_ok()
 	}
 
 	pub fn run_deterministic(
@@ -483,13 +476,9 @@ mod native {
 					},
 				},
 			)?;
-			let needed = u32::try_from(outcome.output.len()).unwrap_or(u32::MAX);
-			let dst = output
-				.get_mut(..outcome.output.len())
-				.ok_or(HostError::OutputTooLarge { needed })?;
-			dst.copy_from_slice(&outcome.output);
+			let written = write_out(output, &outcome.output)?;
 			*fuel_used = outcome.fuel_used.to_le_bytes();
-			Ok(needed)
+			Ok(written)
 		})())
 	}
 
