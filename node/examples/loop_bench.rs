@@ -17,7 +17,7 @@ use jsonrpsee::{
 	http_client::{HttpClient, HttpClientBuilder},
 	rpc_params,
 };
-use pallet_models::{AcceptanceRule, Availability, DType, ModelSpec, TensorSpec};
+use pallet_models::{AcceptanceRule, Availability, DType, ExecutionClass, ModelSpec, TensorSpec};
 use serde_json::Value;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
@@ -155,6 +155,7 @@ async fn register(chain: &mut Chain, d: &Demo) -> Result<(H256, Vec<u8>), Error>
 		engine_version: verity_engine::ENGINE_VERSION,
 		price_per_call: verity_runtime::MILLI_UNIT,
 		acceptance: d.rule,
+		execution: ExecutionClass::Native,
 		byte_size: bytes.len() as u64,
 		max_constant_bytes: verity_node::client::values::constant_bound(&bytes),
 		availability: Availability::OnChain,

@@ -82,6 +82,14 @@ pub struct VerityArgs {
 	#[arg(long, value_name = "HOST")]
 	pub model_fetch_allow_host: Vec<String>,
 
+	/// Where the node keeps the deterministic mode's compiled runner (in-block inference)
+	/// between restarts. Shared by every node of the machine that points at it: one compiles,
+	/// the others load its file. As trusted as the node's binary: its files are machine code
+	/// the node runs. Default: `$XDG_CACHE_HOME/verity/deterministic`, else
+	/// `$HOME/.cache/verity/deterministic`, else `<base-path>/deterministic`.
+	#[arg(long, value_name = "DIR")]
+	pub deterministic_cache_dir: Option<std::path::PathBuf>,
+
 	/// DEV ONLY: this node's executor posts perturbed outputs (with valid receipts), to test
 	/// and demonstrate disputes. Refused on a chain whose spec is not of type Development or
 	/// Local.

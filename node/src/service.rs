@@ -172,9 +172,7 @@ pub fn new_full<
 	verity: crate::cli::VerityArgs,
 ) -> Result<TaskManager, ServiceError> {
 	let inference = inference_backend(&config, &verity)?;
-	// The deterministic mode's module (in-block inference) is compiled on first use, not at
-	// start: compiling it takes 12 to 30 s of every core, which on a shared machine stalls
-	// block production of every node that starts beside it (measured in zombienet).
+	warm_up_deterministic_mode(&config, &verity);
 	if verity.dev_faulty_executor {
 		log::warn!("--dev-faulty-executor: this node's executor posts PERTURBED outputs");
 	}
@@ -557,6 +555,45 @@ fn start_babe(
 	})?;
 	task_manager.spawn_essential_handle().spawn_blocking("babe", Some("block-authoring"), babe);
 	Ok(())
+}
+
+/// Readies the deterministic mode's runner (in-block inference) in the background: loaded from
+/// the cache directory, or compiled into it. Compiling takes seconds of CPU; done inside block
+/// import on first use, it stalled import and made authors miss their slots (zombienet 0006).
+/// The thread runs at the lowest priority, on one core, so that nodes starting beside each
+/// other keep producing blocks meanwhile; those sharing the directory compile once.
+fn warm_up_deterministic_mode(config: &Configuration, verity: &crate::cli::VerityArgs) {
+	let dir = verity.deterministic_cache_dir.clone().unwrap_or_else(|| {
+		let user_cache = std::env::var_os("XDG_CACHE_HOME")
+			.map(std::path::PathBuf::from)
+			.or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")));
+		match user_cache {
+			Some(c) => c.join("verity").join("deterministic"),
+			None => config.base_path.path().join("deterministic"),
+		}
+	});
+	let spawned = std::thread::Builder::new().name("verity-det-warmup".into()).spawn(move || {
+		// SAFETY: setpriority with `who` 0 changes the nice value of the calling thread only
+		// (Linux keeps one per thread); it touches no memory.
+		#[allow(unsafe_code)]
+		#[cfg(target_os = "linux")]
+		unsafe {
+			libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+		}
+		let start = std::time::Instant::now();
+		match verity_host::warm_up_deterministic(dir.clone()) {
+			Ok((backend, compiled)) => log::info!(
+				"Deterministic mode ready on {backend} in {:.1} s ({} {})",
+				start.elapsed().as_secs_f64(),
+				if compiled { "compiled into" } else { "loaded from" },
+				dir.display(),
+			),
+			Err(e) => log::warn!("Deterministic mode unavailable: {e}; in-block inference will fail"),
+		}
+	});
+	if let Err(e) = spawned {
+		log::warn!("cannot start the deterministic mode's warm-up: {e}; it compiles on first use");
+	}
 }
 
 /// The engine and model store behind the inference host functions: one per node, shared by

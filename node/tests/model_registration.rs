@@ -1,7 +1,8 @@
 //! Registering models on a real `--dev` node: Bob registers the quantized demo model with its
-//! bytes on chain; Alice's validator worker loads it, reproduces the reference output and
-//! attests, which activates it; Alice serves it and a request returns exactly the reference
-//! output (integer model, `Exact` rule). A file that is not ONNX is rejected by the same
+//! bytes on chain, of execution class `Deterministic`; Alice's validator worker loads it,
+//! reproduces the reference output in the deterministic mode and attests, which activates it;
+//! it runs inside a block; Alice serves it (in the deterministic mode too) and a request
+//! returns exactly the reference output (`Exact` rule). A file that is not ONNX is rejected by the same
 //! certificate and never becomes active. A model that makes tract panic on some inputs (an
 //! out-of-range `Gather` index) is certified on a good input; a request with a bad index makes
 //! Alice's worker report failure (the engine catches the panic), the requester is refunded and
@@ -14,7 +15,7 @@ use codec::Decode;
 use common::*;
 use frame_support::BoundedVec;
 use jsonrpsee::rpc_params;
-use pallet_models::{AcceptanceRule, Availability, DType, ModelSpec, TensorSpec};
+use pallet_models::{AcceptanceRule, Availability, DType, ExecutionClass, ModelSpec, TensorSpec};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
 use std::time::Duration;
@@ -37,7 +38,8 @@ fn u8_list(dims: &[u32], data: &[u8]) -> Vec<u8> {
 
 fn int8_spec(name: &str, bytes: &[u8]) -> pallet_models::ModelSpecOf<Runtime> {
 	let t = |d: u32| TensorSpec::new(DType::U8, vec![Some(1), Some(d)]).unwrap();
-	spec(name, bytes, t(64), t(10), u8_list(&[1, 64], INT8_INPUT), u8_list(&[1, 10], INT8_OUTPUT))
+	let (input, output) = (u8_list(&[1, 64], INT8_INPUT), u8_list(&[1, 10], INT8_OUTPUT));
+	spec(name, bytes, t(64), t(10), input, output, ExecutionClass::Deterministic)
 }
 
 fn gather_index(i: i64) -> Vec<u8> {
@@ -54,6 +56,7 @@ fn gather_spec(bytes: &[u8]) -> pallet_models::ModelSpecOf<Runtime> {
 		TensorSpec::new(DType::F32, vec![Some(1)]).unwrap(),
 		gather_index(3),
 		output,
+		ExecutionClass::Native,
 	)
 }
 
@@ -64,6 +67,7 @@ fn spec(
 	output: TensorSpec,
 	reference_input: Vec<u8>,
 	reference_output: Vec<u8>,
+	execution: ExecutionClass,
 ) -> pallet_models::ModelSpecOf<Runtime> {
 	ModelSpec {
 		name: BoundedVec::truncate_from(name.as_bytes().to_vec()),
@@ -73,6 +77,7 @@ fn spec(
 		engine_version: verity_engine::ENGINE_VERSION,
 		price_per_call: verity_runtime::MILLI_UNIT,
 		acceptance: AcceptanceRule::Exact,
+		execution,
 		byte_size: bytes.len() as u64,
 		max_constant_bytes: verity_node::client::values::constant_bound(bytes),
 		availability: Availability::OnChain,
@@ -235,7 +240,7 @@ async fn registered_models_are_certified_by_validators_and_served() {
 	let bob_after = node.account(&bob, Some(block)).await.data.free;
 	assert_eq!(bob_after - bob_before, royalty);
 	println!("in-block inference of int8 in block {number}: {fuel_used} fuel");
-	// A model with no on-chain figures (the genesis demo model) is refused with a clear error.
+	// A `Native` model (the genesis demo model) does not run in a block: a clear error.
 	let start = node.best_number().await;
 	let call = RuntimeCall::Inference(pallet_inference::Call::infer {
 		model: demo_model::ID,

@@ -58,7 +58,8 @@ pub mod demo_model {
 	use alloc::{vec, vec::Vec};
 	use frame_support::BoundedVec;
 	use pallet_models::{
-		AcceptanceRule, Availability, DType, ModelId, ModelSpec, ModelSpecOf, TensorSpec,
+		AcceptanceRule, Availability, DType, ExecutionClass, ModelId, ModelSpec, ModelSpecOf,
+		TensorSpec,
 	};
 	use sp_core::H256;
 
@@ -120,6 +121,7 @@ pub mod demo_model {
 			engine_version: ENGINE_VERSION,
 			price_per_call: PRICE_PER_CALL,
 			acceptance: AcceptanceRule::ArgMax,
+			execution: ExecutionClass::Native,
 			byte_size: ONNX.len() as u64,
 			max_constant_bytes: MAX_CONSTANT_BYTES,
 			availability: Availability::OnChain,

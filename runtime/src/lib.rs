@@ -82,7 +82,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("verity"),
 	impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
 	authoring_version: 1,
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -197,7 +197,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Migrations to run on runtime upgrade, besides the pallets' own.
 #[allow(unused_parens)]
-type Migrations = (pallet_models::migrations::v2::MigrateV1ToV2<Runtime>,);
+type Migrations = (
+	pallet_models::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_models::migrations::v3::MigrateV2ToV3<Runtime>,
+);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -1,11 +1,13 @@
 // In-block inference on four validators. Every output is computed by every validator while it
 // imports the block (the deterministic mode), so the nodes agree or fork; this checks they agree.
-//   "register": Bob registers int8 (Exact), cnn and batch (float, Tolerance) with their bytes on
-//               chain and uploads them; the validators' workers certify all three (their FLOPs
-//               recorded, which in-block inference needs).
+//   "register": Bob registers int8 (quantized), cnn and batch (float) of execution class
+//               Deterministic with their bytes on chain, each with the deterministic mode's
+//               output as its Exact reference (precompiles/deterministic/pinned), and uploads
+//               them; the validators' workers certify all three in the deterministic mode
+//               (their FLOPs recorded, which in-block inference needs).
 //   "infer":    Eve, Ferdie, One and Two each run every model inside a block, each through
-//               another validator's node (12 calls). int8 gives exactly its reference output; each float
-//               model gives the same bytes in every call, whichever node authored the block.
+//               another validator's node (12 calls). Every call gives exactly the pinned
+//               output, whichever node authored the block.
 //   "agree":    all four nodes finalize past the last call and hold the same block hash at
 //               every height up to it, and the same InferredInBlock events.
 const fs = require("fs");
@@ -15,11 +17,13 @@ const { blake2AsHex } = require("@polkadot/util-crypto");
 const v = require("../lib/verity.js");
 
 const DIR = path.join(__dirname, "../../precompiles/engine/models");
+// The deterministic mode's outputs of the demo models (pinned by verity-deterministic's tests).
+const PINNED = path.join(__dirname, "../../precompiles/deterministic/pinned");
 const DTYPES = { f32: [0, "F32"], u8: [3, "U8"] };
 const MODELS = [
-	{ name: "int8", dtype: "u8", input: [1, 64], output: [1, 10], rule: "Exact" },
-	{ name: "cnn", dtype: "f32", input: [1, 1, 28, 28], output: [1, 10], rule: { Tolerance: { abs: 10000, rel: 1000000 } } },
-	{ name: "batch", dtype: "f32", input: [3, 16], output: [3, 4], inDims: [null, 16], outDims: [null, 4], rule: { Tolerance: { abs: 10000, rel: 1000000 } } },
+	{ name: "int8", dtype: "u8", input: [1, 64], output: [1, 10] },
+	{ name: "cnn", dtype: "f32", input: [1, 1, 28, 28], output: [1, 10] },
+	{ name: "batch", dtype: "f32", input: [3, 16], output: [3, 4], inDims: [null, 16], outDims: [null, 4] },
 ];
 
 /** `verity_engine::encode_tensors` of one tensor. */
@@ -32,7 +36,7 @@ function tensorList(dtype, dims, data) {
 function files(m) {
 	const bytes = new Uint8Array(fs.readFileSync(path.join(DIR, `${m.name}.onnx`)));
 	const input = tensorList(m.dtype, m.input, new Uint8Array(fs.readFileSync(path.join(DIR, `${m.name}.input.bin`))));
-	const output = tensorList(m.dtype, m.output, new Uint8Array(fs.readFileSync(path.join(DIR, `${m.name}.output.bin`))));
+	const output = tensorList(m.dtype, m.output, new Uint8Array(fs.readFileSync(path.join(PINNED, `${m.name}.output.bin`))));
 	return { bytes, id: blake2AsHex(bytes, 256), input, output };
 }
 
@@ -53,7 +57,8 @@ async function run(nodeName, networkInfo, args) {
 				opset: 17,
 				engineVersion,
 				pricePerCall: v.UNIT / 1000n,
-				acceptance: m.rule,
+				acceptance: "Exact",
+				execution: "Deterministic",
 				byteSize: f.bytes.length,
 				maxConstantBytes: 4 << 20,
 				availability: "OnChain",
@@ -93,7 +98,7 @@ async function run(nodeName, networkInfo, args) {
 			const ev = r.events.map((e) => e.event).find((e) => api.events.inference.InferredInBlock.is(e));
 			if (!ev) throw new Error(`no InferredInBlock for ${m.name} via ${node}`);
 			const out = ev.data.output.toHex();
-			if (m.name === "int8") v.check(out === f.output, `int8 via ${node} in #${r.number}: exactly the reference output`);
+			v.check(out === f.output, `${m.name} via ${node} in #${r.number}: exactly the pinned output`);
 			(outputs[m.name] = outputs[m.name] || new Set()).add(out);
 			last = Math.max(last, r.number);
 			blocks.add(r.hash);

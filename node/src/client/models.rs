@@ -31,7 +31,10 @@
 //!   of being uploaded on chain), `max_constant_bytes` (the bound of the constants the model's
 //!   plan may hold, which the deposit charges per byte; default: the local engine's bound for
 //!   the file, `ModelInfo::constants_bound`, the figure every validator's engine computes;
-//!   `--max-constant-bytes` overrides both).
+//!   `--max-constant-bytes` overrides both), `execution`: `"native"` (default) or
+//!   `"deterministic"` (validators certify, providers serve and jurors judge it in the
+//!   deterministic mode, with the same output bits on every node; the rule must be `"exact"`,
+//!   and the reference output is the deterministic mode's, which the local check computes).
 
 use super::{
 	rpc::Rpc,
@@ -40,7 +43,8 @@ use super::{
 };
 use frame_support::BoundedVec;
 use pallet_models::{
-	AcceptanceRule, Availability, ModelSpecOf, ModelStatus, ModelSummaryOf, TensorSpec,
+	AcceptanceRule, Availability, ExecutionClass, ModelSpecOf, ModelStatus, ModelSummaryOf,
+	TensorSpec,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -89,6 +93,7 @@ struct SpecFile {
 	#[serde(default)]
 	uris: Vec<String>,
 	max_constant_bytes: Option<u64>,
+	execution: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +146,16 @@ fn acceptance(v: &Value) -> Result<AcceptanceRule> {
 		return Err(Error::new("spec: tolerance too large (rel at most 4.29, i.e. 429%)"));
 	}
 	Ok(AcceptanceRule::Tolerance { abs: abs as u64, rel: rel as u32 })
+}
+
+fn execution(v: Option<&str>) -> Result<ExecutionClass> {
+	match v.map(str::to_ascii_lowercase).as_deref() {
+		None | Some("native") => Ok(ExecutionClass::Native),
+		Some("deterministic") => Ok(ExecutionClass::Deterministic),
+		Some(other) => Err(Error::new(format!(
+			"spec: execution \"{other}\" is not \"native\" or \"deterministic\""
+		))),
+	}
 }
 
 fn tensor_specs(list: &[TensorSpecJson], what: &str) -> Result<Vec<TensorSpec>> {
@@ -252,6 +267,7 @@ fn load_spec(path: &Path, byte_size: u64) -> Result<ModelSpecOf<Runtime>> {
 		engine_version: s.engine_version.unwrap_or(verity_engine::ENGINE_VERSION),
 		price_per_call: price,
 		acceptance: acceptance(&s.acceptance)?,
+		execution: execution(s.execution.as_deref())?,
 		byte_size,
 		// 0: not declared, filled from the local engine by `register`.
 		max_constant_bytes: s.max_constant_bytes.unwrap_or(0),
@@ -312,9 +328,17 @@ fn local_check(
 		verity_engine::decode_tensors(&spec.reference_input).map_err(|e| fail(e.to_string()))?;
 	let reference =
 		verity_engine::decode_tensors(&spec.reference_output).map_err(|e| fail(e.to_string()))?;
-	let output = engine
-		.run(&id.0, &input)
-		.map_err(|e| fail(format!("the reference input does not run: {e}")))?;
+	let output = match spec.execution {
+		ExecutionClass::Native => engine
+			.run(&id.0, &input)
+			.map_err(|e| fail(format!("the reference input does not run: {e}")))?,
+		ExecutionClass::Deterministic => {
+			if spec.acceptance != AcceptanceRule::Exact {
+				return Err(fail("a deterministic model's rule must be \"exact\"".into()));
+			}
+			deterministic_output(bytes, spec, &input).map_err(fail)?
+		},
+	};
 	if !verity_engine::agrees_all(&spec.acceptance, &output, &reference) {
 		return Err(fail(format!(
 			"the output on the reference input does not agree with reference_output under {:?}",
@@ -322,6 +346,27 @@ fn local_check(
 		)));
 	}
 	Ok(())
+}
+
+/// The deterministic mode's output on `input`, as validators compute it (wasmtime, the host's
+/// backend; every backend gives the same bits), under the spec's declared constants.
+fn deterministic_output(
+	bytes: &[u8],
+	spec: &ModelSpecOf<Runtime>,
+	input: &[verity_engine::Tensor],
+) -> std::result::Result<Vec<verity_engine::Tensor>, String> {
+	use verity_deterministic::{Backend, RunLimits, Session};
+	let limits = verity_engine::engine::Limits {
+		max_constant_bytes: spec.max_constant_bytes,
+		..Default::default()
+	};
+	let mut session = Session::new(Backend::CraneliftNative, RunLimits::default())
+		.or_else(|_| Session::new(Backend::Pulley, RunLimits::default()))
+		.map_err(|e| format!("the deterministic mode is unavailable here: {e}"))?;
+	session.load(bytes, &limits).map_err(|e| format!("the model does not load: {e}"))?;
+	session
+		.run_tensors(input)
+		.map_err(|e| format!("the reference input does not run in the deterministic mode: {e}"))
 }
 
 fn status_name(s: &ModelStatus<u32>) -> String {
@@ -365,8 +410,8 @@ pub async fn list(rpc: &Rpc, out: &mut Output) -> Result<()> {
 	for m in &models {
 		let price = m.price_per_call.parse().ok().map(vrt).unwrap_or_default();
 		out.line(format!(
-			"{:?}  {:<20} {:<22} price {:<12} {} bytes, {}, owner {}",
-			m.id, m.name, m.status, price, m.byte_size, m.acceptance, m.owner,
+			"{:?}  {:<20} {:<22} price {:<12} {} bytes, {}, {}, owner {}",
+			m.id, m.name, m.status, price, m.byte_size, m.acceptance, m.execution, m.owner,
 		));
 	}
 	if models.is_empty() {
@@ -572,6 +617,9 @@ fn reject_reason(reason: &pallet_models::RejectReason) -> String {
 		R::Refused(Refusal::InvalidReference) => {
 			"its engine refused the reference input, or the output was too long".into()
 		},
+		R::Refused(Refusal::OverDeterministicTerms) => "its reference run in the deterministic \
+			 mode needed more fuel or memory than the chain gives the model"
+			.into(),
 		R::ConstantsOverSpec { constant_bytes, declared } => format!(
 			"the constants would hold {constant_bytes} bytes, more than the {declared} declared"
 		),

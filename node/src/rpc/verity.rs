@@ -54,6 +54,8 @@ pub struct ModelEntry {
 	pub status: String,
 	/// The acceptance rule (`Exact`, `ArgMax`, `TopK(k)`, `Tolerance { abs, rel }`).
 	pub acceptance: String,
+	/// How nodes compute its outputs: `Native` or `Deterministic`.
+	pub execution: String,
 	/// Royalty per call, planck (decimal string).
 	pub price_per_call: String,
 	/// Size of the ONNX file in bytes.
@@ -251,6 +253,7 @@ where
 				owner: m.owner.to_string(),
 				status: format!("{:?}", m.status),
 				acceptance: format!("{:?}", m.acceptance),
+				execution: format!("{:?}", m.execution),
 				price_per_call: m.price_per_call.to_string(),
 				byte_size: m.byte_size,
 			}));

@@ -51,6 +51,7 @@ fn bench_spec<T: Config>(size: u64, availability: Availability, r: u32) -> Model
 		price_per_call: 1u32.into(),
 		// The costliest rule to judge an attestation with.
 		acceptance: AcceptanceRule::Tolerance { abs: 1, rel: 1 },
+		execution: ExecutionClass::Native,
 		byte_size: size,
 		// The largest declaration: the largest deposit (the weight does not depend on it).
 		max_constant_bytes: T::MaxConstantBytes::get(),

@@ -20,6 +20,10 @@
 //!   (`AcceptanceRule::check`): `TopK(k)` needs `1 <= k` and `2k <=` every output's last axis,
 //!   `ArgMax` a last axis of at least 2, both a fixed one; `Tolerance` at most 1e-3 absolute
 //!   and 1 % relative. Registration (and genesis) refuses other rules with an error naming why.
+//!   The *execution class* ([`ExecutionClass`]) says how nodes compute the model: `Native`
+//!   (tract on the host's kernels) or `Deterministic` (the deterministic mode, the same bits on
+//!   every node, rule `Exact`), under which attesters certify, executors serve and jurors judge
+//!   it ([`Pallet::deterministic_terms`]), and which alone runs inside blocks.
 //! - *Deposit*: held from the owner under [`HoldReason::ModelDeposit`]. The *record deposit*
 //!   (`DepositBase + DepositPerByte * encoded spec + DepositPerConstantByte *
 //!   max_constant_bytes`: state, and the memory every node running the model holds) is held
@@ -80,6 +84,7 @@
 //!   within the declaration.
 //! - Exactly the `Pending` models have a `PendingUntil` block, later than the current block,
 //!   and are queued in `Expiries` at it; no `Expiries` queue is left in the past.
+//! - Every `Deterministic` model's rule is `Exact`.
 //!
 //! ## Complexity
 //!
@@ -165,8 +170,9 @@ pub mod pallet {
 	/// An attester's report with this runtime's bounds.
 	pub type AttestationOf<T> = Attestation<<T as Config>::MaxReferenceSize>;
 
-	/// 2: `ModelSpec::max_constant_bytes` and `ModelInfo::bounds` (see [`crate::migrations`]).
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// 2: `ModelSpec::max_constant_bytes` and `ModelInfo::bounds`; 3: `ModelSpec::execution`
+	/// (see [`crate::migrations`]).
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	/// The models expiring in one block.
 	pub type ExpiryQueueOf<T> = BoundedVec<ModelId, <T as Config>::MaxRegistrationsPerBlock>;
@@ -283,6 +289,27 @@ pub mod pallet {
 		/// milliseconds.
 		#[pallet::constant]
 		type MinRunMs: Get<u32>;
+
+		/// Fuel of a deterministic-mode run of a model with no FLOPs and no bytes: the
+		/// runner's start, the decoding of the model and the tensors. A run's fuel is
+		/// `DeterministicBaseFuel + flops * DeterministicFuelPerFlop + byte_size *
+		/// DeterministicFuelPerByte` ([`Pallet::deterministic_terms`]).
+		#[pallet::constant]
+		type DeterministicBaseFuel: Get<u64>;
+
+		/// Fuel per FLOP of the engine's estimate, in the deterministic mode.
+		#[pallet::constant]
+		type DeterministicFuelPerFlop: Get<u64>;
+
+		/// Fuel per byte of the model file (parsing and the plan's constants), in the
+		/// deterministic mode.
+		#[pallet::constant]
+		type DeterministicFuelPerByte: Get<u64>;
+
+		/// Most bytes of linear memory a deterministic-mode run may hold (the runner's own
+		/// data, the plan and the tensors). Every node stops a run above it alike.
+		#[pallet::constant]
+		type DeterministicMemory: Get<u64>;
 
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
@@ -444,6 +471,9 @@ pub mod pallet {
 		/// The spec names an engine version other than the runtime's `EngineVersion`: no node
 		/// is expected to run it.
 		UnsupportedEngineVersion,
+		/// A `Deterministic` model's rule must be `Exact`: every honest node computes the same
+		/// bits, so any other rule would only accept wrong outputs.
+		DeterministicNeedsExact,
 	}
 
 	#[pallet::genesis_config]
@@ -905,6 +935,31 @@ pub mod pallet {
 				max_constant_bytes: info.spec.max_constant_bytes,
 				run_ms: Self::run_bound(info.bounds),
 				within_capacity: info.bounds.is_none_or(|b| b.flops <= T::MaxModelFlops::get()),
+				deterministic: (info.spec.execution == ExecutionClass::Deterministic)
+					.then(|| Self::deterministic_terms(&info.spec, info.bounds)),
+			}
+		}
+
+		/// The terms of a deterministic-mode run of a model with spec `spec` and figures
+		/// `bounds` (those recorded at attestation, or the attester's own while it attests):
+		/// its declared constants, its FLOPs (`MaxModelFlops` without figures) as the most the
+		/// engine may estimate, fuel from the FLOPs and the file size, and
+		/// `DeterministicMemory`. The same on every node, so every node reaches the same
+		/// outcome, an output or running out of fuel or memory.
+		pub fn deterministic_terms(
+			spec: &ModelSpecOf<T>,
+			bounds: Option<GraphBounds>,
+		) -> DeterministicTerms {
+			let flops = bounds.map_or(T::MaxModelFlops::get(), |b| b.flops);
+			DeterministicTerms {
+				max_constant_bytes: spec.max_constant_bytes,
+				max_flops: flops,
+				fuel: T::DeterministicBaseFuel::get()
+					.saturating_add(flops.saturating_mul(T::DeterministicFuelPerFlop::get()))
+					.saturating_add(
+						spec.byte_size.saturating_mul(T::DeterministicFuelPerByte::get()),
+					),
+				memory_bytes: T::DeterministicMemory::get(),
 			}
 		}
 
@@ -937,6 +992,10 @@ pub mod pallet {
 				Error::<T>::InvalidReferenceOutput
 			);
 			spec.acceptance.check(&spec.outputs).map_err(Self::rule_error)?;
+			ensure!(
+				spec.execution == ExecutionClass::Native || spec.acceptance == AcceptanceRule::Exact,
+				Error::<T>::DeterministicNeedsExact
+			);
 			ensure!(spec.byte_size > 0, Error::<T>::EmptyModel);
 			match &spec.availability {
 				Availability::OnChain => ensure!(
@@ -1124,6 +1183,7 @@ pub mod pallet {
 				engine_version: T::EngineVersion::get(),
 				price_per_call: Zero::zero(),
 				acceptance: AcceptanceRule::Exact,
+				execution: ExecutionClass::Native,
 				byte_size: 1,
 				max_constant_bytes: 1,
 				availability: Availability::Uris(BoundedVec::truncate_from(alloc::vec![
@@ -1149,7 +1209,22 @@ pub mod pallet {
 			Self::check_deposits()?;
 			Self::check_chunks()?;
 			Self::check_attestations()?;
-			Self::check_expiries()
+			Self::check_expiries()?;
+			Self::check_execution_classes()
+		}
+
+		/// Every `Deterministic` model's rule is `Exact` (validated at registration; genesis
+		/// goes through the same validation).
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
+		fn check_execution_classes() -> Result<(), sp_runtime::TryRuntimeError> {
+			for (_, info) in Models::<T>::iter() {
+				ensure!(
+					info.spec.execution == ExecutionClass::Native
+						|| info.spec.acceptance == AcceptanceRule::Exact,
+					"a Deterministic model whose rule is not Exact"
+				);
+			}
+			Ok(())
 		}
 
 		#[cfg(any(feature = "try-runtime", feature = "std", test))]
@@ -1291,6 +1366,7 @@ pub mod pallet {
 		fn in_block_figures(model: &ModelId) -> Option<InBlockFigures> {
 			let m = Models::<T>::get(model)?;
 			let runnable = matches!(m.status, ModelStatus::Active { .. })
+				&& m.spec.execution == ExecutionClass::Deterministic
 				&& m.spec.availability == Availability::OnChain
 				&& m.bytes_verified;
 			let bounds = m.bounds.filter(|_| runnable)?;

@@ -41,6 +41,8 @@ pub const MAX_CONSTANT_BYTES: u64 = 1 << 19;
 pub const ENGINE: u32 = verity_engine::ENGINE_VERSION;
 /// Per-node capacity, FLOPs per run.
 pub const MAX_MODEL_FLOPS: u64 = 1_000_000;
+/// Fuel of a deterministic-mode run before the model's own work (the runtime's figure).
+pub const BASE_FUEL: u64 = 50_000_000;
 /// FLOPs per millisecond of the reference node.
 pub const FLOPS_PER_MS: u64 = 1_000;
 /// Run bound of a model without FLOPs.
@@ -127,6 +129,12 @@ frame_support::parameter_types! {
 		sp_runtime::Perbill::from_percent(EXPIRY_BURN_PERCENT as u32);
 }
 
+frame_support::parameter_types! {
+	/// Settable, so that tests can starve deterministic-mode runs of fuel.
+	pub static DeterministicBaseFuel: u64 = BASE_FUEL;
+	pub static DeterministicFuelPerFlop: u64 = 50;
+}
+
 impl Config for Test {
 	/// Executor-style secp256k1 test keys; `AttestOrigin` decides who attests.
 	type AttesterId = verity_primitives::testing::TestExecutorId;
@@ -151,6 +159,10 @@ impl Config for Test {
 	type MaxModelFlops = ConstU64<MAX_MODEL_FLOPS>;
 	type ReferenceFlopsPerMs = ConstU64<FLOPS_PER_MS>;
 	type MinRunMs = ConstU32<MIN_RUN_MS>;
+	type DeterministicBaseFuel = DeterministicBaseFuel;
+	type DeterministicFuelPerFlop = DeterministicFuelPerFlop;
+	type DeterministicFuelPerByte = ConstU64<500>;
+	type DeterministicMemory = ConstU64<{ 256 << 20 }>;
 	type WeightInfo = ();
 }
 

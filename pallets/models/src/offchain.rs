@@ -6,7 +6,9 @@
 //! (`Config::AttesterId`, the runtime's BABE key) that `AttestOrigin` accepts and that has not
 //! attested yet loads the model under the constants its spec declares
 //! (`verity_host::load_model` with `max_constant_bytes`), runs its reference input within the
-//! run bound the chain derives from the engine's FLOPs, and submits `attest` with
+//! run bound the chain derives from the engine's FLOPs (a `Deterministic` model: in the
+//! deterministic mode, under the fuel and memory terms the chain derives from the same
+//! figures, so every attester reports the same bits), and submits `attest` with
 //! [`Attestation::Ran`]: the output and the engine's graph-only figures ([`GraphBounds`]); the
 //! chain judges the output against the reference output under the model's rule and the
 //! figures against the spec and `MaxModelFlops`. A model the engine refuses (constants over
@@ -38,8 +40,8 @@
 //! [`ModelRegistry::run_offchain`]: crate::ModelRegistry::run_offchain
 
 use crate::{
-	uri_host, Attestation, AttestationOf, Attestations, Availability, Call, Config, GraphBounds,
-	ModelId, ModelInfoOf, ModelStatus, Models, Pallet, PendingUntil, Refusal,
+	uri_host, Attestation, AttestationOf, Attestations, Availability, Call, Config, ExecutionClass,
+	GraphBounds, ModelId, ModelInfoOf, ModelStatus, Models, Pallet, PendingUntil, Refusal,
 };
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -157,8 +159,20 @@ fn attestation_of<T: Config>(
 		return Ok(Attestation::Ran { output: Default::default(), bounds });
 	}
 	let max = T::MaxReferenceSize::get();
-	let run_ms = Pallet::<T>::run_bound(Some(bounds));
-	match verity_host::run_within(&id.0, &info.spec.reference_input, max, Purpose::Attest, run_ms) {
+	let input = &info.spec.reference_input;
+	let output = match info.spec.execution {
+		ExecutionClass::Native => {
+			let run_ms = Pallet::<T>::run_bound(Some(bounds));
+			verity_host::run_within(&id.0, input, max, Purpose::Attest, run_ms)
+		},
+		// The terms executors and jurors will run it under once these figures are recorded.
+		ExecutionClass::Deterministic => {
+			let terms = Pallet::<T>::deterministic_terms(&info.spec, Some(bounds));
+			verity_host::run_deterministic_stored(&id.0, input, &terms, max, Purpose::Attest)
+				.map(|outcome| outcome.output)
+		},
+	};
+	match output {
 		Ok(output) => match output.try_into() {
 			Ok(output) => Ok(Attestation::Ran { output, bounds }),
 			Err(_) => Ok(Attestation::Refused(Refusal::InvalidReference)),
@@ -166,7 +180,16 @@ fn attestation_of<T: Config>(
 		Err(HostError::InvalidInput | HostError::OutputTooLarge { .. }) => {
 			Ok(Attestation::Refused(Refusal::InvalidReference))
 		},
+		// A trap inside the deterministic mode is the same on every node.
+		Err(HostError::InvalidModel | HostError::ExecutionFailed)
+			if info.spec.execution == ExecutionClass::Deterministic =>
+		{
+			Ok(Attestation::Refused(Refusal::InvalidModel))
+		},
 		Err(HostError::InvalidModel) => Ok(Attestation::Refused(Refusal::InvalidModel)),
+		Err(HostError::OutOfFuel | HostError::OutOfMemory) => {
+			Ok(Attestation::Refused(Refusal::OverDeterministicTerms))
+		},
 		Err(e) => Err(e),
 	}
 }

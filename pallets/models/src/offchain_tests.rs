@@ -82,6 +82,11 @@ fn figures(backend: &HostBackend, bytes: &[u8]) -> GraphBounds {
 
 /// Register `bytes` as a URI model whose reference output is `reference_output`.
 fn register(bytes: &[u8], reference_output: Vec<u8>) -> H256 {
+	register_as(bytes, reference_output, ExecutionClass::Native)
+}
+
+/// [`register`] with execution class `execution`.
+fn register_as(bytes: &[u8], reference_output: Vec<u8>, execution: ExecutionClass) -> H256 {
 	let id = H256(model_hash(bytes));
 	let spec = ModelSpec {
 		name: BoundedVec::truncate_from(b"classifier".to_vec()),
@@ -91,6 +96,7 @@ fn register(bytes: &[u8], reference_output: Vec<u8>) -> H256 {
 		engine_version: ENGINE,
 		price_per_call: 5,
 		acceptance: AcceptanceRule::Exact,
+		execution,
 		byte_size: bytes.len() as u64,
 		max_constant_bytes: DECLARED,
 		availability: Availability::Uris(BoundedVec::truncate_from(vec![
@@ -146,6 +152,99 @@ fn attester_reproduces_the_reference_output_and_its_attestation_counts() {
 		assert_eq!(attestations(&pool).len(), 1);
 		ModelsPallet::do_try_state().unwrap();
 	});
+}
+
+/// The deterministic mode's output of `bytes` on `input`, as every attester computes it.
+fn deterministic_output(bytes: &[u8], input: &[u8]) -> Vec<u8> {
+	use verity_deterministic::{Backend, RunLimits, Session};
+	let mut session = Session::new(Backend::CraneliftNative, RunLimits::default()).unwrap();
+	let limits = verity_engine::engine::Limits { max_constant_bytes: DECLARED, ..Default::default() };
+	session.load(bytes, &limits).unwrap();
+	session.run(input).unwrap()
+}
+
+/// A `Deterministic` model is certified on the deterministic mode's bits: the attester runs its
+/// reference input in that mode and reports exactly its output, which activates the model
+/// under `Exact`. Starved of fuel by the chain's terms, every attester refuses it alike.
+#[test]
+fn a_deterministic_model_is_attested_with_the_deterministic_modes_bits() {
+	let Env { mut ext, pool, backend, _dir, .. } = env(true);
+	ext.execute_with(|| {
+		let bytes = testing::tiny_classifier();
+		backend.store().put(&bytes).unwrap();
+		let reference = deterministic_output(&bytes, &classifier_input());
+		let id = register_as(&bytes, reference.clone(), ExecutionClass::Deterministic);
+
+		ModelsPallet::offchain_worker(1);
+		let txs = attestations(&pool);
+		assert_eq!(txs.len(), 1);
+		let attestation = Attestation::Ran {
+			output: BoundedVec::truncate_from(reference.clone()),
+			bounds: figures(&backend, &bytes),
+		};
+		assert_eq!(txs[0].call, RuntimeCall::ModelsPallet(Call::attest { hash: id, attestation }));
+		assert_ok!(txs[0].call.clone().dispatch(RuntimeOrigin::signed(txs[0].signer)));
+		assert_eq!(crate::Attestations::<Test>::get(id).len(), 1);
+		ModelsPallet::do_try_state().unwrap();
+	});
+
+	// The same model with fuel for nothing but the runner's start.
+	let Env { mut ext, pool, backend, _dir, .. } = env(true);
+	ext.execute_with(|| {
+		DeterministicBaseFuel::set(1_000);
+		DeterministicFuelPerFlop::set(0);
+		let bytes = testing::tiny_classifier();
+		backend.store().put(&bytes).unwrap();
+		let id = register_as(&bytes, deterministic_output(&bytes, &classifier_input()), ExecutionClass::Deterministic);
+		ModelsPallet::offchain_worker(1);
+		let txs = attestations(&pool);
+		assert_eq!(txs.len(), 1);
+		let attestation = Attestation::Refused(Refusal::OverDeterministicTerms);
+		assert_eq!(txs[0].call, RuntimeCall::ModelsPallet(Call::attest { hash: id, attestation }));
+		assert_ok!(txs[0].call.clone().dispatch(RuntimeOrigin::signed(txs[0].signer)));
+		assert!(matches!(crate::Models::<Test>::get(id).unwrap().status, ModelStatus::Rejected { .. }));
+	});
+}
+
+/// Executors and jurors run a `Deterministic` model through `run_local` in the deterministic
+/// mode under the chain's terms: the output is the mode's bits, running out of the chain's
+/// fuel is an error every node meets alike, and a faulty dev executor's perturbation applies
+/// to executions only, never to a juror's re-execution.
+#[test]
+fn executors_and_jurors_run_a_deterministic_model_in_the_deterministic_mode() {
+	use verity_host::{HostError, Purpose};
+	for faulty in [false, true] {
+		let mut ext = ExtBuilder::default().build();
+		let dir = tempfile::tempdir().unwrap();
+		let backend = keys::engine_backend(dir.path(), faulty);
+		ext.register_extension(InferenceExt::new(backend.clone()));
+		ext.execute_with(|| {
+			let bytes = testing::tiny_classifier();
+			backend.store().put(&bytes).unwrap();
+			let reference = deterministic_output(&bytes, &classifier_input());
+			let id = register_as(&bytes, reference.clone(), ExecutionClass::Deterministic);
+			let bounds = figures(&backend, &bytes);
+			crate::Models::<Test>::mutate(id, |m| {
+				let m = m.as_mut().unwrap();
+				m.status = ModelStatus::Active { since: 1 };
+				m.bounds = Some(bounds);
+			});
+			let input = classifier_input();
+			let judged = ModelsPallet::run_local(&id, &input, 1024, Purpose::Judge).unwrap();
+			assert_eq!(judged, reference);
+			let executed = ModelsPallet::run_local(&id, &input, 1024, Purpose::Execute).unwrap();
+			assert_eq!(executed == reference, !faulty, "faulty: {faulty}");
+
+			DeterministicBaseFuel::set(1_000);
+			DeterministicFuelPerFlop::set(0);
+			assert_eq!(
+				ModelsPallet::run_local(&id, &input, 1024, Purpose::Judge),
+				Err(HostError::OutOfFuel)
+			);
+			DeterministicBaseFuel::set(BASE_FUEL);
+			DeterministicFuelPerFlop::set(50);
+		});
+	}
 }
 
 #[test]
@@ -412,6 +511,7 @@ fn register_uri(id: H256, size: u64, uri: &str) {
 		engine_version: ENGINE,
 		price_per_call: 5,
 		acceptance: AcceptanceRule::Exact,
+		execution: ExecutionClass::Native,
 		byte_size: size,
 		max_constant_bytes: DECLARED,
 		availability: Availability::Uris(BoundedVec::truncate_from(vec![

@@ -45,6 +45,7 @@ fn spec(byte_size: u64, availability: Availability) -> ModelSpecOf<Test> {
 		engine_version: ENGINE,
 		price_per_call: 5,
 		acceptance: AcceptanceRule::Tolerance { abs: 1_000, rel: 10 },
+		execution: ExecutionClass::Native,
 		byte_size,
 		max_constant_bytes: DECLARED,
 		availability,
@@ -435,6 +436,7 @@ fn attest_activates_after_required_matches() {
 				max_constant_bytes: DECLARED,
 				run_ms,
 				within_capacity: true,
+				deterministic: None,
 			}
 		);
 		assert_eq!(ModelsPallet::model_info(id).unwrap().run_ms, run_ms);
@@ -448,6 +450,82 @@ fn attest_activates_after_required_matches() {
 		);
 		// Chunks stay for nodes to fetch.
 		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 3);
+	});
+}
+
+// ---- execution classes ----
+
+/// A `Deterministic` model needs the `Exact` rule. Once active, its run limits carry the
+/// deterministic terms (its declared constants, its attested FLOPs, fuel from those and its
+/// size), and it alone, bytes on chain and figures attested, is offered for in-block runs: a
+/// `Native` model in the same state is not.
+#[test]
+fn deterministic_models_need_exact_and_run_under_deterministic_terms() {
+	ExtBuilder::default().build_and_execute(|| {
+		let bytes = model_bytes(40, 7);
+		let id = hash_of(&bytes);
+		let tolerant =
+			ModelSpec { execution: ExecutionClass::Deterministic, ..spec(40, Availability::OnChain) };
+		assert_noop!(
+			ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, tolerant.clone()),
+			Error::<Test>::DeterministicNeedsExact
+		);
+		let exact = ModelSpec { acceptance: AcceptanceRule::Exact, ..tolerant };
+		assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, exact));
+		upload_all(id, &bytes);
+		let registry = |id| <ModelsPallet as ModelRegistry<AccountId, Balance>>::in_block_figures(&id);
+		assert_eq!(registry(id), None, "pending");
+		for attester in [ATTESTER_1, ATTESTER_2] {
+			assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(attester), id, ran(expected())));
+		}
+		assert_eq!(status(id), ModelStatus::Active { since: 1 });
+
+		let view = <ModelsPallet as ModelRegistry<AccountId, Balance>>::model(&id).unwrap();
+		assert_eq!(
+			view.limits.deterministic,
+			Some(DeterministicTerms {
+				max_constant_bytes: DECLARED,
+				max_flops: FIGURES.flops,
+				fuel: BASE_FUEL + FIGURES.flops * 50 + 40 * 500,
+				memory_bytes: 256 << 20,
+			})
+		);
+		assert_eq!(
+			registry(id),
+			Some(InBlockFigures {
+				byte_size: 40,
+				chunks: 3,
+				flops: FIGURES.flops,
+				max_constant_bytes: DECLARED,
+			})
+		);
+		assert_eq!(ModelsPallet::model_info(id).unwrap().execution, ExecutionClass::Deterministic);
+
+		// The same state for a `Native` model: no deterministic terms, no in-block runs.
+		let native = verified_model();
+		for attester in [ATTESTER_1, ATTESTER_2] {
+			assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(attester), native, ran(expected())));
+		}
+		assert_eq!(status(native), ModelStatus::Active { since: 1 });
+		let view = <ModelsPallet as ModelRegistry<AccountId, Balance>>::model(&native).unwrap();
+		assert_eq!(view.limits.deterministic, None);
+		assert_eq!(registry(native), None);
+	});
+}
+
+/// Without recorded figures (a genesis model), the terms assume the largest model an attester
+/// can certify, `MaxModelFlops`, as the run bound does.
+#[test]
+fn deterministic_terms_without_figures_assume_the_capacity() {
+	ExtBuilder::default().build_and_execute(|| {
+		let s = ModelSpec {
+			acceptance: AcceptanceRule::Exact,
+			execution: ExecutionClass::Deterministic,
+			..spec(1_000, uris())
+		};
+		let terms = ModelsPallet::deterministic_terms(&s, None);
+		assert_eq!(terms.max_flops, MAX_MODEL_FLOPS);
+		assert_eq!(terms.fuel, BASE_FUEL + MAX_MODEL_FLOPS * 50 + 1_000 * 500);
 	});
 }
 
@@ -1197,10 +1275,14 @@ fn run_bounds_follow_the_flops_and_models_without_figures_get_the_largest() {
 
 /// Storage version 1 → 2: every record gets `max_constant_bytes = MaxConstantBytes` (what nodes
 /// enforced before) and no figures; deposits stay as they were; the version is bumped and a
-/// second run changes nothing.
+/// second run changes nothing. Then 2 → 3 makes it `Native`.
 #[test]
 fn migration_v1_to_v2_declares_the_maximum_and_keeps_deposits() {
-	use crate::migrations::v2::{v1, MigrateV1ToV2};
+	use crate::migrations::{
+		v2::{v1, MigrateV1ToV2},
+		v3::{v2, MigrateV2ToV3},
+	};
+	use codec::Decode;
 	use frame_support::traits::{
 		fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
 	};
@@ -1230,26 +1312,81 @@ fn migration_v1_to_v2_declares_the_maximum_and_keeps_deposits() {
 			bytes_verified: true,
 		};
 		let id = H256([9; 32]);
-		frame_support::storage::unhashed::put_raw(
-			&Models::<Test>::hashed_key_for(id),
-			&old.encode(),
-		);
+		let key = Models::<Test>::hashed_key_for(id);
+		frame_support::storage::unhashed::put_raw(&key, &old.encode());
 		assert_ok!(Balances::hold(&HoldReason::ModelDeposit.into(), &OWNER, 777));
 		assert!(Models::<Test>::get(id).is_none(), "the old layout does not decode as the new");
 
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
-		let new = Models::<Test>::get(id).expect("migrated");
-		assert_eq!(new.spec, ModelSpec { max_constant_bytes: MAX_CONSTANT_BYTES, ..s });
-		assert_eq!(new.bounds, None);
-		assert_eq!(new.record_deposit, 777);
-		assert_eq!(new.status, ModelStatus::Active { since: 1 });
+		let raw = frame_support::storage::unhashed::get_raw(&key).expect("kept");
+		let mid = v2::ModelInfoOf::<Test>::decode(&mut &raw[..]).expect("the version 2 layout");
+		assert_eq!(mid.spec.max_constant_bytes, MAX_CONSTANT_BYTES);
+		assert_eq!(mid.bounds, None);
+		assert_eq!(mid.record_deposit, 777);
+		assert_eq!(mid.status, ModelStatus::Active { since: 1 });
 		assert_eq!(ModelsPallet::on_chain_storage_version(), StorageVersion::new(2));
-		assert_eq!(
-			<ModelsPallet as ModelRegistry<AccountId, Balance>>::model(&id).unwrap().limits.run_ms,
-			ModelsPallet::run_bound(None)
-		);
 		// Run again: the version gate leaves the new records alone.
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(frame_support::storage::unhashed::get_raw(&key), Some(raw));
+
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		let new = Models::<Test>::get(id).expect("migrated");
+		assert_eq!(
+			new.spec,
+			ModelSpec { max_constant_bytes: MAX_CONSTANT_BYTES, execution: ExecutionClass::Native, ..s }
+		);
+		assert_eq!(new.record_deposit, 777);
+		assert_eq!(ModelsPallet::on_chain_storage_version(), StorageVersion::new(3));
+		let view = <ModelsPallet as ModelRegistry<AccountId, Balance>>::model(&id).unwrap();
+		assert_eq!(view.limits.run_ms, ModelsPallet::run_bound(None));
+		assert_eq!(view.limits.deterministic, None);
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
 		assert_eq!(Models::<Test>::get(id), Some(new));
+	});
+}
+
+/// Storage version 2 → 3: a record keeps everything (figures, status, chunks) and becomes
+/// `Native`, the class every model had before.
+#[test]
+fn migration_v2_to_v3_makes_every_model_native() {
+	use crate::migrations::v3::{v2, MigrateV2ToV3};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	ExtBuilder::default().build_and_execute(|| {
+		StorageVersion::new(2).put::<ModelsPallet>();
+		let s = spec(1_000, uris());
+		let bounds = Some(GraphBounds { constant_bytes: 4_096, flops: 1_000 });
+		let old = v2::ModelInfoOf::<Test> {
+			owner: OWNER,
+			spec: v2::ModelSpec {
+				name: s.name.clone(),
+				inputs: s.inputs.clone(),
+				outputs: s.outputs.clone(),
+				opset: s.opset,
+				engine_version: s.engine_version,
+				price_per_call: s.price_per_call,
+				acceptance: s.acceptance,
+				byte_size: s.byte_size,
+				max_constant_bytes: s.max_constant_bytes,
+				availability: s.availability.clone(),
+				reference_input: s.reference_input.clone(),
+				reference_output: s.reference_output.clone(),
+			},
+			status: ModelStatus::Retired { at: 3 },
+			record_deposit: 0,
+			bytes_deposit: 0,
+			chunk_count: 0,
+			chunks_received: 0,
+			bytes_verified: true,
+			bounds,
+		};
+		let id = H256([7; 32]);
+		frame_support::storage::unhashed::put_raw(&Models::<Test>::hashed_key_for(id), &old.encode());
+		assert!(Models::<Test>::get(id).is_none(), "the old layout does not decode as the new");
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		let new = Models::<Test>::get(id).expect("migrated");
+		assert_eq!(new.spec, ModelSpec { execution: ExecutionClass::Native, ..s });
+		assert_eq!(new.bounds, bounds);
+		assert_eq!(new.status, ModelStatus::Retired { at: 3 });
+		assert_eq!(ModelsPallet::on_chain_storage_version(), StorageVersion::new(3));
 	});
 }

@@ -17,6 +17,7 @@ pub use verity_engine::{
 	AcceptanceRule, DType, Dim, RuleError, TensorSpec, MAX_RANK, MAX_TENSORS, MAX_TOLERANCE_ABS,
 	MAX_TOLERANCE_REL,
 };
+pub use verity_host::DeterministicTerms;
 pub use verity_primitives::{InBlockFigures, ModelId, ModelView, RunLimits, TensorSpecs};
 
 /// Maximum length of a model name in bytes (UTF-8 expected, not enforced).
@@ -132,8 +133,10 @@ where
 	pub engine_version: u32,
 	/// Royalty paid to the owner per call.
 	pub price_per_call: Balance,
-	/// How outputs are compared.
+	/// How outputs are compared. `Exact` for a `Deterministic` model.
 	pub acceptance: AcceptanceRule,
+	/// How nodes compute the model's outputs ([`ExecutionClass`]).
+	pub execution: ExecutionClass,
 	/// Size of the ONNX file in bytes.
 	pub byte_size: u64,
 	/// Most bytes of constants the model's plan may hold, as the engine bounds them from the
@@ -151,6 +154,36 @@ where
 	/// Canonical encoding of the expected output on the reference input. Attesters' outputs
 	/// are judged against it under `acceptance`, so float models certify on any CPU.
 	pub reference_output: BoundedVec<u8, MaxRef>,
+}
+
+/// How the nodes that certify, serve and judge a model compute its outputs.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub enum ExecutionClass {
+	/// The native engine (tract with the host CPU's kernels): the fastest, but a float
+	/// model's last bits may differ between CPUs, so float outputs are compared under a
+	/// `Tolerance`, `ArgMax` or `TopK` rule.
+	#[default]
+	Native,
+	/// The deterministic mode (the engine compiled to WebAssembly, run by wasmtime under fuel
+	/// and memory terms the chain fixes): every honest node computes the same output bits, on
+	/// any CPU, so the rule is `Exact` for every model, floats included. Attesters certify,
+	/// executors serve and jurors re-execute it in this mode, and a model with its bytes on
+	/// chain can run inside blocks (pallet-inference's `infer`).
+	Deterministic,
 }
 
 /// Life cycle of a registered model.
@@ -206,8 +239,10 @@ pub struct ModelSummary<AccountId, Balance, BlockNumber> {
 	pub engine_version: u32,
 	/// Royalty per call.
 	pub price_per_call: Balance,
-	/// How outputs are compared.
+	/// How outputs are compared. `Exact` for a `Deterministic` model.
 	pub acceptance: AcceptanceRule,
+	/// How nodes compute the model's outputs ([`ExecutionClass`]).
+	pub execution: ExecutionClass,
 	/// Size of the ONNX file in bytes.
 	pub byte_size: u64,
 	/// Declared bound of the constants its plan may hold, in bytes.
@@ -256,6 +291,7 @@ where
 			engine_version: info.spec.engine_version,
 			price_per_call: info.spec.price_per_call,
 			acceptance: info.spec.acceptance,
+			execution: info.spec.execution,
 			byte_size: info.spec.byte_size,
 			max_constant_bytes: info.spec.max_constant_bytes,
 			bounds: info.bounds,
@@ -357,6 +393,9 @@ pub enum Refusal {
 	/// The engine refused the reference input (it does not fit the graph), or the output on it
 	/// is longer than `MaxReferenceSize`.
 	InvalidReference,
+	/// A `Deterministic` model's reference run used more than the fuel or memory the chain
+	/// gives it ([`crate::Pallet::deterministic_terms`]): every node would stop it alike.
+	OverDeterministicTerms,
 }
 
 /// What an attester's worker reports about a pending model ([`crate::Call::attest`]).

@@ -41,10 +41,12 @@ pub use types::*;
 
 /// Off-chain only: run `model` (already in the node's store) on canonical `input` under the
 /// chain's `limits`, for `purpose`: refused on a node whose engine is not the version the
-/// model's spec names (`EngineVersionMismatch`, nothing loaded), loaded under the spec's
-/// declared constants (`ConstantsOverSpec` above them, alike on every node), and run within
-/// the chain's run bound (version 3 of the `run` host function; `Timeout` past it) instead of
-/// the node's own limit. `max_output` bounds the output buffer.
+/// model's spec names (`EngineVersionMismatch`, nothing loaded). A model with deterministic
+/// terms runs in the deterministic mode under them (fuel and memory, the same outcome on every
+/// node); any other is loaded under the spec's declared constants (`ConstantsOverSpec` above
+/// them, alike on every node) and run by the native engine within the chain's run bound
+/// (version 3 of the `run` host function; `Timeout` past it) instead of the node's own limit.
+/// `max_output` bounds the output buffer.
 pub fn run_within_limits(
 	model: &ModelId,
 	limits: &RunLimits,
@@ -54,6 +56,10 @@ pub fn run_within_limits(
 ) -> Result<alloc::vec::Vec<u8>, verity_host::HostError> {
 	if verity_host::engine_version()? != limits.engine_version {
 		return Err(verity_host::HostError::EngineVersionMismatch);
+	}
+	if let Some(terms) = &limits.deterministic {
+		return verity_host::run_deterministic_stored(&model.0, input, terms, max_output, purpose)
+			.map(|outcome| outcome.output);
 	}
 	verity_host::load_model(&model.0, Some(limits.max_constant_bytes))?;
 	// `NODE_TIMEOUT` would ask for the node's own limit: the chain's bound stays below it.

@@ -47,7 +47,8 @@ pub trait ModelRegistry<AccountId, Balance> {
 	}
 
 	/// The figures of `model` for running it inside a block: `Some` only for an active model
-	/// whose bytes are on chain (verified) and whose FLOPs were attested.
+	/// of execution class `Deterministic` whose bytes are on chain (verified) and whose FLOPs
+	/// were attested.
 	fn in_block_figures(_model: &ModelId) -> Option<InBlockFigures> {
 		None
 	}

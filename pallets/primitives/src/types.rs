@@ -62,6 +62,11 @@ pub struct RunLimits {
 	/// (`MaxModelFlops`). Only for a model over it may a juror that cannot run it in
 	/// `run_ms` abstain without penalty.
 	pub within_capacity: bool,
+	/// For a model of execution class `Deterministic`: the terms of its runs in the
+	/// deterministic mode (fuel and memory instead of `run_ms`), which executors, jurors and
+	/// attesters all use, so that every honest node gives the same output bits. `None`: the
+	/// native engine.
+	pub deterministic: Option<verity_host::DeterministicTerms>,
 }
 
 impl RunLimits {
@@ -73,6 +78,7 @@ impl RunLimits {
 			max_constant_bytes: 256 << 20,
 			run_ms: 60_000,
 			within_capacity: true,
+			deterministic: None,
 		}
 	}
 }

@@ -17,13 +17,15 @@
 //!
 //! ## Caches
 //! Each backend's [`wasmtime::Engine`] and compiled [`Module`] are built once per process, on
-//! first use. A [`Session`] is one instance: it keeps the plan of the model it loaded, so
+//! first use, and kept on disk between processes when a cache directory is set ([`disk`]). A [`Session`] is one instance: it keeps the plan of the model it loaded, so
 //! repeated runs pay only for the run, and loading the same model again is a no-op.
 //!
 //! ## Invariants
 //! Nothing here panics on a model, an input or a limit: every failure is an [`Error`]. A trap
 //! (fuel, memory, a panic inside the module) drops the instance; the session starts a fresh one
 //! and reloads its model on the next run.
+
+pub mod disk;
 
 use std::sync::OnceLock;
 use verity_engine::{decode_tensors, encode_tensors, engine::Limits, ModelHash, Tensor};
@@ -185,7 +187,8 @@ type Compiled = Result<(Engine, Module), Error>;
 
 static COMPILED: [OnceLock<Compiled>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
 
-/// The engine and compiled runner of `backend`, compiled on first use and kept for the process.
+/// The engine and compiled runner of `backend`, built once per process on first use: loaded
+/// from the cache directory when one is set ([`disk`]) and holds it, compiled otherwise.
 pub fn compiled(backend: Backend) -> Result<&'static (Engine, Module), Error> {
 	COMPILED[backend.index()]
 		.get_or_init(|| {
@@ -194,11 +197,47 @@ pub fn compiled(backend: Backend) -> Result<&'static (Engine, Module), Error> {
 				message: format!("{e:#}"),
 			};
 			let engine = Engine::new(&config(backend)?).map_err(unavailable)?;
-			let module = Module::new(&engine, RUNNER_WASM).map_err(unavailable)?;
+			let module = match disk::cache_dir() {
+				Some(dir) => {
+					disk::load_or_compile(dir, &engine, RUNNER_WASM, || {
+						engine.precompile_module(RUNNER_WASM)
+					})
+					.map_err(unavailable)?
+					.0
+				},
+				None => Module::new(&engine, RUNNER_WASM).map_err(unavailable)?,
+			};
 			Ok((engine, module))
 		})
 		.as_ref()
 		.map_err(Clone::clone)
+}
+
+/// Makes [`compiled`]`(backend)` ready without competing for every core: when the cache
+/// directory lacks the runner, compiles it on the calling thread alone (no parallel
+/// compilation) into the directory, then loads it. Meant for a node to call from a
+/// low-priority thread at start, so that its first in-block inference does not compile inside
+/// block import. Returns what it did to the directory (`None`: no directory is set).
+pub fn warm_up(backend: Backend) -> Result<Option<disk::Source>, Error> {
+	let unavailable =
+		|e: wasmtime::Error| Error::BackendUnavailable { backend, message: format!("{e:#}") };
+	let source = match disk::cache_dir() {
+		Some(dir) => {
+			let mut serial = config(backend)?;
+			serial.parallel_compilation(false);
+			// Parallel compilation is not part of the code's compatibility: the file fits
+			// `compiled`'s engine (its name is keyed by that compatibility).
+			let serial = Engine::new(&serial).map_err(unavailable)?;
+			let (_, source) = disk::load_or_compile(dir, &serial, RUNNER_WASM, || {
+				serial.precompile_module(RUNNER_WASM)
+			})
+			.map_err(unavailable)?;
+			Some(source)
+		},
+		None => None,
+	};
+	compiled(backend)?;
+	Ok(source)
 }
 
 /// [`StoreLimits`] that remembers whether it refused a memory growth, so that the trap that

@@ -34,7 +34,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use codec::{Decode, DecodeWithMemTracking, Encode};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_runtime_interface::{
 	pass_by::{
@@ -52,6 +52,8 @@ pub use backend::{
 };
 #[cfg(feature = "std")]
 pub mod metrics;
+#[cfg(feature = "std")]
+pub use native::warm_up_deterministic;
 
 /// Why an inference host call failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
@@ -285,6 +287,25 @@ pub trait Inference {
 		native::run_deterministic(model, input, terms, output, fuel_used).0
 	}
 
+	/// [`run_deterministic`](inference::run_deterministic) on `model` taken from the node's
+	/// model store (by hash), for an off-chain duty's `purpose` (a [`Purpose`] code): how
+	/// executors, jurors and attesters run a model of execution class `Deterministic`, so that
+	/// every honest node gives the same bits. A `--dev` node started with
+	/// `--dev-faulty-executor` perturbs [`Purpose::Execute`] outputs. Errors: those of
+	/// `run_deterministic`, and `ModelNotFound` when the store lacks the model.
+	fn run_deterministic_stored(
+		&mut self,
+		model: PassPointerAndRead<&[u8; 32], 32>,
+		input: PassFatPointerAndRead<&[u8]>,
+		terms: PassFatPointerAndRead<&[u8]>,
+		output: PassFatPointerAndWrite<&mut [u8]>,
+		fuel_used: PassPointerAndWrite<&mut [u8; 8], 8>,
+		purpose: u32,
+	) -> u64 {
+		native::run_deterministic_stored(&mut **self, model, input, terms, output, fuel_used, purpose)
+			.0
+	}
+
 	/// The next nonce of `account` (SCALE-encoded): its nonce at the best block plus its
 	/// transactions ready in the node's pool. `Unavailable` outside a node's offchain worker.
 	/// Status value: the nonce.
@@ -439,6 +460,24 @@ mod native {
 		}
 	}
 
+	/// Readies the deterministic mode's compiled runner for [`run_deterministic`], on the
+	/// backend it will use, keeping it in `cache_dir` across restarts (and for every node that
+	/// shares the directory). Compiles on the calling thread alone: a node calls this at start
+	/// from a low-priority thread so that its first in-block inference finds the runner
+	/// compiled, instead of compiling it inside block import. Returns the backend and whether
+	/// the runner was compiled (`true`) or loaded from the directory.
+	pub fn warm_up_deterministic(
+		cache_dir: std::path::PathBuf,
+	) -> Result<(verity_deterministic::Backend, bool), verity_deterministic::Error> {
+		use verity_deterministic::{disk, warm_up, Backend};
+		disk::set_cache_dir(cache_dir);
+		let compiled = |s: Option<disk::Source>| s != Some(disk::Source::Loaded);
+		match warm_up(Backend::CraneliftNative) {
+			Ok(source) => Ok((Backend::CraneliftNative, compiled(source))),
+			Err(_) => warm_up(Backend::Pulley).map(|source| (Backend::Pulley, compiled(source))),
+		}
+	}
+
 	pub fn run_deterministic(
 		model: &[u8],
 		input: &[u8],
@@ -446,40 +485,76 @@ mod native {
 		output: &mut [u8],
 		fuel_used: &mut [u8; 8],
 	) -> Status {
-		use verity_deterministic::Error as E;
 		Status::from_result((|| {
-			let terms =
-				DeterministicTerms::decode(&mut &terms[..]).map_err(|_| HostError::InvalidRule)?;
-			let limits = verity_engine::engine::Limits {
-				max_constant_bytes: terms.max_constant_bytes,
-				max_flops: terms.max_flops,
-				..Default::default()
-			};
-			let budget = verity_deterministic::RunLimits {
-				fuel: terms.fuel,
-				memory_bytes: usize::try_from(terms.memory_bytes).unwrap_or(usize::MAX),
-			};
-			let backend = deterministic_backend();
-			let outcome = DETERMINISTIC.execute(backend, model, &limits, input, budget).map_err(
-				|e| match e {
-					E::InvalidModel(_) => HostError::InvalidModel,
-					E::BadInput(_) => HostError::InvalidInput,
-					E::Run(_) | E::Trap(_) => HostError::ExecutionFailed,
-					E::OutOfFuel { .. } => HostError::OutOfFuel,
-					E::OutOfMemory { .. } => HostError::OutOfMemory,
-					E::BackendUnavailable { .. } | E::Instantiate(_) | E::Abi(_) | E::NotLoaded => {
-						log::error!(
-							target: "verity::deterministic",
-							"this node cannot run the deterministic mode: {e}"
-						);
-						HostError::Unavailable
-					},
-				},
-			)?;
+			let outcome = execute_deterministic(model, input, terms)?;
 			let written = write_out(output, &outcome.output)?;
 			*fuel_used = outcome.fuel_used.to_le_bytes();
 			Ok(written)
 		})())
+	}
+
+	pub fn run_deterministic_stored(
+		ext: &mut dyn Externalities,
+		model: &[u8; 32],
+		input: &[u8],
+		terms: &[u8],
+		output: &mut [u8],
+		fuel_used: &mut [u8; 8],
+		purpose: u32,
+	) -> Status {
+		Status::from_result((|| {
+			let purpose = Purpose::from_code(purpose).ok_or(HostError::InvalidRule)?;
+			let b = backend(ext).ok_or(HostError::Unavailable)?;
+			let bytes = b.store().get(model).ok().flatten().ok_or(HostError::ModelNotFound)?;
+			let mut outcome = execute_deterministic(&bytes, input, terms)?;
+			if b.is_faulty_executor() && purpose == Purpose::Execute {
+				log::warn!(
+					target: "verity::deterministic",
+					"dev faulty executor: perturbing the output of 0x{}",
+					hex::encode(model)
+				);
+				perturb(&mut outcome.output);
+			}
+			let written = write_out(output, &outcome.output)?;
+			*fuel_used = outcome.fuel_used.to_le_bytes();
+			Ok(written)
+		})())
+	}
+
+	/// Runs model bytes `model` in the deterministic mode under SCALE-encoded `terms`.
+	fn execute_deterministic(
+		model: &[u8],
+		input: &[u8],
+		terms: &[u8],
+	) -> Result<verity_deterministic::Outcome, HostError> {
+		use verity_deterministic::Error as E;
+		let terms =
+			DeterministicTerms::decode(&mut &terms[..]).map_err(|_| HostError::InvalidRule)?;
+		let limits = verity_engine::engine::Limits {
+			max_constant_bytes: terms.max_constant_bytes,
+			max_flops: terms.max_flops,
+			..Default::default()
+		};
+		let budget = verity_deterministic::RunLimits {
+			fuel: terms.fuel,
+			memory_bytes: usize::try_from(terms.memory_bytes).unwrap_or(usize::MAX),
+		};
+		DETERMINISTIC.execute(deterministic_backend(), model, &limits, input, budget).map_err(|e| {
+			match e {
+				E::InvalidModel(_) => HostError::InvalidModel,
+				E::BadInput(_) => HostError::InvalidInput,
+				E::Run(_) | E::Trap(_) => HostError::ExecutionFailed,
+				E::OutOfFuel { .. } => HostError::OutOfFuel,
+				E::OutOfMemory { .. } => HostError::OutOfMemory,
+				E::BackendUnavailable { .. } | E::Instantiate(_) | E::Abi(_) | E::NotLoaded => {
+					log::error!(
+						target: "verity::deterministic",
+						"this node cannot run the deterministic mode: {e}"
+					);
+					HostError::Unavailable
+				},
+			}
+		})
 	}
 
 	pub fn record_duty(ext: &mut dyn Externalities, duty: u32) -> Status {
@@ -543,6 +618,17 @@ mod native {
 	) -> Status {
 		Status::err(HostError::Unavailable)
 	}
+	pub fn run_deterministic_stored<E: ?Sized>(
+		_: &mut E,
+		_: &[u8; 32],
+		_: &[u8],
+		_: &[u8],
+		_: &mut [u8],
+		_: &mut [u8; 8],
+		_: u32,
+	) -> Status {
+		Status::err(HostError::Unavailable)
+	}
 }
 
 /// Bytes of prepared models (post-load memory images) a node keeps for the deterministic mode.
@@ -550,7 +636,9 @@ pub const DETERMINISTIC_CACHE_BYTES: usize = 512 << 20;
 
 /// The terms of a deterministic-mode run ([`run_deterministic`]), fixed by the chain so that
 /// every node computes the same outcome.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct DeterministicTerms {
 	/// Most bytes of constants the model's plan may hold (its registered spec's bound).
 	pub max_constant_bytes: u64,
@@ -584,6 +672,31 @@ pub fn run_deterministic(
 	let len =
 		Status(inference::run_deterministic(model, input, &terms.encode(), &mut output, &mut fuel))
 			.into_result()?;
+	output.truncate(len as usize);
+	Ok(DeterministicOutcome { output, fuel_used: u64::from_le_bytes(fuel) })
+}
+
+/// Run `model` from the node's model store in the deterministic mode
+/// ([`inference::run_deterministic_stored`]) for an off-chain duty's `purpose`, with an output
+/// buffer of `max_output` bytes.
+pub fn run_deterministic_stored(
+	model: &ModelHash,
+	input: &[u8],
+	terms: &DeterministicTerms,
+	max_output: u32,
+	purpose: Purpose,
+) -> Result<DeterministicOutcome, HostError> {
+	let mut output = alloc::vec![0u8; max_output as usize];
+	let mut fuel = [0u8; 8];
+	let status = inference::run_deterministic_stored(
+		model,
+		input,
+		&terms.encode(),
+		&mut output,
+		&mut fuel,
+		purpose as u32,
+	);
+	let len = Status(status).into_result()?;
 	output.truncate(len as usize);
 	Ok(DeterministicOutcome { output, fuel_used: u64::from_le_bytes(fuel) })
 }

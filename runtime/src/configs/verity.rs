@@ -251,6 +251,12 @@ impl pallet_models::Config for Runtime {
 	type MaxModelFlops = ModelMaxFlops;
 	type ReferenceFlopsPerMs = ModelReferenceFlopsPerMs;
 	type MinRunMs = ModelMinRunMs;
+	// A `Deterministic` model's off-chain runs (attest, execute, judge) take the in-block
+	// calls' fuel rates, which are the deterministic mode's own, without the in-block cap.
+	type DeterministicBaseFuel = InBlockBaseFuel;
+	type DeterministicFuelPerFlop = InBlockFuelPerFlop;
+	type DeterministicFuelPerByte = InBlockFuelPerByte;
+	type DeterministicMemory = DeterministicMemory;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }
 
@@ -319,6 +325,10 @@ parameter_types! {
 	pub const InBlockMaxFuel: u64 = 250_000_000;
 	/// 256 MiB of linear memory per run.
 	pub const InBlockMemory: u64 = 256 << 20;
+	/// 2 GiB of linear memory for an off-chain run of a `Deterministic` model: the largest
+	/// model a node loads (64 MiB of file, `MaxConstantBytes` of constants) with room for its
+	/// tensors, within wasm32's 4 GiB.
+	pub const DeterministicMemory: u64 = 2 << 30;
 	/// 2 ns of weight per unit of fuel. On the reference machine Cranelift ran a prepared
 	/// model's call at 0.08 to 0.17 ns per unit of the fuel charged, and a cold call (the load
 	/// of a model no block ran before) at up to 1.33 ns per unit of load fuel, measured beside
