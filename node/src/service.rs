@@ -564,9 +564,10 @@ fn start_babe(
 /// other keep producing blocks meanwhile; those sharing the directory compile once.
 fn warm_up_deterministic_mode(config: &Configuration, verity: &crate::cli::VerityArgs) {
 	let dir = verity.deterministic_cache_dir.clone().unwrap_or_else(|| {
-		let user_cache = std::env::var_os("XDG_CACHE_HOME")
-			.map(std::path::PathBuf::from)
-			.or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")));
+		let user_cache =
+			std::env::var_os("XDG_CACHE_HOME").map(std::path::PathBuf::from).or_else(|| {
+				std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache"))
+			});
 		match user_cache {
 			Some(c) => c.join("verity").join("deterministic"),
 			None => config.base_path.path().join("deterministic"),
@@ -588,7 +589,9 @@ fn warm_up_deterministic_mode(config: &Configuration, verity: &crate::cli::Verit
 				if compiled { "compiled into" } else { "loaded from" },
 				dir.display(),
 			),
-			Err(e) => log::warn!("Deterministic mode unavailable: {e}; in-block inference will fail"),
+			Err(e) => {
+				log::warn!("Deterministic mode unavailable: {e}; in-block inference will fail")
+			},
 		}
 	});
 	if let Err(e) = spawned {

@@ -688,8 +688,8 @@ pub mod pallet {
 		/// The caller does not audit this request (never drawn, already reported, or the
 		/// result is no longer provisional).
 		NotAuditor,
-		/// The model cannot run inside a block: it is not active, its bytes are not on chain,
-		/// or no attestation recorded its FLOPs.
+		/// The model cannot run inside a block: it is not active, not of execution class
+		/// `Deterministic`, its bytes are not on chain, or no attestation recorded its FLOPs.
 		NotRunnableInBlock,
 		/// The model's fuel budget (from its FLOPs and size) is above `InBlockMaxFuel`.
 		TooHeavyForBlock,
@@ -860,7 +860,8 @@ pub mod pallet {
 		/// deterministic mode: every node computes the same output bits while importing the
 		/// block, so the output is final at once, with no executor and no challenge. Pays the
 		/// model's royalty to its owner and emits [`Event::InferredInBlock`] with the output.
-		/// The model must be active with its bytes on chain and attested FLOPs; it gets a fuel
+		/// The model must be active and `Deterministic`, with its bytes on chain and attested
+		/// FLOPs; it gets a fuel
 		/// budget from those ([`Pallet::in_block_budget`]), at most `InBlockMaxFuel`. Charges
 		/// the weight of the budget up front and refunds what the run did not use.
 		#[pallet::call_index(6)]

@@ -993,7 +993,8 @@ pub mod pallet {
 			);
 			spec.acceptance.check(&spec.outputs).map_err(Self::rule_error)?;
 			ensure!(
-				spec.execution == ExecutionClass::Native || spec.acceptance == AcceptanceRule::Exact,
+				spec.execution == ExecutionClass::Native
+					|| spec.acceptance == AcceptanceRule::Exact,
 				Error::<T>::DeterministicNeedsExact
 			);
 			ensure!(spec.byte_size > 0, Error::<T>::EmptyModel);

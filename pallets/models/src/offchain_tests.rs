@@ -158,7 +158,8 @@ fn attester_reproduces_the_reference_output_and_its_attestation_counts() {
 fn deterministic_output(bytes: &[u8], input: &[u8]) -> Vec<u8> {
 	use verity_deterministic::{Backend, RunLimits, Session};
 	let mut session = Session::new(Backend::CraneliftNative, RunLimits::default()).unwrap();
-	let limits = verity_engine::engine::Limits { max_constant_bytes: DECLARED, ..Default::default() };
+	let limits =
+		verity_engine::engine::Limits { max_constant_bytes: DECLARED, ..Default::default() };
 	session.load(bytes, &limits).unwrap();
 	session.run(input).unwrap()
 }
@@ -195,14 +196,21 @@ fn a_deterministic_model_is_attested_with_the_deterministic_modes_bits() {
 		DeterministicFuelPerFlop::set(0);
 		let bytes = testing::tiny_classifier();
 		backend.store().put(&bytes).unwrap();
-		let id = register_as(&bytes, deterministic_output(&bytes, &classifier_input()), ExecutionClass::Deterministic);
+		let id = register_as(
+			&bytes,
+			deterministic_output(&bytes, &classifier_input()),
+			ExecutionClass::Deterministic,
+		);
 		ModelsPallet::offchain_worker(1);
 		let txs = attestations(&pool);
 		assert_eq!(txs.len(), 1);
 		let attestation = Attestation::Refused(Refusal::OverDeterministicTerms);
 		assert_eq!(txs[0].call, RuntimeCall::ModelsPallet(Call::attest { hash: id, attestation }));
 		assert_ok!(txs[0].call.clone().dispatch(RuntimeOrigin::signed(txs[0].signer)));
-		assert!(matches!(crate::Models::<Test>::get(id).unwrap().status, ModelStatus::Rejected { .. }));
+		assert!(matches!(
+			crate::Models::<Test>::get(id).unwrap().status,
+			ModelStatus::Rejected { .. }
+		));
 	});
 }
 

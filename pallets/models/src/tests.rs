@@ -464,8 +464,10 @@ fn deterministic_models_need_exact_and_run_under_deterministic_terms() {
 	ExtBuilder::default().build_and_execute(|| {
 		let bytes = model_bytes(40, 7);
 		let id = hash_of(&bytes);
-		let tolerant =
-			ModelSpec { execution: ExecutionClass::Deterministic, ..spec(40, Availability::OnChain) };
+		let tolerant = ModelSpec {
+			execution: ExecutionClass::Deterministic,
+			..spec(40, Availability::OnChain)
+		};
 		assert_noop!(
 			ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, tolerant.clone()),
 			Error::<Test>::DeterministicNeedsExact
@@ -473,7 +475,8 @@ fn deterministic_models_need_exact_and_run_under_deterministic_terms() {
 		let exact = ModelSpec { acceptance: AcceptanceRule::Exact, ..tolerant };
 		assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, exact));
 		upload_all(id, &bytes);
-		let registry = |id| <ModelsPallet as ModelRegistry<AccountId, Balance>>::in_block_figures(&id);
+		let registry =
+			|id| <ModelsPallet as ModelRegistry<AccountId, Balance>>::in_block_figures(&id);
 		assert_eq!(registry(id), None, "pending");
 		for attester in [ATTESTER_1, ATTESTER_2] {
 			assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(attester), id, ran(expected())));
@@ -504,7 +507,11 @@ fn deterministic_models_need_exact_and_run_under_deterministic_terms() {
 		// The same state for a `Native` model: no deterministic terms, no in-block runs.
 		let native = verified_model();
 		for attester in [ATTESTER_1, ATTESTER_2] {
-			assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(attester), native, ran(expected())));
+			assert_ok!(ModelsPallet::attest(
+				RuntimeOrigin::signed(attester),
+				native,
+				ran(expected())
+			));
 		}
 		assert_eq!(status(native), ModelStatus::Active { since: 1 });
 		let view = <ModelsPallet as ModelRegistry<AccountId, Balance>>::model(&native).unwrap();
@@ -1333,7 +1340,11 @@ fn migration_v1_to_v2_declares_the_maximum_and_keeps_deposits() {
 		let new = Models::<Test>::get(id).expect("migrated");
 		assert_eq!(
 			new.spec,
-			ModelSpec { max_constant_bytes: MAX_CONSTANT_BYTES, execution: ExecutionClass::Native, ..s }
+			ModelSpec {
+				max_constant_bytes: MAX_CONSTANT_BYTES,
+				execution: ExecutionClass::Native,
+				..s
+			}
 		);
 		assert_eq!(new.record_deposit, 777);
 		assert_eq!(ModelsPallet::on_chain_storage_version(), StorageVersion::new(3));
@@ -1380,7 +1391,10 @@ fn migration_v2_to_v3_makes_every_model_native() {
 			bounds,
 		};
 		let id = H256([7; 32]);
-		frame_support::storage::unhashed::put_raw(&Models::<Test>::hashed_key_for(id), &old.encode());
+		frame_support::storage::unhashed::put_raw(
+			&Models::<Test>::hashed_key_for(id),
+			&old.encode(),
+		);
 		assert!(Models::<Test>::get(id).is_none(), "the old layout does not decode as the new");
 		MigrateV2ToV3::<Test>::on_runtime_upgrade();
 		let new = Models::<Test>::get(id).expect("migrated");

@@ -122,7 +122,12 @@ fn store(path: &Path, serialized: &[u8]) -> std::io::Result<()> {
 /// directory cannot be created or locked.
 fn lock(dir: &Path) -> Option<fs::File> {
 	fs::create_dir_all(dir).ok()?;
-	let f = fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".lock")).ok()?;
+	let f = fs::OpenOptions::new()
+		.create(true)
+		.truncate(false)
+		.write(true)
+		.open(dir.join(".lock"))
+		.ok()?;
 	f.lock().ok()?;
 	Some(f)
 }
@@ -179,11 +184,17 @@ mod tests {
 		let mut damaged = good.clone();
 		damaged[good.len() / 2] ^= 1;
 		fs::write(&path, &damaged).unwrap();
-		assert_eq!(load_or_compile(dir.path(), &engine, EMPTY, compile).unwrap().1, Source::Compiled);
+		assert_eq!(
+			load_or_compile(dir.path(), &engine, EMPTY, compile).unwrap().1,
+			Source::Compiled
+		);
 		assert_eq!(fs::read(&path).unwrap(), good);
 
 		fs::write(&path, &good[..10]).unwrap();
-		assert_eq!(load_or_compile(dir.path(), &engine, EMPTY, compile).unwrap().1, Source::Compiled);
+		assert_eq!(
+			load_or_compile(dir.path(), &engine, EMPTY, compile).unwrap().1,
+			Source::Compiled
+		);
 		assert_eq!(load_or_compile(dir.path(), &engine, EMPTY, compile).unwrap().1, Source::Loaded);
 	}
 
@@ -198,7 +209,8 @@ mod tests {
 		let native_file = fs::read(path_for(dir.path(), &native, EMPTY)).unwrap();
 		fs::write(path_for(dir.path(), &pulley, EMPTY), native_file).unwrap();
 		let (_, source) =
-			load_or_compile(dir.path(), &pulley, EMPTY, || pulley.precompile_module(EMPTY)).unwrap();
+			load_or_compile(dir.path(), &pulley, EMPTY, || pulley.precompile_module(EMPTY))
+				.unwrap();
 		assert_eq!(source, Source::Compiled);
 	}
 

@@ -302,8 +302,16 @@ pub trait Inference {
 		fuel_used: PassPointerAndWrite<&mut [u8; 8], 8>,
 		purpose: u32,
 	) -> u64 {
-		native::run_deterministic_stored(&mut **self, model, input, terms, output, fuel_used, purpose)
-			.0
+		native::run_deterministic_stored(
+			&mut **self,
+			model,
+			input,
+			terms,
+			output,
+			fuel_used,
+			purpose,
+		)
+		.0
 	}
 
 	/// The next nonce of `account` (SCALE-encoded): its nonce at the best block plus its
@@ -637,7 +645,16 @@ pub const DETERMINISTIC_CACHE_BYTES: usize = 512 << 20;
 /// The terms of a deterministic-mode run ([`run_deterministic`]), fixed by the chain so that
 /// every node computes the same outcome.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct DeterministicTerms {
 	/// Most bytes of constants the model's plan may hold (its registered spec's bound).
