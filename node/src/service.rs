@@ -558,8 +558,8 @@ fn start_babe(
 }
 
 /// Readies the deterministic mode's runner (in-block inference) in the background: loaded from
-/// the cache directory, or compiled into it. Compiling takes seconds of CPU; done inside block
-/// import on first use, it stalled import and made authors miss their slots (zombienet 0006).
+/// the cache directory, or compiled into it. Compiling takes seconds of every core; done inside
+/// block import on first use, it ran on every node at once (zombienet 0006 timed out in CI).
 /// The thread runs at the lowest priority, on one core, so that nodes starting beside each
 /// other keep producing blocks meanwhile; those sharing the directory compile once.
 fn warm_up_deterministic_mode(config: &Configuration, verity: &crate::cli::VerityArgs) {

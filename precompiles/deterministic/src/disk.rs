@@ -40,10 +40,10 @@ pub fn cache_dir() -> Option<&'static Path> {
 	DIR.get().map(PathBuf::as_path)
 }
 
-/// What [`load_or_compile`] did.
+/// What [`load_or_compile`] or [`store_if_missing`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
-	/// Loaded from the directory: nothing compiled.
+	/// The directory had it: nothing compiled.
 	Loaded,
 	/// Compiled, and the file written for the next process.
 	Compiled,
@@ -84,22 +84,50 @@ pub fn load_or_compile(
 	Ok((module, Source::Compiled))
 }
 
-/// The module in `path` if the file is there, whole, and fits `engine`.
-fn load(engine: &Engine, path: &Path) -> Option<Module> {
-	let bytes = fs::read(path).ok()?;
+/// Makes sure `dir` holds a sound file of `wasm` compiled for `engine`, compiling it with
+/// `compile` (as in [`load_or_compile`]) when it does not, without loading it: for a warm-up
+/// whose engine is not the one that will run the code (a compatible one: same file name).
+/// [`Source::Loaded`] when the file was already there.
+pub fn store_if_missing(
+	dir: &Path,
+	engine: &Engine,
+	wasm: &[u8],
+	compile: impl FnOnce() -> wasmtime::Result<Vec<u8>>,
+) -> wasmtime::Result<Source> {
+	let path = path_for(dir, engine, wasm);
+	let _lock = lock(dir);
+	if read_sound(&path).is_some() {
+		return Ok(Source::Loaded);
+	}
+	let serialized = compile()?;
+	if let Err(e) = store(&path, &serialized) {
+		log::warn!(target: "verity-deterministic", "could not store {}: {e}", path.display());
+	}
+	Ok(Source::Compiled)
+}
+
+/// The serialized module in `path` if the file is there and whole (its checksum holds).
+fn read_sound(path: &Path) -> Option<Vec<u8>> {
+	let mut bytes = fs::read(path).ok()?;
 	let Some(split) = bytes.len().checked_sub(32) else {
 		log::warn!(target: "verity-deterministic", "{} is truncated; recompiling", path.display());
 		return None;
 	};
-	let (body, sum) = bytes.split_at(split);
-	if blake2b(body) != sum {
+	if blake2b(&bytes[..split]) != bytes[split..] {
 		log::warn!(target: "verity-deterministic", "{} is damaged; recompiling", path.display());
 		return None;
 	}
+	bytes.truncate(split);
+	Some(bytes)
+}
+
+/// The module in `path` if the file is there, whole, and fits `engine`.
+fn load(engine: &Engine, path: &Path) -> Option<Module> {
+	let body = read_sound(path)?;
 	// SAFETY: the file is what `store` wrote (its checksum matches) in a directory as trusted as
 	// the node's binary (module docs); wasmtime refuses code built for another configuration.
 	#[allow(unsafe_code)]
-	let loaded = unsafe { Module::deserialize(engine, body) };
+	let loaded = unsafe { Module::deserialize(engine, &body) };
 	loaded
 		.map_err(|e| {
 			log::warn!(target: "verity-deterministic", "{} does not load ({e:#}); recompiling", path.display())
@@ -212,6 +240,24 @@ mod tests {
 			load_or_compile(dir.path(), &pulley, EMPTY, || pulley.precompile_module(EMPTY))
 				.unwrap();
 		assert_eq!(source, Source::Compiled);
+	}
+
+	#[test]
+	fn store_if_missing_compiles_once_and_load_or_compile_then_loads() {
+		let dir = tempfile::tempdir().unwrap();
+		let engine = engine();
+		let calls = Cell::new(0);
+		let compile = || {
+			calls.set(calls.get() + 1);
+			engine.precompile_module(EMPTY)
+		};
+		assert_eq!(
+			store_if_missing(dir.path(), &engine, EMPTY, compile).unwrap(),
+			Source::Compiled
+		);
+		assert_eq!(store_if_missing(dir.path(), &engine, EMPTY, compile).unwrap(), Source::Loaded);
+		assert_eq!(load_or_compile(dir.path(), &engine, EMPTY, compile).unwrap().1, Source::Loaded);
+		assert_eq!(calls.get(), 1);
 	}
 
 	#[test]

@@ -17,8 +17,9 @@
 //!
 //! ## Caches
 //! Each backend's [`wasmtime::Engine`] and compiled [`Module`] are built once per process, on
-//! first use, and kept on disk between processes when a cache directory is set ([`disk`]). A [`Session`] is one instance: it keeps the plan of the model it loaded, so
-//! repeated runs pay only for the run, and loading the same model again is a no-op.
+//! first use, and kept on disk between processes when a cache directory is set ([`disk`]). A
+//! [`Session`] is one instance: it keeps the plan of the model it loaded, so repeated runs pay
+//! only for the run, and loading the same model again is a no-op.
 //!
 //! ## Invariants
 //! Nothing here panics on a model, an input or a limit: every failure is an [`Error`]. A trap
@@ -215,7 +216,7 @@ pub fn compiled(backend: Backend) -> Result<&'static (Engine, Module), Error> {
 
 /// Makes [`compiled`]`(backend)` ready without competing for every core: when the cache
 /// directory lacks the runner, compiles it on the calling thread alone (no parallel
-/// compilation) into the directory, then loads it. Meant for a node to call from a
+/// compilation) into the directory; then loads it once, with [`compiled`]'s engine. Meant for a node to call from a
 /// low-priority thread at start, so that its first in-block inference does not compile inside
 /// block import. Returns what it did to the directory (`None`: no directory is set).
 pub fn warm_up(backend: Backend) -> Result<Option<disk::Source>, Error> {
@@ -228,7 +229,7 @@ pub fn warm_up(backend: Backend) -> Result<Option<disk::Source>, Error> {
 			// Parallel compilation is not part of the code's compatibility: the file fits
 			// `compiled`'s engine (its name is keyed by that compatibility).
 			let serial = Engine::new(&serial).map_err(unavailable)?;
-			let (_, source) = disk::load_or_compile(dir, &serial, RUNNER_WASM, || {
+			let source = disk::store_if_missing(dir, &serial, RUNNER_WASM, || {
 				serial.precompile_module(RUNNER_WASM)
 			})
 			.map_err(unavailable)?;

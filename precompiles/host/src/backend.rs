@@ -322,11 +322,17 @@ impl HostBackend {
 		timeout: Option<std::time::Duration>,
 	) -> Result<Vec<u8>, HostError> {
 		let mut out = self.run_within(hash, input, timeout)?;
+		self.perturb_if_faulty(hash, purpose, &mut out);
+		Ok(out)
+	}
+
+	/// Perturbs `output` of model `hash` if this is a faulty dev executor and `purpose` is
+	/// [`Purpose::Execute`]: the one rule for every engine, native or deterministic.
+	pub fn perturb_if_faulty(&self, hash: &ModelHash, purpose: Purpose, output: &mut Vec<u8>) {
 		if self.faulty_executor && purpose == Purpose::Execute {
 			log::warn!(target: LOG_TARGET, "dev faulty executor: perturbing the output of 0x{}", hex::encode(hash));
-			perturb(&mut out);
+			perturb(output);
 		}
-		Ok(out)
 	}
 
 	/// Run a model on canonical input bytes within the node's time limit; returns canonical

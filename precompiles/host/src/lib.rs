@@ -493,12 +493,10 @@ mod native {
 		output: &mut [u8],
 		fuel_used: &mut [u8; 8],
 	) -> Status {
-		Status::from_result((|| {
-			let outcome = execute_deterministic(model, input, terms)?;
-			let written = write_out(output, &outcome.output)?;
-			*fuel_used = outcome.fuel_used.to_le_bytes();
-			Ok(written)
-		})())
+		Status::from_result(
+			execute_deterministic(model, input, terms)
+				.and_then(|outcome| write_outcome(&outcome, output, fuel_used)),
+		)
 	}
 
 	pub fn run_deterministic_stored(
@@ -515,18 +513,21 @@ mod native {
 			let b = backend(ext).ok_or(HostError::Unavailable)?;
 			let bytes = b.store().get(model).ok().flatten().ok_or(HostError::ModelNotFound)?;
 			let mut outcome = execute_deterministic(&bytes, input, terms)?;
-			if b.is_faulty_executor() && purpose == Purpose::Execute {
-				log::warn!(
-					target: "verity::deterministic",
-					"dev faulty executor: perturbing the output of 0x{}",
-					hex::encode(model)
-				);
-				perturb(&mut outcome.output);
-			}
-			let written = write_out(output, &outcome.output)?;
-			*fuel_used = outcome.fuel_used.to_le_bytes();
-			Ok(written)
+			b.perturb_if_faulty(model, purpose, &mut outcome.output);
+			write_outcome(&outcome, output, fuel_used)
 		})())
+	}
+
+	/// Copies a deterministic run's output into the caller's buffer and its fuel into
+	/// `fuel_used`; the status value is the output's length.
+	fn write_outcome(
+		outcome: &verity_deterministic::Outcome,
+		output: &mut [u8],
+		fuel_used: &mut [u8; 8],
+	) -> Result<u32, HostError> {
+		let written = write_out(output, &outcome.output)?;
+		*fuel_used = outcome.fuel_used.to_le_bytes();
+		Ok(written)
 	}
 
 	/// Runs model bytes `model` in the deterministic mode under SCALE-encoded `terms`.
@@ -684,11 +685,20 @@ pub fn run_deterministic(
 	terms: &DeterministicTerms,
 	max_output: u32,
 ) -> Result<DeterministicOutcome, HostError> {
+	deterministic_call(max_output, |output, fuel| {
+		inference::run_deterministic(model, input, &terms.encode(), output, fuel)
+	})
+}
+
+/// Calls a deterministic-mode host function with an output buffer of `max_output` bytes and a
+/// fuel slot; the output (truncated to what was written) and the fuel used.
+fn deterministic_call(
+	max_output: u32,
+	call: impl FnOnce(&mut [u8], &mut [u8; 8]) -> u64,
+) -> Result<DeterministicOutcome, HostError> {
 	let mut output = alloc::vec![0u8; max_output as usize];
 	let mut fuel = [0u8; 8];
-	let len =
-		Status(inference::run_deterministic(model, input, &terms.encode(), &mut output, &mut fuel))
-			.into_result()?;
+	let len = Status(call(&mut output, &mut fuel)).into_result()?;
 	output.truncate(len as usize);
 	Ok(DeterministicOutcome { output, fuel_used: u64::from_le_bytes(fuel) })
 }
@@ -703,19 +713,16 @@ pub fn run_deterministic_stored(
 	max_output: u32,
 	purpose: Purpose,
 ) -> Result<DeterministicOutcome, HostError> {
-	let mut output = alloc::vec![0u8; max_output as usize];
-	let mut fuel = [0u8; 8];
-	let status = inference::run_deterministic_stored(
-		model,
-		input,
-		&terms.encode(),
-		&mut output,
-		&mut fuel,
-		purpose as u32,
-	);
-	let len = Status(status).into_result()?;
-	output.truncate(len as usize);
-	Ok(DeterministicOutcome { output, fuel_used: u64::from_le_bytes(fuel) })
+	deterministic_call(max_output, |output, fuel| {
+		inference::run_deterministic_stored(
+			model,
+			input,
+			&terms.encode(),
+			output,
+			fuel,
+			purpose as u32,
+		)
+	})
 }
 
 /// Default output buffer for [`run`]: the chain's maximum output size (64 KiB).
