@@ -10,70 +10,17 @@
 //               output, whichever node authored the block.
 //   "agree":    all four nodes finalize past the last call and hold the same block hash at
 //               every height up to it, and the same InferredInBlock events.
-const fs = require("fs");
-const path = require("path");
-const { compactToU8a, u8aConcat, u8aToHex, hexToU8a } = require("@polkadot/util");
-const { blake2AsHex } = require("@polkadot/util-crypto");
 const v = require("../lib/verity.js");
 
-const DIR = path.join(__dirname, "../../precompiles/engine/models");
-// The deterministic mode's outputs of the demo models (pinned by verity-deterministic's tests).
-const PINNED = path.join(__dirname, "../../precompiles/deterministic/pinned");
-const DTYPES = { f32: [0, "F32"], u8: [3, "U8"] };
-const MODELS = [
-	{ name: "int8", dtype: "u8", input: [1, 64], output: [1, 10] },
-	{ name: "cnn", dtype: "f32", input: [1, 1, 28, 28], output: [1, 10] },
-	{ name: "batch", dtype: "f32", input: [3, 16], output: [3, 4], inDims: [null, 16], outDims: [null, 4] },
-];
-
-/** `verity_engine::encode_tensors` of one tensor. */
-function tensorList(dtype, dims, data) {
-	const shape = new Uint8Array(4 * dims.length);
-	dims.forEach((d, i) => new DataView(shape.buffer).setUint32(4 * i, d, true));
-	return u8aToHex(u8aConcat(compactToU8a(1), new Uint8Array([DTYPES[dtype][0]]), compactToU8a(dims.length), shape, compactToU8a(data.length), data));
-}
-
-function files(m) {
-	const bytes = new Uint8Array(fs.readFileSync(path.join(DIR, `${m.name}.onnx`)));
-	const input = tensorList(m.dtype, m.input, new Uint8Array(fs.readFileSync(path.join(DIR, `${m.name}.input.bin`))));
-	const output = tensorList(m.dtype, m.output, new Uint8Array(fs.readFileSync(path.join(PINNED, `${m.name}.output.bin`))));
-	return { bytes, id: blake2AsHex(bytes, 256), input, output };
-}
+const MODELS = [v.DETERMINISTIC_MODELS.int8, v.DETERMINISTIC_MODELS.cnn, v.DETERMINISTIC_MODELS.batch];
+const files = v.pinnedModel;
 
 async function run(nodeName, networkInfo, args) {
 	const api = await v.api(networkInfo, nodeName);
 	const [step] = args;
 	if (step === "register") {
 		const bob = v.account("Bob");
-		const demo = (await api.query.models.models(v.DEMO_MODEL)).unwrap();
-		const engineVersion = demo.spec.engineVersion.toNumber();
-		let from = await v.bestNumber(api);
-		for (const m of MODELS) {
-			const f = files(m);
-			const spec = {
-				name: m.name,
-				inputs: [{ dtype: DTYPES[m.dtype][1], dims: m.inDims || m.input }],
-				outputs: [{ dtype: DTYPES[m.dtype][1], dims: m.outDims || m.output }],
-				opset: 17,
-				engineVersion,
-				pricePerCall: v.UNIT / 1000n,
-				acceptance: "Exact",
-				execution: "Deterministic",
-				byteSize: f.bytes.length,
-				maxConstantBytes: 4 << 20,
-				availability: "OnChain",
-				referenceInput: f.input,
-				referenceOutput: f.output,
-			};
-			await v.submit(api, api.tx.models.registerModel(f.id, spec), bob);
-			await v.submit(api, api.tx.models.uploadChunk(f.id, 0, u8aToHex(f.bytes)), bob);
-			const active = await v.waitEvent(api, from, 120, `${m.name} activated`, (e) => {
-				if (api.events.models.ModelRejected.is(e) && e.data.model.toHex() === f.id)
-					throw new Error(`${m.name} rejected: ${e.data.reason}`);
-				return api.events.models.ModelActivated.is(e) && e.data.model.toHex() === f.id && e;
-			});
-			v.check(active.value.data.bounds.flops.toBigInt() > 0n, `${m.name} certified in #${active.number} with ${active.value.data.bounds.flops} FLOPs`);
-		}
+		for (const m of MODELS) await v.registerDeterministic(api, m, bob);
 		return 1;
 	}
 	if (step === "infer") {

@@ -4,6 +4,7 @@
 const fs = require("fs");
 const path = require("path");
 const { compactToU8a, u8aConcat, u8aToHex } = require("@polkadot/util");
+const { blake2AsHex } = require("@polkadot/util-crypto");
 
 const UNIT = 10n ** 12n;
 // The demo model (runtime/src/genesis_config_presets.rs, `demo_model::ID`).
@@ -129,7 +130,12 @@ async function eventsAt(api, hash) {
  * { id, provider, fee, block (the request's), assignedAt, txFee }.
  */
 async function requestDemo(api, requester) {
-	const tx = api.tx.inference.request(DEMO_MODEL, demoInput(), UNIT, "Optimistic");
+	return request(api, requester, DEMO_MODEL, demoInput());
+}
+
+/** `requestDemo` for any `model` and encoded `input`. */
+async function request(api, requester, model, input) {
+	const tx = api.tx.inference.request(model, input, UNIT, "Optimistic");
 	const r = await submit(api, tx, requester);
 	let id, fee;
 	for (const { event } of r.events) {
@@ -157,6 +163,69 @@ const NAMES = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie", "One", "Two"]
 function name(address) {
 	for (const n of NAMES) if (account(n).address === address) return n;
 	return address;
+}
+
+// The demo models' files, and the deterministic mode's outputs of them on their reference
+// inputs (pinned by verity-deterministic's tests).
+const MODELS_DIR = path.join(__dirname, "../../precompiles/engine/models");
+const PINNED_DIR = path.join(__dirname, "../../precompiles/deterministic/pinned");
+const DTYPES = { f32: [0, "F32"], u8: [3, "U8"] };
+// Shapes of the demo models run as `Deterministic` models (`inDims`/`outDims`: the spec's,
+// when the batch is dynamic).
+const DETERMINISTIC_MODELS = {
+	int8: { name: "int8", dtype: "u8", input: [1, 64], output: [1, 10] },
+	cnn: { name: "cnn", dtype: "f32", input: [1, 1, 28, 28], output: [1, 10] },
+	batch: { name: "batch", dtype: "f32", input: [3, 16], output: [3, 4], inDims: [null, 16], outDims: [null, 4] },
+};
+
+/** `verity_engine::encode_tensors` of one tensor. */
+function tensorList(dtype, dims, data) {
+	const shape = new Uint8Array(4 * dims.length);
+	dims.forEach((d, i) => new DataView(shape.buffer).setUint32(4 * i, d, true));
+	return u8aToHex(u8aConcat(compactToU8a(1), new Uint8Array([DTYPES[dtype][0]]), compactToU8a(dims.length), shape, compactToU8a(data.length), data));
+}
+
+/** Demo model `m` (of DETERMINISTIC_MODELS): its bytes, content hash, reference input and
+ *  pinned deterministic output (encoded tensor lists), and the output's hash as the chain
+ *  reports it (blake2-256 of the encoded bytes). */
+function pinnedModel(m) {
+	const bytes = new Uint8Array(fs.readFileSync(path.join(MODELS_DIR, `${m.name}.onnx`)));
+	const input = tensorList(m.dtype, m.input, new Uint8Array(fs.readFileSync(path.join(MODELS_DIR, `${m.name}.input.bin`))));
+	const output = tensorList(m.dtype, m.output, new Uint8Array(fs.readFileSync(path.join(PINNED_DIR, `${m.name}.output.bin`))));
+	return { bytes, id: blake2AsHex(bytes, 256), input, output, outputHash: blake2AsHex(output, 256) };
+}
+
+/** `owner` registers demo model `m` as `Deterministic` (`Exact`, the pinned output as its
+ *  reference) with its bytes on chain, uploads them, and waits for the validators' workers to
+ *  certify it; returns the ModelActivated event's { value, number }. */
+async function registerDeterministic(api, m, owner) {
+	const f = pinnedModel(m);
+	const demo = (await api.query.models.models(DEMO_MODEL)).unwrap();
+	const from = await bestNumber(api);
+	const spec = {
+		name: m.name,
+		inputs: [{ dtype: DTYPES[m.dtype][1], dims: m.inDims || m.input }],
+		outputs: [{ dtype: DTYPES[m.dtype][1], dims: m.outDims || m.output }],
+		opset: 17,
+		engineVersion: demo.spec.engineVersion.toNumber(),
+		pricePerCall: UNIT / 1000n,
+		acceptance: "Exact",
+		execution: "Deterministic",
+		byteSize: f.bytes.length,
+		maxConstantBytes: 4 << 20,
+		availability: "OnChain",
+		referenceInput: f.input,
+		referenceOutput: f.output,
+	};
+	await submit(api, api.tx.models.registerModel(f.id, spec), owner);
+	await submit(api, api.tx.models.uploadChunk(f.id, 0, u8aToHex(f.bytes)), owner);
+	const active = await waitEvent(api, from, 120, `${m.name} activated`, (e) => {
+		if (api.events.models.ModelRejected.is(e) && e.data.model.toHex() === f.id)
+			throw new Error(`${m.name} rejected: ${e.data.reason}`);
+		return api.events.models.ModelActivated.is(e) && e.data.model.toHex() === f.id && e;
+	});
+	check(active.value.data.bounds.flops.toBigInt() > 0n, `${m.name} certified in #${active.number} with ${active.value.data.bounds.flops} FLOPs`);
+	return active;
 }
 
 /** Scenario state shared between the js-script steps of one run (in zombienet's tmp dir). */
@@ -194,7 +263,8 @@ async function finalizedNumber(api) {
 }
 
 module.exports = {
-	UNIT, DEMO_MODEL, CHALLENGE_BOND, EXECUTION_FEE,
-	log, sleep, api, forget, account, demoInput, submit, waitEvent, eventsAt, requestDemo, total,
-	name, save, load, check, waitFinalized, bestNumber, finalizedNumber,
+	UNIT, DEMO_MODEL, CHALLENGE_BOND, EXECUTION_FEE, DETERMINISTIC_MODELS,
+	log, sleep, api, forget, account, demoInput, submit, waitEvent, eventsAt, requestDemo, request, total,
+	name, save, load, check, waitFinalized, bestNumber, finalizedNumber, tensorList, pinnedModel,
+	registerDeterministic,
 };

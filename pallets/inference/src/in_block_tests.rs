@@ -191,12 +191,40 @@ fn bad_input_is_refused_and_pays_nothing() {
 fn a_run_out_of_fuel_fails_and_pays_nothing() {
 	alice_only().build_and_execute(|| {
 		in_block_model();
-		InBlockBaseFuel::set(1_000);
+		let starved = verity_host::DeterministicTerms {
+			fuel: 1_000,
+			..MockModelRegistry::in_block(&MODEL).expect("in block").terms
+		};
+		MockModelRegistry::set_in_block_terms(MODEL, tiny_classifier(), starved);
 		assert_noop!(
 			Inference::infer(RuntimeOrigin::signed(REQUESTER), MODEL, classifier_input()),
 			Error::<Test>::InBlockOutOfFuel
 		);
-		InBlockBaseFuel::set(50_000_000);
+	});
+}
+
+/// The registry's terms are what the call runs under: the model's memory, when lower than
+/// `InBlockMemory`, stops the run (every node alike), and the budget charged is the terms'
+/// fuel, not a formula of pallet-inference's own.
+#[test]
+fn the_registry_terms_bound_the_run() {
+	alice_only().build_and_execute(|| {
+		in_block_model();
+		let terms = MockModelRegistry::in_block(&MODEL).expect("in block").terms;
+		let charged = Inference::infer_weight(&MODEL, 16, None);
+		let tighter = verity_host::DeterministicTerms { fuel: terms.fuel / 2, ..terms };
+		MockModelRegistry::set_in_block_terms(MODEL, tiny_classifier(), tighter);
+		let fuel_weight = WeightPerFuel::get().ref_time();
+		assert_eq!(
+			charged.ref_time() - Inference::infer_weight(&MODEL, 16, None).ref_time(),
+			(terms.fuel - terms.fuel / 2) * fuel_weight
+		);
+		let cramped = verity_host::DeterministicTerms { memory_bytes: 64 << 10, ..terms };
+		MockModelRegistry::set_in_block_terms(MODEL, tiny_classifier(), cramped);
+		assert_noop!(
+			Inference::infer(RuntimeOrigin::signed(REQUESTER), MODEL, classifier_input()),
+			Error::<Test>::InBlockOutOfMemory
+		);
 	});
 }
 

@@ -167,8 +167,7 @@ pub mod pallet {
 	};
 	use verity_host::HostError;
 	use verity_primitives::{
-		ExecutorSelection, InBlockFigures, ModelId, ModelRegistry, ModelUsage, ModelView, Rewards,
-		Slash,
+		ExecutorSelection, ModelId, ModelRegistry, ModelUsage, ModelView, Rewards, Slash,
 	};
 
 	/// The balance type of the currency.
@@ -260,26 +259,16 @@ pub mod pallet {
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
 
-		/// In-block inference ([`Pallet::infer`]): fuel of a run before the model's own work
-		/// (instantiating the deterministic mode and restoring the model's prepared image).
-		#[pallet::constant]
-		type InBlockBaseFuel: Get<u64>;
-
-		/// In-block inference: fuel granted per FLOP of the model's attested estimate.
-		#[pallet::constant]
-		type InBlockFuelPerFlop: Get<u64>;
-
-		/// In-block inference: fuel granted per byte of the model's ONNX file (its load:
-		/// parsing and planning grow with the file).
-		#[pallet::constant]
-		type InBlockFuelPerByte: Get<u64>;
-
-		/// In-block inference: the most fuel one call may be given. A model whose budget is
-		/// above it is refused ([`Error::TooHeavyForBlock`]).
+		/// In-block inference ([`Pallet::infer`]): the most fuel one call may be given. A
+		/// model's budget is the fuel of its deterministic terms, which the model registry
+		/// derives from its attested FLOPs and size (`ModelRegistry::in_block_figures`, the same
+		/// terms its off-chain runs take); a model whose budget is above this is refused
+		/// ([`Error::TooHeavyForBlock`]).
 		#[pallet::constant]
 		type InBlockMaxFuel: Get<u64>;
 
-		/// In-block inference: the most bytes of linear memory a run may hold.
+		/// In-block inference: the most bytes of linear memory a run may hold (the model's
+		/// terms' memory when that is lower).
 		#[pallet::constant]
 		type InBlockMemory: Get<u64>;
 
@@ -691,7 +680,8 @@ pub mod pallet {
 		/// The model cannot run inside a block: it is not active, not of execution class
 		/// `Deterministic`, its bytes are not on chain, or no attestation recorded its FLOPs.
 		NotRunnableInBlock,
-		/// The model's fuel budget (from its FLOPs and size) is above `InBlockMaxFuel`.
+		/// The model's fuel budget (its deterministic terms' fuel, from its FLOPs and size) is
+		/// above `InBlockMaxFuel`.
 		TooHeavyForBlock,
 		/// The in-block run used all of its fuel budget.
 		InBlockOutOfFuel,
@@ -861,8 +851,8 @@ pub mod pallet {
 		/// block, so the output is final at once, with no executor and no challenge. Pays the
 		/// model's royalty to its owner and emits [`Event::InferredInBlock`] with the output.
 		/// The model must be active and `Deterministic`, with its bytes on chain and attested
-		/// FLOPs; it gets a fuel
-		/// budget from those ([`Pallet::in_block_budget`]), at most `InBlockMaxFuel`. Charges
+		/// FLOPs; its fuel budget is that of its deterministic terms
+		/// (`ModelRegistry::in_block_figures`), at most `InBlockMaxFuel`. Charges
 		/// the weight of the budget up front and refunds what the run did not use.
 		#[pallet::call_index(6)]
 		#[pallet::weight(Pallet::<T>::infer_weight(model, input.len() as u32, None))]
@@ -967,14 +957,6 @@ pub mod pallet {
 		/// Weight of `submit_result` with an output of `b` bytes. The request is read only in
 		/// the call, so it is charged as the last post of a `MaxRedundancy` round, which settles
 		/// by finalization or by a dispute, whichever weighs more.
-		/// The fuel budget of an in-block run of a model with these figures:
-		/// `InBlockBaseFuel + flops * InBlockFuelPerFlop + byte_size * InBlockFuelPerByte`.
-		pub fn in_block_budget(figures: &InBlockFigures) -> u64 {
-			T::InBlockBaseFuel::get()
-				.saturating_add(figures.flops.saturating_mul(T::InBlockFuelPerFlop::get()))
-				.saturating_add(figures.byte_size.saturating_mul(T::InBlockFuelPerByte::get()))
-		}
-
 		/// Weight of [`Pallet::infer`] on `model` with an input of `b` bytes: reading the model's
 		/// record and chunks, the royalty transfer, hashing the input, and `fuel` (the budget
 		/// when `None`, capped at `InBlockMaxFuel`) times `WeightPerFuel`. A model that cannot
@@ -984,7 +966,7 @@ pub mod pallet {
 			// The model's record, and the pallet's own checks.
 			let lookup = db.reads(2);
 			let Some(figures) = T::Models::in_block_figures(model) else { return lookup };
-			let budget = Self::in_block_budget(&figures).min(T::InBlockMaxFuel::get());
+			let budget = figures.terms.fuel.min(T::InBlockMaxFuel::get());
 			let fuel = fuel.unwrap_or(budget).min(budget);
 			let chunks = u64::from(figures.chunks);
 			lookup
@@ -1022,8 +1004,7 @@ pub mod pallet {
 			ensure!(view.active, Error::<T>::ModelNotActive);
 			let figures =
 				T::Models::in_block_figures(model).ok_or(Error::<T>::NotRunnableInBlock)?;
-			let budget = Self::in_block_budget(&figures);
-			ensure!(budget <= T::InBlockMaxFuel::get(), Error::<T>::TooHeavyForBlock);
+			ensure!(figures.terms.fuel <= T::InBlockMaxFuel::get(), Error::<T>::TooHeavyForBlock);
 			Self::check_tensors(&view.inputs, input)?;
 			// The royalty first: a caller that cannot pay makes no node run the model (and an
 			// error below reverts the transfer).
@@ -1033,10 +1014,8 @@ pub mod pallet {
 			}
 			let bytes = T::Models::in_block_bytes(model).ok_or(Error::<T>::NotRunnableInBlock)?;
 			let terms = verity_host::DeterministicTerms {
-				max_constant_bytes: figures.max_constant_bytes,
-				max_flops: figures.flops,
-				fuel: budget,
-				memory_bytes: T::InBlockMemory::get(),
+				memory_bytes: figures.terms.memory_bytes.min(T::InBlockMemory::get()),
+				..figures.terms
 			};
 			let outcome =
 				verity_host::run_deterministic(&bytes, input, &terms, T::MaxOutputLen::get())

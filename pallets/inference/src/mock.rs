@@ -188,14 +188,9 @@ pub fn mock_sign(signer: AccountId, message: &[u8; 32]) -> ReceiptSignature {
 
 verity_primitives::impl_test_signing!(Test, RuntimeCall);
 
-pub const IN_BLOCK_FUEL_PER_FLOP: u64 = 20;
-pub const IN_BLOCK_FUEL_PER_BYTE: u64 = 200;
-
 parameter_types! {
-	/// Thread-locals so that a test can lower the cap below a model's budget, or the budget
-	/// below what a run needs.
+	/// A thread-local so that a test can lower the cap below a model's budget.
 	pub static InBlockMaxFuel: u64 = 500_000_000;
-	pub static InBlockBaseFuel: u64 = 50_000_000;
 	pub const WeightPerFuel: Weight = Weight::from_parts(1_000, 0);
 }
 
@@ -203,9 +198,6 @@ impl Config for Test {
 	type ExecutorId = verity_primitives::testing::TestExecutorId;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type InBlockBaseFuel = InBlockBaseFuel;
-	type InBlockFuelPerFlop = ConstU64<IN_BLOCK_FUEL_PER_FLOP>;
-	type InBlockFuelPerByte = ConstU64<IN_BLOCK_FUEL_PER_BYTE>;
 	type InBlockMaxFuel = InBlockMaxFuel;
 	type InBlockMemory = ConstU64<{ 256 << 20 }>;
 	type WeightPerFuel = WeightPerFuel;

@@ -306,6 +306,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type DeterministicFuelPerByte: Get<u64>;
 
+		/// Most fuel any deterministic-mode run may have, whatever the formula above gives: a
+		/// `Deterministic` model's runs are metered by fuel, not wall time, so this cap is what
+		/// keeps every run of one (an attester's, an executor's, a juror's) as short as the
+		/// chain's windows need. Set it so that the slowest execution a node may run (Pulley)
+		/// spends this much fuel within the largest run bound ([`Pallet::run_bound`]). A model
+		/// that needs more runs out of fuel on every node alike: its reference run is refused at
+		/// attestation (`Refusal::OverDeterministicTerms`). At least `DeterministicBaseFuel`.
+		#[pallet::constant]
+		type MaxDeterministicFuel: Get<u64>;
+
 		/// Most bytes of linear memory a deterministic-mode run may hold (the runner's own
 		/// data, the plan and the tensors). Every node stops a run above it alike.
 		#[pallet::constant]
@@ -532,6 +542,10 @@ pub mod pallet {
 			assert!(
 				Self::run_bound(None) < verity_host::NODE_TIMEOUT,
 				"the largest run bound must stay below NODE_TIMEOUT"
+			);
+			assert!(
+				T::MaxDeterministicFuel::get() >= T::DeterministicBaseFuel::get(),
+				"MaxDeterministicFuel below DeterministicBaseFuel would refuse every model"
 			);
 		}
 
@@ -943,22 +957,22 @@ pub mod pallet {
 		/// The terms of a deterministic-mode run of a model with spec `spec` and figures
 		/// `bounds` (those recorded at attestation, or the attester's own while it attests):
 		/// its declared constants, its FLOPs (`MaxModelFlops` without figures) as the most the
-		/// engine may estimate, fuel from the FLOPs and the file size, and
-		/// `DeterministicMemory`. The same on every node, so every node reaches the same
-		/// outcome, an output or running out of fuel or memory.
+		/// engine may estimate, fuel from the FLOPs and the file size capped at
+		/// `MaxDeterministicFuel`, and `DeterministicMemory`. The same on every node, so every
+		/// node reaches the same outcome, an output or running out of fuel or memory. In-block
+		/// runs take these terms too, under pallet-inference's tighter caps.
 		pub fn deterministic_terms(
 			spec: &ModelSpecOf<T>,
 			bounds: Option<GraphBounds>,
 		) -> DeterministicTerms {
 			let flops = bounds.map_or(T::MaxModelFlops::get(), |b| b.flops);
+			let fuel = T::DeterministicBaseFuel::get()
+				.saturating_add(flops.saturating_mul(T::DeterministicFuelPerFlop::get()))
+				.saturating_add(spec.byte_size.saturating_mul(T::DeterministicFuelPerByte::get()));
 			DeterministicTerms {
 				max_constant_bytes: spec.max_constant_bytes,
 				max_flops: flops,
-				fuel: T::DeterministicBaseFuel::get()
-					.saturating_add(flops.saturating_mul(T::DeterministicFuelPerFlop::get()))
-					.saturating_add(
-						spec.byte_size.saturating_mul(T::DeterministicFuelPerByte::get()),
-					),
+				fuel: fuel.min(T::MaxDeterministicFuel::get()),
 				memory_bytes: T::DeterministicMemory::get(),
 			}
 		}
@@ -1374,8 +1388,7 @@ pub mod pallet {
 			Some(InBlockFigures {
 				byte_size: m.spec.byte_size,
 				chunks: m.chunk_count,
-				flops: bounds.flops,
-				max_constant_bytes: m.spec.max_constant_bytes,
+				terms: Self::deterministic_terms(&m.spec, Some(bounds)),
 			})
 		}
 

@@ -43,6 +43,9 @@ pub const ENGINE: u32 = verity_engine::ENGINE_VERSION;
 pub const MAX_MODEL_FLOPS: u64 = 1_000_000;
 /// Fuel of a deterministic-mode run before the model's own work (the runtime's figure).
 pub const BASE_FUEL: u64 = 50_000_000;
+/// Most fuel of a deterministic-mode run: below the formula's fuel at `MAX_MODEL_FLOPS`
+/// (100 million and more), so that tests see the cap bite.
+pub const FUEL_CAP: u64 = 80_000_000;
 /// FLOPs per millisecond of the reference node.
 pub const FLOPS_PER_MS: u64 = 1_000;
 /// Run bound of a model without FLOPs.
@@ -133,6 +136,8 @@ frame_support::parameter_types! {
 	/// Settable, so that tests can starve deterministic-mode runs of fuel.
 	pub static DeterministicBaseFuel: u64 = BASE_FUEL;
 	pub static DeterministicFuelPerFlop: u64 = 50;
+	/// Settable, so that tests can cap a model's fuel below its formula.
+	pub static MaxDeterministicFuel: u64 = FUEL_CAP;
 }
 
 impl Config for Test {
@@ -162,6 +167,7 @@ impl Config for Test {
 	type DeterministicBaseFuel = DeterministicBaseFuel;
 	type DeterministicFuelPerFlop = DeterministicFuelPerFlop;
 	type DeterministicFuelPerByte = ConstU64<500>;
+	type MaxDeterministicFuel = MaxDeterministicFuel;
 	type DeterministicMemory = ConstU64<{ 256 << 20 }>;
 	type WeightInfo = ();
 }

@@ -214,6 +214,35 @@ fn a_deterministic_model_is_attested_with_the_deterministic_modes_bits() {
 	});
 }
 
+/// A `Deterministic` model that needs more fuel than `MaxDeterministicFuel` (whatever its
+/// FLOPs' formula gives) runs out of it in the attester's reference run: refused, rejected,
+/// never active, so no executor or juror is ever asked to run it past the cap.
+#[test]
+fn a_model_over_the_fuel_cap_is_refused_at_attestation() {
+	let Env { mut ext, pool, backend, _dir, .. } = env(true);
+	ext.execute_with(|| {
+		MaxDeterministicFuel::set(1_000);
+		let bytes = testing::tiny_classifier();
+		backend.store().put(&bytes).unwrap();
+		let id = register_as(
+			&bytes,
+			deterministic_output(&bytes, &classifier_input()),
+			ExecutionClass::Deterministic,
+		);
+		ModelsPallet::offchain_worker(1);
+		let txs = attestations(&pool);
+		assert_eq!(txs.len(), 1);
+		let attestation = Attestation::Refused(Refusal::OverDeterministicTerms);
+		assert_eq!(txs[0].call, RuntimeCall::ModelsPallet(Call::attest { hash: id, attestation }));
+		assert_ok!(txs[0].call.clone().dispatch(RuntimeOrigin::signed(txs[0].signer)));
+		assert!(matches!(
+			crate::Models::<Test>::get(id).unwrap().status,
+			ModelStatus::Rejected { .. }
+		));
+		MaxDeterministicFuel::set(FUEL_CAP);
+	});
+}
+
 /// Executors and jurors run a `Deterministic` model through `run_local` in the deterministic
 /// mode under the chain's terms: the output is the mode's bits, running out of the chain's
 /// fuel is an error every node meets alike, and a faulty dev executor's perturbation applies

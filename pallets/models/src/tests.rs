@@ -498,8 +498,7 @@ fn deterministic_models_need_exact_and_run_under_deterministic_terms() {
 			Some(InBlockFigures {
 				byte_size: 40,
 				chunks: 3,
-				flops: FIGURES.flops,
-				max_constant_bytes: DECLARED,
+				terms: view.limits.deterministic.unwrap(),
 			})
 		);
 		assert_eq!(ModelsPallet::model_info(id).unwrap().execution, ExecutionClass::Deterministic);
@@ -521,7 +520,7 @@ fn deterministic_models_need_exact_and_run_under_deterministic_terms() {
 }
 
 /// Without recorded figures (a genesis model), the terms assume the largest model an attester
-/// can certify, `MaxModelFlops`, as the run bound does.
+/// can certify, `MaxModelFlops`, as the run bound does, and its fuel is capped like any.
 #[test]
 fn deterministic_terms_without_figures_assume_the_capacity() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -532,7 +531,46 @@ fn deterministic_terms_without_figures_assume_the_capacity() {
 		};
 		let terms = ModelsPallet::deterministic_terms(&s, None);
 		assert_eq!(terms.max_flops, MAX_MODEL_FLOPS);
+		assert_eq!(terms.fuel, FUEL_CAP);
+		MaxDeterministicFuel::set(u64::MAX);
+		let terms = ModelsPallet::deterministic_terms(&s, None);
 		assert_eq!(terms.fuel, BASE_FUEL + MAX_MODEL_FLOPS * 50 + 1_000 * 500);
+		MaxDeterministicFuel::set(FUEL_CAP);
+	});
+}
+
+/// The attack: deterministic-mode runs are metered by fuel, not wall time, and the fuel comes
+/// from the model's FLOPs. An owner registers a `Deterministic` model as heavy as the per-node
+/// capacity allows (`MaxModelFlops`): the formula's fuel would keep every attester, executor
+/// and juror running far past the chain's windows (in the runtime, 500 billion units, minutes
+/// on the slowest node), so honest jurors could not judge a wrong result in time. The terms
+/// cap the fuel at `MaxDeterministicFuel`, off chain and in blocks alike: every run ends
+/// within the cap on every node (and runs out of fuel alike beyond it).
+#[test]
+fn a_heavy_deterministic_model_gets_no_more_than_the_fuel_cap() {
+	ExtBuilder::default().build_and_execute(|| {
+		let bytes = model_bytes(40, 7);
+		let id = hash_of(&bytes);
+		let heavy = ModelSpec {
+			acceptance: AcceptanceRule::Exact,
+			execution: ExecutionClass::Deterministic,
+			..spec(40, Availability::OnChain)
+		};
+		assert_ok!(ModelsPallet::register_model(RuntimeOrigin::signed(OWNER), id, heavy));
+		upload_all(id, &bytes);
+		let bounds = GraphBounds { constant_bytes: 1_000, flops: MAX_MODEL_FLOPS };
+		for attester in [ATTESTER_1, ATTESTER_2] {
+			let attestation = Attestation::Ran { output: expected(), bounds };
+			assert_ok!(ModelsPallet::attest(RuntimeOrigin::signed(attester), id, attestation));
+		}
+		assert_eq!(status(id), ModelStatus::Active { since: 1 });
+		let formula = BASE_FUEL + MAX_MODEL_FLOPS * 50 + 40 * 500;
+		assert!(formula > FUEL_CAP);
+		let view = <ModelsPallet as ModelRegistry<AccountId, Balance>>::model(&id).unwrap();
+		let terms = view.limits.deterministic.expect("a Deterministic model");
+		assert_eq!((terms.fuel, terms.max_flops), (FUEL_CAP, MAX_MODEL_FLOPS));
+		let in_block = <ModelsPallet as ModelRegistry<AccountId, Balance>>::in_block_figures(&id);
+		assert_eq!(in_block.map(|f| f.terms), Some(terms));
 	});
 }
 

@@ -260,16 +260,42 @@ mod registry {
 			);
 		}
 
+		/// Fuel per FLOP the mock registry charges ([`Self::set_in_block`]).
+		pub const FUEL_PER_FLOP: u64 = 20;
+		/// Fuel per byte of model file the mock registry charges.
+		pub const FUEL_PER_BYTE: u64 = 200;
+		/// Fuel of a run before the model's work, in the mock registry.
+		pub const BASE_FUEL: u64 = 50_000_000;
+
 		/// Make a model runnable in a block with these ONNX `bytes` and FLOP estimate (its
-		/// view must be inserted too).
+		/// view must be inserted too), with fuel as a registry's formula gives:
+		/// `BASE_FUEL + flops * FUEL_PER_FLOP + len * FUEL_PER_BYTE`.
 		pub fn set_in_block(id: ModelId, bytes: Vec<u8>, flops: u64) {
-			let figures = InBlockFigures {
-				byte_size: bytes.len() as u64,
-				chunks: 1,
-				flops,
+			let fuel = Self::BASE_FUEL
+				.saturating_add(flops.saturating_mul(Self::FUEL_PER_FLOP))
+				.saturating_add((bytes.len() as u64).saturating_mul(Self::FUEL_PER_BYTE));
+			let terms = verity_host::DeterministicTerms {
 				max_constant_bytes: RunLimits::generous().max_constant_bytes,
+				max_flops: flops,
+				fuel,
+				memory_bytes: 2 << 30,
 			};
+			Self::set_in_block_terms(id, bytes, terms);
+		}
+
+		/// Make a model runnable in a block with these ONNX `bytes` under these `terms`.
+		pub fn set_in_block_terms(
+			id: ModelId,
+			bytes: Vec<u8>,
+			terms: verity_host::DeterministicTerms,
+		) {
+			let figures = InBlockFigures { byte_size: bytes.len() as u64, chunks: 1, terms };
 			IN_BLOCK.with(|m| m.borrow_mut().insert(id, (figures, bytes)));
+		}
+
+		/// The figures a model was made runnable in a block with.
+		pub fn in_block(id: &ModelId) -> Option<InBlockFigures> {
+			IN_BLOCK.with(|m| m.borrow().get(id).map(|(f, _)| *f))
 		}
 
 		/// Change a model's run limits (give the types it was inserted with).

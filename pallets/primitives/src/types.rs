@@ -38,10 +38,10 @@ pub struct InBlockFigures {
 	pub byte_size: u64,
 	/// Storage items the bytes are kept in (on-chain chunks).
 	pub chunks: u32,
-	/// The engine's FLOP estimate of one run, recorded at attestation.
-	pub flops: u64,
-	/// The constants the spec declares its plan may hold.
-	pub max_constant_bytes: u64,
+	/// The terms every node runs the model under off chain (its declared constants, its
+	/// attested FLOPs, the fuel the registry's formula gives): block execution charges this
+	/// fuel and runs under these terms, capped by its own per-call limits.
+	pub terms: verity_host::DeterministicTerms,
 }
 
 /// The terms under which every node loads and runs a model, decided by the chain

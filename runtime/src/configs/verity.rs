@@ -9,7 +9,7 @@
 
 use frame_support::{
 	parameter_types,
-	traits::{ConstU32, EnsureOrigin},
+	traits::{ConstU32, ConstU64, EnsureOrigin},
 	weights::Weight,
 	PalletId,
 };
@@ -105,14 +105,14 @@ parameter_types! {
 	/// half the engine's own `max_flops`. A model over it is rejected at attestation. At the
 	/// reference speed below that is 10 s of run, the largest run bound 11 s, well inside the
 	/// 30 s (`ResultDeadline`) an executor has.
-	pub const ModelMaxFlops: u64 = 10_000_000_000;
+	pub const ModelMaxFlops: u64 = MODEL_MAX_FLOPS;
 	/// The documented reference node (docs/inference.md, "Run bounds"): 1 GFLOP/s on one
 	/// engine thread, what tract's generic kernels sustain on a 2019 x86 core; a node slower
 	/// than this on a model's matrix products is too small to serve it.
-	pub const ModelReferenceFlopsPerMs: u64 = 1_000_000;
+	pub const ModelReferenceFlopsPerMs: u64 = MODEL_REFERENCE_FLOPS_PER_MS;
 	/// Floor of every run bound: input decoding, scheduling on the engine's pool, output
 	/// encoding.
-	pub const ModelMinRunMs: u32 = 1_000;
+	pub const ModelMinRunMs: u32 = MODEL_MIN_RUN_MS;
 
 	/// The account holding all provider stake (held) and unclaimed rewards (free).
 	pub const ProvidersPalletId: PalletId = PalletId(*b"vrt/prov");
@@ -251,11 +251,12 @@ impl pallet_models::Config for Runtime {
 	type MaxModelFlops = ModelMaxFlops;
 	type ReferenceFlopsPerMs = ModelReferenceFlopsPerMs;
 	type MinRunMs = ModelMinRunMs;
-	// A `Deterministic` model's off-chain runs (attest, execute, judge) take the in-block
-	// calls' fuel rates, which are the deterministic mode's own, without the in-block cap.
-	type DeterministicBaseFuel = InBlockBaseFuel;
-	type DeterministicFuelPerFlop = InBlockFuelPerFlop;
-	type DeterministicFuelPerByte = InBlockFuelPerByte;
+	// A `Deterministic` model's runs, off chain (attest, execute, judge) and in blocks, take
+	// these terms; in-block calls cap them further (`InBlockMaxFuel`, `InBlockMemory`).
+	type DeterministicBaseFuel = DeterministicBaseFuel;
+	type DeterministicFuelPerFlop = DeterministicFuelPerFlop;
+	type DeterministicFuelPerByte = DeterministicFuelPerByte;
+	type MaxDeterministicFuel = ConstU64<MAX_DETERMINISTIC_FUEL>;
 	type DeterministicMemory = DeterministicMemory;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }
@@ -309,18 +310,40 @@ impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersBenchmarkHelper {
 	}
 }
 
+/// Picoseconds per unit of fuel of the slowest execution of the deterministic mode a node may
+/// run: Pulley, the portable interpreter, took up to 2.3 ns per unit (`docs/determinism.md`).
+pub const SLOWEST_PS_PER_FUEL: u64 = 2_300;
+
+/// Most fuel of any `Deterministic` model's run (`pallet_models::Config::MaxDeterministicFuel`):
+/// 4 billion units, 9.2 s on Pulley, within the largest run bound of a `Native` model
+/// (`ModelMaxFlops` at the reference speed plus `ModelMinRunMs`: 11 s), so an executor meets
+/// `ResultDeadline` and a juror its commit period however heavy a model its owner registers.
+/// Without the cap a model at `ModelMaxFlops` would get 500 billion units, minutes of run.
+pub const MAX_DETERMINISTIC_FUEL: u64 = 4_000_000_000;
+
+/// `ModelMaxFlops`, `ModelReferenceFlopsPerMs`, `ModelMinRunMs` (documented there).
+pub const MODEL_MAX_FLOPS: u64 = 10_000_000_000;
+pub const MODEL_REFERENCE_FLOPS_PER_MS: u64 = 1_000_000;
+pub const MODEL_MIN_RUN_MS: u32 = 1_000;
+
+const _: () = assert!(
+	MAX_DETERMINISTIC_FUEL * SLOWEST_PS_PER_FUEL / 1_000_000_000
+		<= MODEL_MAX_FLOPS / MODEL_REFERENCE_FLOPS_PER_MS + MODEL_MIN_RUN_MS as u64,
+	"a Deterministic model's run on Pulley must fit in the largest Native run bound"
+);
+
 parameter_types! {
-	/// Fuel of an in-block run before the model's own work. The demo models' loads take 7 to
-	/// 18 million fuel in the deterministic mode, most of it a fixed cost of parsing and
-	/// planning (`docs/determinism.md`, "In-block inference"); 50 million covers a small
-	/// model's load with room to spare.
-	pub const InBlockBaseFuel: u64 = 50_000_000;
+	/// Fuel of a deterministic-mode run before the model's own work. The demo models' loads
+	/// take 7 to 18 million fuel, most of it a fixed cost of parsing and planning
+	/// (`docs/determinism.md`, "In-block inference"); 50 million covers a small model's load
+	/// with room to spare.
+	pub const DeterministicBaseFuel: u64 = 50_000_000;
 	/// Fuel per FLOP of the model's estimate. The demo models' runs took 2.3 (batch) to 44
 	/// (int8, quantized ops) fuel per estimated FLOP in the scalar wasm kernels; 50 covers all.
-	pub const InBlockFuelPerFlop: u64 = 50;
+	pub const DeterministicFuelPerFlop: u64 = 50;
 	/// Fuel per byte of the ONNX file, for parsing and planning it (cnn: 481 load fuel per
 	/// byte, fixed cost included).
-	pub const InBlockFuelPerByte: u64 = 500;
+	pub const DeterministicFuelPerByte: u64 = 500;
 	/// At most 250 million fuel per call: 0.5 s of weight, a quarter of a block.
 	pub const InBlockMaxFuel: u64 = 250_000_000;
 	/// 256 MiB of linear memory per run.
@@ -342,9 +365,6 @@ impl pallet_inference::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	/// In-block inference: see the parameters' definitions for how they were derived.
-	type InBlockBaseFuel = InBlockBaseFuel;
-	type InBlockFuelPerFlop = InBlockFuelPerFlop;
-	type InBlockFuelPerByte = InBlockFuelPerByte;
 	type InBlockMaxFuel = InBlockMaxFuel;
 	type InBlockMemory = InBlockMemory;
 	type WeightPerFuel = WeightPerFuel;
