@@ -25,7 +25,10 @@ sysroot_src="$("$RUSTC" --print sysroot)/lib/rustlib/src/rust"
 # getrandom 0.4 needs a backend on wasm32-unknown-unknown: "unsupported" fails every call (the
 # module must not draw randomness, nor import a source of it). Remapped paths keep the panic
 # messages' file names, and so the module's bytes, independent of this machine.
-export RUSTFLAGS="--cfg getrandom_backend=\"unsupported\" \
+# `simd128`: fixed-width wasm SIMD, whose results are specified bit for bit (NaN payloads
+# aside, which the host canonicalizes), so tract's wasm kernels (`tract-linalg/src/wasm`) are
+# as deterministic as scalar code and several times faster. Relaxed SIMD stays off.
+export RUSTFLAGS="-C target-feature=+simd128 --cfg getrandom_backend=\"unsupported\" \
 --remap-path-prefix=$VERITY_ROOT=/verity \
 --remap-path-prefix=$cargo_home=/cargo \
 --remap-path-prefix=$sysroot_src=/rustc/src"

@@ -3,6 +3,10 @@
 //! memory a run takes, and per backend the one-off cost of compiling the runner.
 //!
 //! `cargo run --release --locked -p verity-deterministic --example report [-- --runs 20]`
+//!
+//! `-- --light all` (or a comma list: `--light squeezenet,resnet50`) measures the `onnx`
+//! package's light models instead (the target: the deterministic mode within 3x of
+//! native, geometric mean); `--no-pulley` leaves the interpreter out (minutes per model).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -31,6 +35,18 @@ fn main() {
 		.map(|v| v.parse().expect("--runs N"))
 		.unwrap_or(20);
 	println!("runner.wasm: {} bytes, blake2-256 {}", RUNNER_WASM.len(), hex::encode(RUNNER_HASH));
+	if let Some(list) = args.iter().position(|a| a == "--light").and_then(|i| args.get(i + 1)) {
+		let only: Vec<String> = match list.as_str() {
+			"all" => vec![],
+			l => l.split(',').map(str::to_string).collect(),
+		};
+		let backends: Vec<Backend> = Backend::ALL
+			.into_iter()
+			.filter(|&b| b != Backend::Pulley || !args.iter().any(|a| a == "--no-pulley"))
+			.collect();
+		light_table(&only, &backends, runs);
+		return;
+	}
 	for b in Backend::ALL {
 		let t = Instant::now();
 		compiled(b).expect("backend available");
@@ -137,5 +153,78 @@ fn in_block_table(runs: usize) {
 			prepare.as_nanos() as f64 / load_fuel as f64,
 			cols.join(" | ")
 		);
+	}
+}
+
+/// The light models: warm median latency natively and on each backend, the slowdown against
+/// native, and the geometric mean of the slowdown per backend over the models that ran.
+fn light_table(only: &[String], backends: &[Backend], runs: usize) {
+	let limits = common::limits();
+	let budget = RunLimits { fuel: u64::MAX / 2, memory_bytes: 3 << 30 };
+	println!(
+		"\n| model | FLOPs | native ms | {} | slowdown vs native | run fuel | memory MiB |",
+		backends.iter().map(|b| format!("{b} ms")).collect::<Vec<_>>().join(" | ")
+	);
+	println!("|---|---|---|{}---|---|---|", "---|".repeat(backends.len()));
+	let mut logs = vec![0f64; backends.len()];
+	let mut counted = 0;
+	for (case, _) in common::light_models(only) {
+		let engine = Engine::new(limits.clone());
+		let hash = model_hash(&case.model);
+		let info = match engine.load(&case.model, &hash) {
+			Ok(info) => info,
+			Err(e) => {
+				println!("| {} | - | refused by the engine's limits: {e} | | | | |", case.name);
+				continue;
+			},
+		};
+		let time = |f: &mut dyn FnMut()| {
+			f();
+			median(
+				(0..runs)
+					.map(|_| {
+						let t = Instant::now();
+						f();
+						t.elapsed()
+					})
+					.collect(),
+			)
+		};
+		let native = time(&mut || {
+			engine.run(&hash, &case.inputs).expect("native run");
+		});
+		let input = encode_tensors(&case.inputs);
+		let (mut cols, mut slow, mut fuel, mut mem) = (vec![], vec![], 0, 0);
+		for (k, &b) in backends.iter().enumerate() {
+			let mut s = Session::new(b, budget).expect("session");
+			s.load(&case.model, &limits).expect("deterministic load");
+			let d = time(&mut || {
+				s.run(&input).expect("deterministic run");
+			});
+			fuel = s.fuel_used();
+			mem = s.memory_bytes();
+			let x = d.as_secs_f64() / native.as_secs_f64();
+			logs[k] += x.ln();
+			cols.push(ms(d));
+			slow.push(format!("{x:.2}x"));
+		}
+		counted += 1;
+		println!(
+			"| {} | {} | {} | {} | {} | {fuel} | {:.0} |",
+			case.name,
+			info.flops,
+			ms(native),
+			cols.join(" | "),
+			slow.join(", "),
+			mem as f64 / (1 << 20) as f64
+		);
+	}
+	if counted > 0 {
+		let means: Vec<String> = backends
+			.iter()
+			.zip(&logs)
+			.map(|(b, l)| format!("{b} {:.2}x", (l / counted as f64).exp()))
+			.collect();
+		println!("\ngeometric mean slowdown vs native over {counted} models: {}", means.join(", "));
 	}
 }

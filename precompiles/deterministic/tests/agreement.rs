@@ -4,6 +4,11 @@
 //! canonical tensor encoding). Native tract is run too and how it compares is reported (equal
 //! bytes, or the largest absolute difference), not required.
 //!
+//! Light models (the `onnx` package's real architectures, `common::light_models`): only on
+//! request, `VERITY_LIGHT_MODELS=all` or a comma list of names (`squeezenet,shufflenet`), since
+//! the Pulley interpreter takes minutes on the larger ones; the report goes to
+//! `deterministic-light.txt`.
+//!
 //! Conformance cases: every passing case by default (797 take about 40 s on the three backends
 //! of a 2-core machine, measured in `docs/determinism.md`); `VERITY_DETERMINISTIC_CASES=N` runs
 //! every N-th case (in name order) for a quicker look. The report goes to
@@ -11,7 +16,9 @@
 
 mod common;
 
-use common::{demo_models, limits, max_abs_diff, native, passing_conformance_cases, Case};
+use common::{
+	demo_models, light_models, limits, max_abs_diff, native, passing_conformance_cases, Case,
+};
 use std::{collections::BTreeMap, fmt::Write as _, time::Instant};
 use verity_deterministic::{Backend, Error, RunLimits, Session};
 use verity_engine::{decode_tensors, engine::Engine};
@@ -126,4 +133,66 @@ fn conformance_cases_agree_on_every_backend() {
 	text.push_str(&lines);
 	report("deterministic-agreement.txt", &text);
 	assert!(disagreements.is_empty(), "backends disagree:\n{}", disagreements.join("\n"));
+}
+
+#[test]
+fn light_models_agree_on_every_backend() {
+	let Ok(wanted) = std::env::var("VERITY_LIGHT_MODELS") else {
+		println!("light models not requested (VERITY_LIGHT_MODELS=all or a list of names)");
+		return;
+	};
+	let only: Vec<String> = match wanted.as_str() {
+		"all" => vec![],
+		list => list.split(',').map(str::to_string).collect(),
+	};
+	let models = light_models(&only);
+	assert!(!models.is_empty(), "no light model matches {wanted}");
+	let engine = Engine::new(limits());
+	let mut sessions = sessions();
+	let mut text = String::from(
+		"# light models: model | outcome on the backends | seconds per backend (load + run) | \
+		 deterministic vs the onnx package's expected output | native vs deterministic\n",
+	);
+	let mut disagreements = vec![];
+	for (case, expected) in &models {
+		let mut outcomes = vec![];
+		let mut secs = vec![];
+		for s in sessions.iter_mut() {
+			let t = Instant::now();
+			outcomes.push(run(s, case));
+			secs.push(format!("{:.1}", t.elapsed().as_secs_f64()));
+		}
+		let agree = outcomes.iter().all(|o| same(o, &outcomes[0]));
+		if !agree {
+			disagreements.push(case.name.clone());
+		}
+		let word = match (&outcomes[0], agree) {
+			(Ok(_), true) => "identical".to_string(),
+			(Err(e), true) => format!("the same error ({e})"),
+			(_, false) => format!("DIFFERENT: {outcomes:?}"),
+		};
+		let vs_expected = match (&outcomes[0], expected) {
+			(Ok(bytes), Some(want)) => {
+				let got = decode_tensors(bytes).expect("runner output decodes");
+				match max_abs_diff(&got, std::slice::from_ref(want)) {
+					Some(d) => format!("max abs diff {d:e}"),
+					None => "not comparable".into(),
+				}
+			},
+			(Ok(_), None) => "no expected output".into(),
+			(Err(_), _) => "-".into(),
+		};
+		let note = native_note(&engine, case, &outcomes[0]);
+		writeln!(
+			text,
+			"{} | {word} on {} backends | {} | {vs_expected} | native {note}",
+			case.name,
+			outcomes.len(),
+			secs.join(", ")
+		)
+		.expect("string");
+		println!("{}", text.lines().last().unwrap_or_default());
+	}
+	report("deterministic-light.txt", &text);
+	assert!(disagreements.is_empty(), "backends disagree on {disagreements:?}");
 }

@@ -310,15 +310,21 @@ impl pallet_providers::BenchmarkHelper<AccountId> for ProvidersBenchmarkHelper {
 	}
 }
 
-/// Picoseconds per unit of fuel of the slowest execution of the deterministic mode a node may
-/// run: Pulley, the portable interpreter, took up to 2.3 ns per unit (`docs/determinism.md`).
-pub const SLOWEST_PS_PER_FUEL: u64 = 2_300;
+/// Picoseconds per unit of fuel of the reference execution of the deterministic mode: Cranelift
+/// restricted to baseline x86-64 (SSE2), the slowest compiled execution, took up to 0.88 ns per
+/// unit of run fuel on the `onnx` package's light models (resnet50: 8.96 s for 10.2 billion
+/// units; `docs/determinism.md`); a node on the host's own features is about ten times faster.
+/// Pulley, the interpreter for hosts Cranelift does not support, is several times slower again:
+/// such a node checks bits, it cannot serve heavy `Deterministic` models in time (as a node
+/// slower than `ModelReferenceFlopsPerMs` cannot serve heavy `Native` ones).
+pub const REFERENCE_PS_PER_FUEL: u64 = 1_000;
 
 /// Most fuel of any `Deterministic` model's run (`pallet_models::Config::MaxDeterministicFuel`):
-/// 4 billion units, 9.2 s on Pulley, within the largest run bound of a `Native` model
-/// (`ModelMaxFlops` at the reference speed plus `ModelMinRunMs`: 11 s), so an executor meets
-/// `ResultDeadline` and a juror its commit period however heavy a model its owner registers.
-/// Without the cap a model at `ModelMaxFlops` would get 500 billion units, minutes of run.
+/// 4 billion units, 4 s at the reference rate, twice that for a CPU half as fast, within the
+/// largest run bound of a `Native` model (`ModelMaxFlops` at the reference speed plus
+/// `ModelMinRunMs`: 11 s), so an executor meets `ResultDeadline` and a juror its commit period
+/// however heavy a model its owner registers. Without the cap a model at `ModelMaxFlops` would
+/// get 640 billion units, minutes of run.
 pub const MAX_DETERMINISTIC_FUEL: u64 = 4_000_000_000;
 
 /// `ModelMaxFlops`, `ModelReferenceFlopsPerMs`, `ModelMinRunMs` (documented there).
@@ -327,21 +333,22 @@ pub const MODEL_REFERENCE_FLOPS_PER_MS: u64 = 1_000_000;
 pub const MODEL_MIN_RUN_MS: u32 = 1_000;
 
 const _: () = assert!(
-	MAX_DETERMINISTIC_FUEL * SLOWEST_PS_PER_FUEL / 1_000_000_000
+	2 * MAX_DETERMINISTIC_FUEL * REFERENCE_PS_PER_FUEL / 1_000_000_000
 		<= MODEL_MAX_FLOPS / MODEL_REFERENCE_FLOPS_PER_MS + MODEL_MIN_RUN_MS as u64,
-	"a Deterministic model's run on Pulley must fit in the largest Native run bound"
+	"a Deterministic model's run at half the reference speed must fit the largest Native run bound"
 );
 
 parameter_types! {
 	/// Fuel of a deterministic-mode run before the model's own work. The demo models' loads
-	/// take 7 to 18 million fuel, most of it a fixed cost of parsing and planning
+	/// take 7 to 17 million fuel, most of it a fixed cost of parsing and planning
 	/// (`docs/determinism.md`, "In-block inference"); 50 million covers a small model's load
 	/// with room to spare.
 	pub const DeterministicBaseFuel: u64 = 50_000_000;
-	/// Fuel per FLOP of the model's estimate. The demo models' runs took 2.3 (batch) to 44
-	/// (int8, quantized ops) fuel per estimated FLOP in the scalar wasm kernels; 50 covers all.
-	pub const DeterministicFuelPerFlop: u64 = 50;
-	/// Fuel per byte of the ONNX file, for parsing and planning it (cnn: 481 load fuel per
+	/// Fuel per FLOP of the model's estimate. With the runner's `simd128` kernels the demo
+	/// models' runs took 2.0 (batch) to 56 (int8, quantized ops) fuel per estimated FLOP, the
+	/// light models 2.5 to 4.9; 64 covers all.
+	pub const DeterministicFuelPerFlop: u64 = 64;
+	/// Fuel per byte of the ONNX file, for parsing and planning it (cnn: 458 load fuel per
 	/// byte, fixed cost included).
 	pub const DeterministicFuelPerByte: u64 = 500;
 	/// At most 250 million fuel per call: 0.5 s of weight, a quarter of a block.
@@ -353,10 +360,11 @@ parameter_types! {
 	/// tensors, within wasm32's 4 GiB.
 	pub const DeterministicMemory: u64 = 2 << 30;
 	/// 2 ns of weight per unit of fuel. On the reference machine Cranelift ran a prepared
-	/// model's call at 0.08 to 0.17 ns per unit of the fuel charged, and a cold call (the load
-	/// of a model no block ran before) at up to 1.33 ns per unit of load fuel, measured beside
-	/// a busy compiler (`docs/determinism.md`); 2 ns covers the cold call. Pulley, the
-	/// interpreter a node without Cranelift support runs, took up to 2.3 ns per unit.
+	/// model's call at 0.06 to 0.14 ns per unit of the fuel charged, and a cold call (the load
+	/// of a model no block ran before) at up to 0.58 ns per unit of load fuel with the
+	/// `simd128` runner (1.33 ns with the scalar one, measured beside a busy compiler;
+	/// `docs/determinism.md`); 2 ns covers the cold call. Pulley, the interpreter a node
+	/// without Cranelift support runs, took up to 0.58 ns per unit on the demo models' calls.
 	pub const WeightPerFuel: Weight = Weight::from_parts(2_000, 0);
 }
 

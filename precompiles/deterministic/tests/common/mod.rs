@@ -174,6 +174,48 @@ pub fn passing_conformance_cases() -> Vec<Case> {
 		.collect()
 }
 
+/// The `light` models of the `onnx` package (`backend/test/data/light`): real architectures
+/// (alexnet, densenet121, inception v1/v2, resnet50, shufflenet, squeezenet, vgg19, zfnet512)
+/// whose weights are `ConstantOfShape` nodes, each with the input the ONNX backend runner
+/// builds for them, `arange(n) / n` in f32 in the graph's input shape, and the output the
+/// package ships (`<name>_output_0.pb`). `only`: the names to keep (without `light_`), all when
+/// empty.
+pub fn light_models(only: &[String]) -> Vec<(Case, Option<Tensor>)> {
+	let py = python();
+	// One line per model: its path and the shape of its data input (the graph input that is
+	// not an initializer).
+	let script = "import onnx,os,glob\n\
+		d=os.path.join(os.path.dirname(onnx.__file__),'backend/test/data/light')\n\
+		for p in sorted(glob.glob(os.path.join(d,'*.onnx'))): \
+		m=onnx.load(p,load_external_data=False); \
+		inits={i.name for i in m.graph.initializer}; \
+		data=[i for i in m.graph.input if i.name not in inits][0]; \
+		print(p,' '.join(str(x.dim_value) for x in data.type.tensor_type.shape.dim))";
+	let out = Command::new(&py)
+		.args(["-c", script])
+		.output()
+		.unwrap_or_else(|e| panic!("cannot run {py}: {e}"));
+	assert!(out.status.success(), "{py} cannot list the light models; run scripts/setup.sh");
+	String::from_utf8_lossy(&out.stdout)
+		.lines()
+		.filter_map(|line| {
+			let (file, dims) = line.split_once(' ')?;
+			let path = PathBuf::from(file);
+			let name = path.file_stem()?.to_str()?.trim_start_matches("light_").to_string();
+			if !only.is_empty() && !only.contains(&name) {
+				return None;
+			}
+			let shape: Vec<u32> = dims.split(' ').map(|d| d.parse().expect("dimension")).collect();
+			let n: usize = shape.iter().map(|&d| d as usize).product();
+			let data: Vec<f32> = (0..n).map(|i| i as f32 / n as f32).collect();
+			let input = Tensor::from_f32(shape, &data).expect("input tensor");
+			let expected = load_pb(&path.with_file_name(format!("light_{name}_output_0.pb")));
+			let case = Case { name, model: fs::read(&path).ok()?, inputs: vec![input] };
+			Some((case, expected))
+		})
+		.collect()
+}
+
 /// Engine limits for both modes: the defaults, with runs on the caller's thread.
 pub fn limits() -> Limits {
 	Limits { run_timeout: None, ..Limits::default() }
