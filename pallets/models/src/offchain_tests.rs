@@ -190,10 +190,19 @@ fn a_deterministic_model_is_attested_with_the_deterministic_modes_bits() {
 	});
 
 	// The same model with fuel for nothing but the runner's start.
-	let Env { mut ext, pool, backend, _dir, .. } = env(true);
-	ext.execute_with(|| {
+	refused_over_deterministic_terms(|| {
 		DeterministicBaseFuel::set(1_000);
 		DeterministicFuelPerFlop::set(0);
+	});
+}
+
+/// Registers the tiny classifier as `Deterministic` after `starve` lowered the chain's terms:
+/// the attester's reference run runs out, it refuses (`OverDeterministicTerms`) and the model is
+/// rejected.
+fn refused_over_deterministic_terms(starve: impl FnOnce()) {
+	let Env { mut ext, pool, backend, _dir, .. } = env(true);
+	ext.execute_with(|| {
+		starve();
 		let bytes = testing::tiny_classifier();
 		backend.store().put(&bytes).unwrap();
 		let id = register_as(
@@ -219,28 +228,7 @@ fn a_deterministic_model_is_attested_with_the_deterministic_modes_bits() {
 /// never active, so no executor or juror is ever asked to run it past the cap.
 #[test]
 fn a_model_over_the_fuel_cap_is_refused_at_attestation() {
-	let Env { mut ext, pool, backend, _dir, .. } = env(true);
-	ext.execute_with(|| {
-		MaxDeterministicFuel::set(1_000);
-		let bytes = testing::tiny_classifier();
-		backend.store().put(&bytes).unwrap();
-		let id = register_as(
-			&bytes,
-			deterministic_output(&bytes, &classifier_input()),
-			ExecutionClass::Deterministic,
-		);
-		ModelsPallet::offchain_worker(1);
-		let txs = attestations(&pool);
-		assert_eq!(txs.len(), 1);
-		let attestation = Attestation::Refused(Refusal::OverDeterministicTerms);
-		assert_eq!(txs[0].call, RuntimeCall::ModelsPallet(Call::attest { hash: id, attestation }));
-		assert_ok!(txs[0].call.clone().dispatch(RuntimeOrigin::signed(txs[0].signer)));
-		assert!(matches!(
-			crate::Models::<Test>::get(id).unwrap().status,
-			ModelStatus::Rejected { .. }
-		));
-		MaxDeterministicFuel::set(FUEL_CAP);
-	});
+	refused_over_deterministic_terms(|| MaxDeterministicFuel::set(1_000));
 }
 
 /// Executors and jurors run a `Deterministic` model through `run_local` in the deterministic
