@@ -25,11 +25,6 @@ echo "[test] building (target dir $CARGO_TARGET_DIR)" >&2
 verity_build
 echo "[test] build took $(( $(date +%s) - start ))s" >&2
 
-# The deterministic mode's module is consensus-critical and committed as a binary: a fresh build
-# from these sources must give exactly its bytes (seconds when warm; about 7 min cold).
-runner_start=$(date +%s)
-"$VERITY_ROOT/scripts/build_wasm_runner.sh" --check
-echo "[test] runner.wasm check took $(( $(date +%s) - runner_start ))s" >&2
 
 # Passing tests' output is captured; the conformance harness leaves its counts in its report.
 report="$CARGO_TARGET_DIR/tmp/conformance-results.txt"
