@@ -62,25 +62,21 @@ async function run(nodeName, networkInfo, args) {
 	}
 	if (step === "settle") {
 		const s = v.load(networkInfo);
+		const resolved = await v.waitEvent(api, s.challenged, 240, "R1's dispute resolved", (e) =>
+			api.events.disputes.DisputeResolved.is(e) && e.data.request.toNumber() === s.r1 && e);
+		// R1's events from the challenge to the verdict's block (whose settlement comes with it).
 		const seen = { revealed: [], slashed: [], rewarded: [], refunded: [] };
-		const resolved = await v.waitEvent(api, s.challenged, 240, "R1's dispute resolved", (e) => {
-			const id = e.data && e.data.request ? e.data.request.toNumber() : null;
-			if (id !== s.r1) return false;
-			if (api.events.disputes.VoteRevealed.is(e))
-				seen.revealed.push([e.data.juror.toString(), e.data.outputHash.toHex()]);
-			if (api.events.inference.ExecutorSlashed.is(e))
-				seen.slashed.push([e.data.provider.toString(), e.data.slashed.toBigInt()]);
-			if (api.events.disputes.ChallengerRewarded.is(e)) seen.rewarded.push(e.data.challenger.toString());
-			if (api.events.inference.Refunded.is(e)) seen.refunded.push(e.data.reason.toString());
-			return api.events.disputes.DisputeResolved.is(e) && e;
-		});
-		// The verdict's side effects may land in the same block after DisputeResolved.
-		for (const e of await v.eventsAt(api, resolved.hash)) {
-			if (!e.data || !e.data.request || e.data.request.toNumber() !== s.r1) continue;
-			if (api.events.inference.ExecutorSlashed.is(e) && !seen.slashed.length)
-				seen.slashed.push([e.data.provider.toString(), e.data.slashed.toBigInt()]);
-			if (api.events.disputes.ChallengerRewarded.is(e) && !seen.rewarded.length) seen.rewarded.push(e.data.challenger.toString());
-			if (api.events.inference.Refunded.is(e) && !seen.refunded.length) seen.refunded.push(e.data.reason.toString());
+		for (let n = s.challenged; n <= resolved.number; n++) {
+			const hash = (await api.rpc.chain.getBlockHash(n)).toHex();
+			for (const e of await v.eventsAt(api, hash)) {
+				if (!e.data || !e.data.request || e.data.request.toNumber() !== s.r1) continue;
+				if (api.events.disputes.VoteRevealed.is(e))
+					seen.revealed.push([e.data.juror.toString(), e.data.outputHash.toHex()]);
+				if (api.events.inference.ExecutorSlashed.is(e))
+					seen.slashed.push([e.data.provider.toString(), e.data.slashed.toBigInt()]);
+				if (api.events.disputes.ChallengerRewarded.is(e)) seen.rewarded.push(e.data.challenger.toString());
+				if (api.events.inference.Refunded.is(e)) seen.refunded.push(e.data.reason.toString());
+			}
 		}
 		v.check(resolved.value.data.conclusion.toString() === "SomeWrong",
 			`R1's dispute resolved in #${resolved.number}: SomeWrong`);

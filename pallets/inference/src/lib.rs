@@ -954,9 +954,6 @@ pub mod pallet {
 
 	#[deny(clippy::expect_used)]
 	impl<T: Config> Pallet<T> {
-		/// Weight of `submit_result` with an output of `b` bytes. The request is read only in
-		/// the call, so it is charged as the last post of a `MaxRedundancy` round, which settles
-		/// by finalization or by a dispute, whichever weighs more.
 		/// Weight of [`Pallet::infer`] on `model` with an input of `b` bytes: reading the model's
 		/// record and chunks, the royalty transfer, hashing the input, and `fuel` (the budget
 		/// when `None`, capped at `InBlockMaxFuel`) times `WeightPerFuel`. A model that cannot
@@ -1041,6 +1038,9 @@ pub mod pallet {
 			Ok(outcome)
 		}
 
+		/// Weight of `submit_result` with an output of `b` bytes. The request is read only in
+		/// the call, so it is charged as the last post of a `MaxRedundancy` round, which settles
+		/// by finalization or by a dispute, whichever weighs more.
 		pub fn submit_result_weight(b: u32) -> Weight {
 			let k = T::MaxRedundancy::get();
 			T::WeightInfo::submit_result(b, k).max(T::WeightInfo::submit_result_disputed(b, k))

@@ -309,8 +309,9 @@ pub mod pallet {
 		/// Most fuel any deterministic-mode run may have, whatever the formula above gives: a
 		/// `Deterministic` model's runs are metered by fuel, not wall time, so this cap is what
 		/// keeps every run of one (an attester's, an executor's, a juror's) as short as the
-		/// chain's windows need. Set it so that the slowest execution a node may run (Pulley)
-		/// spends this much fuel within the largest run bound ([`Pallet::run_bound`]). A model
+		/// chain's windows need. Set it so that the reference execution (the slowest compiled
+		/// one a serving node is expected to run) spends this much fuel well within the largest
+		/// run bound ([`Pallet::run_bound`]). A model
 		/// that needs more runs out of fuel on every node alike: its reference run is refused at
 		/// attestation (`Refusal::OverDeterministicTerms`). At least `DeterministicBaseFuel`.
 		#[pallet::constant]

@@ -17,7 +17,15 @@ use verity_deterministic::{
 };
 use verity_engine::{encode_tensors, engine::Engine, model_hash};
 
-fn median(mut v: Vec<Duration>) -> Duration {
+/// The median time of `runs` calls of `f`.
+fn median_of(runs: usize, mut f: impl FnMut()) -> Duration {
+	let mut v: Vec<Duration> = (0..runs)
+		.map(|_| {
+			let t = Instant::now();
+			f();
+			t.elapsed()
+		})
+		.collect();
 	v.sort();
 	v[v.len() / 2]
 }
@@ -63,15 +71,9 @@ fn main() {
 		let hash = model_hash(&case.model);
 		engine.load(&case.model, &hash).expect("native load");
 		engine.run(&hash, &case.inputs).expect("native run");
-		let native = median(
-			(0..runs)
-				.map(|_| {
-					let t = Instant::now();
-					engine.run(&hash, &case.inputs).expect("native run");
-					t.elapsed()
-				})
-				.collect(),
-		);
+		let native = median_of(runs, || {
+			engine.run(&hash, &case.inputs).expect("native run");
+		});
 		let input = encode_tensors(&case.inputs);
 		let mut cols = vec![];
 		let mut slow = vec![];
@@ -81,15 +83,9 @@ fn main() {
 			s.load(&case.model, &limits).expect("deterministic load");
 			load_fuel = s.fuel_used();
 			s.run(&input).expect("deterministic run");
-			let d = median(
-				(0..runs)
-					.map(|_| {
-						let t = Instant::now();
-						s.run(&input).expect("deterministic run");
-						t.elapsed()
-					})
-					.collect(),
-			);
+			let d = median_of(runs, || {
+				s.run(&input).expect("deterministic run");
+			});
 			run_fuel = s.fuel_used();
 			mem = s.memory_bytes();
 			cols.push(ms(d));
@@ -132,15 +128,9 @@ fn in_block_table(runs: usize) {
 			}
 			load_fuel = p.load_fuel();
 			call_fuel = p.execute(&input, RunLimits::default()).expect("executes").fuel_used;
-			let d = median(
-				(0..runs)
-					.map(|_| {
-						let t = Instant::now();
-						p.execute(&input, RunLimits::default()).expect("executes");
-						t.elapsed()
-					})
-					.collect(),
-			);
+			let d = median_of(runs, || {
+				p.execute(&input, RunLimits::default()).expect("executes");
+			});
 			cols.push(format!("{} ({:.2})", ms(d), d.as_nanos() as f64 / call_fuel as f64));
 		}
 		let run_fuel = call_fuel - load_fuel;
@@ -178,17 +168,10 @@ fn light_table(only: &[String], backends: &[Backend], runs: usize) {
 				continue;
 			},
 		};
+		// A warm-up call, then the timed ones.
 		let time = |f: &mut dyn FnMut()| {
 			f();
-			median(
-				(0..runs)
-					.map(|_| {
-						let t = Instant::now();
-						f();
-						t.elapsed()
-					})
-					.collect(),
-			)
+			median_of(runs, f)
 		};
 		let native = time(&mut || {
 			engine.run(&hash, &case.inputs).expect("native run");

@@ -183,15 +183,23 @@ mod tests {
 		Engine::default()
 	}
 
+	/// A compile of [`EMPTY`] for `engine` that counts its calls in `calls`.
+	fn counting<'a>(
+		engine: &'a Engine,
+		calls: &'a Cell<u32>,
+	) -> impl Fn() -> wasmtime::Result<Vec<u8>> + Copy + 'a {
+		move || {
+			calls.set(calls.get() + 1);
+			engine.precompile_module(EMPTY)
+		}
+	}
+
 	#[test]
 	fn compiles_once_then_loads_from_the_file() {
 		let dir = tempfile::tempdir().unwrap();
 		let engine = engine();
 		let calls = Cell::new(0);
-		let compile = || {
-			calls.set(calls.get() + 1);
-			engine.precompile_module(EMPTY)
-		};
+		let compile = counting(&engine, &calls);
 		let (_, first) = load_or_compile(dir.path(), &engine, EMPTY, compile).unwrap();
 		assert_eq!(first, Source::Compiled);
 		assert!(path_for(dir.path(), &engine, EMPTY).is_file());
@@ -247,10 +255,7 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let engine = engine();
 		let calls = Cell::new(0);
-		let compile = || {
-			calls.set(calls.get() + 1);
-			engine.precompile_module(EMPTY)
-		};
+		let compile = counting(&engine, &calls);
 		assert_eq!(
 			store_if_missing(dir.path(), &engine, EMPTY, compile).unwrap(),
 			Source::Compiled
